@@ -1,0 +1,157 @@
+import graphene
+from django.conf import settings
+from graphene_django import DjangoObjectType
+
+from accounts import services
+from accounts.models import User
+from config.graphql.mutations import BaseMutation, enforce_rate_limit
+from config.graphql.node import Node
+from config.graphql.permissions import Access, viewer
+
+
+class UserType(DjangoObjectType):
+    class Meta:
+        model = User
+        name = "User"
+        interfaces = (Node,)
+        fields = ("username", "display_name", "bio", "date_joined")
+
+    avatar_url = graphene.String()
+    email = graphene.String(description="Visible to the user themself only.")
+    time_zone = graphene.String(description="Visible to the user themself only.")
+
+    @classmethod
+    def get_queryset(cls, queryset, info):
+        return queryset.filter(is_active=True)
+
+    def resolve_avatar_url(user, info):
+        return user.avatar.url if user.avatar else None
+
+    def resolve_email(user, info):
+        return user.email if _is_self(info, user) else None
+
+    def resolve_time_zone(user, info):
+        return user.time_zone if _is_self(info, user) else None
+
+
+def _is_self(info, user) -> bool:
+    current = viewer(info)
+    return current is not None and current.pk == user.pk
+
+
+class Query(graphene.ObjectType):
+    me = graphene.Field(UserType, description="The logged-in user, or null when anonymous.")
+
+    def resolve_me(root, info):
+        return viewer(info)
+
+
+class RegisterInput(graphene.InputObjectType):
+    username = graphene.String(required=True)
+    email = graphene.String(required=True)
+    password = graphene.String(required=True)
+    display_name = graphene.String()
+    time_zone = graphene.String(description="IANA name, e.g. America/New_York. Default UTC.")
+    device_name = graphene.String(description="Shown in the list of logged-in devices.")
+
+
+class Register(BaseMutation):
+    """Create an account and log in on this device."""
+
+    class Arguments:
+        input = RegisterInput(required=True)
+
+    user = graphene.Field(UserType)
+    token = graphene.String(description="Send as `Authorization: Bearer <token>`. Shown once.")
+
+    access = Access.PUBLIC
+    rate_limit = settings.REGISTER_RATE_LIMIT
+
+    @classmethod
+    def perform(cls, info, input):
+        user, token = services.register(
+            username=input.username,
+            email=input.email,
+            password=input.password,
+            display_name=input.display_name or "",
+            time_zone=input.time_zone or "UTC",
+            device_name=input.device_name or "",
+        )
+        return cls(user=user, token=token, errors=[])
+
+
+class LoginInput(graphene.InputObjectType):
+    username = graphene.String(required=True, description="Username or email.")
+    password = graphene.String(required=True)
+    device_name = graphene.String()
+
+
+class Login(BaseMutation):
+    """Exchange credentials for a bearer token for this device."""
+
+    class Arguments:
+        input = LoginInput(required=True)
+
+    user = graphene.Field(UserType)
+    token = graphene.String(description="Send as `Authorization: Bearer <token>`. Shown once.")
+
+    access = Access.PUBLIC
+    rate_limit = None  # limited per IP and per account below, so guessing is slow either way
+
+    @classmethod
+    def perform(cls, info, input):
+        username = input.username.strip().lower()
+        enforce_rate_limit(info, "login:ip", settings.LOGIN_RATE_LIMIT, key="ip")
+        enforce_rate_limit(info, "login:account", settings.LOGIN_RATE_LIMIT, key=lambda _group, _request: username)
+        user, token = services.login(username=input.username, password=input.password,
+                                     device_name=input.device_name or "")
+        return cls(user=user, token=token, errors=[])
+
+
+class LogoutInput(graphene.InputObjectType):
+    all_devices = graphene.Boolean(description="Revoke every token of this account, not just this one.")
+
+
+class Logout(BaseMutation):
+    """Revoke the token this request used (or all of them); their WebSockets close."""
+
+    class Arguments:
+        input = LogoutInput()
+
+    revoked_count = graphene.Int()
+
+    access = Access.AUTHENTICATED
+
+    @classmethod
+    def perform(cls, info, input=None):
+        all_devices = bool(input and input.all_devices)
+        revoked = services.logout(token=info.context.user.auth_token, all_devices=all_devices)
+        return cls(revoked_count=revoked, errors=[])
+
+
+class UpdateProfileInput(graphene.InputObjectType):
+    display_name = graphene.String()
+    bio = graphene.String()
+    time_zone = graphene.String()
+
+
+class UpdateProfile(BaseMutation):
+    class Arguments:
+        input = UpdateProfileInput(required=True)
+
+    user = graphene.Field(UserType)
+
+    access = Access.AUTHENTICATED
+
+    @classmethod
+    def perform(cls, info, input):
+        changes = {name: value for name, value in input.items() if value is not None}
+        user = services.update_profile(user=info.context.user, **changes)
+        return cls(user=user, errors=[])
+
+
+class Mutation(graphene.ObjectType):
+    register = Register.Field()
+    login = Login.Field()
+    logout = Logout.Field()
+    update_profile = UpdateProfile.Field()

@@ -1,0 +1,111 @@
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import AuthToken, User
+from accounts.tokens import hash_token, new_raw_token
+from config.errors import ErrorCode, FieldError, ServiceError
+from config.realtime import AUTH_REVOKED, auth_token_group, broadcast_on_commit
+
+PROFILE_FIELDS = ("display_name", "bio", "time_zone")
+
+
+def register(*, username: str, email: str, password: str, display_name: str = "", time_zone: str = "UTC",
+             device_name: str = "") -> tuple[User, str]:
+    """Create a member and log them in; returns the user and a raw token for this device."""
+    username, email = username.strip(), email.strip()
+    user = User(username=username, email=User.objects.normalize_email(email), display_name=display_name.strip(),
+                time_zone=time_zone)
+    errors = _field_errors(user)
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        errors += ServiceError.from_validation_error(exc, "password").errors
+    if errors:
+        raise ServiceError.many(errors)
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+            raw = _issue_token(user, device_name)
+    except IntegrityError:
+        # Two sign-ups raced for the same name; the constraint decided.
+        raise ServiceError(ErrorCode.DUPLICATE_USERNAME, "This username or email is taken.", "username") from None
+    return user, raw
+
+
+def login(*, username: str, password: str, device_name: str = "") -> tuple[User, str]:
+    """Check credentials (username or email, case-insensitive) and issue a token for the device."""
+    identifier = username.strip()
+    field = "email__iexact" if "@" in identifier else "username__iexact"
+    user = User.objects.filter(**{field: identifier}).first()
+    if user is None:
+        User().set_password(password)  # same work as a real check, so timing reveals nothing
+        raise _bad_credentials()
+    if not user.check_password(password) or not user.is_active:
+        raise _bad_credentials()
+    with transaction.atomic():
+        raw = _issue_token(user, device_name)
+        User.objects.filter(pk=user.pk).update(last_login=timezone.now())
+    return user, raw
+
+
+def logout(*, token: AuthToken, all_devices: bool = False) -> int:
+    """Revoke this token (or every token of its user); their open WebSockets are closed."""
+    tokens = AuthToken.objects.filter(revoked_at__isnull=True)
+    tokens = tokens.filter(user_id=token.user_id) if all_devices else tokens.filter(pk=token.pk)
+    return revoke_tokens(tokens)
+
+
+@transaction.atomic
+def revoke_tokens(tokens) -> int:
+    ids = list(tokens.select_for_update().values_list("pk", flat=True))
+    AuthToken.objects.filter(pk__in=ids).update(revoked_at=timezone.now())
+    for token_id in ids:
+        broadcast_on_commit(auth_token_group(token_id), {}, AUTH_REVOKED)
+    return len(ids)
+
+
+@transaction.atomic
+def update_profile(*, user: User, **changes) -> User:
+    user = User.objects.select_for_update().get(pk=user.pk)
+    for name, value in changes.items():
+        if name not in PROFILE_FIELDS:
+            raise ValueError(f"{name} is not a profile field")
+        setattr(user, name, value.strip() if isinstance(value, str) else value)
+    errors = _field_errors(user)
+    if errors:
+        raise ServiceError.many(errors)
+    user.save(update_fields=list(changes))
+    return user
+
+
+def _issue_token(user: User, device_name: str) -> str:
+    raw = new_raw_token()
+    AuthToken.objects.create(
+        user=user,
+        key_hash=hash_token(raw),
+        device_name=device_name.strip()[:100],
+        expires_at=timezone.now() + settings.AUTH_TOKEN_LIFETIME,
+    )
+    return raw
+
+
+def _field_errors(user: User) -> list[FieldError]:
+    errors = []
+    try:
+        user.full_clean(exclude=["password"], validate_unique=False, validate_constraints=False)
+    except ValidationError as exc:
+        errors += ServiceError.from_validation_error(exc).errors
+    others = User.objects.exclude(pk=user.pk)
+    if user.username and others.filter(username__iexact=user.username).exists():
+        errors.append(FieldError(ErrorCode.DUPLICATE_USERNAME, "This username is taken.", "username"))
+    if user.email and others.filter(email__iexact=user.email).exists():
+        errors.append(FieldError(ErrorCode.DUPLICATE_EMAIL, "An account with this email exists.", "email"))
+    return errors
+
+
+def _bad_credentials() -> ServiceError:
+    return ServiceError(ErrorCode.INVALID_CREDENTIALS, "Wrong username or password.")

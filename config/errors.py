@@ -1,0 +1,82 @@
+"""Expected failures of services, with a code clients can switch on.
+
+Services raise `ServiceError`; the GraphQL layer turns it into `errors: [Error!]!` on a mutation
+payload, or a top-level error with `extensions.code` on a query. The codes are one shared
+vocabulary (the `ErrorCode` GraphQL enum); add members, never rename them.
+"""
+
+import enum
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+
+
+class ErrorCode(enum.Enum):
+    # General
+    INVALID = "invalid"
+    REQUIRED = "required"
+    NOT_FOUND = "not_found"
+    UNAUTHENTICATED = "unauthenticated"
+    FORBIDDEN = "forbidden"
+    RATE_LIMITED = "rate_limited"
+    # Accounts
+    DUPLICATE_USERNAME = "duplicate_username"
+    DUPLICATE_EMAIL = "duplicate_email"
+    INVALID_CREDENTIALS = "invalid_credentials"
+    PASSWORD_TOO_SHORT = "password_too_short"
+    PASSWORD_TOO_COMMON = "password_too_common"
+    PASSWORD_ENTIRELY_NUMERIC = "password_entirely_numeric"
+    PASSWORD_TOO_SIMILAR = "password_too_similar"
+    INVALID_TIME_ZONE = "invalid_time_zone"
+
+
+@dataclass(frozen=True)
+class FieldError:
+    code: ErrorCode
+    message: str
+    field: str | None = None
+
+
+class ServiceError(Exception):
+    """One or more expected failures; raising it means nothing was changed."""
+
+    def __init__(self, code: ErrorCode, message: str, field: str | None = None):
+        self.errors = [FieldError(code, message, field)]
+        super().__init__(message)
+
+    @classmethod
+    def many(cls, errors: list[FieldError]) -> "ServiceError":
+        error = cls(errors[0].code, errors[0].message, errors[0].field)
+        error.errors = list(errors)
+        return error
+
+    @classmethod
+    def from_validation_error(cls, exc: ValidationError, field: str | None = None) -> "ServiceError":
+        """Map Django validation errors (model constraints, password validators) to codes."""
+        errors = []
+        for error_field, field_errors in _by_field(exc, field):
+            for item in field_errors:
+                code = _CODE_BY_DJANGO_CODE.get(item.code or "", ErrorCode.INVALID)
+                errors.append(FieldError(code, " ".join(item.messages), error_field))
+        return cls.many(errors)
+
+
+_CODE_BY_DJANGO_CODE = {
+    "required": ErrorCode.REQUIRED,
+    "blank": ErrorCode.REQUIRED,
+    "null": ErrorCode.REQUIRED,
+    "unique": ErrorCode.INVALID,
+    "password_too_short": ErrorCode.PASSWORD_TOO_SHORT,
+    "password_too_common": ErrorCode.PASSWORD_TOO_COMMON,
+    "password_entirely_numeric": ErrorCode.PASSWORD_ENTIRELY_NUMERIC,
+    "password_too_similar": ErrorCode.PASSWORD_TOO_SIMILAR,
+    "invalid_time_zone": ErrorCode.INVALID_TIME_ZONE,
+}
+
+
+def _by_field(exc: ValidationError, field: str | None):
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.error_dict.items():
+            yield (None if name == "__all__" else name), errors
+    else:
+        yield field, exc.error_list

@@ -1,0 +1,247 @@
+"""The WebSocket side of /graphql/, speaking `graphql-transport-ws`.
+
+Protocol: https://github.com/enisdenjo/graphql-ws/blob/master/PROTOCOL.md. Subscriptions run
+as graphene async-generator resolvers that listen to channel-layer groups; every event is then
+executed like an HTTP request, synchronously in a thread, so resolvers use the ORM as usual.
+"""
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.utils import timezone
+from graphql import ExecutionResult, OperationType
+from graphql.execution import create_source_event_stream
+
+from accounts.selectors import user_for_bearer_header
+from config.graphql.execution import OperationRejected, format_error, prepare, run
+from config.graphql.schema import schema
+from config.realtime import auth_token_group
+
+logger = logging.getLogger("closetline.graphql.ws")
+
+PROTOCOL = "graphql-transport-ws"
+# Close codes of the protocol.
+BAD_REQUEST = 4400
+UNAUTHORIZED = 4401
+FORBIDDEN = 4403
+SUBPROTOCOL_NOT_ACCEPTABLE = 4406
+INIT_TIMEOUT = 4408
+SUBSCRIBER_EXISTS = 4409
+TOO_MANY_INITS = 4429
+MESSAGE_TOO_BIG = 1009  # RFC 6455
+# Events waiting for one slow subscription; past this the oldest are dropped (clients that
+# need every event, like shows, catch up by sequence number).
+SUBSCRIPTION_BUFFER = 500
+
+
+@dataclass
+class WebSocketContext:
+    """What resolvers get as `info.context` over WebSocket: the same surface as a request."""
+
+    user: object
+    META: dict
+    consumer: "GraphQLWebSocketConsumer"
+
+    def listen(self, group: str):
+        return self.consumer.listen(group)
+
+
+class GraphQLWebSocketConsumer(AsyncWebsocketConsumer):
+    async def connect(self):
+        self.user = AnonymousUser()
+        self.init_received = False
+        self.acknowledged = False
+        self.operations: dict[str, asyncio.Task] = {}
+        self.listeners: dict[str, set[asyncio.Queue]] = {}
+        self.timers: list[asyncio.TimerHandle] = []
+        if PROTOCOL not in self.scope.get("subprotocols", ()):
+            await self.accept()
+            await self.close(code=SUBPROTOCOL_NOT_ACCEPTABLE)
+            return
+        await self.accept(subprotocol=PROTOCOL)
+        self._later(settings.GRAPHQL_WS_INIT_TIMEOUT, self._close_if_not_initialised)
+
+    async def disconnect(self, code):
+        for timer in self.timers:
+            timer.cancel()
+        for task in list(getattr(self, "operations", {}).values()):
+            task.cancel()
+        for group in list(getattr(self, "listeners", {})):
+            await self.channel_layer.group_discard(group, self.channel_name)
+        token = getattr(self.user, "auth_token", None)
+        if token is not None:
+            await self.channel_layer.group_discard(auth_token_group(token.pk), self.channel_name)
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if text_data is None:
+            return await self.close(code=BAD_REQUEST, reason="Binary frames are not supported")
+        if len(text_data) > settings.GRAPHQL_WS_MAX_FRAME_BYTES:
+            return await self.close(code=MESSAGE_TOO_BIG, reason="Message too big")
+        try:
+            message = json.loads(text_data)
+        except ValueError:
+            return await self.close(code=BAD_REQUEST, reason="Invalid message received")
+        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+            return await self.close(code=BAD_REQUEST, reason="Invalid message received")
+        handler = {
+            "connection_init": self._on_init,
+            "ping": self._on_ping,
+            "pong": self._on_pong,
+            "subscribe": self._on_subscribe,
+            "complete": self._on_complete,
+        }.get(message["type"])
+        if handler is None:
+            return await self.close(code=BAD_REQUEST, reason="Invalid message received")
+        await handler(message)
+
+    async def _on_init(self, message):
+        if self.init_received:
+            return await self.close(code=TOO_MANY_INITS, reason="Too many initialisation requests")
+        self.init_received = True
+        payload = message.get("payload") or {}
+        if not isinstance(payload, dict):
+            return await self.close(code=BAD_REQUEST, reason="Invalid message received")
+        header = _bearer_header(payload)
+        if header:
+            user = await database_sync_to_async(user_for_bearer_header)(header)
+            if user is None:
+                return await self.close(code=FORBIDDEN, reason="Forbidden")
+            self.user = user
+            token = user.auth_token
+            await self.channel_layer.group_add(auth_token_group(token.pk), self.channel_name)
+            self._later((token.expires_at - timezone.now()).total_seconds(), self._close_forbidden)
+        self.acknowledged = True
+        await self._send({"type": "connection_ack"})
+
+    async def _on_ping(self, message):
+        await self._send({"type": "pong"})
+
+    async def _on_pong(self, message):
+        pass
+
+    async def _on_subscribe(self, message):
+        if not self.acknowledged:
+            return await self.close(code=UNAUTHORIZED, reason="Unauthorized")
+        operation_id, payload = message.get("id"), message.get("payload")
+        if not isinstance(operation_id, str) or not operation_id or not isinstance(payload, dict):
+            return await self.close(code=BAD_REQUEST, reason="Invalid message received")
+        if operation_id in self.operations:
+            return await self.close(code=SUBSCRIBER_EXISTS, reason=f"Subscriber for {operation_id} already exists")
+        variables, operation_name = payload.get("variables"), payload.get("operationName") or None
+        if variables is not None and not isinstance(variables, dict):
+            return await self._send_errors(operation_id, [{"message": "variables must be a JSON object."}])
+        if len(self.operations) >= settings.GRAPHQL_WS_MAX_SUBSCRIPTIONS:
+            return await self._send_errors(operation_id, [{"message": "Too many operations on this connection.",
+                                                           "extensions": {"code": "RATE_LIMITED"}}])
+        try:
+            document, operation_type = prepare(schema, payload.get("query"), operation_name)
+        except OperationRejected as rejected:
+            return await self._send_errors(operation_id, [format_error(error) for error in rejected.errors])
+        runner = self._stream if operation_type is OperationType.SUBSCRIPTION else self._execute_once
+        task = asyncio.create_task(runner(operation_id, document, variables, operation_name))
+        self.operations[operation_id] = task
+        task.add_done_callback(lambda _task: self.operations.pop(operation_id, None))
+
+    async def _on_complete(self, message):
+        task = self.operations.pop(message.get("id"), None) if isinstance(message.get("id"), str) else None
+        if task is not None:
+            task.cancel()
+
+    async def _execute_once(self, operation_id, document, variables, operation_name):
+        result = await database_sync_to_async(run)(schema, document, self._context(), variables, operation_name)
+        await self._send_next(operation_id, result)
+        await self._send({"id": operation_id, "type": "complete"})
+
+    async def _stream(self, operation_id, document, variables, operation_name):
+        try:
+            source = await create_source_event_stream(schema.graphql_schema, document, context_value=self._context(),
+                                                      variable_values=variables, operation_name=operation_name)
+            if isinstance(source, ExecutionResult):
+                return await self._send_errors(operation_id, [format_error(error) for error in source.errors])
+            try:
+                async for event in source:
+                    result = await database_sync_to_async(run)(schema, document, self._context(), variables,
+                                                               operation_name, root_value=event)
+                    await self._send_next(operation_id, result)
+            finally:
+                await source.aclose()
+            await self._send({"id": operation_id, "type": "complete"})
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("Subscription %s failed", operation_id)
+            await self._send_errors(operation_id, [{"message": "Internal server error.",
+                                                    "extensions": {"code": "INTERNAL_SERVER_ERROR"}}])
+
+    async def listen(self, group: str):
+        """Yield the events broadcast to `group` (see config.realtime) while subscribed."""
+        queue: asyncio.Queue = asyncio.Queue()
+        if group not in self.listeners:
+            self.listeners[group] = set()
+            await self.channel_layer.group_add(group, self.channel_name)
+        self.listeners[group].add(queue)
+        try:
+            while True:
+                yield await queue.get()
+        finally:
+            queues = self.listeners.get(group, set())
+            queues.discard(queue)
+            if not queues and self.listeners.pop(group, None) is not None:
+                await self.channel_layer.group_discard(group, self.channel_name)
+
+    # Channel-layer handlers (message types from config.realtime).
+    async def graphql_event(self, message):
+        for queue in self.listeners.get(message["group"], ()):
+            if queue.qsize() >= SUBSCRIPTION_BUFFER:
+                queue.get_nowait()
+            queue.put_nowait(message["event"])
+
+    async def auth_revoked(self, message):
+        await self._close_forbidden()
+
+    def _context(self) -> WebSocketContext:
+        client = self.scope.get("client") or ("", 0)
+        return WebSocketContext(user=self.user, META={"REMOTE_ADDR": client[0]}, consumer=self)
+
+    def _later(self, seconds: float, callback):
+        loop = asyncio.get_running_loop()
+        self.timers.append(loop.call_later(max(seconds, 0), lambda: asyncio.ensure_future(callback())))
+
+    async def _close_if_not_initialised(self):
+        if not self.init_received:
+            await self.close(code=INIT_TIMEOUT, reason="Connection initialisation timeout")
+
+    async def _close_forbidden(self):
+        await self.close(code=FORBIDDEN, reason="Forbidden")
+
+    async def _send_next(self, operation_id, result: ExecutionResult):
+        payload = {"data": result.data}
+        if result.errors:
+            payload["errors"] = [format_error(error) for error in result.errors]
+        await self._send({"id": operation_id, "type": "next", "payload": payload})
+
+    async def _send_errors(self, operation_id, errors: list[dict]):
+        await self._send({"id": operation_id, "type": "error", "payload": errors})
+
+    async def _send(self, message: dict):
+        await self.send(text_data=json.dumps(message, separators=(",", ":"), default=str))
+
+
+def _bearer_header(payload: dict) -> str:
+    """The token from connection_init: `{"token": "..."}` or an `Authorization` entry."""
+    token = payload.get("token")
+    if isinstance(token, str) and token:
+        return f"Bearer {token}"
+    for key in ("Authorization", "authorization"):
+        if isinstance(payload.get(key), str):
+            return payload[key]
+    headers = payload.get("headers")
+    if isinstance(headers, dict):
+        return _bearer_header({key: value for key, value in headers.items() if key.lower() == "authorization"})
+    return ""

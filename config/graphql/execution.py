@@ -1,0 +1,87 @@
+"""One way to run a GraphQL operation, shared by the HTTP view and the WebSocket consumer."""
+
+import logging
+import re
+
+from django.conf import settings
+from graphql import ExecutionResult, GraphQLError, OperationType, execute, get_operation_ast
+
+from config.errors import ServiceError
+from config.graphql.limits import parse_document, validate_document
+
+logger = logging.getLogger("closetline.graphql")
+
+_SUGGESTION = re.compile(r" Did you mean .*\?$")
+
+
+class OperationRejected(Exception):
+    """The document was refused before execution (syntax, limits, validation)."""
+
+    def __init__(self, errors: list[GraphQLError]):
+        self.errors = errors
+        super().__init__(errors[0].message)
+
+
+def prepare(schema, query, operation_name):
+    """Parse and validate; returns (document, operation type) or raises OperationRejected."""
+    if not isinstance(query, str) or not query.strip():
+        raise OperationRejected([GraphQLError("Provide the query as a non-empty string.")])
+    if operation_name is not None and not isinstance(operation_name, str):
+        raise OperationRejected([GraphQLError("operationName must be a string.")])
+    try:
+        document = parse_document(query)
+    except GraphQLError as error:
+        raise OperationRejected([error]) from None
+    errors = validate_document(schema.graphql_schema, document)
+    if errors:
+        raise OperationRejected(errors)
+    operation = get_operation_ast(document, operation_name)
+    if operation is None:
+        raise OperationRejected([GraphQLError("Name the operation to run (operationName).")])
+    return document, operation.operation
+
+
+def run(schema, document, context, variables, operation_name, root_value=None) -> ExecutionResult:
+    """Execute synchronously: resolvers use the ORM, and list selectors prefetch what they show."""
+    return execute(
+        schema.graphql_schema,
+        document,
+        root_value=root_value,
+        context_value=context,
+        variable_values=variables,
+        operation_name=operation_name,
+    )
+
+
+def format_error(error: GraphQLError) -> dict:
+    """Client-facing error: expected failures keep their code, anything unexpected is masked."""
+    original = error.original_error
+    if isinstance(original, ServiceError):
+        first = original.errors[0]
+        extensions = {"code": first.code.name}
+        if first.field:
+            extensions["field"] = first.field
+        return _with_position(error, {"message": first.message, "extensions": extensions})
+    if original is not None and not isinstance(original, GraphQLError):
+        logger.error("Unexpected error in %s", error.path, exc_info=original)
+        if not settings.DEBUG:
+            return _with_position(error, {"message": "Internal server error.",
+                                          "extensions": {"code": "INTERNAL_SERVER_ERROR"}})
+    formatted = dict(error.formatted)
+    if not settings.GRAPHQL_SUGGESTIONS:
+        formatted["message"] = _SUGGESTION.sub("", formatted["message"])
+    formatted.setdefault("extensions", {}).setdefault("code", "GRAPHQL_VALIDATION_FAILED"
+                                                      if error.path is None else "BAD_USER_INPUT")
+    return formatted
+
+
+def _with_position(error: GraphQLError, formatted: dict) -> dict:
+    if error.locations:
+        formatted["locations"] = [{"line": loc.line, "column": loc.column} for loc in error.locations]
+    if error.path is not None:
+        formatted["path"] = error.path
+    return formatted
+
+
+def is_query(operation_type: OperationType) -> bool:
+    return operation_type is OperationType.QUERY

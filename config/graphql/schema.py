@@ -1,0 +1,22 @@
+"""The root schema: each app contributes its Query, Mutation and Subscription."""
+
+import graphene
+
+from accounts import schema as accounts
+from config.graphql.node import Node
+from notifications import schema as notifications
+
+
+class Query(accounts.Query, graphene.ObjectType):
+    node = Node.Field()
+
+
+class Mutation(accounts.Mutation, graphene.ObjectType):
+    pass
+
+
+class Subscription(notifications.Subscription, graphene.ObjectType):
+    pass
+
+
+schema = graphene.Schema(query=Query, mutation=Mutation, subscription=Subscription)

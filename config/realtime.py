@@ -1,0 +1,29 @@
+"""Hand events to WebSocket subscribers through the channel layer.
+
+Services call `broadcast_on_commit` so subscribers never hear of a change that rolled back. The
+event is a small JSON dict (ids, not objects); each subscriber's resolver loads what it may see.
+"""
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+# Channel-layer message types handled by config.graphql.consumers.GraphQLWebSocketConsumer.
+GRAPHQL_EVENT = "graphql.event"
+AUTH_REVOKED = "auth.revoked"
+
+
+def user_group(user_id: int) -> str:
+    return f"user-{user_id}"
+
+
+def auth_token_group(token_id: int) -> str:
+    return f"auth-token-{token_id}"
+
+
+def broadcast(group: str, event: dict, message_type: str = GRAPHQL_EVENT) -> None:
+    async_to_sync(get_channel_layer().group_send)(group, {"type": message_type, "group": group, "event": event})
+
+
+def broadcast_on_commit(group: str, event: dict, message_type: str = GRAPHQL_EVENT) -> None:
+    transaction.on_commit(lambda: broadcast(group, event, message_type))

@@ -1,0 +1,68 @@
+import json
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test import Client
+
+from accounts import services as account_services
+
+
+def pytest_collection_modifyitems(config, items):
+    """`postgres` tests need PostgreSQL (row locks, real concurrency); `redis` ones need REDIS_URL."""
+    from django.conf import settings
+
+    on_postgres = connection.vendor == "postgresql"
+    for item in items:
+        if "postgres" in item.keywords and not on_postgres:
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (DATABASE_URL)"))
+        if "redis" in item.keywords and not settings.REDIS_URL:
+            item.add_marker(pytest.mark.skip(reason="needs Redis (REDIS_URL)"))
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """Worker threads (channels, concurrency tests) must not keep connections open past a test."""
+    from django.conf import settings
+
+    settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+
+@pytest.fixture(autouse=True)
+def _fast_and_isolated(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    cache.clear()  # rate-limit windows must not leak between tests
+    yield
+    cache.clear()
+
+
+class GraphQLClient:
+    """Posts real HTTP requests to /graphql/ through the whole Django stack."""
+
+    def __init__(self):
+        self.http = Client()
+
+    def __call__(self, query, variables=None, token=None, **extra):
+        response = self.post({"query": query, "variables": variables or {}}, token=token, **extra)
+        return response.json()
+
+    def post(self, body, token=None, content_type="application/json", **extra):
+        headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
+        data = json.dumps(body) if content_type == "application/json" and not isinstance(body, (str, bytes)) else body
+        return self.http.post("/graphql/", data=data, content_type=content_type, **headers, **extra)
+
+
+@pytest.fixture
+def gql():
+    return GraphQLClient()
+
+
+@pytest.fixture
+def make_user(db):
+    """Create a member with a device token: `user, token = make_user("ava")`."""
+
+    def make(username="ava", password="a-long-enough-passphrase", **fields):
+        return account_services.register(username=username, email=f"{username}@example.com", password=password,
+                                         **fields)
+
+    return make
