@@ -7,6 +7,7 @@ local-memory cache) so `make run` and `make test` work on a fresh machine. `DATA
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlparse
 
 import environ
 
@@ -90,7 +91,9 @@ if REDIS_URL:
             # The pub/sub layer fans a group message out once per server process, which suits
             # rooms of thousands of viewers.
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            # Pub/sub channels ignore Redis database numbers; the prefix keeps two deployments
+            # (or test runs) on one Redis from hearing each other's groups.
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": env("CHANNEL_LAYER_PREFIX", default=f"closetline{urlparse(REDIS_URL).path}")},
         }
     }
 else:
