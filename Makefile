@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install migrate demo schema check-schema worker beat clean
+.PHONY: run test install migrate demo schema check-schema worker beat bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ test: install
 # Regenerate the committed schema file after changing the API.
 schema: install
 	$(BIN)/python manage.py graphql_schema --out schema.graphql
+
+# Every benchmark of bench/ with its same-run baseline; results in bench/results/latest.md.
+bench: migrate
+	$(BIN)/python -m bench $(BENCH)
 
 worker: install
 	$(BIN)/celery -A config worker --loglevel=info
