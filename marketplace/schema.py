@@ -45,7 +45,7 @@ class ListingImageType(DjangoObjectType):
         interfaces = (Node,)
         fields = ("position", "width", "height")
 
-    url = graphene.String(required=True, size=ImageSize(default_value="large"),
+    url = graphene.String(required=True, size=ImageSize(default_value=ImageSize.LARGE),
                           description="Until a size is made, the original is served.")
 
     @classmethod
@@ -53,7 +53,7 @@ class ListingImageType(DjangoObjectType):
         return queryset.filter(listing__in=selectors.visible_listings(viewer(info)))
 
     def resolve_url(image, info, size):
-        return default_storage.url(image.renditions.get(size, image.original))
+        return default_storage.url(image.renditions.get(size.value, image.original))
 
 
 class ListingType(DjangoObjectType):

@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from graphql_relay import to_global_id
 from PIL import Image
 
+from config.celery import app as celery_app
 from marketplace import services
 from marketplace.models import Category
 
@@ -19,6 +20,15 @@ UPLOAD = """mutation($input: UploadListingImageInput!) {
     errors { field code message }
   }
 }"""
+
+
+@pytest.fixture(autouse=True)
+def eager_tasks():
+    """Tasks run inline even on the Redis pass (where nothing consumes the broker during tests)."""
+    eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = eager
 
 
 @pytest.fixture(autouse=True)
