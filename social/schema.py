@@ -1,11 +1,12 @@
 import graphene
+from django.conf import settings
 from django.db.models import Q
 from graphene_django import DjangoObjectType
 
 from accounts.models import User
 from accounts.schema import UserType
 from config.errors import ErrorCode, ServiceError
-from config.graphql.mutations import BaseMutation
+from config.graphql.mutations import BaseMutation, enforce_rate_limit
 from config.graphql.node import Node, decode_id
 from config.graphql.pagination import connection_args, keyset_page
 from config.graphql.permissions import Access, require_owner, require_user, viewer
@@ -186,6 +187,7 @@ class ShareListing(BaseMutation):
 
     @classmethod
     def perform(cls, info, input):
+        enforce_rate_limit(info, "share:daily", settings.SHARE_RATE_LIMIT)  # automation is abuse
         share = services.share_listing(sharer=info.context.user, listing=_listing(info, input.listing_id))
         return cls(listing=share.listing, shared_at=share.created_at, errors=[])
 
@@ -268,7 +270,7 @@ class RecordClosetVisit(BaseMutation):
     class Arguments:
         input = UserIdInput(required=True)
 
-    recorded = graphene.Boolean(required=True, description="False for your own closet or a repeat this hour.")
+    recorded = graphene.Boolean(description="False for your own closet or a repeat this hour.")
 
     access = Access.AUTHENTICATED
 
