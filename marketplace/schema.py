@@ -138,38 +138,22 @@ class Query(graphene.ObjectType):
     categories = graphene.List(graphene.NonNull(CategoryType), required=True, description="The whole tree.")
 
     def resolve_listing(root, info, id):
+        listing_id = decode_id(id, "Listing")
         try:
-            return selectors.get_listing(viewer(info), decode_id(id, "Listing"))
+            return selectors.get_listing(viewer(info), listing_id)
         except ServiceError:
             return None
 
-    def resolve_listings(root, info, first=None, after=None, search=None, sort=None, available_only=True,
-                         seller_id=None, category_id=None, price=None, **filters):
-        current = viewer(info)
-        search = (search or "").strip()
-        sort = sort or (ListingSort.RELEVANCE if search else ListingSort.NEWEST)
-        if seller_id is not None:
-            listings = selectors.closet(current, decode_id(seller_id, "User", "sellerId"),
-                                        available_only=available_only)
-        elif available_only:
-            listings = selectors.discoverable_listings(current)
-        else:
-            raise ServiceError(ErrorCode.INVALID, "Sold listings are shown only within a closet (sellerId).",
-                               "availableOnly")
+    def resolve_listings(root, info, first=None, after=None, sort=None, seller_id=None, category_id=None,
+                         price=None, **filters):
         price = price or {}
-        listings = selectors.listing_cards(selectors.filtered(
-            listings, category_id=decode_id(category_id, "Category", "categoryId") if category_id else None,
+        listings, keyset = selectors.browse(
+            viewer(info), sort=sort.value if sort else None,
+            seller_id=decode_id(seller_id, "User", "sellerId") if seller_id else None,
+            category_id=decode_id(category_id, "Category", "categoryId") if category_id else None,
             min_price=price.get("min"), max_price=price.get("max"),
-            currency=(price.get("currency") or settings.MARKETPLACE_DEFAULT_CURRENCY).upper(), **filters), current)
-        if sort == ListingSort.RELEVANCE:
-            if not search:
-                raise ServiceError(ErrorCode.INVALID, "Sorting by relevance needs a search.", "sort")
-            return page(selectors.searched(listings, search), first=first, after=after)
-        if search:
-            listings = selectors.searched(listings, search)
-        if sort == ListingSort.FOR_YOU:
-            return page(selectors.for_you(listings, current), first=first, after=after)
-        return page(listings, first=first, after=after, keyset=selectors.NEWEST)
+            currency=(price.get("currency") or settings.MARKETPLACE_DEFAULT_CURRENCY).upper(), **filters)
+        return page(listings, first=first, after=after, keyset=keyset)
 
     def resolve_feed(root, info, first=None, after=None):
         current = require_user(info)

@@ -62,6 +62,32 @@ def get_listing(viewer, listing_id: int, field: str = "listingId") -> Listing:
     return listing
 
 
+def browse(viewer, *, search: str | None = None, sort: str | None = None, seller_id: int | None = None,
+           available_only: bool = True, **filters):
+    """The `listings` query: (listing cards, keyset ordering), the ordering None when ranked.
+
+    `sort` is "newest" (the default without a search), "relevance" (the default with one) or
+    "for_you". Sold listings are listed only within a closet (`seller_id`).
+    """
+    search = (search or "").strip()
+    sort = sort or ("relevance" if search else "newest")
+    if sort == "relevance" and not search:
+        raise ServiceError(ErrorCode.INVALID, "Sorting by relevance needs a search.", "sort")
+    if seller_id is not None:
+        listings = closet(viewer, seller_id, available_only=available_only)
+    elif available_only:
+        listings = discoverable_listings(viewer)
+    else:
+        raise ServiceError(ErrorCode.INVALID, "Sold listings are shown only within a closet (sellerId).",
+                           "availableOnly")
+    listings = listing_cards(filtered(listings, **filters), viewer)
+    if search:
+        listings = searched(listings, search)
+    if sort == "for_you":
+        return for_you(listings, viewer), None
+    return listings, (None if sort == "relevance" else NEWEST)
+
+
 def closet(viewer, seller_id: int, *, available_only: bool):
     """A seller's closet: available listings, plus sold ones (and drafts for the seller themself)."""
     listings = visible_listings(viewer).filter(seller_id=seller_id)

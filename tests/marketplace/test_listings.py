@@ -164,3 +164,9 @@ def test_categories_tree_is_seeded(gql):
     by_path = {category["path"]: category for category in categories}
     assert by_path["women/dresses"] == {"path": "women/dresses", "name": "Dresses", "parent": {"path": "women"}}
     assert by_path["men"]["parent"] is None
+
+
+def test_listing_by_id_hides_what_does_not_exist_and_refuses_malformed_ids(gql):
+    assert gql(LISTING, {"id": to_global_id("Listing", 999)}) == {"data": {"listing": None}}
+    refused = gql(LISTING, {"id": to_global_id("User", 1)})
+    assert refused["errors"][0]["extensions"] == {"code": "INVALID", "field": "id"}
