@@ -6,7 +6,9 @@ from accounts import services
 from accounts.models import User
 from config.graphql.mutations import BaseMutation, enforce_rate_limit
 from config.graphql.node import Node
+from config.graphql.pagination import connection_args, keyset_page
 from config.graphql.permissions import Access, viewer
+from social import selectors as social_selectors
 
 
 class UserType(DjangoObjectType):
@@ -19,10 +21,32 @@ class UserType(DjangoObjectType):
     avatar_url = graphene.String()
     email = graphene.String(description="Visible to the user themself only.")
     time_zone = graphene.String(description="Visible to the user themself only.")
+    follower_count = graphene.Int(required=True)
+    following_count = graphene.Int(required=True)
+    viewer_is_following = graphene.Boolean(required=True)
+    followers = graphene.Field(lambda: UserConnection, **connection_args(), description="Most recent first.")
+    following = graphene.Field(lambda: UserConnection, **connection_args(), description="Most recent first.")
 
     @classmethod
     def get_queryset(cls, queryset, info):
-        return queryset.filter(is_active=True)
+        return social_selectors.with_follow_stats(queryset.filter(is_active=True), viewer(info))
+
+    def resolve_follower_count(user, info):
+        return _with_follow_stats(user, info).follower_count
+
+    def resolve_following_count(user, info):
+        return _with_follow_stats(user, info).following_count
+
+    def resolve_viewer_is_following(user, info):
+        return _with_follow_stats(user, info).viewer_is_following
+
+    def resolve_followers(user, info, first=None, after=None):
+        return keyset_page(social_selectors.followers(user, viewer(info)), UserConnection, first=first, after=after,
+                           ordering=("-followed_at", "-pk"))
+
+    def resolve_following(user, info, first=None, after=None):
+        return keyset_page(social_selectors.following(user, viewer(info)), UserConnection, first=first, after=after,
+                           ordering=("-followed_at", "-pk"))
 
     def resolve_avatar_url(user, info):
         return user.avatar.url if user.avatar else None
@@ -32,6 +56,20 @@ class UserType(DjangoObjectType):
 
     def resolve_time_zone(user, info):
         return user.time_zone if _is_self(info, user) else None
+
+
+class UserConnection(graphene.relay.Connection):
+    class Meta:
+        node = UserType
+
+
+def _with_follow_stats(user, info):
+    """Users of lists come annotated by social selectors; a lone one (me, a payload) is counted once."""
+    if not hasattr(user, "follower_count"):
+        counted = social_selectors.follow_stats(user, viewer(info))
+        user.follower_count, user.following_count = counted.follower_count, counted.following_count
+        user.viewer_is_following = counted.viewer_is_following
+    return user
 
 
 def _is_self(info, user) -> bool:

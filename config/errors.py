@@ -28,6 +28,17 @@ class ErrorCode(enum.Enum):
     PASSWORD_ENTIRELY_NUMERIC = "password_entirely_numeric"
     PASSWORD_TOO_SIMILAR = "password_too_similar"
     INVALID_TIME_ZONE = "invalid_time_zone"
+    # Marketplace
+    INVALID_PRICE = "invalid_price"
+    INVALID_CURRENCY = "invalid_currency"
+    LISTING_NOT_AVAILABLE = "listing_not_available"
+    UNSUPPORTED_IMAGE = "unsupported_image"
+    IMAGE_TOO_LARGE = "image_too_large"
+    TOO_MANY_IMAGES = "too_many_images"
+    # Social
+    BLOCKED = "blocked"
+    CANNOT_TARGET_SELF = "cannot_target_self"
+    TOO_MANY_MENTIONS = "too_many_mentions"
 
 
 @dataclass(frozen=True)

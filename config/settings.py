@@ -147,6 +147,18 @@ GRAPHQL_MAX_UPLOAD_BYTES = env.int("GRAPHQL_MAX_UPLOAD_BYTES", default=15 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = GRAPHQL_MAX_BODY_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
+# Marketplace and social (listings, images, discovery, likes, follows, shares, comments).
+MARKETPLACE_CURRENCIES = env.list("MARKETPLACE_CURRENCIES", default=["USD", "CAD", "GBP", "EUR", "AUD"])
+MARKETPLACE_DEFAULT_CURRENCY = env("MARKETPLACE_DEFAULT_CURRENCY", default="USD")
+LISTING_MAX_IMAGES = env.int("LISTING_MAX_IMAGES", default=16)
+LISTING_IMAGE_MAX_BYTES = env.int("LISTING_IMAGE_MAX_BYTES", default=12 * 1024 * 1024)
+# Checked from the header, before any pixel is decoded: a decompression bomb never allocates.
+LISTING_IMAGE_MAX_PIXELS = env.int("LISTING_IMAGE_MAX_PIXELS", default=50_000_000)
+# Display sizes made off the request path by marketplace.tasks; name -> width in pixels.
+LISTING_IMAGE_WIDTHS = {"small": 150, "medium": 640, "large": 1280}
+SHARE_RATE_LIMIT = env("SHARE_RATE_LIMIT", default="10000/d")
+COMMENT_MAX_MENTIONS = env.int("COMMENT_MAX_MENTIONS", default=10)
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True

@@ -4,14 +4,16 @@ import graphene
 
 from accounts import schema as accounts
 from config.graphql.node import Node
+from marketplace import schema as marketplace
 from notifications import schema as notifications
+from social import schema as social
 
 
-class Query(accounts.Query, graphene.ObjectType):
+class Query(accounts.Query, marketplace.Query, social.Query, graphene.ObjectType):
     node = Node.Field()
 
 
-class Mutation(accounts.Mutation, graphene.ObjectType):
+class Mutation(accounts.Mutation, marketplace.Mutation, social.Mutation, graphene.ObjectType):
     pass
 
 

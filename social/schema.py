@@ -1,0 +1,294 @@
+import graphene
+from django.conf import settings
+from django.db.models import Q
+from graphene_django import DjangoObjectType
+
+from accounts.models import User
+from accounts.schema import UserType
+from config.errors import ErrorCode, ServiceError
+from config.graphql.mutations import BaseMutation, enforce_rate_limit
+from config.graphql.node import Node, decode_id
+from config.graphql.pagination import connection_args, keyset_page
+from config.graphql.permissions import Access, require_owner, require_user, viewer
+from marketplace import selectors as marketplace_selectors
+from marketplace.schema import ListingIdInput, ListingType
+from social import selectors, services
+from social.models import Comment, Like
+
+
+class LikeType(DjangoObjectType):
+    """Who liked a listing, and when (the seller's view)."""
+
+    class Meta:
+        model = Like
+        name = "Like"
+        interfaces = (Node,)
+        fields = ("created_at",)
+
+    user = graphene.Field(UserType, required=True)
+
+    @classmethod
+    def get_queryset(cls, queryset, info):
+        current = viewer(info)  # a like is shown to its liker and to the listing's seller
+        if current is None:
+            return queryset.none()
+        return queryset.filter(Q(user_id=current.pk) | Q(listing__seller_id=current.pk))
+
+
+class CommentType(DjangoObjectType):
+    class Meta:
+        model = Comment
+        name = "Comment"
+        interfaces = (Node,)
+        fields = ("body", "created_at", "edited_at")
+
+    author = graphene.Field(UserType, required=True)
+
+    @classmethod
+    def get_queryset(cls, queryset, info):
+        return queryset.filter(listing__in=marketplace_selectors.visible_listings(viewer(info)))
+
+
+class LikeConnection(graphene.relay.Connection):
+    class Meta:
+        node = LikeType
+
+
+class CommentConnection(graphene.relay.Connection):
+    class Meta:
+        node = CommentType
+
+
+class Query(graphene.ObjectType):
+    listing_likes = graphene.Field(LikeConnection, **connection_args(listing_id=graphene.ID(required=True)),
+                                   description="Who liked your listing, most recent first.")
+    comments = graphene.Field(CommentConnection, **connection_args(listing_id=graphene.ID(required=True)),
+                              description="A listing's comments, oldest first.")
+
+    def resolve_listing_likes(root, info, listing_id, first=None, after=None):
+        listing = _listing(info, listing_id)
+        require_owner(info, listing.seller_id)
+        return keyset_page(selectors.likes_of_listing(listing, viewer(info)), LikeConnection, first=first,
+                           after=after, ordering=("-created_at", "-pk"))
+
+    def resolve_comments(root, info, listing_id, first=None, after=None):
+        listing = _listing(info, listing_id)
+        return keyset_page(selectors.comments_on(listing, viewer(info)), CommentConnection, first=first,
+                           after=after, ordering=("created_at", "pk"))
+
+
+def _listing(info, global_id: str):
+    return marketplace_selectors.get_listing(viewer(info), decode_id(global_id, "Listing", "listingId"))
+
+
+def _user(global_id: str) -> User:
+    user = User.objects.filter(pk=decode_id(global_id, "User", "userId"), is_active=True).first()
+    if user is None:
+        raise ServiceError(ErrorCode.NOT_FOUND, "This member does not exist.", "userId")
+    return user
+
+
+class UserIdInput(graphene.InputObjectType):
+    user_id = graphene.ID(required=True)
+
+
+class ListingMutation(BaseMutation):
+    """A change of the viewer's relation to a listing; returns the listing as it is now."""
+
+    class Meta:
+        abstract = True
+
+    class Arguments:
+        input = ListingIdInput(required=True)
+
+    listing = graphene.Field(ListingType)
+
+    access = Access.AUTHENTICATED
+
+    @classmethod
+    def perform(cls, info, input):
+        listing = _listing(info, input.listing_id)
+        cls.change(info.context.user, listing)
+        return cls(listing=marketplace_selectors.get_listing(info.context.user, listing.pk), errors=[])
+
+
+class LikeListing(ListingMutation):
+    """Add to your likes (idempotent)."""
+
+    @staticmethod
+    def change(user, listing):
+        services.like_listing(user=user, listing=listing)
+
+
+class UnlikeListing(ListingMutation):
+    """Remove from your likes (idempotent)."""
+
+    @staticmethod
+    def change(user, listing):
+        services.unlike_listing(user=user, listing=listing)
+
+
+class UserMutation(BaseMutation):
+    """A change of the viewer's relation to a member; returns the member as seen now."""
+
+    class Meta:
+        abstract = True
+
+    class Arguments:
+        input = UserIdInput(required=True)
+
+    user = graphene.Field(UserType)
+
+    access = Access.AUTHENTICATED
+
+    @classmethod
+    def perform(cls, info, input):
+        target = _user(input.user_id)
+        cls.change(info.context.user, target)
+        return cls(user=selectors.follow_stats(target, info.context.user), errors=[])
+
+
+class FollowUser(UserMutation):
+    @staticmethod
+    def change(user, target):
+        services.follow_user(follower=user, followee=target)
+
+
+class UnfollowUser(UserMutation):
+    @staticmethod
+    def change(user, target):
+        services.unfollow_user(follower=user, followee=target)
+
+
+class BlockUser(UserMutation):
+    """They can no longer comment on your listings, follow you or see your closet; follows end."""
+
+    @staticmethod
+    def change(user, target):
+        services.block_user(blocker=user, blocked=target)
+
+
+class UnblockUser(UserMutation):
+    @staticmethod
+    def change(user, target):
+        services.unblock_user(blocker=user, blocked=target)
+
+
+class ShareListing(BaseMutation):
+    """Share to your followers: it goes to the top of their feeds."""
+
+    class Arguments:
+        input = ListingIdInput(required=True)
+
+    listing = graphene.Field(ListingType)
+    shared_at = graphene.DateTime()
+
+    access = Access.AUTHENTICATED
+
+    @classmethod
+    def perform(cls, info, input):
+        enforce_rate_limit(info, "share:daily", settings.SHARE_RATE_LIMIT)  # automation is abuse
+        share = services.share_listing(sharer=info.context.user, listing=_listing(info, input.listing_id))
+        return cls(listing=share.listing, shared_at=share.created_at, errors=[])
+
+
+class AddCommentInput(graphene.InputObjectType):
+    listing_id = graphene.ID(required=True)
+    body = graphene.String(required=True, description="Up to 500 characters; @username notifies that member.")
+
+
+class AddComment(BaseMutation):
+    class Arguments:
+        input = AddCommentInput(required=True)
+
+    comment = graphene.Field(CommentType)
+
+    access = Access.AUTHENTICATED
+
+    @classmethod
+    def perform(cls, info, input):
+        comment = services.add_comment(author=info.context.user, listing=_listing(info, input.listing_id),
+                                       body=input.body)
+        return cls(comment=comment, errors=[])
+
+
+class EditCommentInput(graphene.InputObjectType):
+    comment_id = graphene.ID(required=True)
+    body = graphene.String(required=True)
+
+
+def _comment(info, global_id: str) -> Comment:
+    comment = CommentType.get_queryset(Comment.objects.select_related("listing"), info).filter(
+        pk=decode_id(global_id, "Comment", "commentId")).first()
+    if comment is None:
+        raise ServiceError(ErrorCode.NOT_FOUND, "This comment does not exist.", "commentId")
+    return comment
+
+
+class EditComment(BaseMutation):
+    class Arguments:
+        input = EditCommentInput(required=True)
+
+    comment = graphene.Field(CommentType)
+
+    access = Access.AUTHENTICATED
+
+    @classmethod
+    def perform(cls, info, input):
+        comment = _comment(info, input.comment_id)
+        if comment.author_id != info.context.user.pk:
+            raise ServiceError(ErrorCode.FORBIDDEN, "Only its author can edit a comment.", "commentId")
+        return cls(comment=services.edit_comment(comment=comment, body=input.body), errors=[])
+
+
+class DeleteCommentInput(graphene.InputObjectType):
+    comment_id = graphene.ID(required=True)
+
+
+class DeleteComment(BaseMutation):
+    """Its author, or the listing's seller, can delete a comment."""
+
+    class Arguments:
+        input = DeleteCommentInput(required=True)
+
+    deleted_comment_id = graphene.ID()
+
+    access = Access.AUTHENTICATED
+
+    @classmethod
+    def perform(cls, info, input):
+        comment = _comment(info, input.comment_id)
+        if comment.listing.seller_id != info.context.user.pk:
+            require_owner(info, comment.author_id)
+        services.delete_comment(comment=comment)
+        return cls(deleted_comment_id=input.comment_id, errors=[])
+
+
+class RecordClosetVisit(BaseMutation):
+    """Note that you opened this member's closet (at most once an hour counts)."""
+
+    class Arguments:
+        input = UserIdInput(required=True)
+
+    recorded = graphene.Boolean(description="False for your own closet or a repeat this hour.")
+
+    access = Access.AUTHENTICATED
+
+    @classmethod
+    def perform(cls, info, input):
+        recorded = services.record_closet_visit(visitor=info.context.user, closet_owner=_user(input.user_id))
+        return cls(recorded=recorded, errors=[])
+
+
+class Mutation(graphene.ObjectType):
+    like_listing = LikeListing.Field()
+    unlike_listing = UnlikeListing.Field()
+    follow_user = FollowUser.Field()
+    unfollow_user = UnfollowUser.Field()
+    block_user = BlockUser.Field()
+    unblock_user = UnblockUser.Field()
+    share_listing = ShareListing.Field()
+    add_comment = AddComment.Field()
+    edit_comment = EditComment.Field()
+    delete_comment = DeleteComment.Field()
+    record_closet_visit = RecordClosetVisit.Field()

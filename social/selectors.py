@@ -1,0 +1,74 @@
+"""Reads of the social graph, shaped so that lists of users, likes and comments cost fixed queries."""
+
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from accounts.models import User
+from social.models import Block, Comment, Follow, Like
+
+
+def is_blocked(user_a_id: int, user_b_id: int) -> bool:
+    """Whether either of the two users has blocked the other (comments, follows, messages)."""
+    return Block.objects.filter(Q(blocker_id=user_a_id, blocked_id=user_b_id)
+                                | Q(blocker_id=user_b_id, blocked_id=user_a_id)).exists()
+
+
+def blockers_of(viewer):
+    """Ids of the users who blocked `viewer`, as a subquery: their closets are hidden from them."""
+    return Block.objects.filter(blocked_id=viewer.pk).values("blocker_id")
+
+
+def viewer_has_liked(viewer):
+    """An annotation for listing querysets: has `viewer` liked this listing?"""
+    if viewer is None:
+        return Value(False)
+    return Exists(Like.objects.filter(listing_id=OuterRef("pk"), user_id=viewer.pk))
+
+
+def with_follow_stats(users, viewer):
+    """Users annotated with `follower_count`, `following_count` and `viewer_is_following`."""
+    return users.annotate(
+        follower_count=_count(Follow.objects.filter(followee_id=OuterRef("pk")), "followee_id"),
+        following_count=_count(Follow.objects.filter(follower_id=OuterRef("pk")), "follower_id"),
+        viewer_is_following=Exists(Follow.objects.filter(follower_id=viewer.pk, followee_id=OuterRef("pk")))
+        if viewer is not None else Value(False),
+    )
+
+
+def users_for(viewer):
+    """Active users as every user list shows them (a `Prefetch` queryset for authors, sellers...)."""
+    return with_follow_stats(User.objects.filter(is_active=True), viewer)
+
+
+def follow_stats(user, viewer) -> User:
+    """One user with the annotations of `with_follow_stats`, for a user that did not come from a list."""
+    return with_follow_stats(User.objects.filter(pk=user.pk), viewer).get()
+
+
+def followers(user, viewer):
+    """Who follows `user`, newest first: order by ("-followed_at", "-pk")."""
+    return users_for(viewer).filter(following_relations__followee_id=user.pk).annotate(
+        followed_at=F("following_relations__created_at"))
+
+
+def following(user, viewer):
+    """Whom `user` follows, newest first: order by ("-followed_at", "-pk")."""
+    return users_for(viewer).filter(follower_relations__follower_id=user.pk).annotate(
+        followed_at=F("follower_relations__created_at"))
+
+
+def likes_of_listing(listing, viewer):
+    """Who liked a listing (the seller's view), each with when; order by ("-created_at", "-pk")."""
+    return Like.objects.filter(listing_id=listing.pk, user__is_active=True).prefetch_related(
+        Prefetch("user", queryset=users_for(viewer)))
+
+
+def comments_on(listing, viewer):
+    """A listing's comments, oldest first (a conversation): order by ("created_at", "pk")."""
+    return Comment.objects.filter(listing_id=listing.pk).prefetch_related(
+        Prefetch("author", queryset=users_for(viewer)))
+
+
+def _count(related, column: str):
+    counted = related.order_by().values(column).annotate(count=Count("pk")).values("count")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
