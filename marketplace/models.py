@@ -33,6 +33,9 @@ class Listing(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
         AVAILABLE = "available", "Available"
+        # Held for one buyer (an accepted offer being paid, a live auction running): visible
+        # like a sold item, never in discovery, not editable until released.
+        RESERVED = "reserved", "Reserved"
         SOLD = "sold", "Sold"
         REMOVED = "removed", "Removed"
 
@@ -49,6 +52,7 @@ class Listing(models.Model):
     description = models.TextField(max_length=2000, blank=True, validators=[MaxLengthValidator(2000)])
     brand = models.CharField(max_length=60, blank=True)
     size = models.CharField(max_length=20, blank=True)
+    colour = models.CharField(max_length=30, blank=True)
     condition = models.CharField(max_length=20, choices=Condition.choices, default=Condition.GOOD)
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="listings")
     price = models.DecimalField(max_digits=10, decimal_places=2)

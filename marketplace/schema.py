@@ -23,6 +23,8 @@ class ListingSort(graphene.Enum):
     NEWEST = "newest"
     RELEVANCE = "relevance"
     FOR_YOU = "for_you"
+    PRICE_LOW = "price_low"
+    PRICE_HIGH = "price_high"
 
 
 class Money(graphene.ObjectType):
@@ -61,7 +63,7 @@ class ListingType(DjangoObjectType):
         model = Listing
         name = "Listing"
         interfaces = (Node,)
-        fields = ("title", "description", "brand", "size", "quantity", "category", "listed_at", "created_at",
+        fields = ("title", "description", "brand", "size", "colour", "quantity", "category", "listed_at", "created_at",
                   "updated_at")
 
     seller = graphene.Field(UserType, required=True)
@@ -123,13 +125,14 @@ class Query(graphene.ObjectType):
         category_id=graphene.ID(description="A category and everything below it."),
         brand=graphene.String(),
         size=graphene.String(),
+        colour=graphene.String(),
         conditions=graphene.List(graphene.NonNull(ListingCondition)),
         price=PriceRangeInput(),
         seller_id=graphene.ID(description="One closet."),
         available_only=graphene.Boolean(default_value=True,
                                         description="False shows sold items too; only within a closet."),
         sort=ListingSort(description="NEWEST without `search`, RELEVANCE with it; FOR_YOU ranks by your likes, "
-                                     "follows, sizes and brands."),
+                                     "follows, sizes and brands; PRICE_LOW and PRICE_HIGH order by price."),
     ), description="Search and browse available listings.")
     feed = graphene.Field(ListingConnection, **connection_args(),
                           description="New listings and shares of the closets you follow, newest first.")
@@ -180,6 +183,7 @@ class ListingFields:
     description = graphene.String()
     brand = graphene.String()
     size = graphene.String()
+    colour = graphene.String()
     condition = ListingCondition()
     original_price = graphene.Decimal()
     currency = graphene.String(description="ISO 4217 code; default the marketplace currency.")

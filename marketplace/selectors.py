@@ -30,6 +30,8 @@ from social import selectors as social_selectors
 from social.models import Follow, Like, Share
 
 NEWEST = ("-listed_at", "-pk")
+# Chronological and price orders page by keyset; ranked ones (relevance, for you) by offset.
+KEYSET_SORTS = {"newest": NEWEST, "price_low": ("price", "pk"), "price_high": ("-price", "-pk")}
 RECENT_DROP = timedelta(days=7)
 
 
@@ -43,7 +45,7 @@ def listing_cards(listings, viewer):
 
 def visible_listings(viewer):
     """Listings `viewer` (None when anonymous) may open."""
-    visible = Q(status__in=[Listing.Status.AVAILABLE, Listing.Status.SOLD])
+    visible = Q(status__in=[Listing.Status.AVAILABLE, Listing.Status.RESERVED, Listing.Status.SOLD])
     if viewer is None:
         return Listing.objects.filter(visible)
     return Listing.objects.filter(visible | Q(status=Listing.Status.DRAFT, seller_id=viewer.pk)).exclude(
@@ -66,8 +68,8 @@ def browse(viewer, *, search: str | None = None, sort: str | None = None, seller
            available_only: bool = True, **filters):
     """The `listings` query: (listing cards, keyset ordering), the ordering None when ranked.
 
-    `sort` is "newest" (the default without a search), "relevance" (the default with one) or
-    "for_you". Sold listings are listed only within a closet (`seller_id`).
+    `sort` is "newest" (the default without a search), "relevance" (the default with one),
+    "for_you", "price_low" or "price_high". Sold listings are listed only within a closet (`seller_id`).
     """
     search = (search or "").strip()
     sort = sort or ("relevance" if search else "newest")
@@ -85,7 +87,7 @@ def browse(viewer, *, search: str | None = None, sort: str | None = None, seller
         listings = searched(listings, search)
     if sort == "for_you":
         return for_you(listings, viewer), None
-    return listings, (None if sort == "relevance" else NEWEST)
+    return listings, KEYSET_SORTS.get(sort)
 
 
 def closet(viewer, seller_id: int, *, available_only: bool):
@@ -94,7 +96,7 @@ def closet(viewer, seller_id: int, *, available_only: bool):
     return listings.filter(status=Listing.Status.AVAILABLE) if available_only else listings
 
 
-def filtered(listings, *, category_id=None, brand=None, size=None, conditions=None, min_price=None,
+def filtered(listings, *, category_id=None, brand=None, size=None, colour=None, conditions=None, min_price=None,
              max_price=None, currency=None):
     """The discovery filters; a category includes its whole subtree."""
     if category_id is not None:
@@ -106,6 +108,8 @@ def filtered(listings, *, category_id=None, brand=None, size=None, conditions=No
         listings = listings.filter(brand__iexact=brand.strip())
     if size:
         listings = listings.filter(size__iexact=size.strip())
+    if colour:
+        listings = listings.filter(colour__iexact=colour.strip())
     if conditions:
         listings = listings.filter(condition__in=conditions)
     if min_price is not None or max_price is not None:

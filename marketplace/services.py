@@ -13,7 +13,7 @@ from config.errors import ErrorCode, FieldError, ServiceError
 from marketplace import images, tasks
 from marketplace.models import Category, Listing, ListingImage, ListingPriceChange
 
-EDITABLE_FIELDS = ("title", "description", "brand", "size", "condition", "category_id", "price", "original_price",
+EDITABLE_FIELDS = ("title", "description", "brand", "size", "colour", "condition", "category_id", "price", "original_price",
                    "currency", "quantity")
 MAX_PRICE = Decimal("99999999.99")  # what DecimalField(max_digits=10, decimal_places=2) holds
 MAX_QUANTITY = 999
@@ -133,7 +133,7 @@ def make_image_renditions(*, image_id: int) -> None:
 def _lock_open(listing: Listing) -> Listing:
     listing = Listing.objects.select_for_update().get(pk=listing.pk)
     if listing.status not in OPEN_STATUSES:
-        raise ServiceError(ErrorCode.LISTING_NOT_AVAILABLE, "This listing is sold or removed; it cannot change.",
+        raise ServiceError(ErrorCode.LISTING_NOT_AVAILABLE, "This listing is reserved, sold or removed; it cannot change.",
                            "listingId")
     return listing
 

@@ -16,10 +16,11 @@ from tests.marketplace.conftest import add_photo, assert_constant_queries, gid
 pytestmark = pytest.mark.django_db
 
 LISTINGS = """query($first: Int, $after: String, $search: String, $categoryId: ID, $brand: String, $size: String,
-                   $conditions: [ListingCondition!], $price: PriceRangeInput, $sellerId: ID, $availableOnly: Boolean,
-                   $sort: ListingSort) {
+                   $colour: String, $conditions: [ListingCondition!], $price: PriceRangeInput, $sellerId: ID,
+                   $availableOnly: Boolean, $sort: ListingSort) {
   listings(first: $first, after: $after, search: $search, categoryId: $categoryId, brand: $brand, size: $size,
-           conditions: $conditions, price: $price, sellerId: $sellerId, availableOnly: $availableOnly, sort: $sort) {
+           colour: $colour, conditions: $conditions, price: $price, sellerId: $sellerId,
+           availableOnly: $availableOnly, sort: $sort) {
     edges { node { title } }
     pageInfo { hasNextPage endCursor }
   }
@@ -51,7 +52,7 @@ def closets(make_user, make_listing):
     men_shoes = Category.objects.get(path="men/shoes")
     coats = Category.objects.get(path="women/coats-jackets")
     listings = {
-        "dress": make_listing(ava, title="Floral midi dress", brand="Reformation", size="M", price="60",
+        "dress": make_listing(ava, title="Floral midi dress", brand="Reformation", size="M", price="60", colour="Green",
                               condition=Listing.Condition.LIKE_NEW, description="Silk, worn once"),
         "coat": make_listing(ava, title="Wool coat", brand="Everlane", size="S", price="120", category_id=coats.pk),
         "sneakers": make_listing(marco, title="Retro runners", brand="Nike", size="10", price="85",
@@ -76,6 +77,7 @@ def test_browse_shows_available_listings_newest_first(gql, closets):
     ({"categoryId": "men/shoes"}, ["Retro runners"]),
     ({"brand": "nike"}, ["Retro runners"]),
     ({"size": "m"}, ["Floral midi dress"]),
+    ({"colour": "green"}, ["Floral midi dress"]),
     ({"conditions": ["LIKE_NEW", "NEW_WITH_TAGS"]}, ["Floral midi dress", "Retro runners"]),
     ({"price": {"min": "60", "max": "100"}}, ["Floral midi dress", "Retro runners"]),
     ({"price": {"max": "100", "currency": "EUR"}}, []),
@@ -84,6 +86,24 @@ def test_filters(gql, closets, variables, expected):
     if "categoryId" in variables:
         variables["categoryId"] = gid(Category.objects.get(path=variables["categoryId"]))
     assert titles(gql(LISTINGS, variables)) == expected
+
+
+@pytest.mark.parametrize("sort, expected", [
+    ("PRICE_LOW", ["Floral midi dress", "Retro runners", "Wool coat"]),
+    ("PRICE_HIGH", ["Wool coat", "Retro runners", "Floral midi dress"]),
+])
+def test_price_sorts_page_by_keyset(gql, closets, sort, expected):
+    first = gql(LISTINGS, {"sort": sort, "first": 2})["data"]["listings"]
+    rest = gql(LISTINGS, {"sort": sort, "first": 2, "after": first["pageInfo"]["endCursor"]})
+    assert [edge["node"]["title"] for edge in first["edges"]] + titles(rest) == expected
+
+
+def test_a_reserved_listing_stays_visible_but_leaves_discovery(gql, closets):
+    _, _, listings = closets
+    Listing.objects.filter(pk=listings["coat"].pk).update(status=Listing.Status.RESERVED)
+    assert titles(gql(LISTINGS)) == ["Floral midi dress", "Retro runners"]
+    body = gql('query($id: ID!) { listing(id: $id) { title status } }', {"id": gid(listings["coat"])})
+    assert body["data"]["listing"] == {"title": "Wool coat", "status": "RESERVED"}
 
 
 def test_closet_shows_sold_items_on_request_and_drafts_to_their_seller(gql, closets, make_user):
