@@ -28,6 +28,11 @@ class ErrorCode(enum.Enum):
     PASSWORD_ENTIRELY_NUMERIC = "password_entirely_numeric"
     PASSWORD_TOO_SIMILAR = "password_too_similar"
     INVALID_TIME_ZONE = "invalid_time_zone"
+    # Notifications
+    INVALID_DEVICE_TOKEN = "invalid_device_token"
+    CANNOT_MUTE_TRANSACTIONAL = "cannot_mute_transactional"
+    INVALID_QUIET_HOURS = "invalid_quiet_hours"
+    DAILY_CAP_OUT_OF_RANGE = "daily_cap_out_of_range"
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,19 @@ def _fast_and_isolated(settings):
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _celery_in_process():
+    """Tasks run eagerly in the test's process even when REDIS_URL sets up a broker, so services
+    that enqueue on commit (notifications.services.notify) finish before assertions; a test that
+    starts a real worker switches this back off."""
+    from config.celery import app
+
+    configured = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = configured
+
+
 class GraphQLClient:
     """Posts real HTTP requests to /graphql/ through the whole Django stack."""
 

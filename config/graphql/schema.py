@@ -7,11 +7,11 @@ from config.graphql.node import Node
 from notifications import schema as notifications
 
 
-class Query(accounts.Query, graphene.ObjectType):
+class Query(accounts.Query, notifications.Query, graphene.ObjectType):
     node = Node.Field()
 
 
-class Mutation(accounts.Mutation, graphene.ObjectType):
+class Mutation(accounts.Mutation, notifications.Mutation, graphene.ObjectType):
     pass
 
 
