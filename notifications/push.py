@@ -6,6 +6,7 @@ scripted per token), `firebase` sends through firebase-admin (FCM). A dotted pat
 """
 
 import logging
+import warnings
 from collections import defaultdict
 from dataclasses import dataclass
 from enum import Enum
@@ -111,9 +112,15 @@ def _fcm_message(device, message: PushMessage):
     elif device.platform == Device.Platform.WEB_PUSH:
         options["webpush"] = messaging.WebpushConfig(headers={"Topic": message.collapse_key})
     else:
-        options["android"] = messaging.AndroidConfig(collapse_key=message.collapse_key)
-    return messaging.Message(token=device.token, data=message.data,
-                             notification=messaging.Notification(title=message.title, body=message.body), **options)
+        # A tag, not a collapse_key: FCM keeps only four collapse keys per offline device.
+        options["android"] = messaging.AndroidConfig(notification=messaging.AndroidNotification(tag=message.collapse_key))
+    with warnings.catch_warnings():
+        # firebase-admin 7.7 deprecates `token` for `fid` (installation ids), but the Firebase SDKs
+        # still give apps registration tokens, and FCM still accepts them.
+        warnings.filterwarnings("ignore", "Message.token is deprecated", DeprecationWarning)
+        return messaging.Message(token=device.token, data=message.data,
+                                 notification=messaging.Notification(title=message.title, body=message.body),
+                                 **options)
 
 
 def _result_for_error(exc) -> PushResult:

@@ -33,9 +33,13 @@ def hand_off_pushes(decision_ids: list[int], attempt: int = 0):
 @shared_task
 def release_held_pushes():
     """Quiet hours over: decide again for held pushes and send those that may go now."""
+    release_due_pushes(now=timezone.now())
+
+
+def release_due_pushes(*, now):
     batch = settings.NOTIFICATIONS_CHUNK_SIZE
     for _ in range(settings.NOTIFICATIONS_RELEASE_BATCHES_PER_RUN):
-        released = fanout.release_held(now=timezone.now(), limit=batch)
+        released = fanout.release_held(now=now, limit=batch)
         if released:
             _hand_off(PushDecision.objects.filter(pk__in=released), attempt=0)
         if len(released) < batch:
