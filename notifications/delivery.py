@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import F, QuerySet
 from graphql_relay import to_global_id
 
-from notifications.models import Device, Notification, Outcome, PushDecision
+from notifications.models import Device, Outcome, PushDecision
 from notifications.push import PushMessage, PushStatus, get_backend
 
 
@@ -24,18 +24,19 @@ def hand_off(decisions: QuerySet, *, now: datetime) -> list[int]:
     """
     with transaction.atomic():
         pending = list(decisions.filter(outcome=Outcome.PENDING).select_for_update(skip_locked=True, of=("self",))
-                       .select_related("notification").order_by("pk"))
+                       .order_by("pk").values_list(*_PENDING_FIELDS, named=True))
         if not pending:
             return []
         devices = defaultdict(list)
-        for device in Device.objects.filter(user_id__in={d.recipient_id for d in pending}, is_active=True):
+        for device in (Device.objects.filter(user_id__in={push.recipient_id for push in pending}, is_active=True)
+                       .values_list("pk", "user_id", "platform", "token", named=True)):
             devices[device.user_id].append(device)
         batch, owners = [], []
-        for decision in pending:
-            message = push_message(decision.notification)
-            for device in devices[decision.recipient_id]:
+        for push in pending:
+            message = push_message(push)
+            for device in devices[push.recipient_id]:
                 batch.append((device, message))
-                owners.append(decision.pk)
+                owners.append(push.pk)
         results = get_backend().send(batch) if batch else []
 
         statuses, details, dead_devices = defaultdict(set), {}, []
@@ -44,24 +45,29 @@ def hand_off(decisions: QuerySet, *, now: datetime) -> list[int]:
             if result.status is PushStatus.INVALID_TOKEN:
                 dead_devices.append(device.pk)
             if result.detail:
-                details[owner] = result.detail
-        by_outcome = defaultdict(list)
-        for decision in pending:
-            by_outcome[_outcome(statuses[decision.pk])].append(decision.pk)
+                details[owner] = result.detail[:200]
         if dead_devices:
             Device.objects.filter(pk__in=dead_devices).update(is_active=False, deactivated_at=now,
                                                                deactivation_reason="token rejected by the provider")
-        attempted = PushDecision.objects.filter(pk__in=[d.pk for d in pending])
-        attempted.update(attempts=F("attempts") + 1)
-        attempted.filter(pk__in=by_outcome[Outcome.SENT]).update(outcome=Outcome.SENT, delivered_at=now, detail="")
-        attempted.filter(pk__in=by_outcome[Outcome.NO_DEVICE]).update(
-            outcome=Outcome.NO_DEVICE, detail="no active device at hand-off", decided_at=now)
-        failed_by_detail = defaultdict(list)
-        for decision_id in by_outcome[Outcome.FAILED]:
-            failed_by_detail[details.get(decision_id, "")[:200]].append(decision_id)
-        for detail, ids in failed_by_detail.items():
-            attempted.filter(pk__in=ids).update(outcome=Outcome.FAILED, detail=detail)
-    return by_outcome[Outcome.PENDING]
+        # One UPDATE per (outcome, detail): a chunk is nearly always a single "sent" statement.
+        changes = defaultdict(list)
+        for push in pending:
+            outcome = _outcome(statuses[push.pk])
+            detail = {Outcome.SENT: "", Outcome.NO_DEVICE: "no active device at hand-off"}.get(
+                outcome, details.get(push.pk, ""))
+            changes[outcome, detail].append(push.pk)
+        for (outcome, detail), ids in changes.items():
+            fields = {"attempts": F("attempts") + 1, "outcome": outcome, "detail": detail}
+            if outcome == Outcome.SENT:
+                fields["delivered_at"] = now
+            if outcome == Outcome.NO_DEVICE:
+                fields["decided_at"] = now
+            PushDecision.objects.filter(pk__in=ids).update(**fields)
+    return [pk for (outcome, _), ids in changes.items() if outcome == Outcome.PENDING for pk in ids]
+
+
+_PENDING_FIELDS = ("pk", "recipient_id", "notification_id", "notification__kind", "notification__title",
+                   "notification__body", "notification__data", "notification__dedupe_key")
 
 
 def _outcome(statuses: set[PushStatus]) -> Outcome:
@@ -74,13 +80,15 @@ def _outcome(statuses: set[PushStatus]) -> Outcome:
     return Outcome.FAILED
 
 
-def push_message(notification: Notification) -> PushMessage:
-    data = {"notificationId": to_global_id("Notification", notification.pk), "kind": notification.kind}
-    if notification.data:
-        data["data"] = json.dumps(notification.data, separators=(",", ":"))
+def push_message(push) -> PushMessage:
+    """The message for one pending push (a row of _PENDING_FIELDS)."""
+    data = {"notificationId": to_global_id("Notification", push.notification_id), "kind": push.notification__kind}
+    if push.notification__data:
+        data["data"] = json.dumps(push.notification__data, separators=(",", ":"))
     # 32 URL-safe characters: what Web Push's Topic header allows, and unique enough per event.
-    collapse_key = urlsafe_b64encode(hashlib.sha256(notification.dedupe_key.encode()).digest()).decode()[:32]
-    return PushMessage(title=notification.title, body=notification.body, data=data, collapse_key=collapse_key)
+    digest = hashlib.sha256(push.notification__dedupe_key.encode()).digest()
+    return PushMessage(title=push.notification__title, body=push.notification__body, data=data,
+                       collapse_key=urlsafe_b64encode(digest).decode()[:32])
 
 
 def defer(decision_ids: list[int], *, until: datetime):

@@ -123,8 +123,7 @@ def load_recipient_states(user_ids: list[int], now: datetime) -> dict[int, Recip
     caller's transaction ends: two events deciding for the same person take turns, so a cap or a
     coalescing window is never overrun by a race.
     """
-    NotificationSettings.objects.bulk_create([NotificationSettings(user_id=user_id) for user_id in user_ids],
-                                             ignore_conflicts=True)
+    _create_missing_settings(user_ids)
     rows = (NotificationSettings.objects.select_for_update(of=("self",)).filter(user_id__in=user_ids)
             .order_by("user_id")
             .values_list("user_id", "user__time_zone", "muted_categories", "quiet_hours_start", "quiet_hours_end",
@@ -145,6 +144,18 @@ def load_recipient_states(user_ids: list[int], now: datetime) -> dict[int, Recip
             daily_cap=override or segment_cap or default_cap, has_device=user_id in with_device,
             recent_pushes=recent[user_id])
     return states
+
+
+def _create_missing_settings(user_ids: list[int]):
+    """Default settings rows for whoever has none, in one statement (a chunk is mostly first-timers
+    the first time, and already there after)."""
+    table = connection.ops.quote_name(NotificationSettings._meta.db_table)
+    ids_sql, ids_param = _id_table(user_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {table} (user_id, muted_categories) SELECT r.id, %s FROM ({ids_sql}) AS r "
+                       f"ORDER BY r.id ON CONFLICT (user_id) DO NOTHING",
+                       [NotificationSettings._meta.get_field("muted_categories").get_db_prep_save([], connection),
+                        ids_param])
 
 
 def default_daily_cap() -> int:
