@@ -53,7 +53,9 @@ def process_chunk(*, event_id: int, index: int, now: datetime) -> QuerySet | Non
                              for notification_id, recipient_id in created]
             transaction.on_commit(lambda: broadcast_many(announcements))
         _mark_chunk_done(event, index, now)
-    return PushDecision.objects.filter(event=event, recipient_id__gte=recipient_ids[0], recipient_id__lte=recipient_ids[-1])
+    # Recipient ids are sorted, so the chunk is exactly this id range of the event's decisions.
+    return PushDecision.objects.filter(event=event, recipient_id__gte=recipient_ids[0],
+                                       recipient_id__lte=recipient_ids[-1])
 
 
 def _insert_inbox_rows(event: NotificationEvent, recipient_ids: list[int], now: datetime) -> list[tuple[int, int]]:

@@ -5,8 +5,8 @@ constraints that keep it honest even if code is wrong: one inbox row per (recipi
 one push decision per inbox row, one chunk marker per (event, chunk), one owner per device token.
 """
 
-from array import array
 import sys
+from array import array
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
@@ -190,9 +190,11 @@ class PushSegment(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=Q(daily_cap__gte=SEGMENT_DAILY_CAP_MIN, daily_cap__lte=SEGMENT_DAILY_CAP_MAX),
-                                   name="push_segment_cap_range"),
-            models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True), name="push_segment_one_default"),
+            models.CheckConstraint(
+                condition=Q(daily_cap__gte=SEGMENT_DAILY_CAP_MIN, daily_cap__lte=SEGMENT_DAILY_CAP_MAX),
+                name="push_segment_cap_range"),
+            models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True),
+                                    name="push_segment_one_default"),
         ]
 
     def __str__(self):

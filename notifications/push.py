@@ -15,6 +15,8 @@ from functools import cache
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from notifications.models import Device
+
 logger = logging.getLogger("closetline.push")
 
 
@@ -80,7 +82,10 @@ class MemoryBackend:
 
 class FirebaseBackend:
     """FCM through firebase-admin. Apps use the Firebase SDK, so every platform's token is an FCM
-    registration token; the platform picks the Android, APNs or Web Push block of the message."""
+    registration token; the platform picks the Android, APNs or Web Push block of the message.
+
+    firebase-admin (and the Google client libraries under it) is imported only by this backend's
+    functions: the console and memory backends don't pay its start-up time."""
 
     BATCH_LIMIT = 500  # firebase_admin.messaging.send_each refuses more
 
@@ -104,8 +109,6 @@ class FirebaseBackend:
 def _fcm_message(device, message: PushMessage):
     from firebase_admin import messaging
 
-    from notifications.models import Device
-
     options = {}
     if device.platform == Device.Platform.APNS:
         options["apns"] = messaging.APNSConfig(headers={"apns-collapse-id": message.collapse_key})
@@ -113,7 +116,8 @@ def _fcm_message(device, message: PushMessage):
         options["webpush"] = messaging.WebpushConfig(headers={"Topic": message.collapse_key})
     else:
         # A tag, not a collapse_key: FCM keeps only four collapse keys per offline device.
-        options["android"] = messaging.AndroidConfig(notification=messaging.AndroidNotification(tag=message.collapse_key))
+        options["android"] = messaging.AndroidConfig(
+            notification=messaging.AndroidNotification(tag=message.collapse_key))
     with warnings.catch_warnings():
         # firebase-admin 7.7 deprecates `token` for `fid` (installation ids), but the Firebase SDKs
         # still give apps registration tokens, and FCM still accepts them.

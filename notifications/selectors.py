@@ -39,7 +39,7 @@ def preferences_of(user) -> Preferences:
     stored = stored or NotificationSettings(user=user)
     return Preferences(
         muted_categories=frozenset(stored.muted_categories),
-        quiet_hours=(stored.quiet_hours_start, stored.quiet_hours_end) if stored.quiet_hours_start else None,
+        quiet_hours=(stored.quiet_hours_start, stored.quiet_hours_end) if stored.quiet_hours_start is not None else None,
         time_zone=user.time_zone,
         daily_cap_override=stored.daily_cap_override,
         segment_daily_cap=stored.segment.daily_cap if stored.segment else default_daily_cap(),
