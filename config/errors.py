@@ -39,6 +39,10 @@ class ErrorCode(enum.Enum):
     BLOCKED = "blocked"
     CANNOT_TARGET_SELF = "cannot_target_self"
     TOO_MANY_MENTIONS = "too_many_mentions"
+    # Notifications
+    INVALID_DEVICE_TOKEN = "invalid_device_token"
+    INVALID_QUIET_HOURS = "invalid_quiet_hours"
+    DAILY_CAP_OUT_OF_RANGE = "daily_cap_out_of_range"
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,18 @@ def auth_token_group(token_id: int) -> str:
 
 
 def broadcast(group: str, event: dict, message_type: str = GRAPHQL_EVENT) -> None:
-    async_to_sync(get_channel_layer().group_send)(group, {"type": message_type, "group": group, "event": event})
+    broadcast_many([(group, event)], message_type)
+
+
+def broadcast_many(events: list[tuple[str, dict]], message_type: str = GRAPHQL_EVENT) -> None:
+    """Send (group, event) pairs in one event loop: a fan-out to thousands of users costs one
+    loop and one layer connection, not one each (about 2 ms a call on Redis)."""
+    async def send_all():
+        layer = get_channel_layer()
+        for group, event in events:
+            await layer.group_send(group, {"type": message_type, "group": group, "event": event})
+
+    async_to_sync(send_all)()
 
 
 def broadcast_on_commit(group: str, event: dict, message_type: str = GRAPHQL_EVENT) -> None:

@@ -111,6 +111,29 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BEAT_SCHEDULE = {}
 
+# Notifications (notifications/): fan-out, push limits and delivery, and their beat schedule.
+# `console` logs pushes, `memory` keeps them (tests), `firebase` sends through FCM (firebase-admin)
+# with the service-account key file NOTIFICATIONS_FIREBASE_CREDENTIALS (or application defaults).
+NOTIFICATIONS_PUSH_BACKEND = env("NOTIFICATIONS_PUSH_BACKEND", default="console")
+NOTIFICATIONS_FIREBASE_CREDENTIALS = env("NOTIFICATIONS_FIREBASE_CREDENTIALS", default="")
+NOTIFICATIONS_CHUNK_SIZE = 1000  # recipients per fan-out task
+NOTIFICATIONS_DEFAULT_DAILY_CAP = 8  # pushes a day when staff have marked no segment as default
+NOTIFICATIONS_COALESCE_WINDOW = timedelta(minutes=env.int("NOTIFICATIONS_COALESCE_MINUTES", default=60))
+NOTIFICATIONS_MAX_DEVICES_PER_USER = 10  # registering one more retires the least recently registered
+# Outbox events and hand-offs unfinished this long after being enqueued are re-enqueued by the sweep.
+NOTIFICATIONS_SWEEP_GRACE = timedelta(minutes=2)
+NOTIFICATIONS_RELEASE_BATCHES_PER_RUN = 20  # held pushes released per beat run: 20 × chunk size
+# Provider rate limits (429/503): retry with exponential backoff and full jitter, 5 s doubling to
+# 10 min. Countdown tasks sit unacked in the broker, so the cap stays well under its visibility
+# timeout (1 h) or Redis would hand them to a second worker.
+NOTIFICATIONS_PUSH_MAX_RETRIES = 6
+NOTIFICATIONS_PUSH_RETRY_BACKOFF = 5
+NOTIFICATIONS_PUSH_RETRY_BACKOFF_MAX = 600
+CELERY_BEAT_SCHEDULE["notifications-sweep-outbox"] = {"task": "notifications.tasks.sweep_outbox",
+                                                      "schedule": 60.0}
+CELERY_BEAT_SCHEDULE["notifications-release-held-pushes"] = {"task": "notifications.tasks.release_held_pushes",
+                                                             "schedule": 60.0}
+
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

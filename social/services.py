@@ -12,6 +12,7 @@ from accounts.models import User
 from config.errors import ErrorCode, ServiceError
 from marketplace.models import Listing
 from notifications import services as notification_services
+from notifications.models import Kind
 from social.models import Block, ClosetVisit, Comment, Follow, Like, Mention, Share
 from social.selectors import is_blocked
 
@@ -47,7 +48,14 @@ def follow_user(*, follower, followee) -> bool:
         raise ServiceError(ErrorCode.CANNOT_TARGET_SELF, "You cannot follow yourself.", "userId")
     if is_blocked(follower.pk, followee.pk):
         raise ServiceError(ErrorCode.BLOCKED, "You cannot follow this closet.", "userId")
-    _, created = Follow.objects.get_or_create(follower=follower, followee=followee)
+    with transaction.atomic():
+        _, created = Follow.objects.get_or_create(follower=follower, followee=followee)
+        if created:
+            # Keyed per pair: unfollowing and following again does not notify twice.
+            notification_services.notify(
+                recipient_ids=[followee.pk], kind=Kind.NEW_FOLLOWER, title=f"@{follower.username} follows you",
+                body="They will see your new listings and shares.",
+                dedupe_key=f"follow:{follower.pk}:{followee.pk}", target=follower)
     return created
 
 
@@ -89,6 +97,11 @@ def add_comment(*, author, listing: Listing, body: str) -> Comment:
     comment.save()
     Mention.objects.bulk_create([Mention(comment=comment, user=user) for user in mentioned])
     _notify_mentioned(comment, mentioned)
+    if listing.seller_id != author.pk and listing.seller_id not in {user.pk for user in mentioned}:
+        notification_services.notify(
+            recipient_ids=[listing.seller_id], kind=Kind.COMMENT, title=f"@{author.username} commented",
+            body=f"On {listing.title}: {comment.body[:120]}", dedupe_key=f"comment:{comment.pk}", target=listing,
+            coalesce_key=f"listing:{listing.pk}")
     return comment
 
 
@@ -144,19 +157,11 @@ def _mentioned_users(comment: Comment) -> list[User]:
 
 
 def _notify_mentioned(comment: Comment, users: list[User]) -> None:
-    """The one hand-off to notifications (the integrator switches it to the new notify() API)."""
-    if not users:
-        return
-    author = comment.author.username
-    excerpt = comment.body[:140]
-
-    def send():
-        for user in users:
-            # Notification.Kind has no "mention" kind yet: "system" until the notifications rebuild.
-            notification_services.create_notification(recipient=user, kind="system",
-                                                      title=f"@{author} mentioned you", body=excerpt)
-
-    transaction.on_commit(send)
+    """Tell newly mentioned people, once per comment each (an edit re-mentioning is no news)."""
+    notification_services.notify(
+        recipient_ids=[user.pk for user in users], kind=Kind.MENTION,
+        title=f"@{comment.author.username} mentioned you", body=comment.body[:140],
+        dedupe_key=f"mention:{comment.pk}", target=comment.listing, coalesce_key=f"listing:{comment.listing_id}")
 
 
 def _require_available(listing: Listing) -> None:

@@ -1,11 +1,16 @@
 import json
+from decimal import Decimal
+from importlib import import_module
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 
 from accounts import services as account_services
+from marketplace import services as marketplace_services
+from marketplace.models import Category
 
 
 def pytest_collection_modifyitems(config, items):
@@ -36,6 +41,19 @@ def _fast_and_isolated(settings):
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _celery_in_process():
+    """Tasks run eagerly in the test's process even when REDIS_URL sets up a broker, so services
+    that enqueue on commit (notifications.services.notify) finish before assertions; a test that
+    starts a real worker switches this back off."""
+    from config.celery import app
+
+    configured = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = configured
+
+
 class GraphQLClient:
     """Posts real HTTP requests to /graphql/ through the whole Django stack."""
 
@@ -64,5 +82,32 @@ def make_user(db):
     def make(username="ava", password="a-long-enough-passphrase", **fields):
         return account_services.register(username=username, email=f"{username}@example.com", password=password,
                                          **fields)
+
+    return make
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    """Uploads land in the test's own folder, never in the project's media/."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def category(db):
+    if not Category.objects.exists():
+        # An earlier transactional test flushed every table, the tree seeded by migration too.
+        import_module("marketplace.migrations.0002_seed_categories").seed(django_apps, None)
+    return Category.objects.get(path="women/dresses")
+
+
+@pytest.fixture
+def make_listing(category):
+    """Create a listing through the service: `make_listing(seller, title="...", price="12.50")`."""
+
+    def make(seller, **fields):
+        fields = {"title": "Wrap dress", "category_id": category.pk, "price": Decimal("25.00")} | fields
+        fields["price"] = Decimal(fields["price"])
+        return marketplace_services.create_listing(seller=seller, **fields)
 
     return make

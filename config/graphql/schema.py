@@ -9,11 +9,11 @@ from notifications import schema as notifications
 from social import schema as social
 
 
-class Query(accounts.Query, marketplace.Query, social.Query, graphene.ObjectType):
+class Query(accounts.Query, marketplace.Query, social.Query, notifications.Query, graphene.ObjectType):
     node = Node.Field()
 
 
-class Mutation(accounts.Mutation, marketplace.Mutation, social.Mutation, graphene.ObjectType):
+class Mutation(accounts.Mutation, marketplace.Mutation, social.Mutation, notifications.Mutation, graphene.ObjectType):
     pass
 
 

@@ -48,8 +48,8 @@ async def register(username):
 
 
 async def notify(user, title):
-    await database_sync_to_async(notification_services.create_notification)(
-        recipient=user, kind="system", title=title, body="body")
+    await database_sync_to_async(notification_services.notify)(
+        recipient_ids=[user.pk], kind="system", title=title, body="body", dedupe_key=f"test:{title}")
 
 
 async def test_ping_pong():

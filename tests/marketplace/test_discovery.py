@@ -11,7 +11,7 @@ from marketplace.models import Category, Listing, ListingPriceChange
 from marketplace.search import SEARCH_INDEX_NAME
 from social import services as social
 from social.models import Share
-from tests.marketplace.conftest import add_photo, assert_constant_queries, gid
+from tests.helpers import add_photo, assert_constant_queries, gid
 
 pytestmark = pytest.mark.django_db
 

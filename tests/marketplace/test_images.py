@@ -9,7 +9,8 @@ from django.core.files.storage import default_storage
 from PIL import Image
 
 from marketplace.models import ListingImage
-from tests.marketplace.conftest import add_photo, gid, photo, upload
+from tests.helpers import add_photo, gid, photo
+from tests.marketplace.conftest import upload
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ import pytest
 from graphql_relay import to_global_id
 
 from marketplace.models import Listing, ListingPriceChange
-from tests.marketplace.conftest import gid
+from tests.helpers import gid
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ import pytest
 
 from social import selectors, services
 from social.models import Block, Follow
-from tests.marketplace.conftest import gid
+from tests.helpers import gid
 
 pytestmark = pytest.mark.django_db
 

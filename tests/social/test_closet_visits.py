@@ -6,7 +6,7 @@ import pytest
 
 from social import services
 from social.models import ClosetVisit
-from tests.marketplace.conftest import gid
+from tests.helpers import gid
 
 pytestmark = pytest.mark.django_db
 

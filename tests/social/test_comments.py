@@ -5,7 +5,7 @@ import pytest
 from notifications.models import Notification
 from social import services
 from social.models import Comment, Mention
-from tests.marketplace.conftest import assert_constant_queries, gid
+from tests.helpers import assert_constant_queries, gid
 
 pytestmark = pytest.mark.django_db
 
@@ -101,3 +101,12 @@ def test_comments_list_oldest_first_with_a_fixed_number_of_queries(gql, thread, 
                             path=["comments"])
     bodies = [e["node"]["body"] for e in gql(COMMENTS, {"listingId": gid(listing), "first": 3})["data"]["comments"]["edges"]]
     assert bodies == ["comment 0", "comment 1", "comment 2"]
+
+
+def test_the_seller_hears_of_comments_on_their_listing_once(gql, thread, django_capture_on_commit_callbacks):
+    listing, (ava, ava_token), (marco, marco_token) = thread
+    with django_capture_on_commit_callbacks(execute=True):
+        add(gql, marco_token, listing, "Would you take 20?")
+        add(gql, ava_token, listing, "Sure, send an offer")  # the seller's own reply notifies nobody
+    assert inbox(ava) == [("@marco commented", f"On {listing.title}: Would you take 20?")]
+    assert inbox(marco) == []

@@ -5,7 +5,7 @@ from graphql_relay import to_global_id
 
 from social import services
 from social.models import Follow
-from tests.marketplace.conftest import assert_constant_queries, gid
+from tests.helpers import assert_constant_queries, gid
 
 pytestmark = pytest.mark.django_db
 
@@ -70,3 +70,16 @@ def test_follow_lists_run_a_fixed_number_of_queries(gql, make_user, field):
 
     assert_constant_queries(gql, FOLLOWERS % field, {"id": gid(ava), "first": 100}, token, grow,
                             path=["node", field])
+
+
+def test_a_new_follower_is_announced_once_even_after_refollowing(gql, make_user,
+                                                                django_capture_on_commit_callbacks):
+    from notifications.models import Notification
+
+    ava, _ = make_user("ava")
+    _, token = make_user("marco")
+    with django_capture_on_commit_callbacks(execute=True):
+        for mutation in (FOLLOW, UNFOLLOW, FOLLOW):
+            gql(mutation, {"input": {"userId": gid(ava)}}, token=token)
+    assert list(Notification.objects.filter(recipient=ava).values_list("kind", "title")) == [
+        ("new_follower", "@marco follows you")]

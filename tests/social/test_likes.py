@@ -8,7 +8,7 @@ from django.db import connection
 from marketplace.models import Listing
 from social import services
 from social.models import Like
-from tests.marketplace.conftest import assert_constant_queries, gid
+from tests.helpers import assert_constant_queries, gid
 
 LIKE = """mutation($input: ListingIdInput!) {
   likeListing(input: $input) { listing { likeCount viewerHasLiked } errors { field code } } }"""

@@ -5,7 +5,7 @@ import pytest
 from marketplace.models import Listing
 from social import services
 from social.models import Share
-from tests.marketplace.conftest import gid
+from tests.helpers import gid
 
 pytestmark = pytest.mark.django_db
 
