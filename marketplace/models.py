@@ -395,7 +395,7 @@ class Bundle(models.Model):
 
 class BundleItem(models.Model):
     bundle = models.ForeignKey(Bundle, on_delete=models.CASCADE, related_name="items")
-    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="+")
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="bundle_items")
     added_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -609,7 +609,7 @@ def _shipping_address(buyer, address_id: int | None) -> ShippingAddress:
 
 
 def _bundle_listings(bundle: Bundle) -> list[Listing]:
-    listings = list(Listing.objects.filter(bundleitem__bundle=bundle).order_by("pk"))
+    listings = list(Listing.objects.filter(bundle_items__bundle=bundle).order_by("pk"))
     if not listings:
         raise ServiceError(ErrorCode.BUNDLE_EMPTY, "This bundle is empty.", "bundleId")
     return listings
@@ -1202,7 +1202,7 @@ def add_to_bundle(*, buyer, listing: Listing) -> Bundle:
     listing = Listing.objects.get(pk=listing.pk)
     _check_buyable(buyer, listing)
     bundle = _lock_open_bundle(buyer, listing.seller_id)
-    items = Listing.objects.filter(bundleitem__bundle=bundle)
+    items = Listing.objects.filter(bundle_items__bundle=bundle)
     if items.exclude(currency=listing.currency).exists():
         raise ServiceError(ErrorCode.INVALID_CURRENCY, "A bundle is paid in one currency.", "listingId")
     if items.count() >= BUNDLE_MAX_ITEMS:

@@ -8,6 +8,8 @@ from config.errors import ErrorCode, ServiceError
 from marketplace import services
 from marketplace.models import DomainEvent, IdempotencyKey, Listing, Order, OrderLine, Payment, ShippingRate
 from notifications.models import Notification
+from tests.helpers import gid
+from tests.marketplace.checkout_api import money, purchase
 
 pytestmark = pytest.mark.django_db
 
@@ -206,3 +208,60 @@ def test_the_database_refuses_a_second_active_line_for_a_sole_unit(seller, buyer
                                  source="purchase", sole_unit=True)
     with pytest.raises(IntegrityError), transaction.atomic():
         Listing.objects.filter(pk=line.listing_id).update(quantity=-1)
+
+
+# Through the API -------------------------------------------------------------------------------
+
+
+def test_purchase_listing_returns_the_order(gql, make_user, make_buyer, make_listing):
+    seller, _ = make_user("ava")
+    _, token = make_buyer("marco")
+    listing = make_listing(seller, title="Silk wrap dress", price="48.00")
+    payload = purchase(gql, token, listing)
+    assert payload["errors"] == []
+    assert payload["order"] | {"id": None} == {
+        "id": None, "status": "PAID", "source": "PURCHASE", "viewerRole": "BUYER", "buyer": {"username": "marco"},
+        "seller": {"username": "ava"}, "trackingNumber": "",
+        "lines": [{"title": "Silk wrap dress", "source": "PURCHASE", "price": money("48.00"),
+                   "listing": {"id": gid(listing), "status": "SOLD"}}],
+        "discounts": [], "itemTotal": money("48.00"), "shippingFee": money("6.49"), "discountTotal": money("0.00"),
+        "total": money("54.49"),
+        "shippingAddress": {"recipientName": "Marco", "line1": "1 Main St", "city": "Portland", "country": "US"}}
+    assert gql("query($id: ID!) { order(id: $id) { viewerRole total { amount } } }", {"id": payload["order"]["id"]},
+               token=make_user("ava2")[1])["data"]["order"] is None
+
+
+def test_a_retry_gets_the_identical_response_and_a_new_input_a_typed_error(gql, make_user, make_buyer, make_listing):
+    seller, _ = make_user("ava")
+    _, token = make_buyer("marco")
+    listing, other = make_listing(seller), make_listing(seller, title="Other")
+    first = purchase(gql, token, listing, key="3f1c2a9e-retry")
+    assert purchase(gql, token, listing, key="3f1c2a9e-retry") == first
+    assert purchase(gql, token, other, key="3f1c2a9e-retry") == {
+        "order": None, "errors": [{"field": "idempotencyKey", "code": "IDEMPOTENCY_KEY_REUSED"}]}
+    assert Order.objects.count() == 1
+
+
+@pytest.mark.parametrize("key", ["short", "has:colon-inside", "x" * 101, "spaces are not ok"])
+def test_client_keys_are_plain_and_long_enough(gql, make_user, make_buyer, make_listing, key):
+    seller, _ = make_user("ava")
+    _, token = make_buyer("marco")
+    assert purchase(gql, token, make_listing(seller), key=key)["errors"] == [
+        {"field": "idempotencyKey", "code": "INVALID"}]
+    assert not Order.objects.exists()
+
+
+def test_purchase_errors_are_typed(gql, make_user, make_buyer, make_listing):
+    seller, seller_token = make_user("ava")
+    _, token = make_buyer("marco")
+    _, homeless = make_user("sam")
+    listing = make_listing(seller)
+    assert purchase(gql, seller_token, listing)["errors"] == [
+        {"field": "listingId", "code": "CANNOT_BUY_OWN_LISTING"}]
+    assert purchase(gql, homeless, listing)["errors"] == [{"field": "shippingAddressId", "code": "ADDRESS_REQUIRED"}]
+    assert purchase(gql, None, listing)["errors"] == [{"field": None, "code": "UNAUTHENTICATED"}]
+    assert purchase(gql, token, listing, shippingAddressId=gid(listing))["errors"] == [
+        {"field": "shippingAddressId", "code": "INVALID"}]
+    purchase(gql, token, listing, key="first-purchase")
+    assert purchase(gql, token, listing, key="second-purchase")["errors"] == [
+        {"field": "listingId", "code": "SOLD_OUT"}]
