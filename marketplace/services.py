@@ -249,7 +249,6 @@ def _check_buyable(buyer, listing: Listing, *, allow_reserved: bool = False) -> 
 # Shipping addresses and seller discounts -----------------------------------------------------
 
 MAX_ADDRESSES = 10
-ADDRESS_REQUIRED_FIELDS = ("recipient_name", "line1", "city", "postal_code", "country")
 
 
 @transaction.atomic
@@ -296,15 +295,13 @@ def _apply_address(address: ShippingAddress, changes: dict) -> None:
             raise ValueError(f"{name} is not an address field")
         setattr(address, name, (value or "").strip())
     address.country = address.country.upper()
-    errors = [FieldError(ErrorCode.REQUIRED, "This field is required.", name)
-              for name in ADDRESS_REQUIRED_FIELDS if not getattr(address, name)]
-    if address.country and not (len(address.country) == 2 and address.country.isalpha() and address.country.isascii()):
-        errors.append(FieldError(ErrorCode.INVALID, "Use a two-letter country code, e.g. US.", "country"))
+    errors = []
     try:
-        address.full_clean(exclude=["user", *ADDRESS_REQUIRED_FIELDS, "country"], validate_unique=False,
-                           validate_constraints=False)
+        address.full_clean(exclude=["user"], validate_unique=False, validate_constraints=False)
     except ValidationError as exc:
         errors += ServiceError.from_validation_error(exc).errors
+    if len(address.country) == 2 and not (address.country.isascii() and address.country.isalpha()):
+        errors.append(FieldError(ErrorCode.INVALID, "Use a two-letter country code, e.g. US.", "country"))
     if errors:
         raise ServiceError.many(errors)
 
@@ -488,9 +485,9 @@ def add_to_order(*, buyer, order: Order, listing: Listing, idempotency_key: str)
         _lock_member(current.seller_id)
         sole_unit = _take_stock(listing)
         item = Listing.objects.get(pk=listing.pk)
+        totals = totals_with(current, item.price)
         OrderLine.objects.create(order=current, listing=item, title=item.title, price=item.price,
                                  source=Order.Source.ADD_ON, sole_unit=sole_unit)
-        totals = totals_with(current, item.price)
         charged = totals.total - current.total
         current.item_total, current.total = totals.items, totals.total
         current.save(update_fields=["item_total", "total"])
@@ -698,6 +695,8 @@ def _unshipped_long_enough(order: Order, now) -> str | None:
 
 def _buyer_may_cancel(order: Order, now) -> str | None:
     if order.source not in BINDING_SOURCES and now < order.placed_at + settings.ORDER_BUYER_CANCEL_WINDOW:
+        return None
+    if _unshipped_long_enough(order, now) is None:
         return None
     hours = settings.ORDER_BUYER_CANCEL_WINDOW // timedelta(hours=1)
     return (f"A purchase can be cancelled within {hours} hours (accepted offers and auctions are binding), "
