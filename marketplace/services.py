@@ -92,10 +92,13 @@ def update_listing(*, listing: Listing, status: str | None = None, **changes) ->
 
 @transaction.atomic
 def remove_listing(*, listing: Listing) -> Listing:
-    """Take a listing down for good; sold ones stay, they belong to an order's history."""
+    """Take a listing down for good; sold ones stay, they belong to an order's history. Offers
+    waiting on it close."""
+    _lock_member(listing.seller_id)  # its offers change: see the lock order under Checkout
     listing = _lock_open(listing)
     listing.status = Listing.Status.REMOVED
     listing.save(update_fields=["status", "updated_at"])
+    _close_pending_offers(listing)
     return listing
 
 
@@ -209,8 +212,9 @@ def _price_errors(value: Decimal | None, field: str) -> list[FieldError]:
 
 
 def reserve_listing(*, listing: Listing) -> Listing:
-    """Hold an available listing for one buyer (a live auction, an offer being settled): it stays
-    visible but no one else can buy it until released or bought with `allow_reserved=True`."""
+    """Hold an available listing for one buyer (a live auction running): it stays visible but no
+    one else can buy it (nor accept an offer on it) until released or bought with
+    `allow_reserved=True`."""
     held = Listing.objects.filter(pk=listing.pk, status=Listing.Status.AVAILABLE, quantity__gte=1).update(
         status=Listing.Status.RESERVED, updated_at=timezone.now())
     listing = Listing.objects.get(pk=listing.pk)
@@ -235,14 +239,18 @@ def _unavailable(listing: Listing) -> ServiceError:
     return ServiceError(ErrorCode.LISTING_NOT_AVAILABLE, "This item is not for sale.", "listingId")
 
 
+def _buyable(*, allow_reserved: bool) -> tuple[str, ...]:
+    """The statuses a listing can be bought in: a reservation's holder may buy it held too."""
+    return (Listing.Status.AVAILABLE, Listing.Status.RESERVED) if allow_reserved else (Listing.Status.AVAILABLE,)
+
+
 def _check_buyable(buyer, listing: Listing, *, allow_reserved: bool = False) -> None:
     """The checks of a purchase that need no lock, made before the payment is authorized."""
     if listing.seller_id == buyer.pk:
         raise ServiceError(ErrorCode.CANNOT_BUY_OWN_LISTING, "This item is in your own closet.", "listingId")
     if is_blocked(buyer.pk, listing.seller_id):
         raise ServiceError(ErrorCode.BLOCKED, "You cannot buy from this closet.", "listingId")
-    buyable = (Listing.Status.AVAILABLE, Listing.Status.RESERVED) if allow_reserved else (Listing.Status.AVAILABLE,)
-    if listing.status not in buyable or not listing.quantity:
+    if listing.status not in _buyable(allow_reserved=allow_reserved) or not listing.quantity:
         raise _unavailable(listing)
 
 
@@ -339,9 +347,10 @@ def update_seller_discounts(*, seller, **changes) -> SellerDiscounts:
 # client's idempotency key, takes the stock with a conditional UPDATE and writes the order; the
 # payment is captured once that commits, and the authorization voided if anything failed.
 #
-# Lock order, everywhere: an order, then the seller's user row, then offers, then listings. The
-# seller's row serializes the sales, offers and cancellations of one closet, which makes "first
-# sale" exact and leaves no two transactions waiting on each other.
+# Lock order: the request's idempotency key, an order, the seller's user row, then the closet's
+# offers and listings. Whatever locks more than one offer or listing of a closet (a sale, an
+# acceptance, a new offer, a cancellation, a removal) holds the seller's row first: they queue
+# there instead of deadlocking on each other, and "first sale" is exact.
 
 BINDING_SOURCES = (Order.Source.OFFER, Order.Source.AUCTION)  # no change of mind within the first hours
 
@@ -383,7 +392,7 @@ def _buy_listing(*, buyer, listing: Listing, request: "_Request", price: Decimal
         return pricing.Basket(
             seller_id=current.seller_id, buyer_id=buyer.pk, currency=current.currency,
             item_prices=(current.price if price is None else price,), shipping_fee=selectors.label_fee(current.currency),
-            seller_terms=terms, offer_shipping_discount=accepting.offer.shipping_discount if accepting else Decimal(0))
+            seller_terms=terms, offer_shipping_discount=_shipping_discount_of(accepting))
 
     def place():
         _lock_member(listing.seller_id)
@@ -397,7 +406,7 @@ def _buy_listing(*, buyer, listing: Listing, request: "_Request", price: Decimal
             accepting.settle(order)
         return order, order.total
 
-    return _checkout(buyer=buyer, request=request, amount=pricing.price(basket(listing)).total,
+    return _checkout(request=request, amount=pricing.price(basket(listing)).total,
                      currency=listing.currency, place=place)
 
 
@@ -428,8 +437,7 @@ def _buy_bundle(*, bundle: Bundle, request: "_Request", shipping_address_id: int
             seller_id=bundle.seller_id, buyer_id=buyer.pk, currency=current[0].currency,
             item_prices=tuple(listing.price for listing in current),
             shipping_fee=selectors.label_fee(current[0].currency), seller_terms=terms, bundled=True,
-            offer_price=offer_price,
-            offer_shipping_discount=accepting.offer.shipping_discount if accepting else Decimal(0))
+            offer_price=offer_price, offer_shipping_discount=_shipping_discount_of(accepting))
 
     def place():
         _lock_member(bundle.seller_id)
@@ -449,7 +457,7 @@ def _buy_bundle(*, bundle: Bundle, request: "_Request", shipping_address_id: int
             accepting.settle(order)
         return order, order.total
 
-    return _checkout(buyer=buyer, request=request, amount=pricing.price(basket(listings)).total,
+    return _checkout(request=request, amount=pricing.price(basket(listings)).total,
                      currency=listings[0].currency, place=place)
 
 
@@ -497,8 +505,12 @@ def add_to_order(*, buyer, order: Order, listing: Listing, idempotency_key: str)
             dedupe_key=f"order:{current.pk}:add_on:{item.pk}", target=item, data={"orderId": _gid(current)})
         return current, charged
 
-    return _checkout(buyer=buyer, request=request, amount=totals_with(order, listing.price).total - order.total,
+    return _checkout(request=request, amount=totals_with(order, listing.price).total - order.total,
                      currency=order.currency, place=place)
+
+
+def _shipping_discount_of(accepting: "_Acceptance | None") -> Decimal:
+    return accepting.offer.shipping_discount if accepting else Decimal("0.00")
 
 
 def _check_add_on_window(order: Order) -> None:
@@ -507,7 +519,7 @@ def _check_add_on_window(order: Order) -> None:
                            "Items can join this parcel only within a day of purchase and before it ships.", "orderId")
 
 
-def _checkout(*, buyer, request: "_Request", amount: Decimal, currency: str, place) -> Order:
+def _checkout(*, request: "_Request", amount: Decimal, currency: str, place) -> Order:
     """Authorize `amount`, then in one transaction claim the key and run `place`, which takes the
     stock, writes the order and returns (order, what it charges now): if that is not `amount`,
     a price moved since the quote. The payment is captured after commit, voided on failure."""
@@ -548,8 +560,8 @@ def _take_stock(listing: Listing, *, allow_reserved: bool = False) -> bool:
     UPDATE decides between racing buyers (the row lock makes the losers re-read the quantity);
     the listing is SOLD once its quantity reaches 0, and then its pending offers close. Returns
     whether the unit was the listing's only one (OrderLine.sole_unit)."""
-    buyable = (Listing.Status.AVAILABLE, Listing.Status.RESERVED) if allow_reserved else (Listing.Status.AVAILABLE,)
-    taken = Listing.objects.filter(pk=listing.pk, status__in=buyable, quantity__gte=1).update(
+    taken = Listing.objects.filter(pk=listing.pk, status__in=_buyable(allow_reserved=allow_reserved),
+                                   quantity__gte=1).update(
         quantity=F("quantity") - 1, updated_at=timezone.now(),
         status=Case(When(quantity=1, then=Value(Listing.Status.SOLD)), default=Value(Listing.Status.AVAILABLE)))
     if not taken:
@@ -591,7 +603,8 @@ def _announce_order(order: Order, listings: list[Listing]) -> None:
     what = listings[0].title if len(listings) == 1 else f"{len(listings)} items"
     notification_services.notify(
         recipient_ids=[order.seller_id], kind=Kind.ITEM_SOLD, title=f"Sold: {what}",
-        body=f"@{order.buyer.username} paid {order.total} {order.currency}. Ship it within 7 days.",
+        body=f"@{order.buyer.username} paid {order.total} {order.currency}. "
+             f"Ship it within {settings.ORDER_UNSHIPPED_CANCEL_AFTER.days} days.",
         dedupe_key=f"order:{order.pk}:placed", target=listings[0], data={"orderId": _gid(order)})
 
 
@@ -781,12 +794,11 @@ def cancel_order(*, order: Order, actor) -> Order:
 
 def auto_accept_orders(*, now: datetime) -> int:
     """Accept the orders delivered ORDER_AUTO_ACCEPT_AFTER ago that their buyers did not."""
-    due = Order.objects.filter(status=Order.Status.DELIVERED,
-                               delivered_at__lte=now - settings.ORDER_AUTO_ACCEPT_AFTER).order_by("delivered_at")
+    due = Order.objects.filter(status=Order.Status.DELIVERED, delivered_at__lte=now - settings.ORDER_AUTO_ACCEPT_AFTER)
     accepted = 0
-    for order in due.iterator(chunk_size=500):
+    for order_id in due.order_by("delivered_at").values_list("pk", flat=True).iterator(chunk_size=500):
         try:
-            accept_order(order=order, actor=None)
+            accept_order(order=Order(pk=order_id), actor=None)
             accepted += 1
         except ServiceError:
             continue  # the buyer accepted (or it changed) meanwhile
@@ -1142,7 +1154,8 @@ def _expire(offer: Offer) -> None:
 
 
 def _close_pending_offers(listing: Listing) -> None:
-    """The listing sold out: offers on it, or on bundles holding it, can no longer be accepted."""
+    """The listing sold out or was removed: offers on it, or on bundles holding it, can no longer
+    be accepted."""
     Offer.objects.filter(Q(listing=listing) | Q(bundle__items__listing=listing),
                          status=Offer.Status.PENDING).update(status=Offer.Status.CANCELLED, updated_at=timezone.now())
 

@@ -265,3 +265,10 @@ def test_my_offers_runs_a_fixed_number_of_queries(gql, seller, buyer, make_listi
 
     assert_constant_queries(gql, MY_OFFERS, {"role": role, "first": 100},
                             seller[1] if role == "SELLER" else buyer[1], grow, path=["myOffers"])
+
+
+def test_taking_a_listing_down_closes_the_offers_on_it(gql, seller, buyer, listing):
+    offer_id = make_offer(gql, buyer[1], "30", listing=listing)["offer"]["id"]
+    services.remove_listing(listing=listing)
+    assert Offer.objects.get().status == Offer.Status.CANCELLED
+    assert respond(gql, seller[1], offer_id, "ACCEPT")["errors"] == [{"field": "offerId", "code": "OFFER_NOT_PENDING"}]

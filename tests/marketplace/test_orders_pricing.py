@@ -79,7 +79,8 @@ def member(with_address=True):
        path=st.sampled_from(["bundle", "bundle_offer", "offer_to_liker"]), offer_share=st.integers(40, 99),
        shipping_off=fees)
 def test_orders_written_by_every_checkout_path_add_up(prices, fee, seller_terms, path, offer_share, shipping_off,
-                                                      category):
+                                                      category, provider, monkeypatch):
+    monkeypatch.setattr(provider, "DECLINED_CENTS", None)  # any total may come up, x.13 too
     ShippingRate.objects.update_or_create(currency="USD", defaults={"label_fee": fee})
     seller, buyer = member(with_address=False), member()
     services.update_seller_discounts(seller=seller, bundle_percent=seller_terms.bundle_percent,
