@@ -622,7 +622,8 @@ class CheckoutQuery(graphene.ObjectType):
 
     def resolve_my_orders(root, info, role, first=None, after=None, status=None):
         current = require_user(info)
-        orders = selectors.orders_of(current, as_seller=role.value == Offer.Party.SELLER, status=status.value if status else None)
+        orders = selectors.orders_of(current, as_seller=role.value == Offer.Party.SELLER,
+                                     status=status.value if status else None)
         return keyset_page(orders, OrderConnection, first=first, after=after, ordering=("-placed_at", "-pk"))
 
     def resolve_order(root, info, id):
@@ -688,7 +689,8 @@ class UpdateShippingAddressInput(graphene.InputObjectType):
 
 
 def address_changes(input) -> dict:
-    return {name: value for name, value in input.items() if name in ShippingAddress.ADDRESS_FIELDS and value is not None}
+    return {name: value for name, value in input.items()
+            if name in ShippingAddress.ADDRESS_FIELDS and value is not None}
 
 
 class AddShippingAddress(BaseMutation):
@@ -772,7 +774,8 @@ class PurchaseListing(OrderPayload, BaseMutation):
     def perform(cls, info, input):
         user = info.context.user
         listing = selectors.get_listing(user, decode_id(input.listing_id, "Listing", "listingId"))
-        order = services.purchase_listing(buyer=user, listing=listing, idempotency_key=client_key(input.idempotency_key),
+        order = services.purchase_listing(buyer=user, listing=listing,
+                                          idempotency_key=client_key(input.idempotency_key),
                                           shipping_address_id=optional_address_id(input))
         return cls(order=selectors.get_order(user, order.pk), errors=[])
 

@@ -391,8 +391,8 @@ def _buy_listing(*, buyer, listing: Listing, request: "_Request", price: Decimal
     def basket(current: Listing) -> pricing.Basket:
         return pricing.Basket(
             seller_id=current.seller_id, buyer_id=buyer.pk, currency=current.currency,
-            item_prices=(current.price if price is None else price,), shipping_fee=selectors.label_fee(current.currency),
-            seller_terms=terms, offer_shipping_discount=_shipping_discount_of(accepting))
+            item_prices=(current.price if price is None else price,),
+            shipping_fee=selectors.label_fee(current.currency), seller_terms=terms, offer_shipping_discount=_shipping_discount_of(accepting))
 
     def place():
         _lock_member(listing.seller_id)
@@ -610,7 +610,7 @@ def _announce_order(order: Order, listings: list[Listing]) -> None:
 
 def _shipping_address(buyer, address_id: int | None) -> ShippingAddress:
     addresses = ShippingAddress.objects.filter(user_id=buyer.pk)
-    address = addresses.filter(is_default=True).first() if address_id is None else addresses.filter(pk=address_id).first()
+    address = addresses.filter(**{"is_default": True} if address_id is None else {"pk": address_id}).first()
     if address is None and address_id is None:
         raise ServiceError(ErrorCode.ADDRESS_REQUIRED, "Add a shipping address first.", "shippingAddressId")
     if address is None:

@@ -22,7 +22,8 @@ BUNDLE_OF = f"query($sellerId: ID!) {{ bundle(sellerId: $sellerId) {BUNDLE} }}"
 CHECKOUT = f"""mutation($input: CheckoutBundleInput!) {{
   checkoutBundle(input: $input) {{ order {ORDER} {ERRORS} }} }}"""
 BUNDLE_DISCOUNT = """mutation($input: UpdateBundleDiscountInput!) {
-  updateBundleDiscount(input: $input) { sellerDiscounts { bundlePercent bundleMinItems shippingPercent } errors { field code } } }"""
+  updateBundleDiscount(input: $input) {
+    sellerDiscounts { bundlePercent bundleMinItems shippingPercent } errors { field code } } }"""
 SHIPPING_DISCOUNT = """mutation($input: UpdateShippingDiscountInput!) {
   updateShippingDiscount(input: $input) { sellerDiscounts { shippingPercent } errors { field code } } }"""
 

@@ -133,15 +133,16 @@ def test_counters_alternate_between_the_two_figures_and_restart_the_clock(gql, s
     offer_id = make_offer(gql, buyer[1], "30", listing=listing)["offer"]["id"]
     Offer.objects.update(expires_at=timezone.now() + timedelta(hours=1))
     assert respond(gql, buyer[1], offer_id, "ACCEPT")["errors"] == [{"field": "offerId", "code": "NOT_YOUR_TURN"}]
-    assert respond(gql, seller[1], offer_id, "COUNTER", "50")["errors"] == [{"field": "amount", "code": "OFFER_TOO_HIGH"}]
-    assert respond(gql, seller[1], offer_id, "COUNTER", "30")["errors"] == [{"field": "amount", "code": "OFFER_TOO_LOW"}]
+    too_high, too_low = [{"field": "amount", "code": "OFFER_TOO_HIGH"}], [{"field": "amount", "code": "OFFER_TOO_LOW"}]
+    assert respond(gql, seller[1], offer_id, "COUNTER", "50")["errors"] == too_high
+    assert respond(gql, seller[1], offer_id, "COUNTER", "30")["errors"] == too_low
     assert respond(gql, seller[1], offer_id, "COUNTER")["errors"] == [{"field": "amount", "code": "REQUIRED"}]
     countered = committed(respond, gql, seller[1], offer_id, "COUNTER", "45")["offer"]
     assert (countered["turn"], countered["amount"], countered["counterCount"]) == ("BUYER", money("45.00"), 1)
     assert Offer.objects.get().expires_at > timezone.now() + timedelta(hours=23)
     assert respond(gql, seller[1], offer_id, "COUNTER", "44")["errors"] == [
         {"field": "offerId", "code": "NOT_YOUR_TURN"}]
-    assert respond(gql, buyer[1], offer_id, "COUNTER", "45")["errors"] == [{"field": "amount", "code": "OFFER_TOO_HIGH"}]
+    assert respond(gql, buyer[1], offer_id, "COUNTER", "45")["errors"] == too_high
     back = committed(respond, gql, buyer[1], offer_id, "COUNTER", "38")["offer"]
     assert (back["turn"], back["buyerAmount"], back["sellerAmount"]) == ("SELLER", money("38.00"), money("45.00"))
     assert notices(buyer[0], "offer_countered") == ["Counter offer: 45.00 USD"]
@@ -201,7 +202,8 @@ def test_an_offer_on_a_listing_held_for_someone_else_cannot_be_accepted(gql, sel
 
 
 def test_the_proposer_withdraws_the_other_side_declines(gql, seller, buyer, listing):
-    withdraw = "mutation($input: OfferIdInput!) { withdrawOffer(input: $input) { offer { status } errors { field code } } }"
+    withdraw = """mutation($input: OfferIdInput!) {
+      withdrawOffer(input: $input) { offer { status } errors { field code } } }"""
     offer_id = make_offer(gql, buyer[1], "30", listing=listing)["offer"]["id"]
     assert gql(withdraw, {"input": {"offerId": offer_id}}, token=seller[1])["data"]["withdrawOffer"]["errors"] == [
         {"field": "offerId", "code": "NOT_YOUR_TURN"}]
@@ -245,7 +247,10 @@ def test_my_offers_for_each_side(gql, seller, buyer, make_listing, listing):
     first = make_offer(gql, buyer[1], "30", listing=listing)["offer"]["id"]
     second = make_offer(gql, buyer[1], "10", listing=make_listing(seller[0], price="20"))["offer"]["id"]
     respond(gql, seller[1], first, "DECLINE")
-    ids = lambda body: [edge["node"]["id"] for edge in body["data"]["myOffers"]["edges"]]  # noqa: E731
+
+    def ids(body):
+        return [edge["node"]["id"] for edge in body["data"]["myOffers"]["edges"]]
+
     assert ids(gql(MY_OFFERS, {"role": "BUYER"}, token=buyer[1])) == [first, second]  # the declined one moved last
     assert ids(gql(MY_OFFERS, {"role": "SELLER"}, token=seller[1])) == [first, second]
     assert ids(gql(MY_OFFERS, {"role": "SELLER", "pendingOnly": True}, token=seller[1])) == [second]
@@ -272,3 +277,20 @@ def test_taking_a_listing_down_closes_the_offers_on_it(gql, seller, buyer, listi
     services.remove_listing(listing=listing)
     assert Offer.objects.get().status == Offer.Status.CANCELLED
     assert respond(gql, seller[1], offer_id, "ACCEPT")["errors"] == [{"field": "offerId", "code": "OFFER_NOT_PENDING"}]
+
+
+@pytest.mark.parametrize("status", [status for status in Offer.Status.values if status != Offer.Status.PENDING])
+@pytest.mark.parametrize("action", ["ACCEPT", "DECLINE", "COUNTER", "WITHDRAW"])
+def test_a_closed_offer_refuses_every_answer_and_changes_nothing(gql, seller, buyer, listing, status, action):
+    offer_id = make_offer(gql, buyer[1], "30", listing=listing)["offer"]["id"]
+    Offer.objects.update(status=status)
+    before = (list(Offer.objects.values()), Order.objects.count(), Notification.objects.count(),
+              DomainEvent.objects.count(), Listing.objects.values_list("status", "quantity").get())
+    if action == "WITHDRAW":
+        mutation = "mutation($input: OfferIdInput!) { withdrawOffer(input: $input) { errors { field code } } }"
+        errors = gql(mutation, {"input": {"offerId": offer_id}}, token=buyer[1])["data"]["withdrawOffer"]["errors"]
+    else:
+        errors = respond(gql, seller[1], offer_id, action, "40")["errors"]
+    assert errors == [{"field": "offerId", "code": "OFFER_NOT_PENDING"}]
+    assert before == (list(Offer.objects.values()), Order.objects.count(), Notification.objects.count(),
+                      DomainEvent.objects.count(), Listing.objects.values_list("status", "quantity").get())

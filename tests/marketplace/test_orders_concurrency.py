@@ -86,7 +86,8 @@ def test_offers_accepted_while_their_items_are_bought_have_one_winner_each(make_
     calls = []
     for index, (listing, offer) in enumerate(zip(listings, offers)):
         accept = {"input": {"offerId": gid(offer), "action": "ACCEPT"}}
-        calls.append(lambda accept=accept: GraphQLClient()(RESPOND, accept, token=seller_token)["data"]["respondToOffer"])
+        calls.append(lambda accept=accept: GraphQLClient()(RESPOND, accept,
+                                                            token=seller_token)["data"]["respondToOffer"])
         calls.append(post_purchase(shopper_token, listing, f"shopper-key-{index:04}"))
     results = race(calls)
     for listing, offer, accepted, bought in zip(listings, offers, results[::2], results[1::2]):

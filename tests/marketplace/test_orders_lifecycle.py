@@ -312,7 +312,10 @@ def test_buyers_see_purchases_and_sellers_sales_newest_first(gql, parties, bough
     seller, seller_token, _, buyer_token = parties
     first, second = bought(title="First", placed_ago=timedelta(hours=2)), bought(title="Second")
     _, other_token = make_buyer("priya")
-    titles = lambda body: [edge["node"]["lines"][0]["title"] for edge in body["data"]["myOrders"]["edges"]]  # noqa: E731
+
+    def titles(body):
+        return [edge["node"]["lines"][0]["title"] for edge in body["data"]["myOrders"]["edges"]]
+
     assert titles(gql(MY_ORDERS, {"role": "BUYER"}, token=buyer_token)) == ["Second", "First"]
     assert titles(gql(MY_ORDERS, {"role": "SELLER"}, token=seller_token)) == ["Second", "First"]
     assert titles(gql(MY_ORDERS, {"role": "SELLER"}, token=buyer_token)) == []

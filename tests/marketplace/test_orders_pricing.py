@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from accounts import services as account_services
 from marketplace import pricing, services
-from marketplace.models import Bundle, Category, Offer, Order, ShippingRate
+from marketplace.models import Bundle, Offer, Order, ShippingRate
 from marketplace.pricing import ITEMS, SHIPPING, Basket, Discount, SellerTerms
 
 CENT = Decimal("0.01")
