@@ -376,8 +376,9 @@ def purchase_listing(*, buyer, listing: Listing, idempotency_key: str, shipping_
     price = None if price is None else _money(price, "price")
     request = _keyed(buyer, idempotency_key, "purchase", listing=listing.pk, shipping_address=shipping_address_id,
                      price=price, source=source, allow_reserved=allow_reserved)
-    return request.replay() or _buy_listing(buyer=buyer, listing=listing, request=request, price=price, source=source,
-                                            shipping_address_id=shipping_address_id, allow_reserved=allow_reserved)
+    return _idempotent(request, lambda: _buy_listing(
+        buyer=buyer, listing=listing, request=request, price=price, source=source,
+        shipping_address_id=shipping_address_id, allow_reserved=allow_reserved))
 
 
 def _buy_listing(*, buyer, listing: Listing, request: "_Request", price: Decimal | None, source: str,
@@ -417,7 +418,8 @@ def checkout_bundle(*, buyer, bundle: Bundle, idempotency_key: str, shipping_add
                      shipping_address=shipping_address_id)
     if bundle.buyer_id != buyer.pk:
         raise ServiceError(ErrorCode.NOT_FOUND, "This bundle does not exist.", "bundleId")
-    return request.replay() or _buy_bundle(bundle=bundle, request=request, shipping_address_id=shipping_address_id)
+    return _idempotent(request, lambda: _buy_bundle(bundle=bundle, request=request,
+                                                    shipping_address_id=shipping_address_id))
 
 
 def _buy_bundle(*, bundle: Bundle, request: "_Request", shipping_address_id: int | None = None,
@@ -468,11 +470,12 @@ def add_to_order(*, buyer, order: Order, listing: Listing, idempotency_key: str)
     request = _keyed(buyer, idempotency_key, "add_to_order", order=order.pk, listing=listing.pk)
     if order.buyer_id != buyer.pk:
         raise ServiceError(ErrorCode.NOT_FOUND, "This order does not exist.", "orderId")
-    replayed = request.replay()
-    if replayed:
-        return replayed
+    return _idempotent(request, lambda: _add_to_order(buyer, order.pk, listing.pk, request))
+
+
+def _add_to_order(buyer, order_id: int, listing_id: int, request: "_Request") -> Order:
+    order, listing = Order.objects.get(pk=order_id), Listing.objects.get(pk=listing_id)
     _check_add_on_window(order)
-    listing = Listing.objects.get(pk=listing.pk)
     if listing.seller_id != order.seller_id:
         raise ServiceError(ErrorCode.DIFFERENT_SELLER, "Only items from the same closet can join this parcel.",
                            "listingId")
@@ -539,9 +542,6 @@ def _checkout(*, request: "_Request", amount: Decimal, currency: str, place) -> 
             record.order = order
             record.save(update_fields=["order"])
             transaction.on_commit(lambda: tasks.settle_payment.delay(payment.pk), robust=True)
-    except _KeyTaken:
-        _void(provider, reference)
-        return request.replay()
     except BaseException:
         _void(provider, reference)
         raise
@@ -676,6 +676,24 @@ class _Request:
                 return IdempotencyKey.objects.create(user_id=self.user.pk, key=self.key, fingerprint=self.fingerprint)
         except IntegrityError:
             raise _KeyTaken from None
+
+
+def _idempotent(request: _Request | None, write: Callable[[], Order | Offer]) -> Order | Offer:
+    """What the request's key already made, else `write()`. A refusal is checked against the key
+    once more: a concurrent request with the same key may have just won (taken the item, or the
+    key itself), and then its result is this request's too."""
+    if request is None:
+        return write()
+    first = request.replay()
+    if first is not None:
+        return first
+    try:
+        return write()
+    except (ServiceError, _KeyTaken):
+        first = request.replay()
+        if first is None:
+            raise
+        return first
 
 
 def _keyed(user, key: str, operation: str, **inputs) -> _Request:
@@ -936,14 +954,15 @@ def create_offer(*, buyer, listing: Listing, amount: Decimal, source: str = Offe
     amount = _money(amount, "amount")
     request = _keyed(buyer, idempotency_key, "offer", listing=listing.pk, amount=amount, source=source,
                      shipping_discount=shipping_discount) if idempotency_key is not None else None
-    replayed = request.replay() if request else None
-    if replayed:
-        return replayed
-    listing = Listing.objects.get(pk=listing.pk)
-    _check_buyable(buyer, listing)
-    return _open_offer(buyer=buyer, seller_id=listing.seller_id, listing=listing, bundle=None,
-                       list_price=listing.price, currency=listing.currency, amount=amount, source=Offer.Source(source),
-                       shipping_discount=shipping_discount, request=request)
+
+    def make() -> Offer:
+        current = Listing.objects.get(pk=listing.pk)
+        _check_buyable(buyer, current)
+        return _open_offer(buyer=buyer, seller_id=current.seller_id, listing=current, bundle=None,
+                           list_price=current.price, currency=current.currency, amount=amount,
+                           source=Offer.Source(source), shipping_discount=shipping_discount, request=request)
+
+    return _idempotent(request, make)
 
 
 def make_bundle_offer(*, buyer, bundle: Bundle, amount: Decimal, idempotency_key: str | None = None) -> Offer:
@@ -954,17 +973,18 @@ def make_bundle_offer(*, buyer, bundle: Bundle, amount: Decimal, idempotency_key
         raise ServiceError(ErrorCode.NOT_FOUND, "This bundle does not exist.", "bundleId")
     request = _keyed(buyer, idempotency_key, "bundle_offer", bundle=bundle.pk,
                      amount=amount) if idempotency_key is not None else None
-    replayed = request.replay() if request else None
-    if replayed:
-        return replayed
-    if bundle.status != Bundle.Status.OPEN:
-        raise ServiceError(ErrorCode.BUNDLE_ALREADY_ORDERED, "This bundle was already checked out.", "bundleId")
-    listings = _bundle_listings(bundle)
-    for listing in listings:
-        _check_buyable(buyer, listing)
-    return _open_offer(buyer=buyer, seller_id=bundle.seller_id, listing=None, bundle=bundle,
-                       list_price=sum(listing.price for listing in listings), currency=listings[0].currency,
-                       amount=amount, source=Offer.Source.BUYER_OFFER, shipping_discount=None, request=request)
+
+    def make() -> Offer:
+        if bundle.status != Bundle.Status.OPEN:
+            raise ServiceError(ErrorCode.BUNDLE_ALREADY_ORDERED, "This bundle was already checked out.", "bundleId")
+        listings = _bundle_listings(bundle)
+        for listing in listings:
+            _check_buyable(buyer, listing)
+        return _open_offer(buyer=buyer, seller_id=bundle.seller_id, listing=None, bundle=bundle,
+                           list_price=sum(listing.price for listing in listings), currency=listings[0].currency,
+                           amount=amount, source=Offer.Source.BUYER_OFFER, shipping_discount=None, request=request)
+
+    return _idempotent(request, make)
 
 
 def _open_offer(*, buyer, seller_id: int, listing: Listing | None, bundle: Bundle | None, list_price: Decimal,
@@ -980,35 +1000,32 @@ def _open_offer(*, buyer, seller_id: int, listing: Listing | None, bundle: Bundl
     if from_buyer:
         _shipping_address(buyer, None)  # binding: the seller's acceptance ships it there
     now = timezone.now()
-    try:
-        with transaction.atomic():
-            record = request.claim() if request else None
-            _lock_member(seller_id)
-            pending = Offer.objects.select_for_update().filter(status=Offer.Status.PENDING, buyer=buyer)
-            pending = pending.filter(listing=listing) if listing else pending.filter(bundle=bundle)
-            for stale in pending.filter(expires_at__lte=now):
-                _expire(stale)
-            if pending.filter(expires_at__gt=now).exists():
-                raise ServiceError(ErrorCode.OFFER_ALREADY_PENDING, "You already have an offer waiting on this.",
-                                   "listingId" if listing else "bundleId")
-            offer = Offer.objects.create(
-                listing=listing, bundle=bundle, buyer=buyer, seller_id=seller_id, source=source, currency=currency,
-                list_price=list_price, turn=Offer.Party.SELLER if from_buyer else Offer.Party.BUYER,
-                buyer_amount=amount if from_buyer else None, seller_amount=list_price if from_buyer else amount,
-                shipping_discount=shipping_discount, expires_at=now + settings.OFFER_LIFETIME, created_at=now,
-                updated_at=now)
-            if record:
-                record.offer = offer
-                record.save(update_fields=["offer"])
-            recipient_id = seller_id if from_buyer else buyer.pk
-            events.record(DomainEvent.Name.OFFER_RECEIVED, **_offer_facts(offer), recipient_id=recipient_id,
-                          amount=str(amount), currency=currency, source=source)
-            notification_services.notify(
-                recipient_ids=[recipient_id], kind=Kind.OFFER_RECEIVED if from_buyer else Kind.OFFER_TO_LIKERS,
-                title=f"Offer: {amount} {currency}", body=f"On {_offer_subject(offer)}. It expires in 24 hours.",
-                dedupe_key=f"offer:{offer.pk}:received", target=listing, data={"offerId": _gid(offer)})
-    except _KeyTaken:
-        return request.replay()
+    with transaction.atomic():
+        record = request.claim() if request else None
+        _lock_member(seller_id)
+        pending = Offer.objects.select_for_update().filter(status=Offer.Status.PENDING, buyer=buyer)
+        pending = pending.filter(listing=listing) if listing else pending.filter(bundle=bundle)
+        for stale in pending.filter(expires_at__lte=now):
+            _expire(stale)
+        if pending.filter(expires_at__gt=now).exists():
+            raise ServiceError(ErrorCode.OFFER_ALREADY_PENDING, "You already have an offer waiting on this.",
+                               "listingId" if listing else "bundleId")
+        offer = Offer.objects.create(
+            listing=listing, bundle=bundle, buyer=buyer, seller_id=seller_id, source=source, currency=currency,
+            list_price=list_price, turn=Offer.Party.SELLER if from_buyer else Offer.Party.BUYER,
+            buyer_amount=amount if from_buyer else None, seller_amount=list_price if from_buyer else amount,
+            shipping_discount=shipping_discount, expires_at=now + settings.OFFER_LIFETIME, created_at=now,
+            updated_at=now)
+        if record:
+            record.offer = offer
+            record.save(update_fields=["offer"])
+        recipient_id = seller_id if from_buyer else buyer.pk
+        events.record(DomainEvent.Name.OFFER_RECEIVED, **_offer_facts(offer), recipient_id=recipient_id,
+                      amount=str(amount), currency=currency, source=source)
+        notification_services.notify(
+            recipient_ids=[recipient_id], kind=Kind.OFFER_RECEIVED if from_buyer else Kind.OFFER_TO_LIKERS,
+            title=f"Offer: {amount} {currency}", body=f"On {_offer_subject(offer)}. It expires in 24 hours.",
+            dedupe_key=f"offer:{offer.pk}:received", target=listing, data={"offerId": _gid(offer)})
     return offer
 
 
@@ -1089,16 +1106,17 @@ class _Acceptance:
 def _accept_offer(offer: Offer, party: str) -> Order:
     # The key makes one order per offer, and a retried acceptance returns it.
     request = _keyed(offer.buyer, f"offer:{offer.pk}", "accept_offer", offer=offer.pk)
-    replayed = request.replay()
-    if replayed:
-        return replayed
-    _check_pending(offer)
-    _check_turn(offer, party)
-    accepting = _Acceptance(offer=offer, party=party)
-    if offer.listing_id:
-        return _buy_listing(buyer=offer.buyer, listing=offer.listing, request=request, price=offer.amount,
-                            source=Order.Source.OFFER, accepting=accepting)
-    return _buy_bundle(bundle=offer.bundle, request=request, accepting=accepting)
+
+    def accept() -> Order:
+        _check_pending(offer)
+        _check_turn(offer, party)
+        accepting = _Acceptance(offer=offer, party=party)
+        if offer.listing_id:
+            return _buy_listing(buyer=offer.buyer, listing=offer.listing, request=request, price=offer.amount,
+                                source=Order.Source.OFFER, accepting=accepting)
+        return _buy_bundle(bundle=offer.bundle, request=request, accepting=accepting)
+
+    return _idempotent(request, accept)
 
 
 @transaction.atomic

@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 
 from marketplace import services
-from marketplace.models import IdempotencyKey, Listing, Offer, Order, OrderLine, Payment
+from marketplace.models import DomainEvent, IdempotencyKey, Listing, Offer, Order, OrderLine, Payment
 from tests.conftest import GraphQLClient
 from tests.marketplace.checkout_api import PURCHASE, RESPOND
 from tests.helpers import gid
@@ -108,3 +108,14 @@ def test_offers_accepted_while_their_items_are_bought_have_one_winner_each(make_
     assert set(Payment.objects.values_list("status", flat=True)) == {Payment.Status.CAPTURED}
     operations = provider.operations()
     assert operations.count("authorize") - operations.count("void") == 10
+
+
+def test_orders_racing_for_a_new_sellers_items_make_one_first_sale(make_user, make_buyer, make_listing):
+    seller, _ = make_user("seller")
+    listings = [make_listing(seller, title=f"Item {index}") for index in range(10)]
+    buyers = [make_buyer(f"buyer{index}")[0] for index in range(10)]
+    race([lambda buyer=buyer, listing=listing: services.purchase_listing(buyer=buyer, listing=listing,
+                                                                        idempotency_key="k")
+          for buyer, listing in zip(buyers, listings)])
+    assert Order.objects.count() == 10
+    assert DomainEvent.objects.filter(name="first_sale").count() == 1

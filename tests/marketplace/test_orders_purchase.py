@@ -265,3 +265,21 @@ def test_purchase_errors_are_typed(gql, make_user, make_buyer, make_listing):
     purchase(gql, token, listing, key="first-purchase")
     assert purchase(gql, token, listing, key="second-purchase")["errors"] == [
         {"field": "listingId", "code": "SOLD_OUT"}]
+
+
+def test_a_retry_refused_because_its_twin_just_won_returns_the_twins_order(seller, buyer, make_listing, monkeypatch):
+    """The race the PostgreSQL test hits now and then, made certain: while a retry checks the item,
+    its twin (same key) buys it and commits; the retry's SOLD_OUT gives way to the twin's order."""
+    listing = make_listing(seller)
+    check = services._check_buyable
+    twin = []
+
+    def twin_wins_meanwhile(*args, **kwargs):
+        if not twin:
+            monkeypatch.setattr(services, "_check_buyable", check)
+            twin.append(buy(buyer, listing))
+        return check(*args, **kwargs)
+
+    monkeypatch.setattr(services, "_check_buyable", twin_wins_meanwhile)
+    assert buy(buyer, listing) == twin[0]
+    assert Order.objects.count() == 1
