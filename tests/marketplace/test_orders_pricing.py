@@ -4,6 +4,7 @@ programs included), then on orders really written by checkout, bundle offers and
 
 import itertools
 from decimal import Decimal
+from unittest.mock import patch
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -33,30 +34,19 @@ def assert_adds_up(items, shipping, discounts, total, item_prices):
        offer_share=st.none() | st.integers(40, 99), shipping_off=fees, program=st.none() | fees,
        program_target=st.sampled_from([ITEMS, SHIPPING]))
 def test_every_rule_together_adds_up(prices, fee, seller, bundled, offer_share, shipping_off, program,
-                                     program_target, monkeypatch_rules):
+                                     program_target):
     offer_price = None if offer_share is None else pricing.percent_of(sum(prices), offer_share)
-    monkeypatch_rules([] if program is None else [lambda basket: [Discount("program", program, program_target)]])
-    totals = pricing.price(Basket(seller_id=1, buyer_id=2, currency="USD", item_prices=tuple(prices), shipping_fee=fee,
-                                  seller_terms=seller, bundled=bundled, offer_price=offer_price,
-                                  offer_shipping_discount=shipping_off))
+    programs = [] if program is None else [lambda basket: [Discount("program", program, program_target)]]
+    with patch.object(pricing, "DISCOUNT_RULES", [*pricing.DISCOUNT_RULES, *programs]):  # as a program appends
+        totals = pricing.price(Basket(seller_id=1, buyer_id=2, currency="USD", item_prices=tuple(prices),
+                                      shipping_fee=fee, seller_terms=seller, bundled=bundled, offer_price=offer_price,
+                                      offer_shipping_discount=shipping_off))
     assert_adds_up(totals.items, totals.shipping, [d.amount for d in totals.discounts], totals.total, prices)
     for target, base in ((ITEMS, totals.items), (SHIPPING, totals.shipping)):
         assert sum(d.amount for d in totals.discounts if d.applies_to == target) <= base
     if offer_price is not None:  # an accepted bundle offer is the price of the items, with no bundle discount
         assert totals.items - sum(d.amount for d in totals.discounts if d.applies_to == ITEMS) <= offer_price
         assert "bundle" not in {d.source for d in totals.discounts}
-
-
-@pytest.fixture(scope="module")
-def monkeypatch_rules():
-    """Append extra rules (a community program's) to DISCOUNT_RULES for one example."""
-    original = list(pricing.DISCOUNT_RULES)
-
-    def use(extra):
-        pricing.DISCOUNT_RULES[:] = original + extra
-
-    yield use
-    pricing.DISCOUNT_RULES[:] = original
 
 
 NAMES = itertools.count()

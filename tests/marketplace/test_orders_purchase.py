@@ -283,3 +283,18 @@ def test_a_retry_refused_because_its_twin_just_won_returns_the_twins_order(selle
     monkeypatch.setattr(services, "_check_buyable", twin_wins_meanwhile)
     assert buy(buyer, listing) == twin[0]
     assert Order.objects.count() == 1
+
+
+def test_community_programs_hook_their_discount_into_every_new_order(seller, buyer, make_listing, monkeypatch):
+    """What issue 8's first-sale program will do: append a rule; its discount is stored by source."""
+    from marketplace import pricing
+
+    def first_sale_shipping(basket):
+        return [pricing.Discount("program", Decimal("5.00"), pricing.SHIPPING, "First sale: shipping on us")]
+
+    monkeypatch.setattr(pricing, "DISCOUNT_RULES", [*pricing.DISCOUNT_RULES, first_sale_shipping])
+    order = buy(buyer, make_listing(seller, price="20.00"))
+    assert (order.shipping_fee, order.discount_total, order.total) == (Decimal("6.49"), Decimal("5.00"),
+                                                                       Decimal("21.49"))
+    assert list(order.discounts.values_list("source", "applies_to", "description")) == [
+        ("program", "shipping", "First sale: shipping on us")]
