@@ -881,6 +881,7 @@ def _refund(provider, payment):
     provider.refund(reference=payment.reference, amount=payment.amount, idempotency_key=f"refund:{payment.pk}")
 
 
+# A hold the provider refuses to release lapses by itself: voided either way.
 _VOID = _PaymentStep(Payment.Status.VOIDING, _void_payment, Payment.Status.VOIDED, Payment.Status.VOIDED)
 # (payment status, is the order cancelled) → the step that brings the payment in line with its order
 PAYMENT_STEPS = {
@@ -901,7 +902,8 @@ def settle_payment(*, payment_id: int) -> None:
     """Bring a payment in line with its order: capture it while the order stands, void or refund it
     once cancelled. Runs after commit, outside any lock; each provider call is claimed by a
     conditional UPDATE into an in-flight status, so concurrent or repeated runs call once. A failed
-    capture cancels the order (items back in stock) and then voids the authorization."""
+    capture cancels the order (items back in stock) and then voids the authorization; if the order
+    has shipped meanwhile, staff find the failed capture in the admin."""
     while True:
         payment = Payment.objects.select_related("order").get(pk=payment_id)
         step = PAYMENT_STEPS.get((payment.status, payment.order.status == Order.Status.CANCELLED))
@@ -912,9 +914,16 @@ def settle_payment(*, payment_id: int) -> None:
         except payments.PaymentDeclined as declined:
             _move_payment(payment.pk, step.busy, step.failed, detail=str(declined)[:200])
             if step.failed == Payment.Status.CAPTURE_FAILED:
-                cancel_order(order=payment.order, actor=None)
+                try:
+                    cancel_order(order=payment.order, actor=None)
+                except ServiceError:
+                    logger.warning("Payment %s failed to capture after order %s shipped.", payment.pk,
+                                   payment.order_id)
+                    return
         except BaseException:
-            _move_payment(payment.pk, step.busy, payment.status)  # not reached: try again later
+            # The provider was not reached, or its answer was lost: back to where a retry (or the
+            # sweep) calls again with the same idempotency key.
+            _move_payment(payment.pk, step.busy, payment.status)
             raise
         else:
             _move_payment(payment.pk, step.busy, step.done)
@@ -1095,7 +1104,8 @@ class _Acceptance:
         offer = self.offer
         events.record(DomainEvent.Name.OFFER_ACCEPTED, **_offer_facts(offer), order_id=order.pk,
                       amount=str(offer.amount), currency=offer.currency)
-        if self.party == Offer.Party.SELLER:  # a buyer who accepts a counter hears nothing new; the seller hears "sold"
+        # The seller hears "sold" from the order; a buyer accepting a counter needs no news.
+        if self.party == Offer.Party.SELLER:
             notification_services.notify(
                 recipient_ids=[offer.buyer_id], kind=Kind.OFFER_ACCEPTED, title="Your offer was accepted",
                 body=f"{_offer_subject(offer)} is yours for {offer.amount} {offer.currency}.",

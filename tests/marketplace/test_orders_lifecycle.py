@@ -215,6 +215,20 @@ def test_a_failed_capture_cancels_the_order_and_releases_the_hold(parties, make_
     assert provider.operations() == ["authorize", "void"]
 
 
+def test_a_capture_failing_after_shipping_is_left_for_staff(parties, make_listing, provider,
+                                                           django_capture_on_commit_callbacks):
+    seller, _, buyer, _ = parties
+    provider.fail.add("capture")
+    with django_capture_on_commit_callbacks(execute=False) as capture_later:
+        order = services.purchase_listing(buyer=buyer, listing=make_listing(seller), idempotency_key="k")
+    services.ship_order(order=order, actor=seller, tracking_number="1Z999AA10123456784")
+    for callback in capture_later:
+        callback()
+    assert Order.objects.get().status == Order.Status.SHIPPED
+    payment = Payment.objects.get()
+    assert (payment.status, payment.detail) == (Payment.Status.CAPTURE_FAILED, "capture declined")
+
+
 def test_the_sweep_settles_payments_whose_task_was_lost_or_whose_worker_died(bought, provider):
     order = bought()
     lost_capture = Payment.objects.get()
