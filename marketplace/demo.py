@@ -1,4 +1,5 @@
-"""Demo closets: a few listings per demo user, each with generated photos (see accounts/demo.py)."""
+"""Demo closets: a few listings per demo user, each with generated photos (see accounts/demo.py), a
+shipping address for everyone so GraphiQL can buy at once, and ava's bundle discount."""
 
 import io
 from decimal import Decimal
@@ -8,7 +9,7 @@ from PIL import Image, ImageDraw
 
 from accounts.models import User
 from marketplace import services
-from marketplace.models import Category, Listing
+from marketplace.models import Category, Listing, ShippingAddress
 
 CLOSETS = {
     "ava": [
@@ -30,6 +31,13 @@ CLOSETS = {
     ],
 }
 
+ADDRESSES = {
+    "ava": ("Ava Chen", "12 Bleecker St", "New York", "NY", "10012", "US"),
+    "marco": ("Marco Rossi", "Via Roma 5", "Rome", "RM", "00184", "IT"),
+    "priya": ("Priya Patel", "800 Sunset Blvd", "Los Angeles", "CA", "90028", "US"),
+    "sam": ("Sam Okafor", "1 Camden High St", "London", "", "NW1 7JE", "GB"),
+}
+
 
 def load(stdout):
     created = 0
@@ -46,6 +54,13 @@ def load(stdout):
                 services.add_listing_image(listing=listing, upload=_photo(title, shade))
             created += 1
     stdout.write(f"Listings: {created} new, {Listing.objects.count()} in all.")
+    for username, (name, line1, city, region, postal_code, country) in ADDRESSES.items():
+        user = User.objects.get(username=username)
+        if not ShippingAddress.objects.filter(user=user).exists():
+            services.add_shipping_address(user=user, recipient_name=name, line1=line1, city=city, region=region,
+                                          postal_code=postal_code, country=country)
+    services.update_seller_discounts(seller=User.objects.get(username="ava"), bundle_percent=15, bundle_min_items=3)
+    stdout.write("Checkout: a default address each; ava takes 15% off bundles of 3+.")
 
 
 def _photo(title: str, color: str) -> SimpleUploadedFile:

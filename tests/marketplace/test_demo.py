@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import User
-from marketplace.models import Listing, ListingImage
+from marketplace.models import Listing, ListingImage, SellerDiscounts, ShippingAddress
 from social.models import Follow, Like
 
 pytestmark = pytest.mark.django_db
@@ -18,6 +18,8 @@ def test_demo_data_loads_twice_without_duplicates(django_capture_on_commit_callb
     assert ListingImage.objects.filter(renditions__has_key="small").count() == 18
     assert Like.objects.count() == 6 and Follow.objects.count() == 6
     assert Listing.objects.get(title="90s denim jacket").like_count == 3
+    assert ShippingAddress.objects.filter(is_default=True).count() == 4
+    assert SellerDiscounts.objects.get().bundle_percent == 15
 
 
 @pytest.mark.parametrize("page", ["marketplace/listing", "marketplace/category", "marketplace/listingimage",
