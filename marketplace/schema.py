@@ -12,6 +12,7 @@ from config.graphql.permissions import Access, require_owner, require_user, view
 from config.graphql.upload import Upload
 from marketplace import selectors, services
 from marketplace.models import Category, Listing, ListingImage
+from sellers import selectors as seller_selectors
 
 ListingCondition = graphene.Enum.from_enum(Listing.Condition, name="ListingCondition")
 ListingStatus = graphene.Enum.from_enum(Listing.Status, name="ListingStatus")
@@ -234,6 +235,8 @@ class UpdateListing(BaseMutation):
         input = UpdateListingInput(required=True)
 
     listing = graphene.Field(ListingType)
+    likers_reached = graphene.Int(description="Likers told of this price drop; null when the update notified "
+                                              "nobody (no drop of at least the threshold).")
 
     access = Access.AUTHENTICATED
 
@@ -241,7 +244,10 @@ class UpdateListing(BaseMutation):
     def perform(cls, info, input):
         listing = owned_listing(info, decode_id(input.listing_id, "Listing", "listingId"))
         services.update_listing(listing=listing, status=input.status, **listing_changes(input))
-        return cls(listing=selectors.get_listing(info.context.user, listing.pk), errors=[])
+        updated = selectors.get_listing(info.context.user, listing.pk)
+        price_changed = updated.price != listing.price  # `listing` is as it was before the update
+        reached = seller_selectors.likers_reached_by_last_price_change(updated) if price_changed else None
+        return cls(listing=updated, likers_reached=reached, errors=[])
 
 
 class ListingIdInput(graphene.InputObjectType):

@@ -1,0 +1,39 @@
+"""The community team's view of the seller tools: their figures, and what they sent."""
+
+from django.contrib import admin
+
+from sellers.models import PriceDropNotice, SellerToolSettings
+
+
+@admin.register(SellerToolSettings)
+class SellerToolSettingsAdmin(admin.ModelAdmin):
+    """One row: added once (with the defaults filled in), then edited."""
+
+    list_display = ("__str__", "price_drop_threshold_percent", "price_drop_window_minutes", "greeting_visit_days",
+                    "greeting_period_days")
+
+    def has_add_permission(self, request):
+        return not SellerToolSettings.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records the tools write; staff look them up, never edit them."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PriceDropNotice)
+class PriceDropNoticeAdmin(ReadOnlyAdmin):
+    list_display = ("listing", "previous_price", "new_price", "currency", "likers_reached", "window_start",
+                    "created_at")
+    search_fields = ("listing__title", "listing__seller__username")
+    raw_id_fields = ("listing", "price_change", "window_start")
+    list_select_related = ("listing",)
+    date_hierarchy = "created_at"
