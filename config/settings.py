@@ -182,6 +182,10 @@ LISTING_IMAGE_WIDTHS = {"small": 150, "medium": 640, "large": 1280}
 SHARE_RATE_LIMIT = env("SHARE_RATE_LIMIT", default="10000/d")
 COMMENT_MAX_MENTIONS = env.int("COMMENT_MAX_MENTIONS", default=10)
 
+# Direct messages (social/) and seller tools (sellers/). The seller tools' figures (price-drop
+# threshold and window, greeting periods) are staff's, in the admin (sellers.SellerToolSettings).
+MESSAGE_RATE_LIMIT = env("MESSAGE_RATE_LIMIT", default="30/m")  # direct messages a member sends
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True

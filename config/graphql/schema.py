@@ -20,7 +20,7 @@ class Mutation(accounts.Mutation, marketplace.Mutation, social.Mutation, notific
     pass
 
 
-class Subscription(notifications.Subscription, graphene.ObjectType):
+class Subscription(notifications.Subscription, social.Subscription, graphene.ObjectType):
     pass
 
 
