@@ -185,6 +185,8 @@ COMMENT_MAX_MENTIONS = env.int("COMMENT_MAX_MENTIONS", default=10)
 # Direct messages (social/) and seller tools (sellers/). The seller tools' figures (price-drop
 # threshold and window, greeting periods) are staff's, in the admin (sellers.SellerToolSettings).
 MESSAGE_RATE_LIMIT = env("MESSAGE_RATE_LIMIT", default="30/m")  # direct messages a member sends
+# Automatic greetings are sent by a task counting down their delay; this sweep sends any whose task was lost.
+CELERY_BEAT_SCHEDULE["sellers-send-due-greetings"] = {"task": "sellers.tasks.send_due_greetings", "schedule": 60.0}
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

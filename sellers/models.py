@@ -3,12 +3,18 @@
 from datetime import timedelta
 from decimal import Decimal
 
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.conf import settings
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from marketplace.models import Listing, ListingPriceChange
+from social.models import Message
+
+# Broker countdowns stay well under the visibility timeout (1 h): a longer one would be redelivered.
+AUTO_GREETING_MAX_DELAY_MINUTES = 30
 
 
 class SellerToolSettings(models.Model):
@@ -81,3 +87,104 @@ class PriceDropNotice(models.Model):
 
     def __str__(self):
         return f"{self.listing_id}: {self.previous_price} → {self.new_price} {self.currency}, {self.likers_reached} likers"
+
+
+class GreetingTemplate(models.Model):
+    """A seller's saved greeting; `{visitor_name}` and `{listing_title}` are filled in when sent."""
+
+    seller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="greeting_templates")
+    name = models.CharField(max_length=60)
+    body = models.TextField(max_length=1000, validators=[MaxLengthValidator(1000)])
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint("seller", Lower("name"), name="greeting_template_name_unique")]
+
+    def __str__(self):
+        return f"{self.seller_id}: {self.name}"
+
+
+class AutoGreeting(models.Model):
+    """A seller's rule for greeting closet visitors automatically, some minutes after their visit."""
+
+    seller = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True,
+                                  related_name="auto_greeting")
+    enabled = models.BooleanField(default=False)
+    template = models.ForeignKey(GreetingTemplate, on_delete=models.PROTECT, related_name="+")
+    listing = models.ForeignKey(Listing, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                                help_text="Attached to each greeting, and its title fills {listing_title}.")
+    delay_minutes = models.PositiveSmallIntegerField(
+        default=5, validators=[MaxValueValidator(AUTO_GREETING_MAX_DELAY_MINUTES)])
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(delay_minutes__lte=AUTO_GREETING_MAX_DELAY_MINUTES),
+                                              name="auto_greeting_delay_range")]
+
+    def __str__(self):
+        return f"Auto-greeting of {self.seller_id} ({'on' if self.enabled else 'off'})"
+
+
+class Greeting(models.Model):
+    """A greeting a seller sent a closet visitor, as a direct message (by hand or automatically)."""
+
+    seller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="greetings_sent")
+    visitor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                related_name="greetings_received")
+    message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="greeting")
+    template = models.ForeignKey(GreetingTemplate, on_delete=models.SET_NULL, null=True, blank=True,
+                                 related_name="+")
+    automatic = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["seller", "-created_at"])]
+
+    def __str__(self):
+        return f"{self.seller_id} greeted {self.visitor_id}"
+
+
+class LastGreeting(models.Model):
+    """When a seller last greeted a visitor: one row per pair, claimed by a conditional UPDATE so
+    two greetings within the period can never both pass, whatever the concurrency."""
+
+    seller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    visitor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    greeted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["seller", "visitor"], name="last_greeting_per_pair")]
+
+
+class GreetingOptOut(models.Model):
+    """A member who turned greetings off: no seller may greet them."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True,
+                                related_name="greeting_opt_out")
+    created_at = models.DateTimeField(default=timezone.now)
+
+
+class ScheduledGreeting(models.Model):
+    """An automatic greeting waiting out its delay after a closet visit; `outcome` once processed."""
+
+    class Outcome(models.TextChoices):
+        SENT = "sent", "Sent"
+        SKIPPED = "skipped", "Skipped"
+
+    seller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    visitor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    due_at = models.DateTimeField()
+    processed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, blank=True)
+    detail = models.CharField(max_length=200, blank=True, help_text="Why it was skipped.")
+    greeting = models.OneToOneField(Greeting, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["seller", "visitor"], condition=Q(processed_at__isnull=True),
+                                               name="scheduled_greeting_one_pending")]
+        indexes = [models.Index(fields=["due_at"], condition=Q(processed_at__isnull=True),
+                                name="scheduled_greeting_due_idx")]
+
+    def __str__(self):
+        return f"{self.seller_id} → {self.visitor_id} at {self.due_at:%Y-%m-%d %H:%M}"

@@ -1,10 +1,16 @@
 """Reads of the seller tools: who hears of a price drop, and what the seller sees of the results."""
 
-from django.db.models import Subquery
+from datetime import datetime, timedelta
+
+from django.db.models import BooleanField, Case, Count, Exists, OuterRef, Prefetch, Q, Subquery, Value, When
 
 from marketplace.models import Listing, ListingPriceChange
-from sellers.models import PriceDropNotice
-from social.models import Block, Like
+from sellers.models import Greeting, GreetingTemplate, LastGreeting, PriceDropNotice, SellerToolSettings
+from social.models import Block, ClosetVisit, Like, Message
+from social.selectors import messages_shown_to, users_for
+
+# How far back the seller's list of closet visitors goes.
+VISITOR_HISTORY = timedelta(days=30)
 
 
 def price_drop_recipients(listing: Listing) -> list[int]:
@@ -37,3 +43,47 @@ def likers_reached_by_last_price_change(listing: Listing) -> int | None:
 def price_drops(listing: Listing):
     """The listing's price-drop notices, newest first: order by ("-created_at", "-pk")."""
     return PriceDropNotice.objects.filter(listing_id=listing.pk)
+
+
+def greeting_templates(seller):
+    return GreetingTemplate.objects.filter(seller_id=seller.pk).order_by("name", "pk")
+
+
+def closet_visitors(seller, *, policy: SellerToolSettings, now: datetime):
+    """Who visited the seller's closet in the last VISITOR_HISTORY, each once with their
+    `last_visited_at`, `last_greeted_at` (by this seller, ever) and `can_greet` (a recent enough
+    visit, no greeting within the period; opt-outs stay private until a greeting is tried);
+    newest visit first: order by ("-last_visited_at", "-pk")."""
+    visits = ClosetVisit.objects.filter(closet_owner_id=seller.pk)
+    last_visit = visits.filter(visitor_id=OuterRef("pk")).order_by("-visited_at").values("visited_at")[:1]
+    last_greeting = LastGreeting.objects.filter(seller_id=seller.pk, visitor_id=OuterRef("pk")).values("greeted_at")
+    return (users_for(seller)
+            .filter(pk__in=visits.filter(visited_at__gte=now - VISITOR_HISTORY).values("visitor_id"))
+            .annotate(last_visited_at=Subquery(last_visit), last_greeted_at=Subquery(last_greeting[:1]))
+            .annotate(can_greet=Case(
+                When(Q(last_visited_at__gte=now - policy.greeting_visit_window)
+                     & (Q(last_greeted_at__isnull=True) | Q(last_greeted_at__lte=now - policy.greeting_period)),
+                     then=Value(True)),
+                default=Value(False), output_field=BooleanField())))
+
+
+def greetings_sent(seller):
+    """The seller's greetings with their results, newest first: order by ("-created_at", "-pk").
+
+    `replied`: the visitor wrote in the conversation after it."""
+    return (Greeting.objects.filter(seller_id=seller.pk)
+            .annotate(replied=_replied("message__conversation_id", "visitor_id"))
+            .prefetch_related(Prefetch("visitor", queryset=users_for(seller)),
+                              Prefetch("message", queryset=messages_shown_to(seller))))
+
+
+def greeting_results(seller, *, since: datetime) -> dict:
+    """How the seller's greetings since then did: sent, replied."""
+    return greetings_sent(seller).filter(created_at__gte=since).aggregate(
+        sent=Count("pk"), replied=Count("pk", filter=Q(replied=True)))
+
+
+def _replied(conversation: str, other: str):
+    """Did the other member write in the conversation after this (a greeting, an upsell)?"""
+    return Exists(Message.objects.filter(conversation_id=OuterRef(conversation), sender_id=OuterRef(other),
+                                         created_at__gt=OuterRef("created_at")))

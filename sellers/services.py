@@ -1,17 +1,41 @@
-"""Every write of the seller tools: price-drop notices to likers (more to come)."""
+"""Every write of the seller tools: price-drop notices to likers, greetings of closet visitors."""
 
+import re
+from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from graphql_relay import to_global_id
 
+from config.errors import ErrorCode, ServiceError
 from marketplace.models import Listing, ListingPriceChange
 from marketplace.pricing import to_cents
 from notifications import services as notification_services
 from notifications.models import Kind
-from sellers import selectors
-from sellers.models import PriceDropNotice, SellerToolSettings
+from sellers import selectors, tasks
+from sellers.models import (
+    AUTO_GREETING_MAX_DELAY_MINUTES,
+    AutoGreeting,
+    Greeting,
+    GreetingOptOut,
+    GreetingTemplate,
+    LastGreeting,
+    PriceDropNotice,
+    ScheduledGreeting,
+    SellerToolSettings,
+)
+from social import selectors as social_selectors
+from social import services as social_services
+from social.models import ClosetVisit, Message
+
+# `{name}` in a greeting; only these names exist, filled in one pass with plain text.
+PLACEHOLDER = re.compile(r"\{(\w*)\}")
+PLACEHOLDERS = ("visitor_name", "listing_title")
+MAX_TEMPLATES = 20
+NAME_MAX_LENGTH = GreetingTemplate._meta.get_field("name").max_length
+BODY_MAX_LENGTH = GreetingTemplate._meta.get_field("body").max_length
 
 
 @transaction.atomic
@@ -50,3 +74,193 @@ def on_price_change(*, listing: Listing, change: ListingPriceChange) -> PriceDro
     Listing.objects.filter(pk=listing.pk).update(lowest_notified_price=change.new_price)
     listing.lowest_notified_price = change.new_price
     return notice
+
+
+@transaction.atomic
+def send_greeting(*, seller, visitor, text: str | None = None, template: GreetingTemplate | None = None,
+                  listing: Listing | None = None, automatic: bool = False, now: datetime | None = None) -> Greeting:
+    """Greet someone who visited the seller's closet lately, as a direct message with a greeting
+    marker (the listing, if any, attached) and a `greeting` notification.
+
+    Refused when they did not visit within the staff's window, turned greetings off, muted the
+    seller, or were greeted by this seller within the period: the period is claimed by a
+    conditional UPDATE of the pair's LastGreeting row, which holds under concurrent requests (a
+    second claimant waits for the first to commit, then finds the period taken).
+    """
+    now = now or timezone.now()
+    if (text is None) == (template is None):
+        raise ServiceError(ErrorCode.INVALID, "Write a greeting or choose a template.", "text")
+    if listing is not None and (listing.seller_id != seller.pk or listing.status != Listing.Status.AVAILABLE):
+        raise ServiceError(ErrorCode.LISTING_NOT_AVAILABLE, "Attach one of your available listings.", "listingId")
+    policy = SellerToolSettings.current()
+    ensure_greetable(seller=seller, visitor=visitor, policy=policy, now=now)
+    body = render_greeting(template.body if template else text, visitor=visitor, listing=listing)
+    LastGreeting.objects.bulk_create([LastGreeting(seller=seller, visitor=visitor)], ignore_conflicts=True)
+    claimed = (LastGreeting.objects.filter(seller=seller, visitor=visitor)
+               .filter(Q(greeted_at__isnull=True) | Q(greeted_at__lte=now - policy.greeting_period))
+               .update(greeted_at=now))
+    if not claimed:
+        raise _already_greeted(policy)
+    message = social_services.send_message(sender=seller, recipient=visitor, body=body, kind=Message.Kind.GREETING,
+                                           listings=[listing] if listing else [])
+    return Greeting.objects.create(seller=seller, visitor=visitor, message=message, template=template,
+                                   automatic=automatic, created_at=now)
+
+
+def ensure_greetable(*, seller, visitor, policy: SellerToolSettings, now: datetime) -> None:
+    """Raise the reason `seller` may not greet `visitor` now, if there is one (the period is only
+    read here; send_greeting claims it)."""
+    if not ClosetVisit.objects.filter(closet_owner=seller, visitor=visitor,
+                                      visited_at__gte=now - policy.greeting_visit_window).exists():
+        raise ServiceError(ErrorCode.NOT_A_RECENT_VISITOR,
+                           f"You can greet people who visited your closet in the last {policy.greeting_visit_days} "
+                           "days.", "visitorId")
+    if GreetingOptOut.objects.filter(user=visitor).exists() or social_selectors.has_muted(visitor.pk, seller.pk):
+        raise ServiceError(ErrorCode.GREETINGS_OFF, "This member doesn't take greetings.", "visitorId")
+    if LastGreeting.objects.filter(seller=seller, visitor=visitor, greeted_at__gt=now - policy.greeting_period).exists():
+        raise _already_greeted(policy)
+
+
+def _already_greeted(policy: SellerToolSettings) -> ServiceError:
+    return ServiceError(ErrorCode.ALREADY_GREETED,
+                        f"You greeted them in the last {policy.greeting_period_days} days.", "visitorId")
+
+
+def render_greeting(text: str, *, visitor, listing: Listing | None) -> str:
+    """Fill the placeholders with plain text in a single pass (a visitor named "{listing_title}"
+    stays as written; no format-string attribute access), after checking every name exists."""
+    values = {"visitor_name": visitor.display_name or visitor.username,
+              "listing_title": listing.title if listing else None}
+    text = validate_greeting_text(text)
+    if "{listing_title}" in text and listing is None:
+        raise ServiceError(ErrorCode.REQUIRED, "This greeting names a listing: choose one.", "listingId")
+    return PLACEHOLDER.sub(lambda match: values[match.group(1)], text)
+
+
+def validate_greeting_text(text: str, field: str = "text") -> str:
+    text = text.strip()
+    if not text:
+        raise ServiceError(ErrorCode.REQUIRED, "Write a greeting.", field)
+    unknown = sorted({name for name in PLACEHOLDER.findall(text) if name not in PLACEHOLDERS})
+    if unknown:
+        allowed = ", ".join(f"{{{name}}}" for name in PLACEHOLDERS)
+        raise ServiceError(ErrorCode.INVALID, f"Unknown placeholder {{{unknown[0]}}}; use {allowed}.", field)
+    return text
+
+
+def save_greeting_template(*, seller, name: str, body: str, template: GreetingTemplate | None = None
+                           ) -> GreetingTemplate:
+    """Create a template (or change `template`); names are unique per seller, whatever the case."""
+    name, body = name.strip(), validate_greeting_text(body, "body")
+    if not name or len(name) > NAME_MAX_LENGTH:
+        raise ServiceError(ErrorCode.INVALID, f"Name the template in 1 to {NAME_MAX_LENGTH} characters.", "name")
+    if len(body) > BODY_MAX_LENGTH:
+        raise ServiceError(ErrorCode.INVALID, f"A template has at most {BODY_MAX_LENGTH} characters.", "body")
+    if template is None:
+        if GreetingTemplate.objects.filter(seller=seller).count() >= MAX_TEMPLATES:
+            raise ServiceError(ErrorCode.TOO_MANY_TEMPLATES, f"Keep at most {MAX_TEMPLATES} templates.", "name")
+        template = GreetingTemplate(seller=seller)
+    template.name, template.body = name, body
+    try:
+        with transaction.atomic():
+            template.save()
+    except IntegrityError:  # the (seller, lower(name)) constraint
+        raise ServiceError(ErrorCode.INVALID, "You already have a template with this name.", "name") from None
+    return template
+
+
+@transaction.atomic
+def delete_greeting_template(*, template: GreetingTemplate) -> None:
+    if AutoGreeting.objects.filter(template=template).exists():
+        raise ServiceError(ErrorCode.TEMPLATE_IN_USE, "Your auto-greeting uses this template: choose another first.",
+                           "templateId")
+    template.delete()
+
+
+def set_auto_greeting(*, seller, enabled: bool, template: GreetingTemplate | None = None,
+                      listing: Listing | None = None, delay_minutes: int | None = None) -> AutoGreeting:
+    """Turn automatic greetings on or off; the template (one of the seller's), its listing (for
+    `{listing_title}`) and the delay after a visit are kept for next time."""
+    rule = AutoGreeting.objects.filter(seller=seller).first() or AutoGreeting(seller=seller)
+    if template is not None:
+        rule.template = template
+    if listing is not None:
+        if listing.seller_id != seller.pk:
+            raise ServiceError(ErrorCode.LISTING_NOT_AVAILABLE, "Choose one of your listings.", "listingId")
+        rule.listing = listing
+    if delay_minutes is not None:
+        if not 0 <= delay_minutes <= AUTO_GREETING_MAX_DELAY_MINUTES:
+            raise ServiceError(ErrorCode.INVALID, f"Greet 0 to {AUTO_GREETING_MAX_DELAY_MINUTES} minutes after a "
+                                                  "visit.", "delayMinutes")
+        rule.delay_minutes = delay_minutes
+    if rule.template_id is None:
+        raise ServiceError(ErrorCode.REQUIRED, "Choose a template.", "templateId")
+    if "{listing_title}" in rule.template.body and rule.listing_id is None:
+        raise ServiceError(ErrorCode.REQUIRED, "This template names a listing: choose one.", "listingId")
+    rule.enabled = enabled
+    rule.save()
+    return rule
+
+
+def set_greetings_enabled(*, user, enabled: bool) -> None:
+    """A member turns greetings from every seller on or off."""
+    if enabled:
+        GreetingOptOut.objects.filter(user=user).delete()
+    else:
+        GreetingOptOut.objects.get_or_create(user=user)
+
+
+def schedule_auto_greeting(*, visit: ClosetVisit) -> ScheduledGreeting | None:
+    """After a recorded closet visit: if the seller greets automatically and may greet this
+    visitor, schedule it after the rule's delay (one pending per pair, so repeated visits add
+    nothing); a task sends it once committed and due. Called by social.services."""
+    rule = AutoGreeting.objects.filter(seller_id=visit.closet_owner_id, enabled=True).first()
+    if rule is None:
+        return None
+    try:
+        ensure_greetable(seller=visit.closet_owner, visitor=visit.visitor, policy=SellerToolSettings.current(),
+                         now=visit.visited_at)
+    except ServiceError:
+        return None
+    delay = timedelta(minutes=rule.delay_minutes)
+    scheduled, created = ScheduledGreeting.objects.get_or_create(
+        seller_id=visit.closet_owner_id, visitor_id=visit.visitor_id, processed_at=None,
+        defaults={"due_at": visit.visited_at + delay})
+    if created:
+        transaction.on_commit(lambda: tasks.send_scheduled_greeting.apply_async(
+            (scheduled.pk,), countdown=delay.total_seconds()))
+    return scheduled
+
+
+def send_scheduled_greeting(*, scheduled_id: int, now: datetime) -> Greeting | None:
+    """Send one scheduled greeting if due and not processed yet (idempotent: a re-delivered task
+    finds it processed); a refusal (opted out, greeted meanwhile, rule off...) skips it quietly."""
+    with transaction.atomic():
+        scheduled = (ScheduledGreeting.objects.select_for_update(skip_locked=True)
+                     .select_related("seller", "visitor")
+                     .filter(pk=scheduled_id, processed_at__isnull=True, due_at__lte=now).first())
+        if scheduled is None:
+            return None
+        rule = AutoGreeting.objects.select_related("template", "listing").filter(
+            seller_id=scheduled.seller_id, enabled=True).first()
+        scheduled.processed_at, scheduled.outcome = now, ScheduledGreeting.Outcome.SKIPPED
+        if rule is None:
+            scheduled.detail = "automatic greetings were turned off"
+        else:
+            try:
+                with transaction.atomic():  # a refusal undoes this attempt only
+                    scheduled.greeting = send_greeting(seller=scheduled.seller, visitor=scheduled.visitor,
+                                                       template=rule.template, listing=rule.listing, automatic=True,
+                                                       now=now)
+                scheduled.outcome = ScheduledGreeting.Outcome.SENT
+            except ServiceError as refusal:
+                scheduled.detail = refusal.errors[0].message[:200]
+        scheduled.save(update_fields=["processed_at", "outcome", "detail", "greeting"])
+        return scheduled.greeting
+
+
+def send_due_greetings(*, now: datetime, limit: int = 1000) -> int:
+    """The beat sweep: scheduled greetings due and never processed (a lost task); how many sent."""
+    due = list(ScheduledGreeting.objects.filter(processed_at__isnull=True, due_at__lte=now)
+               .order_by("due_at").values_list("pk", flat=True)[:limit])
+    return sum(send_scheduled_greeting(scheduled_id=pk, now=now) is not None for pk in due)

@@ -139,16 +139,22 @@ def delete_comment(*, comment: Comment) -> None:
     comment.delete()
 
 
+@transaction.atomic
 def record_closet_visit(*, visitor, closet_owner, at: datetime | None = None) -> bool:
-    """Record a visit, once per visitor, closet and hour (a unique key on the hour decides races).
+    """Record a visit, once per visitor, closet and hour (a unique key on the hour decides races),
+    and let the seller's auto-greeting schedule itself.
 
     True when recorded; one's own closet, or a closet one cannot see, records nothing."""
     if visitor.pk == closet_owner.pk or is_blocked(visitor.pk, closet_owner.pk):
         return False
     at = at or timezone.now()
-    _, created = ClosetVisit.objects.get_or_create(
+    visit, created = ClosetVisit.objects.get_or_create(
         visitor=visitor, closet_owner=closet_owner, hour=at.replace(minute=0, second=0, microsecond=0),
         defaults={"visited_at": at})
+    if created:
+        from sellers.services import schedule_auto_greeting  # sellers builds on social: imported on use
+
+        schedule_auto_greeting(visit=visit)
     return created
 
 
