@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from sellers.models import PriceDropNotice, SellerToolSettings
+from sellers.models import Greeting, GreetingTemplate, PriceDropNotice, ScheduledGreeting, SellerToolSettings
 
 
 @admin.register(SellerToolSettings)
@@ -37,3 +37,38 @@ class PriceDropNoticeAdmin(ReadOnlyAdmin):
     raw_id_fields = ("listing", "price_change", "window_start")
     list_select_related = ("listing",)
     date_hierarchy = "created_at"
+
+
+@admin.register(Greeting)
+class GreetingAdmin(ReadOnlyAdmin):
+    list_display = ("seller", "visitor", "automatic", "template", "created_at")
+    list_filter = ("automatic",)
+    search_fields = ("seller__username", "visitor__username")
+    raw_id_fields = ("seller", "visitor", "message", "template")
+    list_select_related = ("seller", "visitor", "template")
+    date_hierarchy = "created_at"
+
+
+@admin.register(ScheduledGreeting)
+class ScheduledGreetingAdmin(ReadOnlyAdmin):
+    """Automatic greetings waiting out their delay, and why processed ones were skipped."""
+
+    list_display = ("seller", "visitor", "due_at", "processed_at", "outcome", "detail")
+    list_filter = ("outcome", ("processed_at", admin.EmptyFieldListFilter))
+    search_fields = ("seller__username", "visitor__username")
+    raw_id_fields = ("seller", "visitor", "greeting")
+    list_select_related = ("seller", "visitor")
+    date_hierarchy = "due_at"
+
+
+@admin.register(GreetingTemplate)
+class GreetingTemplateAdmin(admin.ModelAdmin):
+    """Sellers' saved greetings, for moderation."""
+
+    list_display = ("seller", "name", "body", "updated_at")
+    search_fields = ("seller__username", "name", "body")
+    raw_id_fields = ("seller",)
+    list_select_related = ("seller",)
+
+    def has_add_permission(self, request):
+        return False

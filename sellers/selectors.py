@@ -79,8 +79,8 @@ def greetings_sent(seller):
 
 def greeting_results(seller, *, since: datetime) -> dict:
     """How the seller's greetings since then did: sent, replied."""
-    return greetings_sent(seller).filter(created_at__gte=since).aggregate(
-        sent=Count("pk"), replied=Count("pk", filter=Q(replied=True)))
+    return Greeting.objects.filter(seller_id=seller.pk, created_at__gte=since).aggregate(
+        sent=Count("pk"), replied=Count("pk", filter=_replied("message__conversation_id", "visitor_id")))
 
 
 def _replied(conversation: str, other: str):
