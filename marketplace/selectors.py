@@ -1,11 +1,16 @@
-"""Reads of listings: visibility, listing cards, discovery (search, filters, feed, "for you").
+"""Reads of the marketplace: listings (visibility, cards, discovery) and checkout (orders, offers,
+bundles, addresses, fees).
 
-Visibility: removed listings are gone; drafts are their seller's only; available and sold ones
-open for anyone but the users their seller blocked. Discovery (feed, search, "for you") only
-ever shows available listings.
+Visibility: removed listings are gone; drafts are their seller's only; available, reserved and
+sold ones open for anyone but the users their seller blocked. Discovery (feed, search, "for you")
+only ever shows available listings. Orders, offers and bundles are their buyer's and seller's
+only; addresses their owner's.
 """
 
 from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
 
 from django.db.models import (
     Case,
@@ -25,7 +30,23 @@ from django.utils import timezone
 
 from config.errors import ErrorCode, ServiceError
 from marketplace import search
-from marketplace.models import Category, Listing, ListingImage, ListingPriceChange
+from accounts.models import User
+from marketplace.models import (
+    Bundle,
+    BundleItem,
+    Category,
+    Listing,
+    ListingImage,
+    ListingPriceChange,
+    Offer,
+    Order,
+    OrderDiscount,
+    OrderLine,
+    SellerDiscounts,
+    ShippingAddress,
+    ShippingRate,
+)
+from marketplace.pricing import Basket, SellerTerms, Totals, price
 from social import selectors as social_selectors
 from social.models import Follow, Like, Share
 
@@ -183,3 +204,145 @@ def categories():
 
 def _points(condition, points: int):
     return Case(When(condition, then=Value(points)), default=Value(0), output_field=IntegerField())
+
+
+# Checkout --------------------------------------------------------------------------------------
+
+
+def label_fee(currency: str) -> Decimal:
+    """The flat label fee of a parcel paid in `currency`: staff's rate, else SHIPPING_LABEL_FEE."""
+    fee = ShippingRate.objects.filter(currency=currency).values_list("label_fee", flat=True).first()
+    return settings.SHIPPING_LABEL_FEE if fee is None else fee
+
+
+def seller_terms(seller_id: int) -> SellerTerms:
+    discounts = SellerDiscounts.objects.filter(seller_id=seller_id).first()
+    if discounts is None:
+        return SellerTerms()
+    return SellerTerms(bundle_percent=discounts.bundle_percent, bundle_min_items=discounts.bundle_min_items,
+                       shipping_percent=discounts.shipping_percent)
+
+
+def addresses_of(user):
+    """A member's saved addresses, the default first, then the newest."""
+    return ShippingAddress.objects.filter(user_id=user.pk).order_by("-is_default", "-created_at", "-pk")
+
+
+def get_address(user, address_id: int, field: str = "shippingAddressId") -> ShippingAddress:
+    address = addresses_of(user).filter(pk=address_id).first()
+    if address is None:
+        raise ServiceError(ErrorCode.NOT_FOUND, "This address is not one of yours.", field)
+    return address
+
+
+def _parties(viewer):
+    """Buyers and sellers as orders and offers show them (deactivated ones too: history stays whole)."""
+    return social_selectors.with_follow_stats(User.objects.all(), viewer)
+
+
+def order_cards(orders, viewer):
+    """What an order shows, in fixed queries: both parties, lines with their listing cards, discounts."""
+    return orders.prefetch_related(
+        Prefetch("buyer", queryset=_parties(viewer)),
+        Prefetch("seller", queryset=_parties(viewer)),
+        Prefetch("lines", queryset=OrderLine.objects.order_by("pk").prefetch_related(
+            Prefetch("listing", queryset=listing_cards(visible_listings(viewer), viewer)))),
+        Prefetch("discounts", queryset=OrderDiscount.objects.order_by("pk")),
+    )
+
+
+def orders_of(viewer, *, as_seller: bool, status: str | None = None):
+    """The viewer's purchases (or sales), newest first: keyset on ("-placed_at", "-pk")."""
+    orders = Order.objects.filter(**{"seller_id" if as_seller else "buyer_id": viewer.pk})
+    if status:
+        orders = orders.filter(status=status)
+    return order_cards(orders, viewer)
+
+
+def visible_orders(viewer):
+    """An order is its buyer's and its seller's business only."""
+    if viewer is None:
+        return Order.objects.none()
+    return Order.objects.filter(Q(buyer_id=viewer.pk) | Q(seller_id=viewer.pk))
+
+
+def get_order(viewer, order_id: int, field: str = "orderId") -> Order:
+    order = order_cards(visible_orders(viewer), viewer).filter(pk=order_id).first()
+    if order is None:
+        raise ServiceError(ErrorCode.NOT_FOUND, "This order does not exist.", field)
+    return order
+
+
+def visible_offers(viewer):
+    if viewer is None:
+        return Offer.objects.none()
+    return Offer.objects.filter(Q(buyer_id=viewer.pk) | Q(seller_id=viewer.pk))
+
+
+def offer_cards(offers, viewer):
+    """What an offer shows, in fixed queries: both parties, its listing card or its bundle's items."""
+    return offers.prefetch_related(
+        Prefetch("buyer", queryset=_parties(viewer)),
+        Prefetch("seller", queryset=_parties(viewer)),
+        Prefetch("listing", queryset=listing_cards(visible_listings(viewer), viewer)),
+        Prefetch("bundle", queryset=bundle_cards(Bundle.objects.all(), viewer)),
+        Prefetch("order", queryset=order_cards(Order.objects.all(), viewer)),
+    )
+
+
+def offers_of(viewer, *, as_seller: bool, pending_only: bool = False):
+    """Offers the viewer made (or received), most recently active first: keyset on ("-updated_at", "-pk")."""
+    offers = Offer.objects.filter(**{"seller_id" if as_seller else "buyer_id": viewer.pk})
+    if pending_only:
+        offers = offers.filter(status=Offer.Status.PENDING, expires_at__gt=timezone.now())
+    return offer_cards(offers, viewer)
+
+
+def get_offer(viewer, offer_id: int, field: str = "offerId") -> Offer:
+    offer = offer_cards(visible_offers(viewer), viewer).filter(pk=offer_id).first()
+    if offer is None:
+        raise ServiceError(ErrorCode.NOT_FOUND, "This offer does not exist.", field)
+    return offer
+
+
+def bundle_cards(bundles, viewer):
+    """Bundles with their items' listing cards and their pending offers."""
+    return bundles.prefetch_related(
+        Prefetch("seller", queryset=_parties(viewer)),
+        Prefetch("items", queryset=BundleItem.objects.order_by("added_at", "pk").prefetch_related(
+            Prefetch("listing", queryset=listing_cards(visible_listings(viewer), viewer)))),
+        Prefetch("offers", queryset=Offer.objects.filter(status=Offer.Status.PENDING, expires_at__gt=timezone.now()),
+                 to_attr="pending_offers"),
+    )
+
+
+def visible_bundles(viewer):
+    if viewer is None:
+        return Bundle.objects.none()
+    return Bundle.objects.filter(Q(buyer_id=viewer.pk) | Q(seller_id=viewer.pk))
+
+
+def open_bundle(viewer, seller_id: int) -> Bundle | None:
+    """The viewer's bundle from this seller's closet being put together, if any."""
+    return bundle_cards(Bundle.objects.filter(buyer_id=viewer.pk, seller_id=seller_id, status=Bundle.Status.OPEN),
+                        viewer).first()
+
+
+def get_bundle(viewer, bundle_id: int, field: str = "bundleId") -> Bundle:
+    bundle = bundle_cards(visible_bundles(viewer), viewer).filter(pk=bundle_id).first()
+    if bundle is None:
+        raise ServiceError(ErrorCode.NOT_FOUND, "This bundle does not exist.", field)
+    return bundle
+
+
+def bundle_quote(bundle: Bundle) -> tuple[Totals, str] | None:
+    """What checking out a bundle of `bundle_cards` would cost now, and in what currency (None while
+    it is empty)."""
+    listings = [item.listing for item in bundle.items.all() if item.listing is not None]
+    if not listings:
+        return None
+    currency = listings[0].currency
+    totals = price(Basket(seller_id=bundle.seller_id, buyer_id=bundle.buyer_id, currency=currency,
+                          item_prices=tuple(listing.price for listing in listings), shipping_fee=label_fee(currency),
+                          seller_terms=seller_terms(bundle.seller_id), bundled=True))
+    return totals, currency
