@@ -492,9 +492,9 @@ def add_to_order(*, buyer, order: Order, listing: Listing, idempotency_key: str)
         _lock_member(current.seller_id)
         sole_unit = _take_stock(listing)
         item = Listing.objects.get(pk=listing.pk)
+        totals = totals_with(current, item.price)
         OrderLine.objects.create(order=current, listing=item, title=item.title, price=item.price,
                                  source=Order.Source.ADD_ON, sole_unit=sole_unit)
-        totals = totals_with(current, item.price)
         charged = totals.total - current.total
         current.item_total, current.total = totals.items, totals.total
         current.save(update_fields=["item_total", "total"])
