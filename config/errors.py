@@ -70,6 +70,7 @@ class ErrorCode(enum.Enum):
     GREETINGS_OFF = "greetings_off"
     TEMPLATE_IN_USE = "template_in_use"
     TOO_MANY_TEMPLATES = "too_many_templates"
+    UPSELL_ALREADY_SENT = "upsell_already_sent"
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,15 @@
 
 from django.contrib import admin
 
-from sellers.models import Greeting, GreetingTemplate, PriceDropNotice, ScheduledGreeting, SellerToolSettings
+from sellers.models import (
+    Greeting,
+    GreetingTemplate,
+    OfferToLikers,
+    PriceDropNotice,
+    ScheduledGreeting,
+    SellerToolSettings,
+    Upsell,
+)
 
 
 @admin.register(SellerToolSettings)
@@ -72,3 +80,22 @@ class GreetingTemplateAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(OfferToLikers)
+class OfferToLikersAdmin(ReadOnlyAdmin):
+    list_display = ("listing", "amount", "shipping_discount", "currency", "skipped_count", "created_at")
+    search_fields = ("listing__title", "listing__seller__username")
+    raw_id_fields = ("listing",)
+    exclude = ("offers",)  # thousands of rows; the offers admin filters by listing and source
+    list_select_related = ("listing",)
+    date_hierarchy = "created_at"
+
+
+@admin.register(Upsell)
+class UpsellAdmin(ReadOnlyAdmin):
+    list_display = ("order", "message", "created_at")
+    search_fields = ("order__seller__username", "order__buyer__username")
+    raw_id_fields = ("order", "message")
+    list_select_related = ("order", "message")
+    date_hierarchy = "created_at"

@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from marketplace.models import Listing, ListingPriceChange
+from marketplace.models import Listing, ListingPriceChange, Offer, Order
 from social.models import Message
 
 # Broker countdowns stay well under the visibility timeout (1 h): a longer one would be redelivered.
@@ -35,6 +35,14 @@ class SellerToolSettings(models.Model):
     greeting_period_days = models.PositiveIntegerField(
         default=7, validators=[MinValueValidator(1), MaxValueValidator(90)],
         help_text="At most one greeting per visitor per seller within this many days.")
+    liker_offer_min_discount_percent = models.DecimalField(
+        max_digits=4, decimal_places=1, default=Decimal("10.0"),
+        validators=[MinValueValidator(Decimal("1")), MaxValueValidator(Decimal("60"))],
+        help_text="An offer to likers is at least this far below the list price, and a liker is offered again "
+                  "only this far below the last offer they got.")
+    liker_reoffer_lookback_days = models.PositiveIntegerField(
+        default=90, validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text="How far back \"the last offer they got\" looks.")
 
     class Meta:
         verbose_name = verbose_name_plural = "seller tool settings"
@@ -47,6 +55,10 @@ class SellerToolSettings(models.Model):
     def current(cls) -> "SellerToolSettings":
         settings, _ = cls.objects.get_or_create(pk=1)
         return settings
+
+    @property
+    def liker_reoffer_lookback(self) -> timedelta:
+        return timedelta(days=self.liker_reoffer_lookback_days)
 
     @property
     def price_drop_window(self) -> timedelta:
@@ -188,3 +200,35 @@ class ScheduledGreeting(models.Model):
 
     def __str__(self):
         return f"{self.seller_id} → {self.visitor_id} at {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class OfferToLikers(models.Model):
+    """A seller's private offer to the likers of a listing: one marketplace Offer per liker reached."""
+
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="offers_to_likers")
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    shipping_discount = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0.00"))
+    currency = models.CharField(max_length=3)
+    offers = models.ManyToManyField(Offer, related_name="+")
+    skipped_count = models.PositiveIntegerField(
+        default=0, help_text="Likers not offered: one pending already, or a recent offer not 10% higher.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "offers to likers"
+        indexes = [models.Index(fields=["listing", "-created_at"])]
+
+    def __str__(self):
+        return f"{self.amount} {self.currency} to the likers of {self.listing_id}"
+
+
+class Upsell(models.Model):
+    """Items a seller suggested to go with an order, sent to its buyer as a direct message (the
+    items attached to it); one per order."""
+
+    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="upsell")
+    message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="upsell")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"Upsell on order {self.order_id}"

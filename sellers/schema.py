@@ -12,9 +12,19 @@ from config.graphql.node import Node, decode_id
 from config.graphql.pagination import connection_args, keyset_page
 from config.graphql.permissions import Access, require_owner, require_user, viewer
 from marketplace import selectors as marketplace_selectors
-from marketplace.schema import ListingType, Money
+from marketplace.models import Listing
+from marketplace.schema import ListingType, Money, OrderType
 from sellers import selectors, services
-from sellers.models import AutoGreeting, Greeting, GreetingOptOut, GreetingTemplate, PriceDropNotice, SellerToolSettings
+from sellers.models import (
+    AutoGreeting,
+    Greeting,
+    GreetingOptOut,
+    GreetingTemplate,
+    OfferToLikers,
+    PriceDropNotice,
+    SellerToolSettings,
+    Upsell,
+)
 from social.schema import MessageType
 
 
@@ -94,11 +104,77 @@ class GreetingType(DjangoObjectType):
     visitor = graphene.Field(UserType, required=True)
     message = graphene.Field(MessageType, required=True)
     replied = graphene.Boolean(required=True, description="They wrote back after it.")
+    converted = graphene.Boolean(required=True, description="They bought from you after it.")
 
     @classmethod
     def get_queryset(cls, queryset, info):
         current = viewer(info)
         return selectors.greetings_sent(current) if current else queryset.none()
+
+
+class UpsellType(DjangoObjectType):
+    """Items you suggested to go with an order, sent to its buyer."""
+
+    class Meta:
+        model = Upsell
+        name = "Upsell"
+        interfaces = (Node,)
+        fields = ("created_at",)
+
+    order = graphene.Field(OrderType, required=True)
+    message = graphene.Field(MessageType, required=True, description="The message, with the items attached.")
+    replied = graphene.Boolean(required=True, description="The buyer wrote back after it.")
+    converted = graphene.Boolean(required=True, description="The buyer bought from you after it (an item added "
+                                                            "to the parcel, or a new order).")
+
+    @classmethod
+    def get_queryset(cls, queryset, info):
+        current = viewer(info)
+        return selectors.upsells_sent(current) if current else queryset.none()
+
+
+class UpsellConnection(graphene.relay.Connection):
+    class Meta:
+        node = UpsellType
+
+
+class OfferToLikersType(DjangoObjectType):
+    """Private offers you sent the likers of a listing, and what became of them."""
+
+    class Meta:
+        model = OfferToLikers
+        name = "OfferToLikers"
+        interfaces = (Node,)
+        fields = ("created_at",)
+
+    amount = graphene.Field(Money, required=True)
+    shipping_discount = graphene.Field(Money, required=True)
+    sent = graphene.Int(required=True, description="Likers who got an offer.")
+    skipped = graphene.Int(required=True, description="Likers with an offer pending, or offered lately at a price "
+                                                      "not far enough above this one.")
+    accepted = graphene.Int(required=True)
+    expired = graphene.Int(required=True)
+
+    @classmethod
+    def get_queryset(cls, queryset, info):
+        current = viewer(info)
+        if current is None:
+            return queryset.none()
+        return queryset.filter(listing__seller_id=current.pk).annotate(**selectors.offer_counts(timezone.now()))
+
+    def resolve_amount(campaign, info):
+        return {"amount": campaign.amount, "currency": campaign.currency}
+
+    def resolve_shipping_discount(campaign, info):
+        return {"amount": campaign.shipping_discount, "currency": campaign.currency}
+
+    def resolve_skipped(campaign, info):
+        return campaign.skipped_count
+
+
+class OfferToLikersConnection(graphene.relay.Connection):
+    class Meta:
+        node = OfferToLikersType
 
 
 class GreetingConnection(graphene.relay.Connection):
@@ -124,16 +200,25 @@ class ClosetVisitorConnection(graphene.relay.Connection):
         node = ClosetVisitor
 
 
-class ToolResults(graphene.ObjectType):
+class MessageResults(graphene.ObjectType):
     sent = graphene.Int(required=True)
     replied = graphene.Int(required=True, description="Those the member wrote back after.")
+    converted = graphene.Int(required=True, description="Those the member bought from you after.")
+
+
+class OfferResults(graphene.ObjectType):
+    sent = graphene.Int(required=True)
+    accepted = graphene.Int(required=True)
+    expired = graphene.Int(required=True)
 
 
 class SellerResults(graphene.ObjectType):
     """How your seller tools did over the last `days`."""
 
     days = graphene.Int(required=True)
-    greetings = graphene.Field(ToolResults, required=True)
+    greetings = graphene.Field(MessageResults, required=True)
+    upsells = graphene.Field(MessageResults, required=True)
+    offers_to_likers = graphene.Field(OfferResults, required=True)
 
 
 class Query(graphene.ObjectType):
@@ -146,6 +231,16 @@ class Query(graphene.ObjectType):
                                      description="Who visited your closet in the last 30 days, latest visit first.")
     greetings = graphene.Field(GreetingConnection, **connection_args(),
                                description="Greetings you sent, newest first, with whether they replied.")
+    upsells = graphene.Field(UpsellConnection, **connection_args(),
+                             description="Items you suggested after orders, newest first, with their results.")
+    upsell_suggestions = graphene.List(
+        graphene.NonNull(ListingType), required=True, order_id=graphene.ID(required=True),
+        description="Your available items that go with this order of yours, best first (at most 20): those its "
+                    "buyer liked, then those whose category goes with what they bought, then those liked by the "
+                    "people who liked what they bought.")
+    offers_to_likers = graphene.Field(OfferToLikersConnection,
+                                      **connection_args(listing_id=graphene.ID(required=True)),
+                                      description="Offers you sent the likers of your listing, newest first.")
     seller_results = graphene.Field(SellerResults, days=graphene.Int(default_value=30), required=True)
     price_drops = graphene.Field(PriceDropNoticeConnection, **connection_args(listing_id=graphene.ID(required=True)),
                                  description="Price drops of your listing that notified its likers, newest first.")
@@ -169,12 +264,27 @@ class Query(graphene.ObjectType):
         return keyset_page(selectors.greetings_sent(require_user(info)), GreetingConnection, first=first, after=after,
                            ordering=("-created_at", "-pk"))
 
+    def resolve_upsells(root, info, first=None, after=None):
+        return keyset_page(selectors.upsells_sent(require_user(info)), UpsellConnection, first=first, after=after,
+                           ordering=("-created_at", "-pk"))
+
+    def resolve_upsell_suggestions(root, info, order_id):
+        return selectors.upsell_suggestions(_sold_order(info, order_id), info.context.user)
+
+    def resolve_offers_to_likers(root, info, listing_id, first=None, after=None):
+        campaigns = selectors.offers_to_likers(_owned_listing(info, listing_id), now=timezone.now())
+        return keyset_page(campaigns, OfferToLikersConnection, first=first, after=after,
+                           ordering=("-created_at", "-pk"))
+
     def resolve_seller_results(root, info, days):
         seller = require_user(info)
         if not 1 <= days <= 365:
             raise ServiceError(ErrorCode.INVALID, "Look back 1 to 365 days.", "days")
-        since = timezone.now() - timedelta(days=days)
-        return SellerResults(days=days, greetings=ToolResults(**selectors.greeting_results(seller, since=since)))
+        now = timezone.now()
+        results = selectors.results(seller, since=now - timedelta(days=days), now=now)
+        return SellerResults(days=days, greetings=MessageResults(**results["greetings"]),
+                             upsells=MessageResults(**results["upsells"]),
+                             offers_to_likers=OfferResults(**results["offers_to_likers"]))
 
     def resolve_price_drops(root, info, listing_id, first=None, after=None):
         listing = _owned_listing(info, listing_id)
@@ -182,10 +292,18 @@ class Query(graphene.ObjectType):
                            ordering=("-created_at", "-pk"))
 
 
-def _owned_listing(info, global_id: str):
-    listing = marketplace_selectors.get_listing(viewer(info), decode_id(global_id, "Listing", "listingId"))
+def _owned_listing(info, global_id: str, field: str = "listingId") -> Listing:
+    listing = marketplace_selectors.get_listing(viewer(info), decode_id(global_id, "Listing", field), field)
     require_owner(info, listing.seller_id)
     return listing
+
+
+def _sold_order(info, global_id: str):
+    """An order the viewer sold, or NOT_FOUND."""
+    order = marketplace_selectors.get_order(require_user(info), decode_id(global_id, "Order", "orderId"))
+    if order.seller_id != info.context.user.pk:
+        raise ServiceError(ErrorCode.NOT_FOUND, "This order does not exist.", "orderId")
+    return order
 
 
 def _own_template(info, global_id: str, field: str = "templateId") -> GreetingTemplate:
@@ -312,7 +430,60 @@ class SetGreetingsEnabled(BaseMutation):
         return cls(greetings_enabled=input.enabled, errors=[])
 
 
+class OfferToLikersInput(graphene.InputObjectType):
+    listing_id = graphene.ID(required=True)
+    price = graphene.Decimal(required=True, description="At least 10% below the list price.")
+    shipping_discount = graphene.Decimal(description="Off the label fee if accepted.")
+
+
+class SendOfferToLikers(BaseMutation):
+    """Send every liker of your listing a private offer at this price; each may accept it (buying at that
+    price) within 24 hours."""
+
+    class Arguments:
+        input = OfferToLikersInput(required=True)
+
+    offer_to_likers = graphene.Field(OfferToLikersType)
+
+    access = Access.AUTHENTICATED
+
+    @classmethod
+    def perform(cls, info, input):
+        listing = _owned_listing(info, input.listing_id)
+        campaign = services.offer_to_likers(seller=info.context.user, listing=listing, amount=input.price,
+                                            shipping_discount=input.shipping_discount)
+        return cls(offer_to_likers=OfferToLikersType.get_queryset(OfferToLikers.objects, info).get(pk=campaign.pk),
+                   errors=[])
+
+
+class SendUpsellInput(graphene.InputObjectType):
+    order_id = graphene.ID(required=True, description="An order you sold, within its add-on window.")
+    listing_ids = graphene.List(graphene.NonNull(graphene.ID), required=True,
+                                description=f"1 to {services.MAX_UPSELL_ITEMS} of your available items.")
+    note = graphene.String(description="Your words; a default one otherwise.")
+
+
+class SendUpsell(BaseMutation):
+    """Suggest items to the buyer of an order: they can add them to the same parcel, no second shipping fee."""
+
+    class Arguments:
+        input = SendUpsellInput(required=True)
+
+    upsell = graphene.Field(UpsellType)
+
+    access = Access.AUTHENTICATED
+
+    @classmethod
+    def perform(cls, info, input):
+        order = _sold_order(info, input.order_id)
+        listings = [_owned_listing(info, listing_id, "listingIds") for listing_id in input.listing_ids]
+        upsell = services.send_upsell(order=order, listings=listings, note=input.note or "")
+        return cls(upsell=selectors.upsells_sent(info.context.user).get(pk=upsell.pk), errors=[])
+
+
 class Mutation(graphene.ObjectType):
+    offer_to_likers = SendOfferToLikers.Field()
+    send_upsell = SendUpsell.Field()
     send_greeting = SendGreeting.Field()
     save_greeting_template = SaveGreetingTemplate.Field()
     delete_greeting_template = DeleteGreetingTemplate.Field()

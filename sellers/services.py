@@ -1,17 +1,19 @@
-"""Every write of the seller tools: price-drop notices to likers, greetings of closet visitors."""
+"""Every write of the seller tools: price drops and offers to likers, greetings, upsells."""
 
 import re
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from graphql_relay import to_global_id
 
+from accounts.models import User
 from config.errors import ErrorCode, ServiceError
-from marketplace.models import Listing, ListingPriceChange
-from marketplace.pricing import to_cents
+from marketplace import services as marketplace_services
+from marketplace.models import Listing, ListingPriceChange, Offer, Order
+from marketplace.pricing import CENT
 from notifications import services as notification_services
 from notifications.models import Kind
 from sellers import selectors, tasks
@@ -22,9 +24,11 @@ from sellers.models import (
     GreetingOptOut,
     GreetingTemplate,
     LastGreeting,
+    OfferToLikers,
     PriceDropNotice,
     ScheduledGreeting,
     SellerToolSettings,
+    Upsell,
 )
 from social import selectors as social_selectors
 from social import services as social_services
@@ -34,8 +38,14 @@ from social.models import ClosetVisit, Message
 PLACEHOLDER = re.compile(r"\{(\w*)\}")
 PLACEHOLDERS = ("visitor_name", "listing_title")
 MAX_TEMPLATES = 20
+MAX_UPSELL_ITEMS = 10
 NAME_MAX_LENGTH = GreetingTemplate._meta.get_field("name").max_length
 BODY_MAX_LENGTH = GreetingTemplate._meta.get_field("body").max_length
+
+
+def at_least_below(price: Decimal, percent: Decimal) -> Decimal:
+    """The highest price at least `percent` below `price`, in cents (rounded down, never short)."""
+    return (price * (1 - percent / Decimal(100))).quantize(CENT, rounding=ROUND_DOWN)
 
 
 @transaction.atomic
@@ -55,12 +65,11 @@ def on_price_change(*, listing: Listing, change: ListingPriceChange) -> PriceDro
             or change.new_price >= change.old_price):
         return None
     policy = SellerToolSettings.current()
-    ceiling = to_cents(listing.lowest_notified_price * (1 - policy.price_drop_threshold_percent / Decimal(100)))
-    if change.new_price > ceiling:
+    if change.new_price > at_least_below(listing.lowest_notified_price, policy.price_drop_threshold_percent):
         return None
     now = timezone.now()
     window = selectors.latest_price_drop_notice(listing.pk, since=now - policy.price_drop_window)
-    recipient_ids = selectors.price_drop_recipients(listing)
+    recipient_ids = selectors.reachable_likers(listing)
     notice = PriceDropNotice.objects.create(
         listing=listing, price_change=change, window_start=window, new_price=change.new_price,
         previous_price=window.previous_price if window else listing.lowest_notified_price,
@@ -264,3 +273,73 @@ def send_due_greetings(*, now: datetime, limit: int = 1000) -> int:
     due = list(ScheduledGreeting.objects.filter(processed_at__isnull=True, due_at__lte=now)
                .order_by("due_at").values_list("pk", flat=True)[:limit])
     return sum(send_scheduled_greeting(scheduled_id=pk, now=now) is not None for pk in due)
+
+
+@transaction.atomic
+def offer_to_likers(*, seller, listing: Listing, amount: Decimal, shipping_discount: Decimal | None = None
+                    ) -> OfferToLikers:
+    """Send each current liker a private offer through the marketplace's offers (create_offer with
+    source OFFER_TO_LIKERS: it enforces the price floor and the 24 h expiry, keeps one pending
+    offer per liker and listing, and notifies the liker with kind offer_to_likers).
+
+    The amount is at least the staff's discount (10%) below the list price. A liker with an offer
+    pending, or offered within the lookback (90 days) at less than that discount above this
+    amount, is skipped, so repeating the call sends nothing twice. All or nothing otherwise: an
+    error that is not about one liker (the price floor...) rolls every offer back.
+    """
+    if listing.status != Listing.Status.AVAILABLE:
+        raise ServiceError(ErrorCode.LISTING_NOT_AVAILABLE, "This listing is not available.", "listingId")
+    policy = SellerToolSettings.current()
+    percent = policy.liker_offer_min_discount_percent
+    ceiling = at_least_below(listing.price, percent)
+    if amount > ceiling:
+        raise ServiceError(ErrorCode.OFFER_TOO_HIGH, f"Offer likers at least {percent:g}% off: {ceiling} "
+                                                     f"{listing.currency} or less.", "amount")
+    liker_ids = selectors.reachable_likers(listing)
+    last_offered = selectors.last_offers_to_likers(listing, liker_ids,
+                                                   since=timezone.now() - policy.liker_reoffer_lookback)
+    campaign = OfferToLikers.objects.create(listing=listing, amount=amount, currency=listing.currency,
+                                            shipping_discount=shipping_discount or Decimal("0.00"))
+    sent = []
+    for liker in User.objects.filter(pk__in=liker_ids).order_by("pk"):
+        previous = last_offered.get(liker.pk)
+        if previous is not None and amount > at_least_below(previous, percent):
+            continue
+        try:
+            sent.append(marketplace_services.create_offer(
+                buyer=liker, listing=listing, amount=amount, source=Offer.Source.OFFER_TO_LIKERS,
+                shipping_discount=shipping_discount))
+        except ServiceError as refusal:
+            if refusal.errors[0].code is not ErrorCode.OFFER_ALREADY_PENDING:
+                raise
+    campaign.offers.set(sent)
+    campaign.skipped_count = len(liker_ids) - len(sent)
+    campaign.save(update_fields=["skipped_count"])
+    return campaign
+
+
+@transaction.atomic
+def send_upsell(*, order: Order, listings: list[Listing], note: str = "") -> Upsell:
+    """Message the buyer of an order items of the same closet to add to its parcel (no second
+    shipping fee, through marketplace's add_to_order), while its add-on window is open; once per
+    order. Delivered as a direct message with the items attached and an `upsell` notification."""
+    order = Order.objects.select_for_update().select_related("buyer", "seller").get(pk=order.pk)
+    if order.status != Order.Status.PAID or timezone.now() >= order.add_on_until:
+        raise ServiceError(ErrorCode.ADD_ON_WINDOW_CLOSED, "Suggestions go out while items can still join the "
+                                                           "parcel: within a day of purchase, before it ships.",
+                           "orderId")
+    if Upsell.objects.filter(order=order).exists():
+        raise ServiceError(ErrorCode.UPSELL_ALREADY_SENT, "You already suggested items for this order.", "orderId")
+    if not 1 <= len(listings) <= MAX_UPSELL_ITEMS:
+        raise ServiceError(ErrorCode.INVALID, f"Suggest 1 to {MAX_UPSELL_ITEMS} items.", "listingIds")
+    in_order = set(order.lines.filter(active=True).values_list("listing_id", flat=True))
+    for listing in listings:
+        if (listing.seller_id != order.seller_id or listing.status != Listing.Status.AVAILABLE
+                or listing.currency != order.currency or listing.pk in in_order):
+            raise ServiceError(ErrorCode.LISTING_NOT_AVAILABLE,
+                               f"“{listing.title}” is not an available item of yours that could join this order.",
+                               "listingIds")
+    note = note.strip() or "These go well with your order: add any of them to the same parcel, no extra shipping."
+    message = social_services.send_message(sender=order.seller, recipient=order.buyer, body=note,
+                                           kind=Message.Kind.UPSELL, listings=listings)
+    return Upsell.objects.create(order=order, message=message)

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from marketplace import services as marketplace_services
 from sellers import services
 from sellers.models import LastGreeting, SellerToolSettings
 from social import services as social_services
@@ -16,8 +17,9 @@ VISITORS = """query($first: Int, $after: String) { closetVisitors(first: $first,
   edges { node { visitor { username followerCount } lastVisitedAt lastGreetedAt canGreet } }
   pageInfo { hasNextPage endCursor } } }"""
 GREETINGS = """query($first: Int) { greetings(first: $first) {
-  edges { node { visitor { username } automatic replied createdAt message { body listings { title } } } } } }"""
-RESULTS = "query($days: Int) { sellerResults(days: $days) { days greetings { sent replied } } }"
+  edges { node { visitor { username } automatic replied converted createdAt message { body listings { title } } } } }
+}"""
+RESULTS = "query($days: Int) { sellerResults(days: $days) { days greetings { sent replied converted } } }"
 
 
 def visitor_rows(gql, seller, **variables):
@@ -47,21 +49,29 @@ def test_closet_visitors_latest_first_with_whether_they_were_greeted(gql, member
     assert visitor_rows(gql, seller)[1] == ("marco", True, True)
 
 
-def test_greetings_show_who_replied_and_the_results_add_up(api, gql, member):
+def test_greetings_show_who_replied_or_bought_and_the_results_add_up(api, gql, member, make_listing):
     seller = member("seller")
     visitors = [member(name) for name in ("marco", "priya", "sam")]
+    bought_before = make_listing(seller, title="Bought before")
+    marketplace_services.add_shipping_address(user=visitors[2], recipient_name="Sam", line1="1 Main St",
+                                              city="Portland", postal_code="97201", country="US")
+    marketplace_services.purchase_listing(buyer=visitors[2], listing=bought_before, idempotency_key="before")
     for visitor in visitors:
         social_services.record_closet_visit(visitor=visitor, closet_owner=seller)
         services.send_greeting(seller=seller, visitor=visitor, text="Hi {visitor_name}")
     social_services.send_message(sender=visitors[0], recipient=seller, body="Thanks! Is the coat negotiable?")
     social_services.send_message(sender=seller, recipient=visitors[1], body="Anything else?")  # not a reply
+    marketplace_services.add_shipping_address(user=visitors[1], recipient_name="Priya", line1="1 Main St",
+                                              city="Portland", postal_code="97201", country="US")
+    marketplace_services.purchase_listing(buyer=visitors[1], listing=make_listing(seller, title="Coat"),
+                                          idempotency_key="after")
 
     edges = gql(GREETINGS, token=seller.token)["data"]["greetings"]["edges"]
-    assert [(edge["node"]["visitor"]["username"], edge["node"]["replied"]) for edge in edges] == [
-        ("sam", False), ("priya", False), ("marco", True)]
+    assert [(edge["node"]["visitor"]["username"], edge["node"]["replied"], edge["node"]["converted"])
+            for edge in edges] == [("sam", False, False), ("priya", False, True), ("marco", True, False)]
     assert edges[0]["node"]["message"]["body"] == "Hi sam"
     assert gql(RESULTS, token=seller.token)["data"]["sellerResults"] == {
-        "days": 30, "greetings": {"sent": 3, "replied": 1}}
+        "days": 30, "greetings": {"sent": 3, "replied": 1, "converted": 1}}
     refused = gql(RESULTS, {"days": 0}, token=seller.token)
     assert refused["errors"][0]["extensions"]["code"] == "INVALID"
     assert gql(GREETINGS, token=visitors[0].token)["data"]["greetings"]["edges"] == []  # only the sender's

@@ -58,6 +58,23 @@ def test_fifteen_likers_and_a_ten_percent_drop_give_fifteen_notifications_and_pu
     assert listing.lowest_notified_price == Decimal("90.00")
 
 
+def test_likers_who_bought_it_hear_of_no_drop(api, member, make_listing, pushes):
+    from marketplace import services as marketplace_services
+
+    seller = member("seller")
+    listing = make_listing(seller, title="Basic tee", price="100.00", quantity=3)
+    likers = [member(f"liker{number}") for number in range(16)]
+    for liker in likers:
+        social_services.like_listing(user=liker, listing=listing)
+    buyer = likers[0]
+    marketplace_services.add_shipping_address(user=buyer, recipient_name="Buyer", line1="1 Main St", city="Portland",
+                                              postal_code="97201", country="US")
+    marketplace_services.purchase_listing(buyer=buyer, listing=listing, idempotency_key="tee")
+
+    assert reprice(api, seller, listing, "90.00")["likersReached"] == 15
+    assert not price_drop_rows().filter(recipient=buyer).exists() and price_drop_rows().count() == 15
+
+
 def test_a_smaller_drop_or_a_rise_notifies_nobody(api, liked_listing, pushes):
     seller, listing, _ = liked_listing
     assert reprice(api, seller, listing, "95.00")["likersReached"] is None  # 5% below what they know
