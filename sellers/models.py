@@ -98,7 +98,8 @@ class PriceDropNotice(models.Model):
                                               name="price_drop_notice_is_a_drop")]
 
     def __str__(self):
-        return f"{self.listing_id}: {self.previous_price} → {self.new_price} {self.currency}, {self.likers_reached} likers"
+        return (f"{self.listing_id}: {self.previous_price} → {self.new_price} {self.currency}, "
+                f"{self.likers_reached} likers")
 
 
 class GreetingTemplate(models.Model):

@@ -1,7 +1,6 @@
-"""Reads of the seller tools: who hears of a price drop, and what the seller sees of the results."""
+"""Reads of the seller tools: whom they reach, what to suggest, and what the seller sees of the results."""
 
 from datetime import datetime, timedelta
-
 from decimal import Decimal
 
 from django.db.models import (
@@ -50,13 +49,11 @@ def reachable_likers(listing: Listing) -> list[int]:
                 .order_by("user_id").values_list("user_id", flat=True))
 
 
-def latest_price_drop_notice(listing_id: int, *, since=None) -> PriceDropNotice | None:
-    """The notice of the listing's drop window open at `since`, if any: the latest notice that
-    opened a window (later drops in it join that notice's notification)."""
-    opened = PriceDropNotice.objects.filter(listing_id=listing_id, window_start__isnull=True)
-    if since is not None:
-        opened = opened.filter(created_at__gte=since)
-    return opened.order_by("-created_at", "-pk").first()
+def open_price_drop_window(listing_id: int, *, since: datetime) -> PriceDropNotice | None:
+    """The latest notice of the listing that sent its own notification since then, if any: a drop
+    now joins its window (rewrites that notification)."""
+    return (PriceDropNotice.objects.filter(listing_id=listing_id, window_start__isnull=True, created_at__gte=since)
+            .order_by("-created_at", "-pk").first())
 
 
 def likers_reached_by_last_price_change(listing: Listing) -> int | None:
@@ -105,9 +102,10 @@ def greetings_sent(seller):
 def upsells_sent(seller):
     """The seller's upsells with their `replied` and `converted`, newest first: order by
     ("-created_at", "-pk")."""
+    orders = marketplace_selectors.order_cards(Order.objects.all(), seller)
     return (Upsell.objects.filter(order__seller_id=seller.pk)
             .annotate(replied=_UPSELL_REPLIED, converted=_UPSELL_CONVERTED)
-            .prefetch_related(Prefetch("order", queryset=marketplace_selectors.order_cards(Order.objects.all(), seller)),
+            .prefetch_related(Prefetch("order", queryset=orders),
                               Prefetch("message", queryset=messages_shown_to(seller))))
 
 

@@ -68,7 +68,7 @@ def on_price_change(*, listing: Listing, change: ListingPriceChange) -> PriceDro
     if change.new_price > at_least_below(listing.lowest_notified_price, policy.price_drop_threshold_percent):
         return None
     now = timezone.now()
-    window = selectors.latest_price_drop_notice(listing.pk, since=now - policy.price_drop_window)
+    window = selectors.open_price_drop_window(listing.pk, since=now - policy.price_drop_window)
     recipient_ids = selectors.reachable_likers(listing)
     notice = PriceDropNotice.objects.create(
         listing=listing, price_change=change, window_start=window, new_price=change.new_price,
@@ -76,7 +76,8 @@ def on_price_change(*, listing: Listing, change: ListingPriceChange) -> PriceDro
         currency=change.currency, likers_reached=len(recipient_ids), created_at=now)
     notification_services.notify(
         recipient_ids=recipient_ids, kind=Kind.PRICE_DROP, title=f"Price drop: {listing.title}",
-        body=f"Now {notice.new_price} {notice.currency} (was {notice.previous_price} {notice.currency}).", target=listing, coalesce_key=f"listing:{listing.pk}",
+        body=f"Now {notice.new_price} {notice.currency} (was {notice.previous_price} {notice.currency}).",
+        target=listing, coalesce_key=f"listing:{listing.pk}",
         dedupe_key=f"price_drop:{listing.pk}:{(window or notice).pk}", replace=True,
         data={"listingId": to_global_id("Listing", listing.pk), "price": str(notice.new_price),
               "previousPrice": str(notice.previous_price), "currency": notice.currency})
@@ -126,7 +127,9 @@ def ensure_greetable(*, seller, visitor, policy: SellerToolSettings, now: dateti
                            "days.", "visitorId")
     if GreetingOptOut.objects.filter(user=visitor).exists() or social_selectors.has_muted(visitor.pk, seller.pk):
         raise ServiceError(ErrorCode.GREETINGS_OFF, "This member doesn't take greetings.", "visitorId")
-    if LastGreeting.objects.filter(seller=seller, visitor=visitor, greeted_at__gt=now - policy.greeting_period).exists():
+    recently_greeted = LastGreeting.objects.filter(seller=seller, visitor=visitor,
+                                                   greeted_at__gt=now - policy.greeting_period)
+    if recently_greeted.exists():
         raise _already_greeted(policy)
 
 

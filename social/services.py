@@ -7,7 +7,6 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
-
 from graphql_relay import to_global_id
 
 from accounts.models import User

@@ -70,7 +70,8 @@ def test_a_seller_greets_a_recent_visitor_with_a_direct_message(api, gql, seller
     assert (notification.kind, notification.title) == ("greeting", "@seller says hi")
     assert [device.user_id for device, _ in pushes.sent] == [visitor.pk]
     inbox = gql("{ conversations { edges { node { unreadCount lastMessage { kind } } } } }", token=visitor.token)
-    assert inbox["data"]["conversations"]["edges"] == [{"node": {"unreadCount": 1, "lastMessage": {"kind": "GREETING"}}}]
+    assert inbox["data"]["conversations"]["edges"] == [
+        {"node": {"unreadCount": 1, "lastMessage": {"kind": "GREETING"}}}]
 
 
 def test_templates_fill_in_the_visitor_and_a_listing(api, seller, visitor, make_listing):

@@ -20,10 +20,10 @@ from tests.marketplace.checkout_api import ADD_TO_ORDER, MONEY
 pytestmark = pytest.mark.django_db
 
 SUGGESTIONS = "query($orderId: ID!) { upsellSuggestions(orderId: $orderId) { title category { path } } }"
-SEND = f"""mutation($input: SendUpsellInput!) {{ sendUpsell(input: $input) {{
-  upsell {{ order {{ id }} message {{ body kind listings {{ title }} }} replied converted }} errors {{ field code }} }} }}"""
-UPSELLS = f"""query($first: Int) {{ upsells(first: $first) {{ edges {{ node {{
-  replied converted order {{ id buyer {{ username }} total {MONEY} }} message {{ body listings {{ title }} }} }} }} }} }}"""
+SEND = """mutation($input: SendUpsellInput!) { sendUpsell(input: $input) {
+  upsell { order { id } message { body kind listings { title } } replied converted } errors { field code } } }"""
+UPSELLS = f"""query($first: Int) {{ upsells(first: $first) {{ edges {{ node {{ replied converted
+  order {{ id buyer {{ username }} total {MONEY} }} message {{ body listings {{ title }} }} }} }} }} }}"""
 RESULTS = "{ sellerResults { upsells { sent replied converted } } }"
 
 

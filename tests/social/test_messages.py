@@ -9,7 +9,6 @@ from notifications.models import Notification
 from social import services
 from social.models import Conversation, Message, Participant
 from tests.helpers import assert_constant_queries, gid
-from tests.notifications.conftest import member, pushes  # noqa: F401 - devices and the in-memory push backend
 
 SEND = """mutation($input: SendMessageInput!) { sendMessage(input: $input) {
   message { id body kind sender { username } conversationId }

@@ -44,7 +44,7 @@ async def received(communicator):
 
 
 async def test_both_members_hear_of_a_message_and_nobody_else_does():
-    (ava, ava_token), (marco, marco_token), (sam, sam_token) = [await register(name) for name in ("ava", "marco", "sam")]
+    (ava, ava_token), (marco, marco_token), (_, sam_token) = [await register(name) for name in ("ava", "marco", "sam")]
     sockets = [await subscribed(token) for token in (ava_token, marco_token, sam_token)]
 
     message = await send(ava, marco, "Hello Marco")
