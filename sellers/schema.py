@@ -15,16 +15,7 @@ from marketplace import selectors as marketplace_selectors
 from marketplace.models import Listing
 from marketplace.schema import ListingType, Money, OrderType
 from sellers import selectors, services
-from sellers.models import (
-    AutoGreeting,
-    Greeting,
-    GreetingOptOut,
-    GreetingTemplate,
-    OfferToLikers,
-    PriceDropNotice,
-    SellerToolSettings,
-    Upsell,
-)
+from sellers.models import AutoGreeting, Greeting, GreetingTemplate, OfferToLikers, PriceDropNotice, Upsell
 from social.schema import MessageType
 
 
@@ -249,14 +240,13 @@ class Query(graphene.ObjectType):
         return selectors.greeting_templates(require_user(info))
 
     def resolve_auto_greeting(root, info):
-        return AutoGreeting.objects.filter(seller=require_user(info)).first()
+        return selectors.auto_greeting_of(require_user(info))
 
     def resolve_greetings_enabled(root, info):
-        return not GreetingOptOut.objects.filter(user=require_user(info)).exists()
+        return selectors.greetings_enabled(require_user(info))
 
     def resolve_closet_visitors(root, info, first=None, after=None):
-        visitors = selectors.closet_visitors(require_user(info), policy=SellerToolSettings.current(),
-                                             now=timezone.now())
+        visitors = selectors.closet_visitors(require_user(info), now=timezone.now())
         return keyset_page(visitors, ClosetVisitorConnection, first=first, after=after,
                            ordering=("-last_visited_at", "-pk"))
 

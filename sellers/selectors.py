@@ -21,7 +21,9 @@ from django.db.models.functions import Coalesce, Least
 from marketplace import selectors as marketplace_selectors
 from marketplace.models import Listing, ListingPriceChange, Offer, Order, OrderLine
 from sellers.models import (
+    AutoGreeting,
     Greeting,
+    GreetingOptOut,
     GreetingTemplate,
     LastGreeting,
     OfferToLikers,
@@ -72,11 +74,20 @@ def greeting_templates(seller):
     return GreetingTemplate.objects.filter(seller_id=seller.pk).order_by("name", "pk")
 
 
-def closet_visitors(seller, *, policy: SellerToolSettings, now: datetime):
+def auto_greeting_of(seller) -> AutoGreeting | None:
+    return AutoGreeting.objects.filter(seller_id=seller.pk).select_related("template").first()
+
+
+def greetings_enabled(user) -> bool:
+    return not GreetingOptOut.objects.filter(user_id=user.pk).exists()
+
+
+def closet_visitors(seller, *, now: datetime):
     """Who visited the seller's closet in the last VISITOR_HISTORY, each once with their
     `last_visited_at`, `last_greeted_at` (by this seller, ever) and `can_greet` (a recent enough
     visit, no greeting within the period; opt-outs stay private until a greeting is tried);
     newest visit first: order by ("-last_visited_at", "-pk")."""
+    policy = SellerToolSettings.current()
     visits = ClosetVisit.objects.filter(closet_owner_id=seller.pk)
     last_visit = visits.filter(visitor_id=OuterRef("pk")).order_by("-visited_at").values("visited_at")[:1]
     last_greeting = LastGreeting.objects.filter(seller_id=seller.pk, visitor_id=OuterRef("pk")).values("greeted_at")
