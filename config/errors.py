@@ -64,6 +64,13 @@ class ErrorCode(enum.Enum):
     INVALID_DEVICE_TOKEN = "invalid_device_token"
     INVALID_QUIET_HOURS = "invalid_quiet_hours"
     DAILY_CAP_OUT_OF_RANGE = "daily_cap_out_of_range"
+    # Sellers
+    NOT_A_RECENT_VISITOR = "not_a_recent_visitor"
+    ALREADY_GREETED = "already_greeted"
+    GREETINGS_OFF = "greetings_off"
+    TEMPLATE_IN_USE = "template_in_use"
+    TOO_MANY_TEMPLATES = "too_many_templates"
+    UPSELL_ALREADY_SENT = "upsell_already_sent"
 
 
 @dataclass(frozen=True)

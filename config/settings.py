@@ -201,6 +201,12 @@ CELERY_BEAT_SCHEDULE["marketplace-auto-accept-orders"] = {"task": "marketplace.t
                                                           "schedule": 3600.0}
 CELERY_BEAT_SCHEDULE["marketplace-sweep-checkout"] = {"task": "marketplace.tasks.sweep_checkout", "schedule": 60.0}
 
+# Direct messages (social/) and seller tools (sellers/). The seller tools' figures (price-drop
+# threshold and window, greeting periods) are staff's, in the admin (sellers.SellerToolSettings).
+MESSAGE_RATE_LIMIT = env("MESSAGE_RATE_LIMIT", default="30/m")  # direct messages a member sends
+# Automatic greetings are sent by a task counting down their delay; this sweep sends any whose task was lost.
+CELERY_BEAT_SCHEDULE["sellers-send-due-greetings"] = {"task": "sellers.tasks.send_due_greetings", "schedule": 60.0}
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True

@@ -24,6 +24,7 @@ from marketplace.models import (
     OrderLine,
     ShippingAddress,
 )
+from sellers import selectors as seller_selectors
 
 ListingCondition = graphene.Enum.from_enum(Listing.Condition, name="ListingCondition")
 ListingStatus = graphene.Enum.from_enum(Listing.Status, name="ListingStatus")
@@ -246,6 +247,8 @@ class UpdateListing(BaseMutation):
         input = UpdateListingInput(required=True)
 
     listing = graphene.Field(ListingType)
+    likers_reached = graphene.Int(description="Likers told of this price drop; null when the update notified "
+                                              "nobody (no drop of at least the threshold).")
 
     access = Access.AUTHENTICATED
 
@@ -253,7 +256,10 @@ class UpdateListing(BaseMutation):
     def perform(cls, info, input):
         listing = owned_listing(info, decode_id(input.listing_id, "Listing", "listingId"))
         services.update_listing(listing=listing, status=input.status, **listing_changes(input))
-        return cls(listing=selectors.get_listing(info.context.user, listing.pk), errors=[])
+        updated = selectors.get_listing(info.context.user, listing.pk)
+        price_changed = updated.price != listing.price  # `listing` is as it was before the update
+        reached = seller_selectors.likers_reached_by_last_price_change(updated) if price_changed else None
+        return cls(listing=updated, likers_reached=reached, errors=[])
 
 
 class ListingIdInput(graphene.InputObjectType):

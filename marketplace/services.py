@@ -67,7 +67,8 @@ def create_listing(*, seller, title: str, category_id: int, price: Decimal, curr
 @transaction.atomic
 def update_listing(*, listing: Listing, status: str | None = None, **changes) -> Listing:
     """Edit an open listing; `status` moves it between draft and available (publishing relists it
-    at the top). A price change is kept in the price history, in this transaction."""
+    at the top). A price change is kept in the price history, and a big enough drop notifies the
+    likers (sellers.services.on_price_change), in this transaction."""
     listing = _lock_open(listing)
     before = (listing.price, listing.currency)
     _apply(listing, changes)
@@ -85,8 +86,11 @@ def update_listing(*, listing: Listing, status: str | None = None, **changes) ->
     _validate(listing)
     listing.save()
     if listing.price != before[0]:
-        ListingPriceChange.objects.create(listing=listing, old_price=before[0], new_price=listing.price,
-                                          currency=listing.currency)
+        change = ListingPriceChange.objects.create(listing=listing, old_price=before[0], new_price=listing.price,
+                                                   currency=listing.currency)
+        from sellers.services import on_price_change  # sellers builds on marketplace: imported on use
+
+        on_price_change(listing=listing, change=change)
     return listing
 
 

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from config.realtime import broadcast_many, user_group
 from notifications.models import (
@@ -46,11 +46,13 @@ def process_chunk(*, event_id: int, index: int, now: datetime) -> QuerySet | Non
         return None
     recipient_ids = event.chunk(index)
     with transaction.atomic():
+        replaced = _replace_inbox_rows(event, recipient_ids) if event.replaces else []
         created = _insert_inbox_rows(event, recipient_ids, now)
         if created:
             _decide_pushes(event, created, now)
+        if created or replaced:
             announcements = [(user_group(recipient_id), {"notification_id": notification_id})
-                             for notification_id, recipient_id in created]
+                             for notification_id, recipient_id in sorted(created + replaced)]
             transaction.on_commit(lambda: broadcast_many(announcements))
         _mark_chunk_done(event, index, now)
     # Recipient ids are sorted, so the chunk is exactly this id range of the event's decisions.
@@ -84,6 +86,24 @@ def _insert_inbox_rows(event: NotificationEvent, recipient_ids: list[int], now: 
     with connection.cursor() as cursor:
         cursor.execute(sql, [*values, ids_param])
         return cursor.fetchall()
+
+
+def _replace_inbox_rows(event: NotificationEvent, recipient_ids: list[int]) -> list[tuple[int, int]]:
+    """Overwrite these people's rows with the event's dedupe key that an earlier event wrote;
+    returns their (notification id, recipient id). Time, read state and push decision stay.
+
+    Rows of a later event are left alone: events of one key are created in order (their cause is
+    serialised, e.g. by the listing's row lock), so the highest event id holds the latest text.
+    """
+    rows = (Notification.objects.select_for_update()
+            .filter(dedupe_key=event.dedupe_key, recipient_id__in=recipient_ids)
+            .filter(Q(event__isnull=True) | Q(event_id__lt=event.pk)).order_by("recipient_id"))
+    replaced = list(rows.values_list("pk", "recipient_id"))
+    if replaced:
+        Notification.objects.filter(pk__in=[pk for pk, _ in replaced]).update(
+            event=event, kind=event.kind, title=event.title, body=event.body, data=event.data,
+            target_content_type_id=event.target_content_type_id, target_object_id=event.target_object_id)
+    return replaced
 
 
 def _id_table(ids: list[int]) -> tuple[str, object]:

@@ -106,6 +106,8 @@ class NotificationEvent(Target):
     data = models.JSONField(default=dict, blank=True)
     dedupe_key = models.CharField(max_length=200)
     coalesce_key = models.CharField(max_length=200, blank=True)
+    replaces = models.BooleanField(
+        default=False, help_text="Overwrites earlier rows with the same dedupe key instead of skipping them.")
     # Sorted, distinct user ids packed as little-endian int64: 10,000 recipients are 80 kB.
     recipient_ids = models.BinaryField()
     recipient_count = models.PositiveIntegerField()

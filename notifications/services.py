@@ -1,7 +1,7 @@
 """Every write of notifications, starting with `notify`, the one door every app sends through.
 
     notify(*, recipient_ids, kind, title, body, dedupe_key,
-           target=None, data=None, coalesce_key=None) -> NotificationEvent | None
+           target=None, data=None, coalesce_key=None, replace=False) -> NotificationEvent | None
 
 Call it inside the transaction that causes the notification (a price drop, a sale). It writes one
 outbox row (`NotificationEvent`) holding the event and its recipients (sorted distinct ids packed
@@ -32,6 +32,14 @@ Arguments: `recipient_ids` any iterable of user ids (duplicates and inactive use
 notification per key per person, ever); `target` the model instance the notification is about;
 `data` a small JSON-able dict for the client; `coalesce_key` names the thing pushes are about
 ("listing:42"). Returns the outbox row, or None when there is nobody to notify.
+
+`replace=True` is for news that supersedes an earlier notification in place (a second price drop
+within the window, another message in a conversation not read yet): a person who already has a
+row with this `dedupe_key` gets that row overwritten with this event's title, body, data and
+target instead of skipped, and it is announced to `notificationAdded` again. Its time, read
+state and push decision stay: a push still pending or held goes out with the new text, one
+already sent is not repeated. Only rows written by an earlier event are replaced, so chunks
+running out of order never bring an older text back.
 
 Nothing is lost: a beat task (`sweep_outbox`) re-enqueues chunks never marked done and pushes
 never handed off, so a broker outage or a killed worker only delays them.
@@ -67,7 +75,8 @@ UNCHANGED = object()
 
 
 def notify(*, recipient_ids, kind: str, title: str, body: str, dedupe_key: str, target=None,
-           data: dict | None = None, coalesce_key: str | None = None) -> NotificationEvent | None:
+           data: dict | None = None, coalesce_key: str | None = None,
+           replace: bool = False) -> NotificationEvent | None:
     """Record a notification for many people at once; see the module docstring."""
     kind = Kind(kind)  # an unknown kind is a programming error, not a user's
     if not dedupe_key or len(dedupe_key) > 200:
@@ -80,7 +89,7 @@ def notify(*, recipient_ids, kind: str, title: str, body: str, dedupe_key: str, 
     with transaction.atomic():
         event = NotificationEvent.objects.create(
             kind=kind, title=Truncator(title).chars(140), body=body, data=data or {}, dedupe_key=dedupe_key,
-            coalesce_key=coalesce_key or "", recipient_ids=packed, recipient_count=len(packed) // 8,
+            coalesce_key=coalesce_key or "", replaces=replace, recipient_ids=packed, recipient_count=len(packed) // 8,
             chunk_size=settings.NOTIFICATIONS_CHUNK_SIZE,
             target_content_type=ContentType.objects.get_for_model(target) if target is not None else None,
             target_object_id=target.pk if target is not None else None)

@@ -115,3 +115,67 @@ class ClosetVisit(models.Model):
 
     def __str__(self):
         return f"{self.visitor_id} visited {self.closet_owner_id} at {self.visited_at:%Y-%m-%d %H:%M}"
+
+
+class Conversation(models.Model):
+    """Direct messages between exactly two members: one conversation per pair, lower id first."""
+
+    first_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    second_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    # Denormalised for the conversation list: newest activity first, with a preview, in one query.
+    last_message = models.ForeignKey("Message", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    last_message_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["first_user", "second_user"], name="conversation_once_per_pair"),
+            models.CheckConstraint(condition=Q(first_user__lt=F("second_user")), name="conversation_pair_ordered"),
+        ]
+
+    def __str__(self):
+        return f"{self.first_user_id} ↔ {self.second_user_id}"
+
+
+class Participant(models.Model):
+    """One member's side of a conversation: what they have not read yet, and whether it is muted."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="participants")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversation_sides")
+    unread_count = models.PositiveIntegerField(default=0)
+    # The oldest message not read yet: clients jump to it, and it names the notification that the
+    # following unread messages rewrite.
+    first_unread = models.ForeignKey("Message", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    last_read_at = models.DateTimeField(null=True, blank=True)
+    muted = models.BooleanField(default=False, help_text="No notifications for this conversation, and no "
+                                                         "greetings from the other member.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["conversation", "user"], name="participant_once"),
+            models.CheckConstraint(condition=Q(unread_count__gte=0), name="participant_unread_not_negative"),
+        ]
+        indexes = [models.Index(fields=["user"], condition=Q(unread_count__gt=0), name="participant_unread_idx")]
+
+    def __str__(self):
+        return f"{self.user_id} in {self.conversation_id}"
+
+
+class Message(models.Model):
+    class Kind(models.TextChoices):
+        TEXT = "text", "Text"
+        GREETING = "greeting", "Greeting"  # a seller greeting a closet visitor
+        UPSELL = "upsell", "Upsell"  # a seller suggesting items to a buyer after an order
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    sender = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="messages_sent")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.TEXT)
+    body = models.TextField(max_length=2000, validators=[MaxLengthValidator(2000)])
+    listings = models.ManyToManyField(Listing, blank=True, related_name="+", help_text="Items attached (upsells).")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["conversation", "-created_at", "-id"], name="message_thread_idx")]
+
+    def __str__(self):
+        return f"{self.sender_id} in {self.conversation_id}: {self.body[:40]}"

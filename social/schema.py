@@ -2,6 +2,7 @@ import graphene
 from django.conf import settings
 from django.db.models import Q
 from graphene_django import DjangoObjectType
+from graphql_relay import to_global_id
 
 from accounts.models import User
 from accounts.schema import UserType
@@ -13,7 +14,9 @@ from config.graphql.permissions import Access, require_owner, require_user, view
 from marketplace import selectors as marketplace_selectors
 from marketplace.schema import ListingIdInput, ListingType
 from social import selectors, services
-from social.models import Comment, Like
+from social.models import Comment, Conversation, Like, Message
+
+MessageKind = graphene.Enum.from_enum(Message.Kind, name="MessageKind")
 
 
 class LikeType(DjangoObjectType):
@@ -49,6 +52,69 @@ class CommentType(DjangoObjectType):
         return queryset.filter(listing__in=marketplace_selectors.visible_listings(viewer(info)))
 
 
+class ConversationType(DjangoObjectType):
+    """Your direct messages with one member."""
+
+    class Meta:
+        model = Conversation
+        name = "Conversation"
+        interfaces = (Node,)
+        fields = ("created_at", "last_message_at")
+
+    other_user = graphene.Field(UserType, required=True)
+    last_message = graphene.Field(lambda: MessageType)
+    unread_count = graphene.Int(required=True, description="Messages you have not read yet.")
+    first_unread_message_id = graphene.ID(description="The oldest message you have not read; null when none.")
+    muted = graphene.Boolean(required=True, description="You get no notifications of it, nor greetings from them.")
+
+    @classmethod
+    def get_queryset(cls, queryset, info):
+        current = viewer(info)
+        return selectors.conversations_of(current) if current else queryset.none()
+
+    def resolve_other_user(conversation, info):
+        mine = conversation.first_user_id == info.context.user.pk
+        return conversation.second_user if mine else conversation.first_user
+
+    def resolve_first_unread_message_id(conversation, info):
+        return to_global_id("Message", conversation.first_unread_id) if conversation.first_unread_id else None
+
+
+class MessageType(DjangoObjectType):
+    class Meta:
+        model = Message
+        name = "Message"
+        interfaces = (Node,)
+        fields = ("body", "created_at")
+
+    kind = MessageKind(required=True)
+    sender = graphene.Field(UserType, required=True)
+    conversation_id = graphene.ID(required=True)
+    listings = graphene.List(graphene.NonNull(ListingType), required=True,
+                             description="Items attached (an upsell's picks) that you can still see.")
+
+    @classmethod
+    def get_queryset(cls, queryset, info):
+        current = viewer(info)
+        return selectors.messages_shown_to(current) if current else queryset.none()
+
+    def resolve_conversation_id(message, info):
+        return to_global_id("Conversation", message.conversation_id)
+
+    def resolve_listings(message, info):
+        return message.listings.all()
+
+
+class ConversationConnection(graphene.relay.Connection):
+    class Meta:
+        node = ConversationType
+
+
+class MessageConnection(graphene.relay.Connection):
+    class Meta:
+        node = MessageType
+
+
 class LikeConnection(graphene.relay.Connection):
     class Meta:
         node = LikeType
@@ -64,6 +130,29 @@ class Query(graphene.ObjectType):
                                    description="Who liked your listing, most recent first.")
     comments = graphene.Field(CommentConnection, **connection_args(listing_id=graphene.ID(required=True)),
                               description="A listing's comments, oldest first.")
+
+    conversations = graphene.Field(ConversationConnection, **connection_args(),
+                                   description="Your conversations, most recent activity first.")
+    conversation_with = graphene.Field(ConversationType, user_id=graphene.ID(required=True),
+                                       description="Your conversation with this member; null before any message.")
+    messages = graphene.Field(MessageConnection, **connection_args(conversation_id=graphene.ID(required=True)),
+                              description="A conversation's messages, newest first.")
+    unread_message_count = graphene.Int(required=True, description="Unread messages in all your conversations.")
+
+    def resolve_conversations(root, info, first=None, after=None):
+        return keyset_page(selectors.listed_conversations(require_user(info)), ConversationConnection, first=first,
+                           after=after, ordering=("-last_message_at", "-pk"))
+
+    def resolve_conversation_with(root, info, user_id):
+        return selectors.conversation_between(require_user(info), decode_id(user_id, "User", "userId"))
+
+    def resolve_messages(root, info, conversation_id, first=None, after=None):
+        conversation = _conversation(info, conversation_id)
+        messages = selectors.messages_shown_to(info.context.user).filter(conversation_id=conversation.pk)
+        return keyset_page(messages, MessageConnection, first=first, after=after, ordering=("-created_at", "-pk"))
+
+    def resolve_unread_message_count(root, info):
+        return selectors.unread_message_count(require_user(info))
 
     def resolve_listing_likes(root, info, listing_id, first=None, after=None):
         listing = _listing(info, listing_id)
@@ -81,10 +170,18 @@ def _listing(info, global_id: str):
     return marketplace_selectors.get_listing(viewer(info), decode_id(global_id, "Listing", "listingId"))
 
 
-def _user(global_id: str) -> User:
-    user = User.objects.filter(pk=decode_id(global_id, "User", "userId"), is_active=True).first()
+def _conversation(info, global_id: str) -> Conversation:
+    conversation = selectors.conversations_of(require_user(info)).filter(
+        pk=decode_id(global_id, "Conversation", "conversationId")).first()
+    if conversation is None:
+        raise ServiceError(ErrorCode.NOT_FOUND, "This conversation does not exist.", "conversationId")
+    return conversation
+
+
+def _user(global_id: str, field: str = "userId") -> User:
+    user = User.objects.filter(pk=decode_id(global_id, "User", field), is_active=True).first()
     if user is None:
-        raise ServiceError(ErrorCode.NOT_FOUND, "This member does not exist.", "userId")
+        raise ServiceError(ErrorCode.NOT_FOUND, "This member does not exist.", field)
     return user
 
 
@@ -280,6 +377,68 @@ class RecordClosetVisit(BaseMutation):
         return cls(recorded=recorded, errors=[])
 
 
+class SendMessageInput(graphene.InputObjectType):
+    recipient_id = graphene.ID(required=True)
+    body = graphene.String(required=True, description=f"1 to {services.MESSAGE_MAX_LENGTH} characters.")
+
+
+class SendMessage(BaseMutation):
+    """Message a member; the first message starts your conversation with them."""
+
+    class Arguments:
+        input = SendMessageInput(required=True)
+
+    message = graphene.Field(MessageType)
+    conversation = graphene.Field(ConversationType)
+
+    access = Access.AUTHENTICATED
+
+    @classmethod
+    def perform(cls, info, input):
+        enforce_rate_limit(info, "message", settings.MESSAGE_RATE_LIMIT)
+        user = info.context.user
+        message = services.send_message(sender=user, recipient=_user(input.recipient_id, "recipientId"),
+                                        body=input.body)
+        return cls(message=selectors.messages_shown_to(user).get(pk=message.pk),
+                   conversation=selectors.conversations_of(user).get(pk=message.conversation_id), errors=[])
+
+
+class ConversationIdInput(graphene.InputObjectType):
+    conversation_id = graphene.ID(required=True)
+
+
+class MarkConversationRead(BaseMutation):
+    class Arguments:
+        input = ConversationIdInput(required=True)
+
+    conversation = graphene.Field(ConversationType)
+    unread_message_count = graphene.Int(description="Unread messages left in all your conversations.")
+
+    access = Access.AUTHENTICATED
+
+    @classmethod
+    def perform(cls, info, input):
+        user = info.context.user
+        conversation = _conversation(info, input.conversation_id)
+        services.mark_conversation_read(user=user, conversation=conversation)
+        return cls(conversation=selectors.conversations_of(user).get(pk=conversation.pk),
+                   unread_message_count=selectors.unread_message_count(user), errors=[])
+
+
+class MuteUser(UserMutation):
+    """No notifications of their messages and no greetings from them; they are not told."""
+
+    @staticmethod
+    def change(user, target):
+        services.set_muted(user=user, other=target, muted=True)
+
+
+class UnmuteUser(UserMutation):
+    @staticmethod
+    def change(user, target):
+        services.set_muted(user=user, other=target, muted=False)
+
+
 class Mutation(graphene.ObjectType):
     like_listing = LikeListing.Field()
     unlike_listing = UnlikeListing.Field()
@@ -292,3 +451,30 @@ class Mutation(graphene.ObjectType):
     edit_comment = EditComment.Field()
     delete_comment = DeleteComment.Field()
     record_closet_visit = RecordClosetVisit.Field()
+    send_message = SendMessage.Field()
+    mark_conversation_read = MarkConversationRead.Field()
+    mute_user = MuteUser.Field()
+    unmute_user = UnmuteUser.Field()
+
+
+class Subscription(graphene.ObjectType):
+    message_added = graphene.Field(MessageType, conversation_id=graphene.ID(description="Only this conversation."),
+                                   description="Each new message of your conversations, yours included.")
+
+    async def subscribe_message_added(root, info, conversation_id=None):
+        user = require_user(info)
+        wanted = decode_id(conversation_id, "Conversation", "conversationId") if conversation_id else None
+        return _messages_of(info.context.listen(services.messages_group(user.pk)), wanted)
+
+    def resolve_message_added(event, info, conversation_id=None):
+        return selectors.messages_shown_to(info.context.user).filter(pk=event["message_id"]).first()
+
+
+async def _messages_of(events, conversation_id: int | None):
+    """The events of one conversation (of all when None); closing this stops the listener too."""
+    try:
+        async for event in events:
+            if conversation_id is None or event["conversation_id"] == conversation_id:
+                yield event
+    finally:
+        await events.aclose()

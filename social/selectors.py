@@ -1,10 +1,10 @@
 """Reads of the social graph, shaped so that lists of users, likes and comments cost fixed queries."""
 
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from accounts.models import User
-from social.models import Block, Comment, Follow, Like
+from social.models import Block, Comment, Conversation, Follow, Like, Message, Participant
 
 
 def is_blocked(user_a_id: int, user_b_id: int) -> bool:
@@ -67,6 +67,49 @@ def comments_on(listing, viewer):
     """A listing's comments, oldest first (a conversation): order by ("created_at", "pk")."""
     return Comment.objects.filter(listing_id=listing.pk).prefetch_related(
         Prefetch("author", queryset=users_for(viewer)))
+
+
+def conversations_of(viewer):
+    """The viewer's conversations with their side's `unread_count`, `muted` and `first_unread_id`,
+    both members and the last message prefetched; only those with a message are listed, newest
+    activity first: order by ("-last_message_at", "-pk")."""
+    users = users_for(viewer)
+    return (Conversation.objects.filter(participants__user_id=viewer.pk)
+            .annotate(unread_count=F("participants__unread_count"), muted=F("participants__muted"),
+                      first_unread_id=F("participants__first_unread_id"))
+            .prefetch_related(Prefetch("first_user", queryset=users), Prefetch("second_user", queryset=users),
+                              Prefetch("last_message", queryset=messages_shown_to(viewer))))
+
+
+def listed_conversations(viewer):
+    return conversations_of(viewer).filter(last_message__isnull=False)
+
+
+def conversation_between(viewer, other_id: int) -> Conversation | None:
+    first, second = sorted((viewer.pk, other_id))
+    return conversations_of(viewer).filter(first_user_id=first, second_user_id=second).first()
+
+
+def messages_shown_to(viewer):
+    """Messages of the viewer's conversations with sender and attached listing cards; a thread is
+    ordered newest first: ("-created_at", "-pk")."""
+    from marketplace import selectors as listing_selectors  # marketplace's selectors import this module
+
+    cards = listing_selectors.listing_cards(listing_selectors.visible_listings(viewer), viewer)
+    return Message.objects.filter(conversation__participants__user_id=viewer.pk).prefetch_related(
+        Prefetch("sender", queryset=users_for(viewer)), Prefetch("listings", queryset=cards))
+
+
+def unread_message_count(viewer) -> int:
+    return Participant.objects.filter(user_id=viewer.pk, unread_count__gt=0).aggregate(
+        total=Coalesce(Sum("unread_count"), 0))["total"]
+
+
+def has_muted(user_id: int, other_id: int) -> bool:
+    """Whether `user_id` muted their conversation with `other_id` (no notifications, no greetings)."""
+    first, second = sorted((user_id, other_id))
+    return Participant.objects.filter(user_id=user_id, muted=True, conversation__first_user_id=first,
+                                      conversation__second_user_id=second).exists()
 
 
 def _count(related, column: str):

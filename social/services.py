@@ -7,17 +7,31 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+from graphql_relay import to_global_id
 
 from accounts.models import User
 from config.errors import ErrorCode, ServiceError
+from config.realtime import broadcast_on_commit, user_group
 from marketplace.models import Listing
 from notifications import services as notification_services
 from notifications.models import Kind
-from social.models import Block, ClosetVisit, Comment, Follow, Like, Mention, Share
+from social.models import (
+    Block,
+    ClosetVisit,
+    Comment,
+    Conversation,
+    Follow,
+    Like,
+    Mention,
+    Message,
+    Participant,
+    Share,
+)
 from social.selectors import is_blocked
 
 # `@name` not preceded by a word character (so emails are not mentions); trailing dots end a sentence.
 MENTION = re.compile(r"(?<!\w)@([\w.@+-]+)")
+MESSAGE_MAX_LENGTH = Message._meta.get_field("body").max_length
 
 
 def like_listing(*, user, listing: Listing) -> bool:
@@ -124,17 +138,117 @@ def delete_comment(*, comment: Comment) -> None:
     comment.delete()
 
 
+@transaction.atomic
 def record_closet_visit(*, visitor, closet_owner, at: datetime | None = None) -> bool:
-    """Record a visit, once per visitor, closet and hour (a unique key on the hour decides races).
+    """Record a visit, once per visitor, closet and hour (a unique key on the hour decides races),
+    and let the seller's auto-greeting schedule itself.
 
     True when recorded; one's own closet, or a closet one cannot see, records nothing."""
     if visitor.pk == closet_owner.pk or is_blocked(visitor.pk, closet_owner.pk):
         return False
     at = at or timezone.now()
-    _, created = ClosetVisit.objects.get_or_create(
+    visit, created = ClosetVisit.objects.get_or_create(
         visitor=visitor, closet_owner=closet_owner, hour=at.replace(minute=0, second=0, microsecond=0),
         defaults={"visited_at": at})
+    if created:
+        from sellers.services import schedule_auto_greeting  # sellers builds on social: imported on use
+
+        schedule_auto_greeting(visit=visit)
     return created
+
+
+def send_message(*, sender, recipient, body: str, kind: str = Message.Kind.TEXT,
+                 listings: list[Listing] = ()) -> Message:
+    """A direct message, in the pair's one conversation (started by the first message).
+
+    The recipient's unread count grows and they are notified unless they muted the conversation:
+    greetings and upsells each get their own notification; text messages not read yet share one,
+    rewritten with the latest (`replace`), so a burst of messages is one inbox row and one push.
+    Both members' `messageAdded` subscriptions hear of it once committed.
+    """
+    if sender.pk == recipient.pk:
+        raise ServiceError(ErrorCode.CANNOT_TARGET_SELF, "You cannot message yourself.", "recipientId")
+    if is_blocked(sender.pk, recipient.pk):
+        raise ServiceError(ErrorCode.BLOCKED, "You cannot message this member.", "recipientId")
+    body = body.strip()
+    if not body:
+        raise ServiceError(ErrorCode.REQUIRED, "Write a message.", "body")
+    if len(body) > MESSAGE_MAX_LENGTH:
+        raise ServiceError(ErrorCode.INVALID, f"A message has at most {MESSAGE_MAX_LENGTH} characters.", "body")
+    with transaction.atomic():
+        conversation = _locked_conversation(sender, recipient)  # one sender at a time keeps counts exact
+        message = Message.objects.create(conversation=conversation, sender=sender, kind=kind, body=body)
+        message.listings.set(listings)
+        Conversation.objects.filter(pk=conversation.pk).update(last_message=message,
+                                                               last_message_at=message.created_at)
+        # Writing in a conversation means having read it.
+        conversation.participants.filter(user=sender).update(unread_count=0, first_unread=None,
+                                                             last_read_at=message.created_at)
+        side = conversation.participants.select_for_update().get(user=recipient)
+        side.unread_count += 1
+        side.first_unread_id = side.first_unread_id or message.pk
+        side.save(update_fields=["unread_count", "first_unread"])
+        if not side.muted:
+            _notify_message(message, side)
+        for user_id in (sender.pk, recipient.pk):
+            broadcast_on_commit(messages_group(user_id), {"message_id": message.pk,
+                                                          "conversation_id": conversation.pk})
+    return message
+
+
+def mark_conversation_read(*, user, conversation: Conversation) -> None:
+    conversation.participants.filter(user=user).update(unread_count=0, first_unread=None, last_read_at=timezone.now())
+
+
+@transaction.atomic
+def set_muted(*, user, other, muted: bool) -> None:
+    """Mute (or unmute) the conversation with `other`: no notifications of their messages, and
+    no greetings from them. Possible before any message: it starts the (empty) conversation."""
+    if user.pk == other.pk:
+        raise ServiceError(ErrorCode.CANNOT_TARGET_SELF, "You cannot mute yourself.", "userId")
+    conversation = _locked_conversation(user, other)
+    conversation.participants.filter(user=user).update(muted=muted)
+
+
+def messages_group(user_id: int) -> str:
+    """The channel-layer group of a member's `messageAdded` subscriptions (apart from their
+    notifications' group, whose subscribers expect notification events only)."""
+    return f"{user_group(user_id)}-messages"
+
+
+# How each kind of message is announced: notification kind and title (after the sender's name).
+_ANNOUNCED_AS = {
+    Message.Kind.TEXT: (Kind.MESSAGE, "sent you a message"),
+    Message.Kind.GREETING: (Kind.GREETING, "says hi"),
+    Message.Kind.UPSELL: (Kind.UPSELL, "picked items to go with your order"),
+}
+
+
+def _notify_message(message: Message, side: Participant) -> None:
+    kind, title = _ANNOUNCED_AS[message.kind]
+    unread_texts = message.kind == Message.Kind.TEXT
+    if unread_texts and side.unread_count > 1:
+        title = f"sent you {side.unread_count} messages"
+    conversation_id = to_global_id("Conversation", message.conversation_id)
+    notification_services.notify(
+        recipient_ids=[side.user_id], kind=kind, title=f"@{message.sender.username} {title}", body=message.body[:140],
+        target=message.conversation, coalesce_key=f"conversation:{message.conversation_id}",
+        data={"conversationId": conversation_id, "messageId": to_global_id("Message", message.pk)},
+        # Unread text messages share the notification named by the first of them.
+        dedupe_key=f"messages:{message.conversation_id}:{side.first_unread_id}" if unread_texts
+        else f"message:{message.pk}", replace=unread_texts)
+
+
+def _locked_conversation(user, other) -> Conversation:
+    """The pair's conversation, created with both sides if new, locked until the transaction ends.
+
+    The unique pair decides between two members starting it at once (get_or_create re-reads)."""
+    first, second = sorted((user.pk, other.pk))
+    conversation, created = Conversation.objects.get_or_create(first_user_id=first, second_user_id=second)
+    if created:
+        Participant.objects.bulk_create([Participant(conversation=conversation, user_id=user_id)
+                                         for user_id in (first, second)])
+    return Conversation.objects.select_for_update().get(pk=conversation.pk)
 
 
 def _mentioned_users(comment: Comment) -> list[User]:

@@ -76,6 +76,17 @@ def gql():
 
 
 @pytest.fixture
+def api(gql, django_capture_on_commit_callbacks):
+    """`gql` as a committed request: its on-commit work (notification fan-out, tasks, broadcasts) runs."""
+
+    def call(query, variables=None, token=None):
+        with django_capture_on_commit_callbacks(execute=True):
+            return gql(query, variables, token=token)
+
+    return call
+
+
+@pytest.fixture
 def make_user(db):
     """Create a member with a device token: `user, token = make_user("ava")`."""
 

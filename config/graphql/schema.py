@@ -6,18 +6,21 @@ from accounts import schema as accounts
 from config.graphql.node import Node
 from marketplace import schema as marketplace
 from notifications import schema as notifications
+from sellers import schema as sellers
 from social import schema as social
 
 
-class Query(accounts.Query, marketplace.Query, social.Query, notifications.Query, graphene.ObjectType):
+class Query(accounts.Query, marketplace.Query, social.Query, notifications.Query, sellers.Query,
+            graphene.ObjectType):
     node = Node.Field()
 
 
-class Mutation(accounts.Mutation, marketplace.Mutation, social.Mutation, notifications.Mutation, graphene.ObjectType):
+class Mutation(accounts.Mutation, marketplace.Mutation, social.Mutation, notifications.Mutation, sellers.Mutation,
+               graphene.ObjectType):
     pass
 
 
-class Subscription(notifications.Subscription, graphene.ObjectType):
+class Subscription(notifications.Subscription, social.Subscription, graphene.ObjectType):
     pass
 
 

@@ -97,8 +97,8 @@ def test_price_changes_are_kept_in_history(gql, make_user, category):
     assert payload["listing"]["price"] == {"amount": "44.50", "currency": "USD"}
     history = list(ListingPriceChange.objects.order_by("pk").values_list("old_price", "new_price"))
     assert history == [(Decimal("48.00"), Decimal("40.00")), (Decimal("40.00"), Decimal("44.50"))]
-    # Likers were told of 48.00; what they are told next is the price-drop feature's business.
-    assert Listing.objects.get().lowest_notified_price == Decimal("48.00")
+    # A drop of at least the threshold (sellers.services.on_price_change) lowers what likers know of.
+    assert Listing.objects.get().lowest_notified_price == Decimal("40.00")
 
 
 def test_only_the_seller_can_update_or_remove(gql, make_user, category):

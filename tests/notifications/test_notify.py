@@ -270,3 +270,47 @@ def test_notify_refuses_programming_errors(member):
     with pytest.raises(ValueError):
         services.notify(recipient_ids=[1], kind="system", title="t", body="", dedupe_key="")
     assert services.notify(recipient_ids=[], kind="system", title="t", body="", dedupe_key="k") is None
+
+
+def test_a_replacing_event_overwrites_the_row_with_its_key_and_keeps_its_push(member, notify, pushes):
+    ava, marco = member("ava"), member("marco")
+    notify(ava, dedupe_key="drop:42:window", coalesce_key="listing:42", title="Now $90", replace=True)
+    first = Notification.objects.get(recipient=ava)
+    Notification.objects.filter(pk=first.pk).update(read_at=timezone.now())
+    notify(ava, marco, dedupe_key="drop:42:window", coalesce_key="listing:42", title="Now $80", replace=True)
+
+    replaced = Notification.objects.get(recipient=ava)
+    assert replaced.pk == first.pk and replaced.title == "Now $80"
+    assert replaced.created_at == first.created_at and replaced.read_at is not None  # not news again
+    assert Notification.objects.get(recipient=marco).title == "Now $80"  # newcomers get a row
+    assert PushDecision.objects.filter(recipient=ava).count() == 1
+    assert pushed_to(pushes, ava) == ["Now $90"] and pushed_to(pushes, marco) == ["Now $80"]
+
+
+def test_a_held_push_of_a_replaced_row_goes_out_with_the_latest_text(member, notify, pushes):
+    ava = member("ava", time_zone="Europe/Paris", **quiet_hours_around_now("Europe/Paris"))
+    notify(ava, dedupe_key="drop:42:window", title="Now $90", replace=True)
+    notify(ava, dedupe_key="drop:42:window", title="Now $80", replace=True)
+    tasks.release_due_pushes(now=timezone.now() + timedelta(hours=2))
+    assert pushed_to(pushes, ava) == ["Now $80"]
+
+
+def test_an_older_event_never_overwrites_a_newer_one(member, django_capture_on_commit_callbacks, pushes):
+    from notifications import services
+
+    ava = member("ava")
+    arguments = {"recipient_ids": [ava.pk], "kind": "price_drop", "body": "", "dedupe_key": "drop:42:window",
+                 "replace": True}
+    with django_capture_on_commit_callbacks(execute=False):  # the first event's tasks are late
+        older = services.notify(title="Now $90", **arguments)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.notify(title="Now $80", **arguments)
+    tasks.fan_out_chunk(older.pk, 0)
+    assert Notification.objects.get(recipient=ava).title == "Now $80"
+
+
+def test_without_replace_a_second_event_with_the_same_key_changes_nothing(member, notify):
+    ava = member("ava")
+    notify(ava, dedupe_key="sold:9", title="Sold")
+    notify(ava, dedupe_key="sold:9", title="Sold again")
+    assert Notification.objects.get(recipient=ava).title == "Sold"

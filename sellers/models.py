@@ -1,0 +1,235 @@
+"""Seller tools: the figures staff tune, price-drop notices, greetings and their limits."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from marketplace.models import Listing, ListingPriceChange, Offer, Order
+from social.models import Message
+
+# Broker countdowns stay well under the visibility timeout (1 h): a longer one would be redelivered.
+AUTO_GREETING_MAX_DELAY_MINUTES = 30
+
+
+class SellerToolSettings(models.Model):
+    """The figures of the seller tools, one row that staff edit in the admin (DESIGN.md §2)."""
+
+    price_drop_threshold_percent = models.DecimalField(
+        max_digits=4, decimal_places=1, default=Decimal("10.0"),
+        validators=[MinValueValidator(Decimal("1")), MaxValueValidator(Decimal("90"))],
+        help_text="A drop notifies likers when the price is at least this far below the lowest price they "
+                  "were last told of.")
+    price_drop_window_minutes = models.PositiveIntegerField(
+        default=60, validators=[MinValueValidator(1), MaxValueValidator(24 * 60)],
+        help_text="Further drops within this time of a notified drop replace its notification (latest price) "
+                  "instead of sending another.")
+    greeting_visit_days = models.PositiveIntegerField(
+        default=3, validators=[MinValueValidator(1), MaxValueValidator(30)],
+        help_text="A seller may greet people who visited their closet within this many days.")
+    greeting_period_days = models.PositiveIntegerField(
+        default=7, validators=[MinValueValidator(1), MaxValueValidator(90)],
+        help_text="At most one greeting per visitor per seller within this many days.")
+    liker_offer_min_discount_percent = models.DecimalField(
+        max_digits=4, decimal_places=1, default=Decimal("10.0"),
+        validators=[MinValueValidator(Decimal("1")), MaxValueValidator(Decimal("60"))],
+        help_text="An offer to likers is at least this far below the list price, and a liker is offered again "
+                  "only this far below the last offer they got.")
+    liker_reoffer_lookback_days = models.PositiveIntegerField(
+        default=90, validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text="How far back \"the last offer they got\" looks.")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "seller tool settings"
+        constraints = [models.CheckConstraint(condition=Q(pk=1), name="seller_tool_settings_single_row")]
+
+    def __str__(self):
+        return "Seller tool settings"
+
+    @classmethod
+    def current(cls) -> "SellerToolSettings":
+        settings, _ = cls.objects.get_or_create(pk=1)
+        return settings
+
+    @property
+    def liker_reoffer_lookback(self) -> timedelta:
+        return timedelta(days=self.liker_reoffer_lookback_days)
+
+    @property
+    def price_drop_window(self) -> timedelta:
+        return timedelta(minutes=self.price_drop_window_minutes)
+
+    @property
+    def greeting_visit_window(self) -> timedelta:
+        return timedelta(days=self.greeting_visit_days)
+
+    @property
+    def greeting_period(self) -> timedelta:
+        return timedelta(days=self.greeting_period_days)
+
+
+class PriceDropNotice(models.Model):
+    """A price drop likers were told of, with how many were reached (the seller's view).
+
+    A drop within the window of an earlier notice joins it (`window_start`): likers keep one
+    notification, rewritten with the latest price.
+    """
+
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="price_drop_notices")
+    price_change = models.OneToOneField(ListingPriceChange, on_delete=models.CASCADE, related_name="price_drop_notice")
+    window_start = models.ForeignKey("self", on_delete=models.CASCADE, null=True, blank=True, related_name="+",
+                                     help_text="The notice whose notification this drop rewrote; empty when it "
+                                               "sent its own.")
+    previous_price = models.DecimalField(max_digits=10, decimal_places=2,
+                                         help_text="The lowest price likers had been told of before the window.")
+    new_price = models.DecimalField(max_digits=10, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    likers_reached = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["listing", "-created_at"])]
+        constraints = [models.CheckConstraint(condition=Q(new_price__lt=models.F("previous_price")),
+                                              name="price_drop_notice_is_a_drop")]
+
+    def __str__(self):
+        return (f"{self.listing_id}: {self.previous_price} → {self.new_price} {self.currency}, "
+                f"{self.likers_reached} likers")
+
+
+class GreetingTemplate(models.Model):
+    """A seller's saved greeting; `{visitor_name}` and `{listing_title}` are filled in when sent."""
+
+    seller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="greeting_templates")
+    name = models.CharField(max_length=60)
+    body = models.TextField(max_length=1000, validators=[MaxLengthValidator(1000)])
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint("seller", Lower("name"), name="greeting_template_name_unique")]
+
+    def __str__(self):
+        return f"{self.seller_id}: {self.name}"
+
+
+class AutoGreeting(models.Model):
+    """A seller's rule for greeting closet visitors automatically, some minutes after their visit."""
+
+    seller = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True,
+                                  related_name="auto_greeting")
+    enabled = models.BooleanField(default=False)
+    template = models.ForeignKey(GreetingTemplate, on_delete=models.PROTECT, related_name="+")
+    listing = models.ForeignKey(Listing, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                                help_text="Attached to each greeting, and its title fills {listing_title}.")
+    delay_minutes = models.PositiveSmallIntegerField(
+        default=5, validators=[MaxValueValidator(AUTO_GREETING_MAX_DELAY_MINUTES)])
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(delay_minutes__lte=AUTO_GREETING_MAX_DELAY_MINUTES),
+                                              name="auto_greeting_delay_range")]
+
+    def __str__(self):
+        return f"Auto-greeting of {self.seller_id} ({'on' if self.enabled else 'off'})"
+
+
+class Greeting(models.Model):
+    """A greeting a seller sent a closet visitor, as a direct message (by hand or automatically)."""
+
+    seller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="greetings_sent")
+    visitor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                related_name="greetings_received")
+    message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="greeting")
+    template = models.ForeignKey(GreetingTemplate, on_delete=models.SET_NULL, null=True, blank=True,
+                                 related_name="+")
+    automatic = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["seller", "-created_at"])]
+
+    def __str__(self):
+        return f"{self.seller_id} greeted {self.visitor_id}"
+
+
+class LastGreeting(models.Model):
+    """When a seller last greeted a visitor: one row per pair, claimed by a conditional UPDATE so
+    two greetings within the period can never both pass, whatever the concurrency."""
+
+    seller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    visitor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    greeted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["seller", "visitor"], name="last_greeting_per_pair")]
+
+
+class GreetingOptOut(models.Model):
+    """A member who turned greetings off: no seller may greet them."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True,
+                                related_name="greeting_opt_out")
+    created_at = models.DateTimeField(default=timezone.now)
+
+
+class ScheduledGreeting(models.Model):
+    """An automatic greeting waiting out its delay after a closet visit; `outcome` once processed."""
+
+    class Outcome(models.TextChoices):
+        SENT = "sent", "Sent"
+        SKIPPED = "skipped", "Skipped"
+
+    seller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    visitor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    due_at = models.DateTimeField()
+    processed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, blank=True)
+    detail = models.CharField(max_length=200, blank=True, help_text="Why it was skipped.")
+    greeting = models.OneToOneField(Greeting, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["seller", "visitor"], condition=Q(processed_at__isnull=True),
+                                               name="scheduled_greeting_one_pending")]
+        indexes = [models.Index(fields=["due_at"], condition=Q(processed_at__isnull=True),
+                                name="scheduled_greeting_due_idx")]
+
+    def __str__(self):
+        return f"{self.seller_id} → {self.visitor_id} at {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class OfferToLikers(models.Model):
+    """A seller's private offer to the likers of a listing: one marketplace Offer per liker reached."""
+
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="offers_to_likers")
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    shipping_discount = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0.00"))
+    currency = models.CharField(max_length=3)
+    offers = models.ManyToManyField(Offer, related_name="+")
+    skipped_count = models.PositiveIntegerField(
+        default=0, help_text="Likers not offered: one pending already, or a recent offer not 10% higher.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "offers to likers"
+        indexes = [models.Index(fields=["listing", "-created_at"])]
+
+    def __str__(self):
+        return f"{self.amount} {self.currency} to the likers of {self.listing_id}"
+
+
+class Upsell(models.Model):
+    """Items a seller suggested to go with an order, sent to its buyer as a direct message (the
+    items attached to it); one per order."""
+
+    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="upsell")
+    message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="upsell")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"Upsell on order {self.order_id}"

@@ -1,0 +1,18 @@
+"""Celery side of the seller tools: small idempotent tasks calling the services."""
+
+from celery import shared_task
+from django.utils import timezone
+
+from sellers import services
+
+
+@shared_task
+def send_scheduled_greeting(scheduled_id: int):
+    """An automatic greeting whose delay is over (a no-op if it was processed already)."""
+    services.send_scheduled_greeting(scheduled_id=scheduled_id, now=timezone.now())
+
+
+@shared_task
+def send_due_greetings():
+    """Beat: send automatic greetings that are due but whose task never ran."""
+    services.send_due_greetings(now=timezone.now())
