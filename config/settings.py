@@ -194,6 +194,8 @@ OFFER_LIFETIME = timedelta(hours=24)  # from the offer or its latest counter
 OFFER_MIN_PERCENT = 40  # of the list price
 # Dotted path of a marketplace.payments.PaymentProvider; the dev provider approves all but .13 amounts.
 PAYMENT_PROVIDER = env("PAYMENT_PROVIDER", default="marketplace.payments.DevPaymentProvider")
+# `check --deploy` refuses the dev provider unless a staging deployment says it means it.
+PAYMENT_DEV_PROVIDER_ALLOWED = env.bool("PAYMENT_DEV_PROVIDER_ALLOWED", default=False)
 # Payments caught mid provider call and events never dispatched this long are retried by beat.
 CHECKOUT_SWEEP_GRACE = timedelta(minutes=5)
 CELERY_BEAT_SCHEDULE["marketplace-expire-offers"] = {"task": "marketplace.tasks.expire_offers", "schedule": 60.0}
