@@ -51,6 +51,9 @@ class WebSocketContext:
     def listen(self, group: str):
         return self.consumer.listen(group)
 
+    async def join(self, group: str) -> "GroupEvents":
+        return await self.consumer.join(group)
+
 
 class GraphQLWebSocketConsumer(AsyncWebsocketConsumer):
     async def connect(self):
@@ -181,19 +184,29 @@ class GraphQLWebSocketConsumer(AsyncWebsocketConsumer):
 
     async def listen(self, group: str):
         """Yield the events broadcast to `group` (see config.realtime) while subscribed."""
+        events = await self.join(group)
+        try:
+            async for event in events:
+                yield event
+        finally:
+            await events.aclose()
+
+    async def join(self, group: str) -> "GroupEvents":
+        """Join `group` now and return its events from this moment on. A subscription that also
+        reads stored history (a show's event log) joins first, so that no event falls between
+        what it read and what it hears."""
         queue: asyncio.Queue = asyncio.Queue()
         if group not in self.listeners:
             self.listeners[group] = set()
             await self.channel_layer.group_add(group, self.channel_name)
         self.listeners[group].add(queue)
-        try:
-            while True:
-                yield await queue.get()
-        finally:
-            queues = self.listeners.get(group, set())
-            queues.discard(queue)
-            if not queues and self.listeners.pop(group, None) is not None:
-                await self.channel_layer.group_discard(group, self.channel_name)
+        return GroupEvents(self, group, queue)
+
+    async def _leave(self, group: str, queue: asyncio.Queue):
+        queues = self.listeners.get(group, set())
+        queues.discard(queue)
+        if not queues and self.listeners.pop(group, None) is not None:
+            await self.channel_layer.group_discard(group, self.channel_name)
 
     # Channel-layer handlers (message types from config.realtime).
     async def graphql_event(self, message):
@@ -231,6 +244,23 @@ class GraphQLWebSocketConsumer(AsyncWebsocketConsumer):
 
     async def _send(self, message: dict):
         await self.send(text_data=json.dumps(message, separators=(",", ":"), default=str))
+
+
+class GroupEvents:
+    """The events of one joined group, in arrival order; `aclose()` leaves the group (also when
+    the events were never read, which a generator's `finally` would not see)."""
+
+    def __init__(self, consumer: GraphQLWebSocketConsumer, group: str, queue: asyncio.Queue):
+        self.consumer, self.group, self.queue = consumer, group, queue
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self):
+        return await self.queue.get()
+
+    async def aclose(self):
+        await self.consumer._leave(self.group, self.queue)
 
 
 def _bearer_header(payload: dict) -> str:
