@@ -4,20 +4,22 @@ import graphene
 
 from accounts import schema as accounts
 from config.graphql.node import Node
+from live import schema as live
 from marketplace import schema as marketplace
 from notifications import schema as notifications
 from social import schema as social
 
 
-class Query(accounts.Query, marketplace.Query, social.Query, notifications.Query, graphene.ObjectType):
+class Query(accounts.Query, marketplace.Query, social.Query, notifications.Query, live.Query, graphene.ObjectType):
     node = Node.Field()
 
 
-class Mutation(accounts.Mutation, marketplace.Mutation, social.Mutation, notifications.Mutation, graphene.ObjectType):
+class Mutation(accounts.Mutation, marketplace.Mutation, social.Mutation, notifications.Mutation, live.Mutation,
+               graphene.ObjectType):
     pass
 
 
-class Subscription(notifications.Subscription, graphene.ObjectType):
+class Subscription(notifications.Subscription, live.Subscription, graphene.ObjectType):
     pass
 
 
