@@ -6,6 +6,7 @@ local-memory cache) so `make run` and `make test` work on a fresh machine. `DATA
 """
 
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -209,6 +210,24 @@ LISTING_IMAGE_MAX_PIXELS = env.int("LISTING_IMAGE_MAX_PIXELS", default=50_000_00
 LISTING_IMAGE_WIDTHS = {"small": 150, "medium": 640, "large": 1280}
 SHARE_RATE_LIMIT = env("SHARE_RATE_LIMIT", default="10000/d")
 COMMENT_MAX_MENTIONS = env.int("COMMENT_MAX_MENTIONS", default=10)
+
+# Orders, offers, bundles and checkout (marketplace/): fees, windows, the payment provider, beat tasks.
+# Staff set the label fee per currency in the admin (Shipping rates); this is the fee until they do.
+SHIPPING_LABEL_FEE = Decimal(env("SHIPPING_LABEL_FEE", default="6.49"))
+ORDER_BUYER_CANCEL_WINDOW = timedelta(hours=3)  # a buyer may take back a plain purchase this long
+ORDER_UNSHIPPED_CANCEL_AFTER = timedelta(days=7)  # then either side may cancel an unshipped order
+ORDER_ADD_ON_WINDOW = timedelta(hours=24)  # items bought meanwhile join the parcel, no second fee
+ORDER_AUTO_ACCEPT_AFTER = timedelta(days=3)  # delivered orders the buyer did not accept
+OFFER_LIFETIME = timedelta(hours=24)  # from the offer or its latest counter
+OFFER_MIN_PERCENT = 40  # of the list price
+# Dotted path of a marketplace.payments.PaymentProvider; the dev provider approves all but .13 amounts.
+PAYMENT_PROVIDER = env("PAYMENT_PROVIDER", default="marketplace.payments.DevPaymentProvider")
+# Payments caught mid provider call and events never dispatched this long are retried by beat.
+CHECKOUT_SWEEP_GRACE = timedelta(minutes=5)
+CELERY_BEAT_SCHEDULE["marketplace-expire-offers"] = {"task": "marketplace.tasks.expire_offers", "schedule": 60.0}
+CELERY_BEAT_SCHEDULE["marketplace-auto-accept-orders"] = {"task": "marketplace.tasks.auto_accept_orders",
+                                                          "schedule": 3600.0}
+CELERY_BEAT_SCHEDULE["marketplace-sweep-checkout"] = {"task": "marketplace.tasks.sweep_checkout", "schedule": 60.0}
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

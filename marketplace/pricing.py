@@ -61,3 +61,67 @@ def order_totals(item_amounts, shipping_fee, discounts=()) -> Totals:
         left[discount.applies_to] -= amount
         applied.append(replace(discount, amount=amount))
     return Totals(items=items, shipping=shipping, discounts=tuple(applied))
+
+
+@dataclass(frozen=True)
+class SellerTerms:
+    """A seller's standing discounts (marketplace.models.SellerDiscounts)."""
+
+    bundle_percent: int = 0
+    bundle_min_items: int = 2
+    shipping_percent: int = 0
+
+
+@dataclass(frozen=True)
+class Basket:
+    """What a new order is priced from: its items, the label fee and the terms that discount them."""
+
+    seller_id: int
+    buyer_id: int
+    currency: str
+    item_prices: tuple[Decimal, ...]
+    shipping_fee: Decimal
+    seller_terms: SellerTerms = SellerTerms()
+    bundled: bool = False  # checked out as a bundle: the seller's bundle discount may apply
+    offer_price: Decimal | None = None  # an accepted bundle offer: what all the items cost together
+    offer_shipping_discount: Decimal = Decimal("0.00")
+
+
+def offer_discounts(basket: Basket) -> list[Discount]:
+    discounts = []
+    if basket.offer_price is not None:
+        # Prices lowered since the offer leave the buyer paying the lower sum: never a negative discount.
+        discount = max(sum(basket.item_prices) - basket.offer_price, Decimal("0.00"))
+        discounts.append(Discount("offer", discount, ITEMS, "Accepted offer"))
+    if basket.offer_shipping_discount:
+        discounts.append(Discount("offer", basket.offer_shipping_discount, SHIPPING, "Offer shipping discount"))
+    return discounts
+
+
+def bundle_discount(basket: Basket) -> list[Discount]:
+    """The seller's bundle discount; an accepted bundle offer already is the bundle's price."""
+    terms = basket.seller_terms
+    if (not basket.bundled or basket.offer_price is not None or not terms.bundle_percent
+            or len(basket.item_prices) < terms.bundle_min_items):
+        return []
+    return [Discount("bundle", percent_of(sum(basket.item_prices), terms.bundle_percent), ITEMS,
+                     f"{terms.bundle_percent}% off {terms.bundle_min_items}+ items")]
+
+
+def seller_shipping_discount(basket: Basket) -> list[Discount]:
+    percent = basket.seller_terms.shipping_percent
+    if not percent:
+        return []
+    return [Discount("seller", percent_of(basket.shipping_fee, percent), SHIPPING, f"{percent}% off shipping")]
+
+
+# The rules that discount a new order, applied in this order, each on what the previous ones left.
+# Community programs (first-sale shipping paid by the platform) append theirs from their
+# AppConfig.ready(): a function of the Basket returning Discount("program", ...) items.
+DISCOUNT_RULES = [offer_discounts, bundle_discount, seller_shipping_discount]
+
+
+def price(basket: Basket) -> Totals:
+    """Totals of a new order: its items and fee less every discount the rules grant."""
+    discounts = [discount for rule in DISCOUNT_RULES for discount in rule(basket)]
+    return order_totals(basket.item_prices, basket.shipping_fee, discounts)

@@ -6,6 +6,9 @@ ever shows available listings.
 """
 
 from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
 
 from django.db.models import (
     Case,
@@ -25,7 +28,8 @@ from django.utils import timezone
 
 from config.errors import ErrorCode, ServiceError
 from marketplace import search
-from marketplace.models import Category, Listing, ListingImage, ListingPriceChange
+from marketplace.models import Category, Listing, ListingImage, ListingPriceChange, SellerDiscounts, ShippingRate
+from marketplace.pricing import SellerTerms
 from social import selectors as social_selectors
 from social.models import Follow, Like, Share
 
@@ -183,3 +187,20 @@ def categories():
 
 def _points(condition, points: int):
     return Case(When(condition, then=Value(points)), default=Value(0), output_field=IntegerField())
+
+
+# Checkout --------------------------------------------------------------------------------------
+
+
+def label_fee(currency: str) -> Decimal:
+    """The flat label fee of a parcel paid in `currency`: staff's rate, else SHIPPING_LABEL_FEE."""
+    fee = ShippingRate.objects.filter(currency=currency).values_list("label_fee", flat=True).first()
+    return settings.SHIPPING_LABEL_FEE if fee is None else fee
+
+
+def seller_terms(seller_id: int) -> SellerTerms:
+    discounts = SellerDiscounts.objects.filter(seller_id=seller_id).first()
+    if discounts is None:
+        return SellerTerms()
+    return SellerTerms(bundle_percent=discounts.bundle_percent, bundle_min_items=discounts.bundle_min_items,
+                       shipping_percent=discounts.shipping_percent)

@@ -86,6 +86,20 @@ def make_user(db):
     return make
 
 
+@pytest.fixture
+def make_buyer(make_user):
+    """A member with a default shipping address, ready to buy: `buyer, token = make_buyer("marco")`."""
+
+    def make(username="marco", **fields):
+        user, token = make_user(username, **fields)
+        marketplace_services.add_shipping_address(
+            user=user, recipient_name=username.title(), line1="1 Main St", city="Portland", region="OR",
+            postal_code="97201", country="US")
+        return user, token
+
+    return make
+
+
 @pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
     """Uploads land in the test's own folder, never in the project's media/."""

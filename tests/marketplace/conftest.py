@@ -1,7 +1,10 @@
 import json
+from decimal import Decimal
 
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from marketplace.payments import DevPaymentProvider, PaymentDeclined
 from tests.helpers import gid
 
 UPLOAD = """mutation($input: UploadListingImageInput!) {
@@ -21,3 +24,43 @@ def upload(gql, token, listing, content: bytes, name="photo.jpg", cover=False):
                                            "0": SimpleUploadedFile(name, content)},
                              HTTP_AUTHORIZATION=f"Bearer {token}")
     return response.json()["data"]["uploadListingImage"]
+
+
+class RecordingProvider(DevPaymentProvider):
+    """The dev provider, keeping each call as (operation, reference, amount); `fail` makes the next
+    call of an operation decline."""
+
+    calls: list[tuple[str, str, Decimal | None]] = []
+    fail: set[str] = set()
+
+    def _record(self, operation, reference, amount=None):
+        if operation in self.fail:
+            self.fail.discard(operation)
+            raise PaymentDeclined(f"{operation} declined")
+        self.calls.append((operation, reference, amount))
+
+    def authorize(self, *, amount, currency, idempotency_key):
+        reference = super().authorize(amount=amount, currency=currency, idempotency_key=idempotency_key)
+        self._record("authorize", reference, amount)
+        return reference
+
+    def capture(self, *, reference, amount, idempotency_key):
+        self._record("capture", reference, amount)
+
+    def void(self, *, reference, idempotency_key):
+        self._record("void", reference)
+
+    def refund(self, *, reference, amount, idempotency_key):
+        self._record("refund", reference, amount)
+
+    @classmethod
+    def operations(cls) -> list[str]:
+        return [operation for operation, _, _ in cls.calls]
+
+
+@pytest.fixture(autouse=True)
+def provider(settings):
+    """Every marketplace test pays through the recording provider: `provider.calls`, `provider.fail`."""
+    settings.PAYMENT_PROVIDER = "tests.marketplace.conftest.RecordingProvider"
+    RecordingProvider.calls, RecordingProvider.fail = [], set()
+    return RecordingProvider
