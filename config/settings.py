@@ -144,6 +144,8 @@ LIVE_LINE_UP_MAX = env.int("LIVE_LINE_UP_MAX", default=200)
 LIVE_RECENT_MESSAGES = 50  # chat lines in a snapshot
 LIVE_AUCTION_MIN_SECONDS, LIVE_AUCTION_MAX_SECONDS = 5, 600
 LIVE_AUCTION_SNIPE_SECONDS = env.int("LIVE_AUCTION_SNIPE_SECONDS", default=10)
+# The sweep settles again an auction left settling this long (its settler crashed mid-way).
+LIVE_AUCTION_SETTLE_GRACE = timedelta(minutes=1)
 # Bid increments by price band: (below this price, add this much); the open band (None) is last.
 LIVE_BID_INCREMENTS = [("30", "1"), ("50", "2"), ("100", "5"), ("300", "10"), ("1000", "20"), (None, "50")]
 # What closes an auction when its timer ends: `celery` (a task with an eta, re-armed after a late

@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from marketplace.models import Listing
+from marketplace.models import Listing, Order
 
 
 class Show(models.Model):
@@ -150,10 +150,11 @@ class ShowRestriction(models.Model):
 
 class Auction(models.Model):
     """A timed auction of the featured listing. The listing is reserved while it runs; the
-    highest bid when the timer ends wins and becomes an order."""
+    highest bid when the timer ends wins and becomes an order (live.services.close_auction_if_due)."""
 
     class State(models.TextChoices):
         RUNNING = "running", "Running"
+        SETTLING = "settling", "Settling (bidding over, the winner's order being made)"
         SOLD = "sold", "Sold"
         UNSOLD = "unsold", "Unsold (no bids)"
         FAILED = "failed", "Failed (the winner's order could not be made)"
@@ -168,7 +169,9 @@ class Auction(models.Model):
     state = models.CharField(max_length=10, choices=State.choices, default=State.RUNNING)
     high_bid = models.ForeignKey("Bid", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     bid_count = models.PositiveIntegerField(default=0)
-    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True, help_text="When bidding ended.")
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                              help_text="The winner's order.")
     failure_reason = models.CharField(max_length=200, blank=True)
 
     class Meta:

@@ -4,6 +4,7 @@ import graphene
 from channels.db import database_sync_to_async
 from django.core.files.storage import default_storage
 from graphene_django import DjangoObjectType
+from graphql_relay import to_global_id
 
 from accounts.models import User
 from accounts.schema import UserType
@@ -603,10 +604,7 @@ class DeleteShowMessage(BaseMutation):
 
     @classmethod
     def perform(cls, info, input):
-        message_id = decode_id(input.message_id, "ShowMessage", "messageId")
-        message = ShowMessageType.get_queryset(ShowMessage.objects.all(), info).filter(pk=message_id).first()
-        if message is None:
-            raise ServiceError(ErrorCode.NOT_FOUND, "This message does not exist.", "messageId")
+        message = selectors.get_message(viewer(info), decode_id(input.message_id, "ShowMessage", "messageId"))
         services.delete_message(message=message, user=info.context.user)
         return cls(deleted=True, errors=[])
 
@@ -644,6 +642,35 @@ class SetShowMutedWords(ShowPayload, BaseMutation):
     def perform(cls, info, input):
         show = services.set_muted_words(show=_show(info, input.show_id), user=info.context.user, words=input.words)
         return cls(show=_card(info, show), errors=[])
+
+
+class BuyShowListingInput(graphene.InputObjectType):
+    show_id = graphene.ID(required=True)
+    listing_id = graphene.ID(required=True, description="The featured listing.")
+    idempotency_key = graphene.String(required=True, description="Your key for this purchase: a retry with the "
+                                                                 "same key returns the same order.")
+    shipping_address_id = graphene.ID(description="Default: your default address.")
+
+
+class BuyShowListing(ShowPayload, BaseMutation):
+    """Buy-now: the featured listing at its price, through the same orders path as purchaseListing."""
+
+    class Arguments:
+        input = BuyShowListingInput(required=True)
+
+    order_id = graphene.ID(description="The global ID of the order made.")
+
+    access = Access.AUTHENTICATED
+
+    @classmethod
+    def perform(cls, info, input):
+        show = _show(info, input.show_id)
+        address_id = input.shipping_address_id
+        order = services.buy_featured_listing(
+            show=show, buyer=info.context.user, listing=_listing(info, input.listing_id),
+            idempotency_key=input.idempotency_key,
+            shipping_address_id=decode_id(address_id, "ShippingAddress", "shippingAddressId") if address_id else None)
+        return cls(order_id=to_global_id("Order", order.pk), show=_card(info, show), errors=[])
 
 
 class StartShowAuctionInput(graphene.InputObjectType):
@@ -720,6 +747,7 @@ class Mutation(graphene.ObjectType):
     mute_show_viewer = MuteShowViewer.Field()
     unmute_show_viewer = UnmuteShowViewer.Field()
     remove_show_viewer = RemoveShowViewer.Field()
+    buy_show_listing = BuyShowListing.Field()
     start_show_auction = StartShowAuction.Field()
     place_bid = PlaceBid.Field()
 

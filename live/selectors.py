@@ -161,6 +161,14 @@ def running_auction(show: Show) -> Auction | None:
     return auctions().filter(show_id=show.pk, state=Auction.State.RUNNING).first()
 
 
+def get_message(viewer, message_id: int) -> ShowMessage:
+    """A chat message of a show `viewer` may open, deleted or not (deleting twice is harmless)."""
+    message = ShowMessage.objects.filter(pk=message_id, show__in=visible_shows(viewer)).first()
+    if message is None:
+        raise ServiceError(ErrorCode.NOT_FOUND, "This message does not exist.", "messageId")
+    return message
+
+
 def messages(show: Show, viewer):
     """Chat that was not deleted, newest first: order by ("-created_at", "-pk")."""
     return ShowMessage.objects.filter(show_id=show.pk, deleted_at__isnull=True).prefetch_related(

@@ -1,10 +1,14 @@
-"""Every write of live selling: shows, co-hosts, line-ups, the room (featuring, chat, moderation)
-and auctions.
+"""Every write of live selling: shows, co-hosts, line-ups, the room (featuring, chat, moderation),
+auctions and buy-now.
 
 Everything a viewer sees happen locks the show's row first (`_locked`), checks the rules on the
 locked state, writes, and records its event in the same transaction (live.events.record): the
 show row orders a room's events, and a failed change is never announced. Auction writes lock
 the auction row second, always in that order, so no two writers wait on each other crosswise.
+
+Sales go through the orders path (marketplace.services.purchase_listing), which authorizes the
+payment before its own transaction and so is called outside ours: a sale is bought first, then
+announced to the room in a transaction of its own.
 
 Who may do what: the host runs the show (start, end, co-hosts); the host and accepted co-hosts
 share the room's powers (line-up, featuring, auctions, moderation) and are exempt from chat
@@ -20,7 +24,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 from graphql_relay import to_global_id
 
@@ -28,12 +32,14 @@ from config.errors import ErrorCode, ServiceError
 from live import events, payloads, rules, selectors, tasks
 from live.models import Auction, Bid, CoHost, SavedShow, Show, ShowEvent, ShowListing, ShowMessage, ShowRestriction
 from marketplace import images
-from marketplace.models import Listing
+from marketplace import services as marketplace_services
+from marketplace.models import Listing, Order, ShippingAddress
 from notifications.models import Kind
 from notifications.services import notify
 from social import selectors as social_selectors
 
 Type = ShowEvent.Type
+CLOSING_STATES = (Auction.State.RUNNING, Auction.State.SETTLING)
 MAX_PRICE = Decimal("99999999.99")
 MAX_SCHEDULE_AHEAD = timedelta(days=365)
 MAX_MUTED_WORD_LENGTH = 50
@@ -57,7 +63,7 @@ def update_show(*, show: Show, user, cover=None, now=None, **details) -> Show:
     """Change the title, description, privacy, cover, or (before it starts) the scheduled start."""
     path = _store_cover(cover) if cover is not None else None  # CPU work before the lock
     with transaction.atomic():
-        show = _locked(show)
+        show = _locked(show.pk)
         _require_host(show, user)
         if show.state == Show.State.ENDED:
             raise ServiceError(ErrorCode.SHOW_ENDED, "This show is over.", "showId")
@@ -75,7 +81,7 @@ def start_show(*, show: Show, user, now=None) -> Show:
     when it is private)."""
     now = now or timezone.now()
     with transaction.atomic():
-        show = _locked(show)
+        show = _locked(show.pk)
         _require_host(show, user)
         if show.state != Show.State.SCHEDULED:
             raise ServiceError(ErrorCode.SHOW_NOT_SCHEDULED, "This show has already started or ended.", "showId")
@@ -90,7 +96,7 @@ def end_show(*, show: Show, user, now=None) -> Show:
     """End a live show, or cancel a scheduled one. A running auction finishes first."""
     now = now or timezone.now()
     with transaction.atomic():
-        show = _locked(show)
+        show = _locked(show.pk)
         _require_host(show, user)
         if show.state == Show.State.ENDED:
             raise ServiceError(ErrorCode.SHOW_ENDED, "This show is already over.", "showId")
@@ -123,7 +129,7 @@ def invite_cohost(*, show: Show, host, invitee, now=None) -> CoHost:
     """Invite a member to co-host; inviting someone already invited or co-hosting changes nothing."""
     now = now or timezone.now()
     with transaction.atomic():
-        show = _locked(show)
+        show = _locked(show.pk)
         _require_host(show, host)
         _require_not_ended(show)
         if invitee.pk == show.host_id:
@@ -150,7 +156,7 @@ def invite_cohost(*, show: Show, host, invitee, now=None) -> CoHost:
 def respond_to_cohost_invite(*, show: Show, user, accept: bool, now=None) -> CoHost:
     now = now or timezone.now()
     with transaction.atomic():
-        show = _locked(show)
+        show = _locked(show.pk)
         _require_not_ended(show)
         cohost = CoHost.objects.filter(show_id=show.pk, user_id=user.pk, status=CoHost.Status.INVITED).first()
         if cohost is None:
@@ -167,7 +173,7 @@ def remove_cohost(*, show: Show, user, cohost_user, now=None) -> None:
     """The host withdraws an invitation or removes a co-host; a co-host may step down."""
     now = now or timezone.now()
     with transaction.atomic():
-        show = _locked(show)
+        show = _locked(show.pk)
         if user.pk not in (show.host_id, cohost_user.pk):
             raise ServiceError(ErrorCode.FORBIDDEN, "Only the host can remove a co-host.", "userId")
         cohost = CoHost.objects.filter(show_id=show.pk, user_id=cohost_user.pk,
@@ -188,7 +194,7 @@ def add_show_listing(*, show: Show, user, listing: Listing, now=None) -> ShowLis
     """Curate an available listing from any closet into the line-up (last); its seller is told."""
     now = now or timezone.now()
     with transaction.atomic():
-        show = _locked(show)
+        show = _locked(show.pk)
         _require_moderator(show, user)
         _require_not_ended(show)
         listing = _loaded(listing)
@@ -216,7 +222,7 @@ def add_show_listing(*, show: Show, user, listing: Listing, now=None) -> ShowLis
 def remove_show_listing(*, show: Show, user, listing: Listing, now=None) -> None:
     now = now or timezone.now()
     with transaction.atomic():
-        show = _locked(show)
+        show = _locked(show.pk)
         _require_moderator(show, user)
         entry = _entry(show, listing)
         _require_no_auction_of(listing)
@@ -232,7 +238,7 @@ def reorder_line_up(*, show: Show, user, listing_ids: list[int], now=None) -> No
     if len(set(listing_ids)) != len(listing_ids):
         raise ServiceError(ErrorCode.INVALID, "A listing appears twice.", "listingIds")
     with transaction.atomic():
-        show = _locked(show)
+        show = _locked(show.pk)
         _require_moderator(show, user)
         entries = {entry.listing_id: entry for entry in ShowListing.objects.filter(show_id=show.pk)}
         if any(listing_id not in entries for listing_id in listing_ids):
@@ -257,7 +263,7 @@ def feature_listing(*, show: Show, user, listing: Listing | None, now=None) -> S
     """Show one listing of the line-up to every viewer (None: none); not while an auction runs."""
     now = now or timezone.now()
     with transaction.atomic():
-        show = _locked(show)
+        show = _locked(show.pk)
         _require_moderator(show, user)
         _require_live(show)
         if Auction.objects.filter(show_id=show.pk, state=Auction.State.RUNNING).exists():
@@ -282,7 +288,7 @@ def send_message(*, show: Show, author, body: str, now=None) -> ShowMessage:
         raise ServiceError(ErrorCode.MESSAGE_TOO_LONG,
                            f"Messages are at most {settings.LIVE_MESSAGE_MAX_LENGTH} characters.", "body")
     with transaction.atomic():
-        show = _locked(show)
+        show = _locked(show.pk)
         _require_live(show)
         if author.pk not in selectors.moderator_ids(show):
             _require_may_chat(show, author, body, now=now)
@@ -295,7 +301,7 @@ def delete_message(*, message: ShowMessage, user, now=None) -> None:
     """A moderator (or staff), or the author, takes a message down; deleting it twice is harmless."""
     now = now or timezone.now()
     with transaction.atomic():
-        show = _locked(message.show)
+        show = _locked(message.show_id)
         message = ShowMessage.objects.get(pk=message.pk)
         if user.pk != message.author_id and not user.is_staff and user.pk not in selectors.moderator_ids(show):
             raise ServiceError(ErrorCode.FORBIDDEN, "Only the host, co-hosts and the author can delete it.",
@@ -313,7 +319,7 @@ def set_slow_mode(*, show: Show, user, seconds: int, now=None) -> Show:
         raise ServiceError(ErrorCode.INVALID, f"Slow mode is 0 (off) to {settings.LIVE_SLOW_MODE_MAX_SECONDS} seconds.",
                            "seconds")
     with transaction.atomic():
-        show = _locked(show)
+        show = _locked(show.pk)
         _require_moderator(show, user)
         _require_not_ended(show)
         show.slow_mode_seconds = seconds
@@ -330,7 +336,7 @@ def set_muted_words(*, show: Show, user, words: list[str]) -> Show:
         raise ServiceError(ErrorCode.INVALID, f"Up to {settings.LIVE_MUTED_WORDS_MAX} words of at most "
                                               f"{MAX_MUTED_WORD_LENGTH} characters.", "words")
     with transaction.atomic():
-        show = _locked(show)
+        show = _locked(show.pk)
         _require_moderator(show, user)
         show.muted_words = cleaned
         show.save(update_fields=["muted_words"])
@@ -342,7 +348,7 @@ def restrict_viewer(*, show: Show, moderator, viewer, kind: str, now=None) -> bo
     bids). True when this call changed something."""
     now = now or timezone.now()
     with transaction.atomic():
-        show = _locked(show)
+        show = _locked(show.pk)
         _require_moderator(show, moderator)
         if viewer.pk in selectors.moderator_ids(show):
             raise ServiceError(ErrorCode.FORBIDDEN, "The host and co-hosts cannot be muted or removed.", "userId")
@@ -357,7 +363,7 @@ def restrict_viewer(*, show: Show, moderator, viewer, kind: str, now=None) -> bo
 def unmute_viewer(*, show: Show, moderator, viewer, now=None) -> bool:
     now = now or timezone.now()
     with transaction.atomic():
-        show = _locked(show)
+        show = _locked(show.pk)
         _require_moderator(show, moderator)
         deleted, _ = ShowRestriction.objects.filter(show=show, user=viewer, kind=ShowRestriction.Kind.MUTED).delete()
         if deleted:
@@ -366,6 +372,27 @@ def unmute_viewer(*, show: Show, moderator, viewer, now=None) -> bool:
 
 
 # Auctions
+
+
+def buy_featured_listing(*, show: Show, buyer, listing: Listing, idempotency_key: str,
+                         shipping_address_id: int | None = None, now=None) -> Order:
+    """Buy-now: the featured listing at its price, through the orders path (idempotent on the
+    client's key: a retry while it is still featured returns the same order); then the room
+    hears that it sold."""
+    now = now or timezone.now()
+    _require_live(show)
+    if ShowRestriction.Kind.REMOVED in selectors.restrictions_of(show, buyer):
+        raise ServiceError(ErrorCode.VIEWER_REMOVED, "You were removed from this show.", "showId")
+    if show.featured_listing_id != listing.pk:
+        raise ServiceError(ErrorCode.LISTING_NOT_FEATURED, "Only the featured listing can be bought in the show.",
+                           "listingId")
+    _require_no_auction_of(listing)
+    order = marketplace_services.purchase_listing(buyer=buyer, listing=listing, idempotency_key=idempotency_key,
+                                                  shipping_address_id=shipping_address_id,
+                                                  source=Order.Source.LIVE_BUY_NOW)
+    with transaction.atomic():
+        _record_sale(_locked(show.pk), listing, buyer, order, now=now)
+    return order
 
 
 def start_auction(*, show: Show, user, listing: Listing, start_price: Decimal, duration_seconds: int,
@@ -377,15 +404,14 @@ def start_auction(*, show: Show, user, listing: Listing, start_price: Decimal, d
         raise ServiceError(ErrorCode.INVALID, f"An auction lasts {settings.LIVE_AUCTION_MIN_SECONDS} to "
                                               f"{settings.LIVE_AUCTION_MAX_SECONDS} seconds.", "durationSeconds")
     with transaction.atomic():
-        show = _locked(show)
+        show = _locked(show.pk)
         _require_moderator(show, user)
         _require_live(show)
         if Auction.objects.filter(show_id=show.pk, state=Auction.State.RUNNING).exists():
             raise ServiceError(ErrorCode.AUCTION_RUNNING, "One auction at a time.", "listingId")
         _entry(show, listing)
+        marketplace_services.reserve_listing(listing=listing)  # a typed error unless it is available
         listing = _loaded(listing)
-        if listing.status != Listing.Status.AVAILABLE:
-            raise ServiceError(ErrorCode.LISTING_NOT_AVAILABLE, "This listing is no longer available.", "listingId")
         auction = Auction.objects.create(
             show=show, listing=listing, start_price=start_price, currency=listing.currency,
             duration_seconds=duration_seconds, started_at=now, ends_at=now + timedelta(seconds=duration_seconds))
@@ -398,18 +424,21 @@ def start_auction(*, show: Show, user, listing: Listing, start_price: Decimal, d
 
 def place_bid(*, auction: Auction, bidder, amount: Decimal, now=None) -> Bid:
     """Bid at least the next minimum (start price, then the high bid plus its band's increment).
-    Bids are serialised on the auction's row: of two equal bids, the second is too low."""
+    Bids are serialised on the auction's row: of two equal bids, the second is too low. Bidders
+    need a default shipping address, so that a win can always become an order."""
     now = now or timezone.now()
     _require_price(amount, "amount")
     with transaction.atomic():
-        show = _locked(auction.show)
+        show = _locked(auction.show_id)
         auction = Auction.objects.select_for_update().get(pk=auction.pk)
         if auction.state != Auction.State.RUNNING or now >= auction.ends_at:
             raise ServiceError(ErrorCode.AUCTION_ENDED, "This auction has ended.", "auctionId")
         if ShowRestriction.Kind.REMOVED in selectors.restrictions_of(show, bidder):
             raise ServiceError(ErrorCode.VIEWER_REMOVED, "You were removed from this show.", "auctionId")
         if auction.listing.seller_id == bidder.pk:
-            raise ServiceError(ErrorCode.CANNOT_TARGET_SELF, "You cannot bid on your own listing.", "auctionId")
+            raise ServiceError(ErrorCode.CANNOT_BUY_OWN_LISTING, "You cannot bid on your own listing.", "auctionId")
+        if not ShippingAddress.objects.filter(user_id=bidder.pk, is_default=True).exists():
+            raise ServiceError(ErrorCode.ADDRESS_REQUIRED, "Add a shipping address before bidding.", "amount")
         if auction.high_bid is not None and auction.high_bid.bidder_id == bidder.pk:
             raise ServiceError(ErrorCode.ALREADY_HIGHEST_BIDDER, "You have the highest bid.", "amount")
         minimum = rules.minimum_bid(auction)
@@ -429,28 +458,24 @@ def place_bid(*, auction: Auction, bidder, amount: Decimal, now=None) -> Bid:
 
 
 def close_auction_if_due(*, auction_id: int, now) -> Auction | None:
-    """Close the auction if its timer is over (None if it does not exist); closing twice is
-    harmless. The highest bid wins."""
-    auction = Auction.objects.filter(pk=auction_id).select_related("show").first()
-    if auction is None:
-        return None
-    with transaction.atomic():
-        show = _locked(auction.show)
-        auction = Auction.objects.select_for_update().get(pk=auction_id)
-        if auction.state != Auction.State.RUNNING or now < auction.ends_at:
-            return auction
-        auction.state = Auction.State.SOLD if auction.high_bid_id else Auction.State.UNSOLD
-        auction.closed_at = now
-        auction.save(update_fields=["state", "closed_at"])
-        events.record(show, Type.AUCTION_CLOSED, {"auction": _auction_payload(auction)}, now=now)
-    return auction
+    """End an auction whose timer is over and settle it (None if it does not exist): the highest
+    bid becomes the winner's order, at the bid (purchase_listing, idempotent on the auction);
+    without bids, or if the order cannot be made, the listing is released. Safe to run twice or
+    at once: every step re-checks the state under the auction's lock."""
+    auction = _end_bidding(auction_id, now=now)
+    if auction is None or auction.state != Auction.State.SETTLING:
+        return auction
+    return _settle(auction, now=now)
 
 
 def close_due_auctions(*, now) -> int:
-    """The sweep: close every auction whose timer is over (a lost timer, a restarted worker)."""
-    due = Auction.objects.filter(state=Auction.State.RUNNING, ends_at__lte=now).values_list("pk", flat=True)
-    closed = [close_auction_if_due(auction_id=auction_id, now=now) for auction_id in list(due)]
-    return sum(1 for auction in closed if auction is not None and auction.state != Auction.State.RUNNING)
+    """The sweep: close the auctions whose timer is over (a lost timer, a restarted worker) and
+    settle again those a crash left settling for longer than LIVE_AUCTION_SETTLE_GRACE."""
+    stuck_since = now - settings.LIVE_AUCTION_SETTLE_GRACE
+    due = Auction.objects.filter(Q(state=Auction.State.RUNNING, ends_at__lte=now)
+                                 | Q(state=Auction.State.SETTLING, closed_at__lte=stuck_since))
+    closed = [close_auction_if_due(auction_id=auction_id, now=now) for auction_id in due.values_list("pk", flat=True)]
+    return sum(1 for auction in closed if auction is not None and auction.state not in CLOSING_STATES)
 
 
 def prune_events(*, now) -> int:
@@ -462,8 +487,8 @@ def prune_events(*, now) -> int:
 # Helpers
 
 
-def _locked(show: Show) -> Show:
-    return Show.objects.select_related("host").select_for_update(of=("self",)).get(pk=show.pk)
+def _locked(show_id: int) -> Show:
+    return Show.objects.select_related("host").select_for_update(of=("self",)).get(pk=show_id)
 
 
 def _require_host(show: Show, user) -> None:
@@ -532,6 +557,70 @@ def _feature(show: Show, listing: Listing | None, *, now) -> None:
     show.featured_listing = listing
     show.save(update_fields=["featured_listing"])
     events.record(show, Type.FEATURED, {"item": payloads.item(listing) if listing else None}, now=now)
+
+
+def _end_bidding(auction_id: int, *, now) -> Auction | None:
+    show_id = Auction.objects.filter(pk=auction_id).values_list("show_id", flat=True).first()
+    if show_id is None:
+        return None
+    with transaction.atomic():
+        show = _locked(show_id)
+        auction = Auction.objects.select_for_update().get(pk=auction_id)
+        if auction.state != Auction.State.RUNNING or now < auction.ends_at:
+            return auction
+        auction.closed_at = now
+        if auction.high_bid_id:
+            auction.state = Auction.State.SETTLING
+        else:
+            auction.state = Auction.State.UNSOLD
+            marketplace_services.release_listing(listing=auction.listing)
+        auction.save(update_fields=["state", "closed_at"])
+        if auction.state == Auction.State.UNSOLD:
+            events.record(show, Type.AUCTION_CLOSED, {"auction": _auction_payload(auction)}, now=now)
+    return auction
+
+
+def _settle(auction: Auction, *, now) -> Auction:
+    """Make the winner's order (outside any transaction: see the module docstring), then record
+    the outcome once."""
+    high = Bid.objects.select_related("bidder").get(pk=auction.high_bid_id)
+    try:
+        order, failure = marketplace_services.purchase_listing(
+            buyer=high.bidder, listing=auction.listing, price=high.amount, idempotency_key=f"auction:{auction.pk}",
+            source=Order.Source.AUCTION, allow_reserved=True), ""
+    except ServiceError as error:
+        order, failure = None, error.errors[0].message
+    with transaction.atomic():
+        show = _locked(auction.show_id)
+        auction = Auction.objects.select_for_update().get(pk=auction.pk)
+        if auction.state != Auction.State.SETTLING:
+            return auction  # another run settled it meanwhile
+        if order is not None:
+            auction.state, auction.order = Auction.State.SOLD, order
+        else:
+            auction.state, auction.failure_reason = Auction.State.FAILED, failure[:200]
+            marketplace_services.release_listing(listing=auction.listing)
+        auction.save(update_fields=["state", "order", "failure_reason"])
+        events.record(show, Type.AUCTION_CLOSED, {"auction": _auction_payload(auction)}, now=now)
+        if order is not None:
+            _record_sale(show, auction.listing, high.bidder, order, now=now)
+        # The winner's purchase, like any order, is transactional news.
+        notify(recipient_ids=[high.bidder_id], kind=Kind.SYSTEM,
+               title=f"You won {auction.listing.title}" if order else "Your winning bid could not be completed",
+               body=f"Your order at {high.amount} {auction.currency} is placed." if order else failure,
+               dedupe_key=f"auction_won:{auction.pk}", target=auction.listing,
+               data={"show_id": to_global_id("Show", show.pk)})
+    return auction
+
+
+def _record_sale(show: Show, listing: Listing, buyer, order: Order, *, now) -> None:
+    """Tell the room a listing sold, once per order (a retried purchase returns the same one).
+    `order_id` stays internal: ShowEvent exposes no field for it."""
+    if ShowEvent.objects.filter(show_id=show.pk, type=Type.SOLD, data__order_id=order.pk).exists():
+        return
+    events.record(show, Type.SOLD, {"item": payloads.item(_loaded(listing)), "buyer": payloads.user(buyer),
+                                    "price": payloads.money(order.item_total, order.currency),
+                                    "order_id": order.pk}, now=now)
 
 
 def _auction_payload(auction: Auction) -> dict:
