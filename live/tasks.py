@@ -7,6 +7,7 @@ the beat sweep `close_due_auctions` closes whatever a lost message or a restart 
 """
 
 import asyncio
+import contextvars
 
 from asgiref.sync import async_to_sync
 from celery import shared_task
@@ -49,5 +50,6 @@ def arm_auction_timer(auction_id: int, ends_at) -> None:
 
 async def _call_later(auction_id: int, ends_at) -> None:
     delay = max((ends_at - timezone.now()).total_seconds(), 0)
+    # A fresh context: the request's would send the close to that request's thread, gone by then.
     asyncio.get_running_loop().call_later(
-        delay, lambda: spawn(database_sync_to_async(close_auction)(auction_id)))
+        delay, lambda: spawn(database_sync_to_async(close_auction)(auction_id)), context=contextvars.Context())

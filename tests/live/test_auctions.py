@@ -2,15 +2,18 @@
 the winner's order when the timer ends (a task that survives restarts, and a sweep), and bids
 serialised in the database."""
 
+import json
 import threading
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from channels.db import database_sync_to_async
+from channels.testing import HttpCommunicator
 from django.db import connection
 from django.utils import timezone
 
+from config.asgi import application
 from config.errors import ServiceError
 from live import rules, services, tasks
 from live.models import Auction, Bid, ShowEvent
@@ -250,6 +253,29 @@ async def test_viewers_see_the_bids_the_extension_and_the_winner_in_order(auctio
             auction.listing)}}
     assert (received[4]["buyer"], received[4]["price"]) == ({"username": "marco"}, {"amount": "20.00"})
     assert received[4]["item"]["status"] == "SOLD"
+    await viewer.close()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_embedded_runtime_closes_auctions_on_the_server_s_event_loop(member, show_of, settings):
+    """LIVE_AUCTION_TIMER = "in_process" (make run: eager Celery, no worker to hold an eta): the
+    request that starts the auction arms a timer on the loop serving it."""
+    settings.LIVE_AUCTION_TIMER, settings.LIVE_AUCTION_MIN_SECONDS = "in_process", 1
+    priya = await database_sync_to_async(member)("priya")
+    show = await database_sync_to_async(show_of)(priya, listings=1)
+    listing = await database_sync_to_async(lambda: show.line_up.get().listing)()
+    viewer = await Viewer.watch(priya.token, show)
+    await viewer.event()
+    request = {"query": START, "variables": {"input": {"showId": gid(show), "listingId": gid(listing),
+                                                       "startPrice": "5.00", "durationSeconds": 1}}}
+    headers = [(b"host", b"testserver"), (b"content-type", b"application/json"),
+               (b"authorization", f"Bearer {priya.token}".encode())]
+    response = await HttpCommunicator(application, "POST", "/graphql/", body=json.dumps(request).encode(),
+                                      headers=headers).get_response()
+    assert json.loads(response["body"])["data"]["startShowAuction"]["errors"] == []
+    assert [(await viewer.event())["type"] for _ in range(2)] == ["FEATURED", "AUCTION_STARTED"]
+    closed = await viewer.event(timeout=5)
+    assert (closed["type"], closed["auction"]["state"]) == ("AUCTION_CLOSED", "UNSOLD")
     await viewer.close()
 
 
