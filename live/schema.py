@@ -363,11 +363,6 @@ def _listing(info, listing_id: str):
     return marketplace_selectors.get_listing(viewer(info), decode_id(listing_id, "Listing", "listingId"))
 
 
-def _card(info, show: Show) -> Show:
-    """The show as the API shows it, after a change."""
-    return selectors.show_card(viewer(info), show.pk)
-
-
 class ShowFields:
     title = graphene.String()
     description = graphene.String()
@@ -388,6 +383,10 @@ class UpdateShowInput(ShowFields, graphene.InputObjectType):
 class ShowPayload:
     show = graphene.Field(ShowType)
 
+    def resolve_show(payload, info):
+        # The card costs a dozen queries: only for clients that ask for it.
+        return selectors.show_card(viewer(info), payload.show.pk) if payload.show else None
+
 
 class CreateShow(ShowPayload, BaseMutation):
     class Arguments:
@@ -400,7 +399,7 @@ class CreateShow(ShowPayload, BaseMutation):
         show = services.create_show(host=info.context.user, title=input.title, scheduled_start=input.scheduled_start,
                                     description=input.description or "", is_private=bool(input.is_private),
                                     cover=input.cover)
-        return cls(show=_card(info, show), errors=[])
+        return cls(show=show, errors=[])
 
 
 class UpdateShow(ShowPayload, BaseMutation):
@@ -414,7 +413,7 @@ class UpdateShow(ShowPayload, BaseMutation):
         details = {name: input.get(name) for name in ("title", "description", "scheduled_start", "is_private")}
         show = services.update_show(show=_show(info, input.show_id), user=info.context.user, cover=input.cover,
                                     **details)
-        return cls(show=_card(info, show), errors=[])
+        return cls(show=show, errors=[])
 
 
 class ShowIdInput(graphene.InputObjectType):
@@ -427,7 +426,7 @@ def show_mutation(name: str, action, description: str):
     def perform(cls, info, input):
         show = _show(info, input.show_id)
         action(show, info.context.user)
-        return cls(show=_card(info, show), errors=[])
+        return cls(show=show, errors=[])
 
     return type(name, (ShowPayload, BaseMutation), {
         "__doc__": description, "Arguments": type("Arguments", (), {"input": ShowIdInput(required=True)}),
@@ -455,7 +454,7 @@ def member_mutation(name: str, action, description: str):
     def perform(cls, info, input):
         show = _show(info, input.show_id)
         action(show, info.context.user, _member(info, input.user_id))
-        return cls(show=_card(info, show), errors=[])
+        return cls(show=show, errors=[])
 
     return type(name, (ShowPayload, BaseMutation), {
         "__doc__": description, "Arguments": type("Arguments", (), {"input": ShowMemberInput(required=True)}),
@@ -496,7 +495,7 @@ class RespondToCoHostInvite(ShowPayload, BaseMutation):
     def perform(cls, info, input):
         show = _show(info, input.show_id)
         services.respond_to_cohost_invite(show=show, user=info.context.user, accept=input.accept)
-        return cls(show=_card(info, show), errors=[])
+        return cls(show=show, errors=[])
 
 
 class ShowListingInput(graphene.InputObjectType):
@@ -510,7 +509,7 @@ def listing_mutation(name: str, action, description: str):
     def perform(cls, info, input):
         show = _show(info, input.show_id)
         action(show, info.context.user, _listing(info, input.listing_id))
-        return cls(show=_card(info, show), errors=[])
+        return cls(show=show, errors=[])
 
     return type(name, (ShowPayload, BaseMutation), {
         "__doc__": description, "Arguments": type("Arguments", (), {"input": ShowListingInput(required=True)}),
@@ -544,7 +543,7 @@ class FeatureShowListing(ShowPayload, BaseMutation):
         show = _show(info, input.show_id)
         listing = _listing(info, input.listing_id) if input.listing_id else None
         services.feature_listing(show=show, user=info.context.user, listing=listing)
-        return cls(show=_card(info, show), errors=[])
+        return cls(show=show, errors=[])
 
 
 class ReorderShowListingsInput(graphene.InputObjectType):
@@ -564,7 +563,7 @@ class ReorderShowListings(ShowPayload, BaseMutation):
         show = _show(info, input.show_id)
         listing_ids = [decode_id(value, "Listing", "listingIds") for value in input.listing_ids]
         services.reorder_line_up(show=show, user=info.context.user, listing_ids=listing_ids)
-        return cls(show=_card(info, show), errors=[])
+        return cls(show=show, errors=[])
 
 
 class SendShowMessageInput(graphene.InputObjectType):
@@ -623,7 +622,7 @@ class SetShowSlowMode(ShowPayload, BaseMutation):
     @classmethod
     def perform(cls, info, input):
         show = services.set_slow_mode(show=_show(info, input.show_id), user=info.context.user, seconds=input.seconds)
-        return cls(show=_card(info, show), errors=[])
+        return cls(show=show, errors=[])
 
 
 class SetShowMutedWordsInput(graphene.InputObjectType):
@@ -641,7 +640,7 @@ class SetShowMutedWords(ShowPayload, BaseMutation):
     @classmethod
     def perform(cls, info, input):
         show = services.set_muted_words(show=_show(info, input.show_id), user=info.context.user, words=input.words)
-        return cls(show=_card(info, show), errors=[])
+        return cls(show=show, errors=[])
 
 
 class BuyShowListingInput(graphene.InputObjectType):
@@ -670,7 +669,7 @@ class BuyShowListing(ShowPayload, BaseMutation):
             show=show, buyer=info.context.user, listing=_listing(info, input.listing_id),
             idempotency_key=input.idempotency_key,
             shipping_address_id=decode_id(address_id, "ShippingAddress", "shippingAddressId") if address_id else None)
-        return cls(order_id=to_global_id("Order", order.pk), show=_card(info, show), errors=[])
+        return cls(order_id=to_global_id("Order", order.pk), show=show, errors=[])
 
 
 class StartShowAuctionInput(graphene.InputObjectType):
