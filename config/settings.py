@@ -99,7 +99,7 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "config.realtime.InMemoryChannelLayer"}}
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
@@ -134,6 +134,36 @@ CELERY_BEAT_SCHEDULE["notifications-sweep-outbox"] = {"task": "notifications.tas
                                                       "schedule": 60.0}
 CELERY_BEAT_SCHEDULE["notifications-release-held-pushes"] = {"task": "notifications.tasks.release_held_pushes",
                                                              "schedule": 60.0}
+
+# Live selling (live/): chat and moderation limits, auctions, the show event log and presence.
+LIVE_MESSAGE_MAX_LENGTH = env.int("LIVE_MESSAGE_MAX_LENGTH", default=300)
+LIVE_SLOW_MODE_MAX_SECONDS = 300
+LIVE_MUTED_WORDS_MAX = 200
+LIVE_MAX_COHOSTS = env.int("LIVE_MAX_COHOSTS", default=5)
+LIVE_LINE_UP_MAX = env.int("LIVE_LINE_UP_MAX", default=200)
+LIVE_RECENT_MESSAGES = 50  # chat lines in a snapshot
+LIVE_AUCTION_MIN_SECONDS, LIVE_AUCTION_MAX_SECONDS = 5, 600
+LIVE_AUCTION_SNIPE_SECONDS = env.int("LIVE_AUCTION_SNIPE_SECONDS", default=10)
+# The sweep settles again an auction left settling this long (its settler crashed mid-way).
+LIVE_AUCTION_SETTLE_GRACE = timedelta(minutes=1)
+# Bid increments by price band: (below this price, add this much); the open band (None) is last.
+LIVE_BID_INCREMENTS = [("30", "1"), ("50", "2"), ("100", "5"), ("300", "10"), ("1000", "20"), (None, "50")]
+# What closes an auction when its timer ends: `celery` (a task with an eta, re-armed after a late
+# bid; the beat sweep closes anything overdue, so a restart loses nothing), `in_process` (the
+# embedded runtime: a timer on daphne's event loop, as eager Celery has no worker to hold an eta)
+# or `off` (only the sweep; tests drive it with their own clock).
+LIVE_AUCTION_TIMER = env("LIVE_AUCTION_TIMER", default="celery" if REDIS_URL else "in_process")
+# A reconnecting viewer gets the events it missed while the log keeps them all, else a snapshot.
+LIVE_REPLAY_MAX_EVENTS = env.int("LIVE_REPLAY_MAX_EVENTS", default=500)
+LIVE_REPLAY_MAX_AGE = timedelta(minutes=env.int("LIVE_REPLAY_MAX_MINUTES", default=10))
+LIVE_EVENT_RETENTION = timedelta(hours=1)  # the beat prune deletes older log rows
+# Presence: each subscription refreshes its entry every HEARTBEAT s; one not refreshed for TTL s
+# (a crashed process) stops counting. Viewer counts go out at most once per INTERVAL s per show.
+LIVE_PRESENCE_HEARTBEAT = 20.0
+LIVE_PRESENCE_TTL = 60.0
+LIVE_VIEWER_COUNT_INTERVAL = 1.0
+CELERY_BEAT_SCHEDULE["live-close-due-auctions"] = {"task": "live.tasks.close_due_auctions", "schedule": 5.0}
+CELERY_BEAT_SCHEDULE["live-prune-show-events"] = {"task": "live.tasks.prune_show_events", "schedule": 600.0}
 
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [

@@ -4,23 +4,24 @@ import graphene
 
 from accounts import schema as accounts
 from config.graphql.node import Node
+from live import schema as live
 from marketplace import schema as marketplace
 from notifications import schema as notifications
 from sellers import schema as sellers
 from social import schema as social
 
 
-class Query(accounts.Query, marketplace.Query, social.Query, notifications.Query, sellers.Query,
+class Query(accounts.Query, marketplace.Query, social.Query, notifications.Query, sellers.Query, live.Query,
             graphene.ObjectType):
     node = Node.Field()
 
 
 class Mutation(accounts.Mutation, marketplace.Mutation, social.Mutation, notifications.Mutation, sellers.Mutation,
-               graphene.ObjectType):
+               live.Mutation, graphene.ObjectType):
     pass
 
 
-class Subscription(notifications.Subscription, social.Subscription, graphene.ObjectType):
+class Subscription(notifications.Subscription, social.Subscription, live.Subscription, graphene.ObjectType):
     pass
 
 

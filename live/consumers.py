@@ -1,0 +1,117 @@
+"""The consumer side of a show room: one showEvents subscription, between the channel layer and
+its client (the graphql-transport-ws consumer of config.graphql runs it).
+
+`show_events` joins the show's group before reading anything, catches up from the log (the
+events after the client's `afterSeq`, or a snapshot; live.events), then streams the group's
+events in sequence order: it drops what it already sent (the seam between catch-up and live
+events) and, when a number is skipped (an event still in flight from another process, or one
+dropped by a full subscription buffer), reads the missing ones from the log. Meanwhile the
+subscription counts as a viewer (live.presence) until it ends, however it ends.
+"""
+
+import asyncio
+import time
+import uuid
+from functools import partial
+
+from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.utils import timezone
+from graphql_relay import to_global_id
+
+from config.realtime import abroadcast_many
+from live import events, presence
+from live.models import Show, ShowEvent
+
+# Presence goes to Redis: off the thread that serialises database work.
+in_thread = partial(sync_to_async, thread_sensitive=False)
+_background: set[asyncio.Task] = set()
+
+
+async def show_events(context, show_id: int, user, after_seq: int | None):
+    group_events = await context.join(events.show_group(show_id))
+    member = uuid.uuid4().hex
+    heartbeat = None
+    try:
+        await _arrive(show_id, member)
+        heartbeat = asyncio.create_task(_stay(show_id, member))
+        me = to_global_id("User", user.pk)
+        sent = after_seq
+        for event in await _catch_up(show_id, after_seq):
+            yield event
+            sent = event["seq"]
+            if _ends_stream(event, me):
+                return
+        async for event in group_events:
+            if event["type"] == ShowEvent.Type.VIEWER_COUNT:
+                yield event | {"seq": sent}
+                continue
+            if event["seq"] <= sent:
+                continue
+            for due in [event] if event["seq"] == sent + 1 else await _catch_up(show_id, sent):
+                if due["seq"] > sent:
+                    yield due
+                    sent = due["seq"]
+                    if _ends_stream(due, me):
+                        return
+    finally:
+        if heartbeat is not None:
+            heartbeat.cancel()
+        await group_events.aclose()
+        await _leave(show_id, member)
+
+
+def spawn(coroutine) -> asyncio.Task:
+    """Run `coroutine` in the background of the running loop, keeping the task referenced."""
+    task = asyncio.ensure_future(coroutine)
+    _background.add(task)
+    task.add_done_callback(_background.discard)
+    return task
+
+
+async def _catch_up(show_id: int, after_seq: int | None) -> list[dict]:
+    return await database_sync_to_async(events.catch_up)(show_id, after_seq, now=timezone.now())
+
+
+def _ends_stream(event: dict, me: str) -> bool:
+    """The show ended (live, or in the snapshot of a show already over), or this viewer was removed."""
+    kind, data = event["type"], event["data"]
+    if kind == ShowEvent.Type.STATE:
+        return data["state"] == Show.State.ENDED
+    if kind == ShowEvent.Type.SNAPSHOT:
+        return data["snapshot"]["state"] == Show.State.ENDED
+    return kind == ShowEvent.Type.VIEWER_REMOVED and data["user"]["id"] == me
+
+
+async def _arrive(show_id: int, member: str) -> None:
+    await in_thread(presence.backend().join)(show_id, member, time.time())
+    await _announce_viewer_count(show_id)
+
+
+async def _stay(show_id: int, member: str) -> None:
+    """The heartbeat: keep this subscription counted; a refresh that finds viewers of a crashed
+    process expired announces the lower count."""
+    while True:
+        await asyncio.sleep(settings.LIVE_PRESENCE_HEARTBEAT)
+        if await in_thread(presence.backend().join)(show_id, member, time.time()):
+            await _announce_viewer_count(show_id)
+
+
+async def _leave(show_id: int, member: str) -> None:
+    await in_thread(presence.backend().leave)(show_id, member)
+    await _announce_viewer_count(show_id)
+
+
+async def _announce_viewer_count(show_id: int) -> None:
+    """Broadcast the count at the end of the interval that this change opens, unless another
+    change (in any process) opened it already: at most one count per show per interval."""
+    interval = settings.LIVE_VIEWER_COUNT_INTERVAL
+    if await in_thread(presence.backend().claim_count_broadcast)(show_id, interval):
+        asyncio.get_running_loop().call_later(interval, lambda: spawn(_broadcast_viewer_count(show_id)))
+
+
+async def _broadcast_viewer_count(show_id: int) -> None:
+    counts = await in_thread(presence.backend().counts)([show_id], time.time())
+    message = events.viewer_count_message(counts[show_id], now=timezone.now())
+    await abroadcast_many([(events.show_group(show_id), message)])

@@ -1,0 +1,244 @@
+"""Live shows: the room, its co-hosts and line-up, chat and moderation, auctions, the event log.
+
+Constraints keep the room honest even if code is wrong: one co-host row per (show, user), a
+listing once per line-up, one running auction per show and per listing, one bid per amount per
+auction (so two equal bids can never both stand), one event per (show, seq).
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from marketplace.models import Listing, Order
+
+
+class Show(models.Model):
+    class State(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        LIVE = "live", "Live"
+        ENDED = "ended", "Ended"
+
+    host = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="hosted_shows")
+    title = models.CharField(max_length=80)
+    description = models.TextField(max_length=1000, blank=True)
+    cover = models.CharField(max_length=255, blank=True, help_text="Storage path of the normalised cover image.")
+    scheduled_start = models.DateTimeField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.SCHEDULED)
+    is_private = models.BooleanField(
+        default=False, help_text="Left out of show lists and reminded only to those who saved it; open by link.")
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    featured_listing = models.ForeignKey(Listing, on_delete=models.SET_NULL, null=True, blank=True,
+                                         related_name="+")
+    slow_mode_seconds = models.PositiveIntegerField(
+        default=0, help_text="Seconds a viewer waits between chat messages; 0 is off. Hosts are exempt.")
+    muted_words = models.JSONField(default=list, blank=True,
+                                   help_text="Chat messages containing one of these words are refused.")
+    # The sequence number of the last event in the log; writers increment it under this row's
+    # lock, so events commit in sequence order (live.events).
+    last_seq = models.PositiveBigIntegerField(default=0, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["state", "scheduled_start", "id"], name="show_upcoming_idx"),
+            models.Index(fields=["state", "-started_at", "-id"], name="show_live_idx"),
+            models.Index(fields=["host", "state"], name="show_host_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(slow_mode_seconds__lte=3600), name="show_slow_mode_at_most_an_hour"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class CoHost(models.Model):
+    """An invitation to co-host; an accepted one shares the room's powers with the host."""
+
+    class Status(models.TextChoices):
+        INVITED = "invited", "Invited"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        REMOVED = "removed", "Removed"
+
+    show = models.ForeignKey(Show, on_delete=models.CASCADE, related_name="cohosts")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cohostings")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.INVITED)
+    invited_at = models.DateTimeField(default=timezone.now)
+    responded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "co-host"
+        constraints = [models.UniqueConstraint(fields=["show", "user"], name="cohost_once_per_show")]
+        indexes = [models.Index(fields=["user", "status"])]
+
+    def __str__(self):
+        return f"{self.user} · {self.show} ({self.status})"
+
+
+class ShowListing(models.Model):
+    """A listing in a show's line-up; it may come from any closet, and its sale is its seller's."""
+
+    show = models.ForeignKey(Show, on_delete=models.CASCADE, related_name="line_up")
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="show_entries")
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    position = models.PositiveIntegerField()
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [models.UniqueConstraint(fields=["show", "listing"], name="show_listing_once")]
+        indexes = [models.Index(fields=["show", "position"])]
+
+    def __str__(self):
+        return f"{self.show} #{self.position}: {self.listing}"
+
+
+class SavedShow(models.Model):
+    """A member's "remind me": saved shows remind them when they go live, private ones included."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_shows")
+    show = models.ForeignKey(Show, on_delete=models.CASCADE, related_name="saves")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "show"], name="show_saved_once")]
+        indexes = [models.Index(fields=["user", "-created_at", "-id"])]
+
+
+class ShowMessage(models.Model):
+    show = models.ForeignKey(Show, on_delete=models.CASCADE, related_name="messages")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="show_messages")
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    deleted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["show", "-created_at", "-id"], name="show_message_recent_idx"),
+            models.Index(fields=["show", "author", "-created_at"], name="show_message_slow_mode_idx"),
+        ]
+
+    def __str__(self):
+        return self.body[:60]
+
+
+class ShowRestriction(models.Model):
+    """A moderator's decision about one viewer of one show: muted (reads, cannot chat) or removed
+    (cannot watch, chat, bid or buy)."""
+
+    class Kind(models.TextChoices):
+        MUTED = "muted", "Muted"
+        REMOVED = "removed", "Removed"
+
+    show = models.ForeignKey(Show, on_delete=models.CASCADE, related_name="restrictions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="show_restrictions")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["show", "user", "kind"], name="show_restriction_once")]
+
+    def __str__(self):
+        return f"{self.user} {self.kind} in {self.show}"
+
+
+class Auction(models.Model):
+    """A timed auction of the featured listing. The listing is reserved while it runs; the
+    highest bid when the timer ends wins and becomes an order (live.services.close_auction_if_due)."""
+
+    class State(models.TextChoices):
+        RUNNING = "running", "Running"
+        SETTLING = "settling", "Settling (bidding over, the winner's order being made)"
+        SOLD = "sold", "Sold"
+        UNSOLD = "unsold", "Unsold (no bids)"
+        FAILED = "failed", "Failed (the winner's order could not be made)"
+
+    show = models.ForeignKey(Show, on_delete=models.CASCADE, related_name="auctions")
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="auctions")
+    start_price = models.DecimalField(max_digits=10, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    duration_seconds = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    ends_at = models.DateTimeField(help_text="A bid in the last seconds moves it (anti-sniping).")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.RUNNING)
+    high_bid = models.ForeignKey("Bid", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    bid_count = models.PositiveIntegerField(default=0)
+    closed_at = models.DateTimeField(null=True, blank=True, help_text="When bidding ended.")
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                              help_text="The winner's order.")
+    failure_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["state", "ends_at"], name="auction_due_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(start_price__gt=0), name="auction_start_price_positive"),
+            models.UniqueConstraint(fields=["show"], condition=Q(state="running"), name="auction_one_running_per_show"),
+            models.UniqueConstraint(fields=["listing"], condition=Q(state="running"),
+                                    name="auction_one_running_per_listing"),
+        ]
+
+    def __str__(self):
+        return f"{self.listing} ({self.state})"
+
+
+class Bid(models.Model):
+    auction = models.ForeignKey(Auction, on_delete=models.CASCADE, related_name="bids")
+    bidder = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="bids")
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["auction", "-amount"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="bid_amount_positive"),
+            models.UniqueConstraint(fields=["auction", "amount"], name="bid_amount_once_per_auction"),
+        ]
+
+    def __str__(self):
+        return f"{self.bidder} {self.amount}"
+
+
+class ShowEvent(models.Model):
+    """The show's event log: what subscribers were sent, numbered per show, kept for a while so
+    that a reconnecting viewer catches up from its last number (live.events)."""
+
+    class Type(models.TextChoices):
+        SNAPSHOT = "snapshot", "Snapshot"  # sent to one subscriber, never stored
+        STATE = "state", "Show state"
+        FEATURED = "featured", "Featured listing"
+        ITEM_ADDED = "item_added", "Listing added to the line-up"
+        ITEM_REMOVED = "item_removed", "Listing removed from the line-up"
+        LINE_UP_REORDERED = "line_up_reordered", "Line-up reordered"
+        MESSAGE = "message", "Chat message"
+        MESSAGE_DELETED = "message_deleted", "Chat message deleted"
+        SLOW_MODE = "slow_mode", "Slow mode changed"
+        VIEWER_MUTED = "viewer_muted", "Viewer muted"
+        VIEWER_UNMUTED = "viewer_unmuted", "Viewer unmuted"
+        VIEWER_REMOVED = "viewer_removed", "Viewer removed"
+        COHOST_ADDED = "cohost_added", "Co-host joined"
+        COHOST_REMOVED = "cohost_removed", "Co-host left"
+        AUCTION_STARTED = "auction_started", "Auction started"
+        BID = "bid", "Bid"
+        AUCTION_EXTENDED = "auction_extended", "Auction extended"
+        AUCTION_CLOSED = "auction_closed", "Auction closed"
+        SOLD = "sold", "Sold"
+        VIEWER_COUNT = "viewer_count", "Viewer count"  # coalesced, never stored
+
+    show = models.ForeignKey(Show, on_delete=models.CASCADE, related_name="events")
+    seq = models.PositiveBigIntegerField()
+    type = models.CharField(max_length=20, choices=Type.choices)
+    data = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["show", "seq"], name="show_event_seq_unique")]
+        indexes = [models.Index(fields=["created_at"], name="show_event_prune_idx")]
+
+    def __str__(self):
+        return f"{self.show_id}#{self.seq} {self.type}"

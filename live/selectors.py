@@ -1,0 +1,175 @@
+"""Reads of shows: who sees which show, show cards for lists, line-ups, roles and auctions.
+
+Visibility: a show is hidden from the people its host blocked. Private shows are open to anyone
+with the link but listed only for their host, co-hosts and the members who saved them.
+"""
+
+import time
+
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from config.errors import ErrorCode, ServiceError
+from live import presence
+from live.models import Auction, Bid, CoHost, SavedShow, Show, ShowListing, ShowMessage, ShowRestriction
+from marketplace import selectors as marketplace_selectors
+from marketplace.models import Listing, ListingImage
+from social import selectors as social_selectors
+
+# Sold and removed listings drop out of line-ups; a reserved one (its auction running) stays.
+LINE_UP_STATUSES = (Listing.Status.AVAILABLE, Listing.Status.RESERVED)
+UPCOMING = ("scheduled_start", "pk")
+LIVE_NOW = ("-started_at", "-pk")
+SAVED = ("-saved_at", "-pk")
+
+
+def visible_shows(viewer):
+    if viewer is None:
+        return Show.objects.all()
+    return Show.objects.exclude(host_id__in=social_selectors.blockers_of(viewer))
+
+
+def show_cards(shows, viewer):
+    """What a show shows in fixed queries: host, accepted co-hosts, line-up and featured listing
+    cards, the running auction, saves."""
+    saves = SavedShow.objects.filter(show_id=OuterRef("pk")).order_by().values("show_id").annotate(
+        n=Count("pk")).values("n")
+    on_sale = marketplace_selectors.visible_listings(viewer).filter(status__in=LINE_UP_STATUSES)
+    return shows.prefetch_related(
+        Prefetch("host", queryset=social_selectors.users_for(viewer)),
+        Prefetch("cohosts", queryset=CoHost.objects.filter(status=CoHost.Status.ACCEPTED).order_by(
+            "responded_at", "pk").prefetch_related(Prefetch("user", queryset=social_selectors.users_for(viewer))),
+            to_attr="accepted_cohosts"),
+        Prefetch("line_up", queryset=line_up(viewer), to_attr="visible_line_up"),
+        Prefetch("featured_listing", queryset=marketplace_selectors.listing_cards(on_sale, viewer)),
+        Prefetch("auctions", queryset=auction_cards(Auction.objects.filter(state=Auction.State.RUNNING), viewer),
+                 to_attr="running_auctions"),
+    ).annotate(
+        save_count=Coalesce(Subquery(saves, output_field=IntegerField()), Value(0)),
+        viewer_has_saved=Exists(SavedShow.objects.filter(show_id=OuterRef("pk"), user_id=viewer.pk))
+        if viewer is not None else Value(False),
+    )
+
+
+def line_up(viewer):
+    """Line-up entries `viewer` may see (the listing still on sale, not hidden), with listing cards;
+    the caller filters by show."""
+    listings = marketplace_selectors.visible_listings(viewer).filter(status__in=LINE_UP_STATUSES)
+    return ShowListing.objects.filter(listing__in=listings).order_by("position", "pk").prefetch_related(
+        Prefetch("listing", queryset=marketplace_selectors.listing_cards(Listing.objects.all(), viewer)),
+        Prefetch("added_by", queryset=social_selectors.users_for(viewer)))
+
+
+def auction_cards(auctions, viewer):
+    """Auctions as the API shows them: the listing card, the high bid and its bidder."""
+    return auctions.prefetch_related(
+        Prefetch("listing", queryset=marketplace_selectors.listing_cards(Listing.objects.all(), viewer)),
+        Prefetch("high_bid", queryset=Bid.objects.prefetch_related(
+            Prefetch("bidder", queryset=social_selectors.users_for(viewer)))))
+
+
+def get_show(viewer, show_id: int, field: str = "showId") -> Show:
+    """A show `viewer` may open (the bare row, for a service to act on), or NOT_FOUND."""
+    show = visible_shows(viewer).filter(pk=show_id).first()
+    if show is None:
+        raise ServiceError(ErrorCode.NOT_FOUND, "This show does not exist.", field)
+    return show
+
+
+def show_card(viewer, show_id: int) -> Show | None:
+    return show_cards(visible_shows(viewer), viewer).filter(pk=show_id).first()
+
+
+def listed_shows(viewer):
+    """Shows that appear in lists for `viewer`: public ones, and private ones they host, co-host or saved."""
+    shows = visible_shows(viewer)
+    if viewer is None:
+        return shows.filter(is_private=False)
+    return shows.filter(Q(is_private=False) | Q(host_id=viewer.pk)
+                        | Q(pk__in=CoHost.objects.filter(user_id=viewer.pk, status=CoHost.Status.ACCEPTED)
+                            .values("show_id"))
+                        | Q(pk__in=SavedShow.objects.filter(user_id=viewer.pk).values("show_id")))
+
+
+def upcoming_shows(viewer):
+    """Scheduled shows, soonest first: order by UPCOMING."""
+    return show_cards(listed_shows(viewer).filter(state=Show.State.SCHEDULED), viewer)
+
+
+def live_shows(viewer):
+    """Shows live now, most recently started first: order by LIVE_NOW."""
+    return show_cards(listed_shows(viewer).filter(state=Show.State.LIVE), viewer)
+
+
+def invited_shows(viewer):
+    """Shows `viewer` is invited to co-host and has not answered, soonest first."""
+    return show_cards(visible_shows(viewer).filter(cohosts__user_id=viewer.pk, cohosts__status=CoHost.Status.INVITED)
+                      .exclude(state=Show.State.ENDED), viewer).order_by(*UPCOMING)
+
+
+def visible_auction(viewer, auction_id: int) -> Auction:
+    auction = Auction.objects.filter(pk=auction_id, show__in=visible_shows(viewer)).first()
+    if auction is None:
+        raise ServiceError(ErrorCode.NOT_FOUND, "This auction does not exist.", "auctionId")
+    return auction
+
+
+def saved_shows(viewer):
+    """Shows `viewer` saved and that are not over, most recently saved first: order by SAVED."""
+    return show_cards(visible_shows(viewer).filter(saves__user_id=viewer.pk).exclude(state=Show.State.ENDED)
+                      .annotate(saved_at=F("saves__created_at")), viewer)
+
+
+def attach_viewer_counts(shows: list[Show]) -> None:
+    """Set `viewer_count` on each show with one presence round trip for the whole page."""
+    counts = presence.backend().counts([show.pk for show in shows], time.time()) if shows else {}
+    for show in shows:
+        show.viewer_count = counts[show.pk]
+
+
+def moderator_ids(show: Show) -> set[int]:
+    """The host and the accepted co-hosts: who runs the room."""
+    return {show.host_id, *CoHost.objects.filter(show_id=show.pk, status=CoHost.Status.ACCEPTED)
+            .values_list("user_id", flat=True)}
+
+
+def restrictions_of(show: Show, user) -> set[str]:
+    return set(ShowRestriction.objects.filter(show_id=show.pk, user_id=user.pk).values_list("kind", flat=True))
+
+
+def watchable_show(viewer, show_id: int) -> Show:
+    """A show `viewer` may watch (subscribe to), or a typed error."""
+    show = get_show(viewer, show_id)
+    if ShowRestriction.Kind.REMOVED in restrictions_of(show, viewer):
+        raise ServiceError(ErrorCode.VIEWER_REMOVED, "You were removed from this show.", "showId")
+    return show
+
+
+def items(listings):
+    """Listings with what the room renders of them (live.payloads.item): seller and images."""
+    return listings.select_related("seller").prefetch_related(
+        Prefetch("images", queryset=ListingImage.objects.order_by("position", "pk")))
+
+
+def auctions():
+    """Auctions with what the room renders of them (live.payloads.auction)."""
+    return Auction.objects.select_related("high_bid__bidder").prefetch_related(
+        Prefetch("listing", queryset=items(Listing.objects.all())))
+
+
+def running_auction(show: Show) -> Auction | None:
+    return auctions().filter(show_id=show.pk, state=Auction.State.RUNNING).first()
+
+
+def get_message(viewer, message_id: int) -> ShowMessage:
+    """A chat message of a show `viewer` may open, deleted or not (deleting twice is harmless)."""
+    message = ShowMessage.objects.filter(pk=message_id, show__in=visible_shows(viewer)).first()
+    if message is None:
+        raise ServiceError(ErrorCode.NOT_FOUND, "This message does not exist.", "messageId")
+    return message
+
+
+def messages(show: Show, viewer):
+    """Chat that was not deleted, newest first: order by ("-created_at", "-pk")."""
+    return ShowMessage.objects.filter(show_id=show.pk, deleted_at__isnull=True).prefetch_related(
+        Prefetch("author", queryset=social_selectors.users_for(viewer)))

@@ -1,0 +1,80 @@
+"""The fan-out machinery a room of a thousand viewers relies on (config.graphql.consumers and
+config.realtime): events of many subscriptions executed in a few trips to the ORM thread, one
+parsed document for all who send it, and an embedded channel layer that does not copy or sweep
+per member."""
+
+import asyncio
+import time
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+
+from config.graphql import consumers
+from config.realtime import InMemoryChannelLayer
+from live import services
+from tests.live.helpers import EVENTS, Viewer
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_events_of_many_subscriptions_go_to_the_orm_thread_in_batches(member, show_of, monkeypatch):
+    monkeypatch.setattr(consumers, "EXECUTION_BATCH", 4)
+    batches = []
+    execute_all = consumers._execute_all
+    monkeypatch.setattr(consumers, "_execute_all", lambda batch: batches.append(len(batch)) or execute_all(batch))
+    priya = await database_sync_to_async(member)("priya")
+    show = await database_sync_to_async(show_of)(priya)
+    viewers = [await Viewer.watch(priya.token, show) for _ in range(10)]
+    for viewer in viewers:
+        await viewer.event()
+    batches.clear()
+    await database_sync_to_async(services.set_slow_mode)(show=show, user=priya, seconds=5)
+    for viewer in viewers:
+        assert (await viewer.event())["slowModeSeconds"] == 5
+        await viewer.close()
+    assert sum(batches) >= 10 and max(batches) == 4 and len(batches) < 10
+
+
+def test_a_failing_execution_fails_only_its_own_subscription(monkeypatch):
+    def run(schema, document, context, variables, operation_name, root_value):
+        if root_value == "bad":
+            raise RuntimeError("boom")
+        return root_value
+
+    monkeypatch.setattr(consumers, "run", run)
+    outcomes = consumers._execute_all([(None, None, None, None, "good"), (None, None, None, None, "bad")])
+    assert outcomes[0] == ("good", None)
+    assert outcomes[1][0] is None and isinstance(outcomes[1][1], RuntimeError)
+
+
+def test_one_parsed_document_serves_every_subscription_that_sends_it(settings):
+    first, _ = consumers._prepare(EVENTS, None)
+    assert consumers._prepare(EVENTS, None)[0] is first
+    settings.GRAPHQL_MAX_DEPTH = 2  # limits changed: documents are checked again
+    with pytest.raises(consumers.OperationRejected):
+        consumers._prepare(EVENTS, None)
+    with pytest.raises(consumers.OperationRejected):
+        consumers._prepare({"not": "a string"}, None)
+
+
+async def test_the_embedded_layer_hands_a_group_one_copy_and_still_expires_messages():
+    layer = InMemoryChannelLayer(expiry=0.2)
+    members = [await layer.new_channel() for _ in range(3)]
+    for channel in members:
+        await layer.group_add("room", channel)
+    await layer.group_send("room", {"type": "graphql.event", "event": {"seq": 1}})
+    received = [await layer.receive(channel) for channel in members]
+    assert received[0] == {"type": "graphql.event", "event": {"seq": 1}}
+    assert received[0] is received[1] is received[2]
+
+    await layer.group_send("room", {"type": "graphql.event", "event": {"seq": 2}})
+    await asyncio.sleep(0.25)
+    layer.next_sweep = time.monotonic()  # the once-a-second sweep is due
+    layer._clean_expired()
+    assert not any(layer.channels.get(channel) for channel in members)
+
+
+def test_the_embedded_runtime_uses_the_room_ready_layer(settings):
+    if settings.REDIS_URL:
+        pytest.skip("REDIS_URL selects the Redis pub/sub layer")
+    assert isinstance(get_channel_layer(), InMemoryChannelLayer)
