@@ -17,7 +17,7 @@ from config.graphql.upload import Upload
 from live import consumers, rules, selectors, services
 from live.models import Auction, Bid, CoHost, Show, ShowEvent, ShowListing, ShowMessage, ShowRestriction
 from marketplace import selectors as marketplace_selectors
-from marketplace.schema import ListingCondition, ListingStatus, ListingType, Money
+from marketplace.schema import ListingCondition, ListingStatus, ListingType, Money, OrderPayload
 
 ShowState = graphene.Enum.from_enum(Show.State, name="ShowState")
 CoHostStatus = graphene.Enum.from_enum(CoHost.Status, name="CoHostStatus")
@@ -651,7 +651,7 @@ class BuyShowListingInput(graphene.InputObjectType):
     shipping_address_id = graphene.ID(description="Default: your default address.")
 
 
-class BuyShowListing(ShowPayload, BaseMutation):
+class BuyShowListing(OrderPayload, ShowPayload, BaseMutation):
     """Buy-now: the featured listing at its price, through the same orders path as purchaseListing."""
 
     class Arguments:
@@ -669,7 +669,8 @@ class BuyShowListing(ShowPayload, BaseMutation):
             show=show, buyer=info.context.user, listing=_listing(info, input.listing_id),
             idempotency_key=input.idempotency_key,
             shipping_address_id=decode_id(address_id, "ShippingAddress", "shippingAddressId") if address_id else None)
-        return cls(order_id=to_global_id("Order", order.pk), show=show, errors=[])
+        return cls(order_id=to_global_id("Order", order.pk), order=marketplace_selectors.get_order(
+            info.context.user, order.pk), show=show, errors=[])
 
 
 class StartShowAuctionInput(graphene.InputObjectType):

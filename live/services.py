@@ -145,9 +145,7 @@ def invite_cohost(*, show: Show, host, invitee, now=None) -> CoHost:
                                f"A show has at most {settings.LIVE_MAX_COHOSTS} co-hosts.", "userId")
         cohost, _ = CoHost.objects.update_or_create(show=show, user=invitee, defaults={
             "status": CoHost.Status.INVITED, "invited_at": now, "responded_at": None})
-        # No notification kind is made for invitations yet; it is a personal, one-off request
-        # like an account message, hence `system`.
-        notify(recipient_ids=[invitee.pk], kind=Kind.SYSTEM, title=f"@{show.host.username} invites you to co-host",
+        notify(recipient_ids=[invitee.pk], kind=Kind.COHOST_INVITE, title=f"@{show.host.username} invites you to co-host",
                body=show.title, dedupe_key=f"show_cohost_invite:{cohost.pk}:{int(now.timestamp())}", target=show,
                data={"show_id": to_global_id("Show", show.pk)})
     return cohost
@@ -605,7 +603,7 @@ def _settle(auction: Auction, *, now) -> Auction:
         if order is not None:
             _record_sale(show, auction.listing, high.bidder, order, now=now)
         # The winner's purchase, like any order, is transactional news.
-        notify(recipient_ids=[high.bidder_id], kind=Kind.SYSTEM,
+        notify(recipient_ids=[high.bidder_id], kind=Kind.AUCTION_WON,
                title=f"You won {auction.listing.title}" if order else "Your winning bid could not be completed",
                body=f"Your order at {high.amount} {auction.currency} is placed." if order else failure,
                dedupe_key=f"auction_won:{auction.pk}", target=auction.listing,

@@ -49,6 +49,8 @@ class Kind(models.TextChoices):
     UPSELL = "upsell", "Upsell"
     SHOW_LIVE = "show_live", "Show live"
     SHOW_ITEM = "show_item", "Show item"
+    COHOST_INVITE = "cohost_invite", "Co-host invitation"
+    AUCTION_WON = "auction_won", "Auction won"
     MENTION = "mention", "Mention"
     COMMENT = "comment", "Comment"
     NEW_FOLLOWER = "new_follower", "New follower"
@@ -56,8 +58,8 @@ class Kind(models.TextChoices):
     SYSTEM = "system", "System"
 
 
-# The one table saying which preference governs each kind. Transactional kinds bypass caps and
-# quiet hours, and members cannot switch them off.
+# The one table saying which preference governs each kind. Transactional kinds bypass the daily
+# cap (never a member's preferences).
 CATEGORY_OF_KIND = {
     Kind.PRICE_DROP: Category.PRICE_DROPS,
     Kind.OFFER_RECEIVED: Category.OFFERS,
@@ -73,6 +75,8 @@ CATEGORY_OF_KIND = {
     Kind.UPSELL: Category.GREETINGS,
     Kind.SHOW_LIVE: Category.SHOWS,
     Kind.SHOW_ITEM: Category.SHOWS,
+    Kind.COHOST_INVITE: Category.SHOWS,
+    Kind.AUCTION_WON: Category.TRANSACTIONAL,
     Kind.MENTION: Category.SOCIAL,
     Kind.COMMENT: Category.SOCIAL,
     Kind.NEW_FOLLOWER: Category.SOCIAL,

@@ -8,7 +8,6 @@ more); their executions go to that thread in batches (`EventExecutor`), not one 
 """
 
 import asyncio
-import gc
 import json
 import logging
 import weakref
@@ -50,25 +49,6 @@ SUBSCRIPTION_BUFFER = 500
 EXECUTION_BATCH = 100
 # Distinct documents kept parsed and validated (see _prepared).
 PREPARED_DOCUMENTS = 256
-# The garbage collector of a process serving thousands of WebSocket subscriptions: see below.
-GC_THRESHOLDS = (50_000, 20, 100)
-
-
-def _tune_garbage_collector():
-    """A full collection stops the process while it walks every tracked object, and a thousand
-    subscriptions are half a million of them: some 300 ms during which no viewer gets anything.
-    With the default thresholds (700, 10, 10) the short-lived objects of one broadcast to a
-    thousand subscribers outlive the young generations and set off such a collection every few
-    broadcasts; larger young generations let them die young. What startup loaded (Django, the
-    schema) is never garbage, so it is frozen out of the walks. Measured by bench/bench_live.py
-    (featured item to 1,000 viewers: p99 ~450 ms → ~240 ms). This module runs in the server."""
-    gc.freeze()
-    gc.set_threshold(*GC_THRESHOLDS)
-
-
-_tune_garbage_collector()
-
-
 @dataclass
 class WebSocketContext:
     """What resolvers get as `info.context` over WebSocket: the same surface as a request."""

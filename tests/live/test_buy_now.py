@@ -13,7 +13,7 @@ from tests.helpers import gid
 pytestmark = pytest.mark.django_db
 
 BUY = """mutation($input: BuyShowListingInput!) { buyShowListing(input: $input) {
-  orderId show { featuredListing { title } } errors { field code } } }"""
+  orderId order { total { amount } buyer { username } } show { featuredListing { title } } errors { field code } } }"""
 
 
 @pytest.fixture
@@ -36,7 +36,8 @@ def test_buying_the_featured_listing_makes_an_order_and_tells_the_room_once(gql,
     show, priya, listing, ava = featured
     payload = buy(gql, ava, show, listing)
     order = Order.objects.get()
-    assert payload == {"orderId": gid(order), "show": {"featuredListing": None}, "errors": []}
+    assert payload == {"orderId": gid(order), "order": {"total": {"amount": str(order.total)}, "buyer": {"username": "ava"}},
+                       "show": {"featuredListing": None}, "errors": []}
     assert (order.buyer, order.seller, order.source, order.item_total) == (ava, priya, "live_buy_now",
                                                                            Decimal("40.00"))
     assert Listing.objects.get(pk=listing.pk).status == Listing.Status.SOLD
