@@ -60,6 +60,7 @@ class ErrorCode(enum.Enum):
     BLOCKED = "blocked"
     CANNOT_TARGET_SELF = "cannot_target_self"
     TOO_MANY_MENTIONS = "too_many_mentions"
+    CONVERSATION_CLOSED = "conversation_closed"
     # Notifications
     INVALID_DEVICE_TOKEN = "invalid_device_token"
     INVALID_QUIET_HOURS = "invalid_quiet_hours"
