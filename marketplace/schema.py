@@ -441,7 +441,7 @@ class OrderType(DjangoObjectType):
         name = "Order"
         interfaces = (Node,)
         fields = ("tracking_number", "placed_at", "add_on_until", "shipped_at", "delivered_at", "accepted_at",
-                  "cancelled_at")
+                  "cancelled_at", "rated_at")
 
     status = graphene.Field(OrderStatus, required=True)
     source = graphene.Field(OrderSource, required=True)
@@ -455,11 +455,15 @@ class OrderType(DjangoObjectType):
     discount_total = graphene.Field(Money, required=True)
     total = graphene.Field(Money, required=True)
     shipping_address = graphene.Field(OrderAddress, required=True)
+    rating = graphene.Int(description="The buyer's 1 to 5 stars, once they rated it.")
 
     @classmethod
     def get_queryset(cls, queryset, info):
         current = viewer(info)
         return selectors.order_cards(selectors.visible_orders(current), current)
+
+    def resolve_rating(order, info):
+        return order.buyer_rating
 
     def resolve_viewer_role(order, info):
         return Offer.Party.SELLER if info.context.user.pk == order.seller_id else Offer.Party.BUYER
@@ -904,6 +908,22 @@ class CancelOrder(OrderAction):
         services.cancel_order(order=order, actor=actor)
 
 
+class RateOrderInput(graphene.InputObjectType):
+    order_id = graphene.ID(required=True)
+    stars = graphene.Int(required=True, description="1 to 5.")
+
+
+class RateOrder(OrderAction):
+    """Buyer: rate an order you accepted (again to change it)."""
+
+    class Arguments:
+        input = RateOrderInput(required=True)
+
+    @staticmethod
+    def act(*, order, actor, input):
+        services.rate_order(order=order, actor=actor, stars=input.stars)
+
+
 class MakeOfferInput(graphene.InputObjectType):
     listing_id = graphene.ID(description="The item; or give bundleId.")
     bundle_id = graphene.ID(description="Your bundle, for an offer on all its items.")
@@ -1069,6 +1089,7 @@ class CheckoutMutation(graphene.ObjectType):
     mark_order_delivered = MarkOrderDelivered.Field()
     accept_order = AcceptOrder.Field()
     cancel_order = CancelOrder.Field()
+    rate_order = RateOrder.Field()
     make_offer = MakeOffer.Field()
     respond_to_offer = RespondToOffer.Field()
     withdraw_offer = WithdrawOffer.Field()
