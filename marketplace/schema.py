@@ -12,6 +12,7 @@ from config.graphql.pagination import connection_args, keyset_page, offset_page
 from config.graphql.permissions import Access, require_owner, require_user, viewer
 from config.graphql.upload import Upload
 from marketplace import selectors, services
+from marketplace.pricing import to_cents
 from marketplace.models import (
     Bundle,
     Category,
@@ -89,6 +90,10 @@ class ListingType(DjangoObjectType):
     cover_image = graphene.Field(ListingImageType)
     like_count = graphene.Int(required=True)
     viewer_has_liked = graphene.Boolean(required=True)
+    first_sale_shipping_discount = graphene.Field(
+        Money, description="The banner \"first purchase from this seller gets discounted shipping\": what Closetline "
+                           "takes off the shipping of the seller's first order; null once they made a sale or when "
+                           "no program offers it.")
 
     @classmethod
     def get_queryset(cls, queryset, info):
@@ -103,6 +108,10 @@ class ListingType(DjangoObjectType):
         if listing.original_price is None:
             return None
         return {"amount": listing.original_price, "currency": listing.currency}
+
+    def resolve_first_sale_shipping_discount(listing, info):
+        amount = listing.first_sale_shipping_discount  # computed in SQL: SQLite drops trailing zeros
+        return None if amount is None else {"amount": to_cents(amount), "currency": listing.currency}
 
     def resolve_images(listing, info):
         return listing.images.all()

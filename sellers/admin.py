@@ -1,14 +1,22 @@
-"""The community team's view of the seller tools: their figures, and what they sent."""
+"""The community team's view of the seller tools (their figures, and what they sent) and of the
+community programs (their settings and audit, what they paid and sent)."""
 
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.utils.html import format_html_join
 
+from sellers import services
 from sellers.models import (
+    FirstSaleShippingProgram,
     Greeting,
     GreetingTemplate,
     OfferToLikers,
     PriceDropNotice,
+    ProgramChange,
     ScheduledGreeting,
     SellerToolSettings,
+    ShippingSubsidy,
     Upsell,
 )
 
@@ -98,4 +106,76 @@ class UpsellAdmin(ReadOnlyAdmin):
     search_fields = ("order__seller__username", "order__buyer__username")
     raw_id_fields = ("order", "message")
     list_select_related = ("order", "message")
+    date_hierarchy = "created_at"
+
+
+# Community programs ----------------------------------------------------------------------------
+
+
+class ProgramForm(forms.ModelForm):
+    def _post_clean(self):
+        super()._post_clean()
+        # Every constraint, those on fields the form leaves out too (the budget against what is spent).
+        try:
+            self.instance.validate_constraints()
+        except ValidationError as exc:
+            self._update_errors(exc)
+
+
+class ProgramAdmin(admin.ModelAdmin):
+    """A program's one row: added once (the defaults filled in), then edited. Saved through
+    services.update_program, so that an edit here is validated and audited like one through the API."""
+
+    form = ProgramForm
+    readonly_fields = ("updated_at", "recent_changes")
+
+    def has_add_permission(self, request):
+        return not self.model.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        program = services.update_program(program_class=self.model, changed_by=request.user,
+                                          **{name: form.cleaned_data[name] for name in form.changed_data})
+        obj.pk = program.pk
+
+    @admin.display(description="recent changes")
+    def recent_changes(self, program):
+        changes = ProgramChange.objects.filter(program=program.KEY).select_related("changed_by").order_by(
+            "-changed_at", "-pk")[:10]
+        return format_html_join(
+            "", "<p>{} by {}: {}</p>",
+            ((f"{change.changed_at:%Y-%m-%d %H:%M}", change.changed_by or "someone deleted",
+              "; ".join(f"{name} {values['old']} → {values['new']}" for name, values in change.changes.items()))
+             for change in changes)) or "none yet"
+
+
+@admin.register(FirstSaleShippingProgram)
+class FirstSaleShippingProgramAdmin(ProgramAdmin):
+    list_display = ("__str__", "active", "starts_at", "ends_at", "currency", "amount", "per_order_cap", "budget",
+                    "spent")
+    readonly_fields = ("spent", "remaining", *ProgramAdmin.readonly_fields)
+
+
+@admin.register(ProgramChange)
+class ProgramChangeAdmin(ReadOnlyAdmin):
+    """The audit: who changed which program setting, from what to what."""
+
+    list_display = ("program", "changed_by", "changed_at", "changes")
+    list_filter = ("program",)
+    search_fields = ("changed_by__username",)
+    list_select_related = ("changed_by",)
+    date_hierarchy = "changed_at"
+
+
+@admin.register(ShippingSubsidy)
+class ShippingSubsidyAdmin(ReadOnlyAdmin):
+    """The first-sale program's ledger: what each first order cost the budget, and what cancelled
+    ones gave back."""
+
+    list_display = ("order", "entry", "amount", "currency", "created_at")
+    list_filter = ("entry",)
+    search_fields = ("order__seller__username", "order__buyer__username")
+    raw_id_fields = ("program", "order")
     date_hierarchy = "created_at"

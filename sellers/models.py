@@ -1,4 +1,6 @@
-"""Seller tools: the figures staff tune, price-drop notices, greetings and their limits."""
+"""Seller tools (the figures staff tune, price-drop notices, greetings and their limits) and the
+community programs for sellers before their first sale (shipping discount, nudges, ambassadors,
+mentoring), each run by staff from one row, every change audited."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -8,6 +10,7 @@ from django.core.validators import MaxLengthValidator, MaxValueValidator, MinVal
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.db.models.lookups import LessThan
 from django.utils import timezone
 
 from marketplace.models import Listing, ListingPriceChange, Offer, Order
@@ -233,3 +236,138 @@ class Upsell(models.Model):
 
     def __str__(self):
         return f"Upsell on order {self.order_id}"
+
+
+# Community programs ----------------------------------------------------------------------------
+#
+# Staff run each program from one row (the admin, or staff-only GraphQL); every change goes
+# through sellers.services.update_program, which validates it and writes a ProgramChange with
+# each field's old and new value in the same transaction.
+
+
+class ProgramKey(models.TextChoices):
+    FIRST_SALE_SHIPPING = "first_sale_shipping", "First-sale shipping discount"
+    FIRST_SALE_NUDGES = "first_sale_nudges", "First-sale nudges"
+    AMBASSADORS = "ambassadors", "Ambassadors"
+    MENTORING = "mentoring", "First-sale mentoring"
+
+
+def _a_year_from_now():
+    return timezone.now() + timedelta(days=365)
+
+
+class Program(models.Model):
+    """What every program has: a switch and the dates it runs between (it runs while both allow)."""
+
+    KEY: ProgramKey
+
+    active = models.BooleanField(default=False)
+    starts_at = models.DateTimeField(default=timezone.now)
+    ends_at = models.DateTimeField(default=_a_year_from_now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+        constraints = [
+            models.CheckConstraint(condition=Q(pk=1), name="%(class)s_single_row"),
+            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="%(class)s_ends_after_start",
+                                   violation_error_message="A program ends after it starts."),
+        ]
+
+    def __str__(self):
+        return self.KEY.label
+
+    @classmethod
+    def current(cls):
+        program, _ = cls.objects.get_or_create(pk=1)
+        return program
+
+    @staticmethod
+    def running_at(now) -> Q:
+        return Q(active=True, starts_at__lte=now, ends_at__gt=now)
+
+    def is_running(self, now) -> bool:
+        return self.active and self.starts_at <= now < self.ends_at
+
+    @classmethod
+    def settings_fields(cls) -> list[str]:
+        """What staff set (and the audit records): every editable field."""
+        return [field.name for field in cls._meta.concrete_fields if field.editable and not field.primary_key]
+
+
+def _money_field(default: str, help_text: str):
+    return models.DecimalField(max_digits=10, decimal_places=2, default=Decimal(default), help_text=help_text)
+
+
+class FirstSaleShippingProgram(Program):
+    """A new seller's listings carry "first purchase from this seller gets discounted shipping";
+    the platform pays it from `budget` (sellers.services.fund_first_sale_shipping)."""
+
+    KEY = ProgramKey.FIRST_SALE_SHIPPING
+
+    currency = models.CharField(max_length=3, default=settings.MARKETPLACE_DEFAULT_CURRENCY,
+                                help_text="Listings and orders in this currency take part.")
+    amount = _money_field("5.00", "Off the label fee of a seller's first order (what the banner promises).")
+    per_order_cap = _money_field("6.49", "The most the platform pays for one order.")
+    budget = _money_field("0.00", "The most the platform pays in all.")
+    # Debits less returned subsidies: written by the checkout's conditional UPDATE, never by a form.
+    spent = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0.00"), editable=False)
+
+    class Meta(Program.Meta):
+        verbose_name = verbose_name_plural = "first-sale shipping discount"
+        constraints = [
+            *Program.Meta.constraints,
+            models.CheckConstraint(condition=Q(amount__gt=0, per_order_cap__gt=0, budget__gte=0, spent__gte=0),
+                                   name="first_sale_shipping_amounts_positive",
+                                   violation_error_message="Amounts are positive."),
+            # spent <= budget, to the cent (SQLite compares decimals as floats).
+            models.CheckConstraint(condition=LessThan(models.F("spent"), models.F("budget") + Decimal("0.005")),
+                                   name="first_sale_shipping_within_budget",
+                                   violation_error_message="The budget cannot be below what is already spent."),
+        ]
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.budget - self.spent
+
+
+class ShippingSubsidy(models.Model):
+    """The first-sale program's ledger: a debit written in the transaction of the order that took
+    the discount, and a credit when that order is cancelled (the subsidy goes back to the budget)."""
+
+    class Entry(models.TextChoices):
+        DEBIT = "debit", "Debit"
+        CREDIT = "credit", "Credit (order cancelled)"
+
+    program = models.ForeignKey(FirstSaleShippingProgram, on_delete=models.PROTECT, related_name="ledger")
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="+")
+    entry = models.CharField(max_length=6, choices=Entry.choices)
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "shipping subsidies"
+        constraints = [
+            models.UniqueConstraint(fields=["order", "entry"], name="shipping_subsidy_once_per_order"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="shipping_subsidy_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_entry_display()} {self.amount} {self.currency} · order {self.order_id}"
+
+
+class ProgramChange(models.Model):
+    """One change of a program's settings: who made it, when, and each field's old and new value."""
+
+    program = models.CharField(max_length=32, choices=ProgramKey.choices)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    changed_at = models.DateTimeField(default=timezone.now)
+    changes = models.JSONField(help_text='{"field": {"old": ..., "new": ...}}, values as text.')
+
+    class Meta:
+        indexes = [models.Index(fields=["program", "-changed_at"])]
+
+    def __str__(self):
+        return f"{self.get_program_display()} · {', '.join(self.changes)}"

@@ -1,7 +1,11 @@
 from datetime import timedelta
 
+import json
+from typing import ClassVar
+
 import graphene
 from django.utils import timezone
+from graphene.utils.str_converters import to_camel_case
 from graphene_django import DjangoObjectType
 
 from accounts.models import User
@@ -10,12 +14,23 @@ from config.errors import ErrorCode, ServiceError
 from config.graphql.mutations import BaseMutation
 from config.graphql.node import Node, decode_id
 from config.graphql.pagination import connection_args, keyset_page
-from config.graphql.permissions import Access, require_owner, require_user, viewer
+from config.graphql.permissions import Access, require_owner, require_staff, require_user, viewer
 from marketplace import selectors as marketplace_selectors
 from marketplace.models import Listing
 from marketplace.schema import ListingType, Money, OrderType
 from sellers import selectors, services
-from sellers.models import AutoGreeting, Greeting, GreetingTemplate, OfferToLikers, PriceDropNotice, Upsell
+from sellers.models import (
+    AutoGreeting,
+    FirstSaleShippingProgram,
+    Greeting,
+    GreetingTemplate,
+    OfferToLikers,
+    PriceDropNotice,
+    Program,
+    ProgramChange,
+    ProgramKey,
+    Upsell,
+)
 from social.schema import MessageType
 
 
@@ -212,7 +227,7 @@ class SellerResults(graphene.ObjectType):
     offers_to_likers = graphene.Field(OfferResults, required=True)
 
 
-class Query(graphene.ObjectType):
+class SellerToolQuery(graphene.ObjectType):
     greeting_templates = graphene.List(graphene.NonNull(GreetingTemplateType), required=True,
                                        description=f"Your saved greetings (at most {services.MAX_TEMPLATES}), "
                                                    "by name.")
@@ -471,7 +486,7 @@ class SendUpsell(BaseMutation):
         return cls(upsell=selectors.upsells_sent(info.context.user).get(pk=upsell.pk), errors=[])
 
 
-class Mutation(graphene.ObjectType):
+class SellerToolMutation(graphene.ObjectType):
     offer_to_likers = SendOfferToLikers.Field()
     send_upsell = SendUpsell.Field()
     send_greeting = SendGreeting.Field()
@@ -479,3 +494,178 @@ class Mutation(graphene.ObjectType):
     delete_greeting_template = DeleteGreetingTemplate.Field()
     set_auto_greeting = SetAutoGreeting.Field()
     set_greetings_enabled = SetGreetingsEnabled.Field()
+
+
+# Community programs ----------------------------------------------------------------------------
+
+CommunityProgram = graphene.Enum.from_enum(ProgramKey, name="CommunityProgram")
+
+
+def money(amount, currency: str) -> dict:
+    return {"amount": amount, "currency": currency}
+
+
+class ProgramType(DjangoObjectType):
+    """What every program has: it runs while active and between its dates."""
+
+    class Meta:
+        abstract = True
+
+    running = graphene.Boolean(required=True, description="Active, and now between its dates.")
+
+    def resolve_running(program, info):
+        return program.is_running(timezone.now())
+
+
+PROGRAM_FIELDS = ("active", "starts_at", "ends_at", "updated_at")
+
+
+class FirstSaleShippingProgramType(ProgramType):
+    """Listings of sellers with no sale carry "first purchase from this seller gets discounted
+    shipping": their first order's shipping is discounted by the amount (at most the per-order cap,
+    the label fee and what is left of the budget), paid by Closetline."""
+
+    class Meta:
+        model = FirstSaleShippingProgram
+        name = "FirstSaleShippingProgram"
+        fields = (*PROGRAM_FIELDS, "currency")
+
+    amount = graphene.Field(Money, required=True)
+    per_order_cap = graphene.Field(Money, required=True)
+    budget = graphene.Field(Money, required=True)
+    spent = graphene.Field(Money, required=True, description="Paid for first orders, less what cancelled ones "
+                                                             "gave back.")
+    remaining = graphene.Field(Money, required=True)
+
+    def resolve_amount(program, info):
+        return money(program.amount, program.currency)
+
+    def resolve_per_order_cap(program, info):
+        return money(program.per_order_cap, program.currency)
+
+    def resolve_budget(program, info):
+        return money(program.budget, program.currency)
+
+    def resolve_spent(program, info):
+        return money(program.spent, program.currency)
+
+    def resolve_remaining(program, info):
+        return money(program.remaining, program.currency)
+
+
+class CommunityPrograms(graphene.ObjectType):
+    """Staff: the settings of every community program."""
+
+    first_sale_shipping = graphene.Field(FirstSaleShippingProgramType, required=True)
+
+    def resolve_first_sale_shipping(root, info):
+        return FirstSaleShippingProgram.current()
+
+
+class ProgramFieldChange(graphene.ObjectType):
+    field = graphene.String(required=True)
+    old_value = graphene.String(description="As JSON text unless it is text; null when it was empty.")
+    new_value = graphene.String()
+
+
+class ProgramChangeType(DjangoObjectType):
+    """Staff: one audited change of a program's settings."""
+
+    class Meta:
+        model = ProgramChange
+        name = "ProgramChange"
+        interfaces = (Node,)
+        fields = ("changed_at",)
+
+    program = CommunityProgram(required=True)
+    changed_by = graphene.Field(UserType, description="The staff member; null if their account was deleted.")
+    changes = graphene.List(graphene.NonNull(ProgramFieldChange), required=True)
+
+    @classmethod
+    def get_queryset(cls, queryset, info):
+        current = viewer(info)
+        return queryset if current and current.is_staff else queryset.none()
+
+    def resolve_changes(change, info):
+        return [ProgramFieldChange(field=to_camel_case(name), old_value=_as_client_text(values["old"]),
+                                   new_value=_as_client_text(values["new"]))
+                for name, values in change.changes.items()]
+
+
+def _as_client_text(value) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value)
+
+
+class ProgramChangeConnection(graphene.relay.Connection):
+    class Meta:
+        node = ProgramChangeType
+
+
+class ProgramQuery(graphene.ObjectType):
+    community_programs = graphene.Field(CommunityPrograms, required=True,
+                                        description="Staff: every community program's settings.")
+    program_changes = graphene.Field(ProgramChangeConnection, **connection_args(program=CommunityProgram()),
+                                     description="Staff: who changed which program setting, from what to what; "
+                                                 "newest first.")
+
+    def resolve_community_programs(root, info):
+        require_staff(info)
+        return CommunityPrograms()
+
+    def resolve_program_changes(root, info, first=None, after=None, program=None):
+        staff = require_staff(info)
+        changes = selectors.program_changes(staff, program=program.value if program else None)
+        return keyset_page(changes, ProgramChangeConnection, first=first, after=after,
+                           ordering=("-changed_at", "-pk"))
+
+
+class ProgramInputFields:
+    active = graphene.Boolean()
+    starts_at = graphene.DateTime()
+    ends_at = graphene.DateTime()
+
+
+class UpdateProgram(BaseMutation):
+    """Staff: change a program's settings; what is left out stays. Every change is audited."""
+
+    class Meta:
+        abstract = True
+
+    access = Access.STAFF
+    program_class: ClassVar[type[Program]]
+
+    @classmethod
+    def perform(cls, info, input):
+        changes = {name: value for name, value in input.items() if value is not None}
+        program = services.update_program(program_class=cls.program_class, changed_by=info.context.user, **changes)
+        return cls(program=program, errors=[])
+
+
+class FirstSaleShippingProgramInput(ProgramInputFields, graphene.InputObjectType):
+    currency = graphene.String()
+    amount = graphene.Decimal(description="Off the label fee of a seller's first order.")
+    per_order_cap = graphene.Decimal(description="The most Closetline pays for one order.")
+    budget = graphene.Decimal(description="The most Closetline pays in all (not below what is spent).")
+
+
+class UpdateFirstSaleShippingProgram(UpdateProgram):
+    class Arguments:
+        input = FirstSaleShippingProgramInput(required=True)
+
+    program = graphene.Field(FirstSaleShippingProgramType)
+
+    program_class = FirstSaleShippingProgram
+
+
+class ProgramMutation(graphene.ObjectType):
+    update_first_sale_shipping_program = UpdateFirstSaleShippingProgram.Field()
+
+
+class Query(SellerToolQuery, ProgramQuery, graphene.ObjectType):
+    pass
+
+
+class Mutation(SellerToolMutation, ProgramMutation, graphene.ObjectType):
+    pass

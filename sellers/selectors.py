@@ -3,11 +3,14 @@
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import (
     BooleanField,
     Case,
     Count,
+    DecimalField,
     Exists,
+    F,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -18,21 +21,26 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Least
 
+from accounts.models import User
 from marketplace import selectors as marketplace_selectors
-from marketplace.models import Listing, ListingPriceChange, Offer, Order, OrderLine
+from marketplace.models import Listing, ListingPriceChange, Offer, Order, OrderLine, ShippingRate
+from marketplace.pricing import CENT
 from sellers.models import (
     AutoGreeting,
+    FirstSaleShippingProgram,
     Greeting,
     GreetingOptOut,
     GreetingTemplate,
     LastGreeting,
     OfferToLikers,
     PriceDropNotice,
+    Program,
+    ProgramChange,
     SellerToolSettings,
     Upsell,
 )
 from social.models import Block, ClosetVisit, Like, Message
-from social.selectors import messages_shown_to, users_for
+from social.selectors import messages_shown_to, users_for, with_follow_stats
 
 # How far back the seller's list of closet visitors goes.
 VISITOR_HISTORY = timedelta(days=30)
@@ -229,3 +237,49 @@ def _offer_counts(prefix: str, now: datetime) -> dict:
             "accepted": Count(f"{prefix}pk", filter=Q(**{status: Offer.Status.ACCEPTED})),
             "expired": Count(f"{prefix}pk", filter=Q(**{status: Offer.Status.EXPIRED})
                              | Q(**{status: Offer.Status.PENDING, f"{expires_at}__lte": now}))}
+
+
+# Community programs ----------------------------------------------------------------------------
+
+MONEY = DecimalField(max_digits=10, decimal_places=2)
+
+
+def completed_sales():
+    """The orders that count as sales for the programs: every order not cancelled, shipped or not
+    (the rule of marketplace's first_sale event). A seller with none has not made a first sale."""
+    return Order.objects.exclude(status=Order.Status.CANCELLED)
+
+
+def _first_sale_shipping_offers(now: datetime):
+    """The first-sale program's row if it runs, with `offer`: what a first order's shipping gets off
+    now, i.e. its amount capped by the per-order cap, what is left of the budget and the label fee;
+    no row once less than a cent is left. Read from the program's row by every query (no cache):
+    the moment the budget is spent, the banner is gone from every listing."""
+    label_fee = Coalesce(Subquery(ShippingRate.objects.filter(currency=OuterRef("currency")).values("label_fee")[:1]),
+                         Value(settings.SHIPPING_LABEL_FEE), output_field=MONEY)
+    return (FirstSaleShippingProgram.objects.filter(Program.running_at(now))
+            .annotate(offer=Least("amount", "per_order_cap", F("budget") - F("spent"), label_fee, output_field=MONEY))
+            .filter(offer__gte=CENT))
+
+
+def first_sale_shipping_banner(now: datetime):
+    """An annotation of listings: what the first-sale program takes off the shipping of their
+    seller's first order, or null (the seller has a sale, the listing is in another currency, the
+    program does not run or its budget is spent). Two subqueries, no query per row."""
+    offer = _first_sale_shipping_offers(now).filter(currency=OuterRef("currency")).values("offer")[:1]
+    return Case(When(Exists(completed_sales().filter(seller_id=OuterRef("seller_id"))), then=Value(None)),
+                default=Subquery(offer), output_field=MONEY)
+
+
+def first_sale_shipping_offer(*, seller_id: int, currency: str, now: datetime) -> Decimal | None:
+    """What the first-sale program takes off the shipping of this seller's next order, or None (one query)."""
+    return (_first_sale_shipping_offers(now).filter(currency=currency)
+            .filter(~Exists(completed_sales().filter(seller_id=seller_id)))
+            .values_list("offer", flat=True).first())
+
+
+def program_changes(viewer, *, program: str | None = None):
+    """The audit of program settings (one program's, or all), with who made each change (deactivated
+    staff too); newest first: order by ("-changed_at", "-pk")."""
+    changes = ProgramChange.objects.all() if program is None else ProgramChange.objects.filter(program=program)
+    return changes.prefetch_related(Prefetch("changed_by", queryset=with_follow_stats(User.objects.all(), viewer)))

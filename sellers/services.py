@@ -1,18 +1,22 @@
-"""Every write of the seller tools: price drops and offers to likers, greetings, upsells."""
+"""Every write of the seller tools (price drops and offers to likers, greetings, upsells) and of
+the community programs (their settings, the first-sale shipping discount, nudges, ambassadors,
+mentoring)."""
 
 import re
 from datetime import datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from graphql_relay import to_global_id
 
 from accounts.models import User
 from config.errors import ErrorCode, ServiceError
+from marketplace import pricing
 from marketplace import services as marketplace_services
-from marketplace.models import Listing, ListingPriceChange, Offer, Order
+from marketplace.models import DiscountSource, DomainEvent, Listing, ListingPriceChange, Offer, Order
 from marketplace.pricing import CENT
 from notifications import services as notification_services
 from notifications.models import Kind
@@ -20,14 +24,18 @@ from sellers import selectors, tasks
 from sellers.models import (
     AUTO_GREETING_MAX_DELAY_MINUTES,
     AutoGreeting,
+    FirstSaleShippingProgram,
     Greeting,
     GreetingOptOut,
     GreetingTemplate,
     LastGreeting,
     OfferToLikers,
     PriceDropNotice,
+    Program,
+    ProgramChange,
     ScheduledGreeting,
     SellerToolSettings,
+    ShippingSubsidy,
     Upsell,
 )
 from social import selectors as social_selectors
@@ -346,3 +354,96 @@ def send_upsell(*, order: Order, listings: list[Listing], note: str = "") -> Ups
     message = social_services.send_message(sender=order.seller, recipient=order.buyer, body=note,
                                            kind=Message.Kind.UPSELL, listings=listings)
     return Upsell.objects.create(order=order, message=message)
+
+
+# Community programs: settings ------------------------------------------------------------------
+
+
+@transaction.atomic
+def update_program(*, program_class: type[Program], changed_by, **changes) -> Program:
+    """Change a program's settings (staff, in the admin or through GraphQL): validated against the
+    model's fields and constraints, saved and audited in one transaction, the program's row locked
+    meanwhile. The ProgramChange holds each field that really changed with its old and new value;
+    a change to nothing is not logged."""
+    program_class.current()
+    program = program_class.objects.select_for_update().get(pk=1)
+    before = {name: getattr(program, name) for name in changes}
+    for name, value in changes.items():
+        if name not in program_class.settings_fields():
+            raise ValueError(f"{name} is not a setting of {program_class.__name__}")
+        setattr(program, name, value)
+    try:
+        program.full_clean()
+    except ValidationError as exc:
+        raise ServiceError.from_validation_error(exc) from None
+    changed = {name: {"old": _as_text(before[name]), "new": _as_text(getattr(program, name))}
+               for name in changes if before[name] != getattr(program, name)}
+    if changed:
+        program.save()
+        ProgramChange.objects.create(program=program_class.KEY, changed_by=changed_by, changes=changed)
+    return program
+
+
+def _as_text(value):
+    """A setting as the audit keeps it: JSON-ready, exact (decimals and times as text)."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+# Community programs: first-sale shipping discount ----------------------------------------------
+
+FIRST_SALE_SHIPPING_DESCRIPTION = "First sale: shipping discount from Closetline"
+
+
+def first_sale_shipping_discount(basket: pricing.Basket) -> list[pricing.Discount]:
+    """The program's pricing rule (in marketplace.pricing.DISCOUNT_RULES): while the seller has no
+    sale, their order's shipping is discounted by the program's offer, funded from its budget.
+
+    Checkout prices an order twice, to authorize the payment and then in the order's transaction
+    with the seller's row locked; the second reading is exact (no other order of the seller is
+    being written), so of two buyers racing for a new seller's first sale one gets the discount
+    and the other's charge no longer matches its quote (PRICE_CHANGED, nothing bought)."""
+    offer = selectors.first_sale_shipping_offer(seller_id=basket.seller_id, currency=basket.currency,
+                                                now=timezone.now())
+    if offer is None:
+        return []
+    return [pricing.Discount(DiscountSource.PROGRAM, offer, pricing.SHIPPING, FIRST_SALE_SHIPPING_DESCRIPTION,
+                             fund=fund_first_sale_shipping)]
+
+
+def fund_first_sale_shipping(order: Order, amount: Decimal) -> None:
+    """Pay a first order's shipping discount from the budget, in the order's transaction: a debit
+    in the ledger and `spent` raised by a conditional UPDATE. That UPDATE is the budget's guard:
+    concurrent first orders queue on the program's row and each re-checks `spent + amount <=
+    budget` once the one before it committed, so the budget is never overspent. An order that no
+    longer fits is refused (PRICE_CHANGED; its retry is quoted without the discount)."""
+    # Half a cent of slack: whole-cent amounts compare exactly even where decimals are floats (SQLite).
+    funded = (FirstSaleShippingProgram.objects
+              .filter(pk=1, active=True, currency=order.currency, spent__lt=F("budget") - amount + Decimal("0.005"))
+              .update(spent=F("spent") + amount))
+    if not funded:
+        raise ServiceError(ErrorCode.PRICE_CHANGED, "The first-sale shipping discount has just run out; review the "
+                                                    "price and try again.")
+    ShippingSubsidy.objects.create(program_id=1, order=order, entry=ShippingSubsidy.Entry.DEBIT, amount=amount,
+                                   currency=order.currency)
+
+
+def return_first_sale_subsidy(event: DomainEvent) -> None:
+    """order_cancelled: a subsidised order gives its subsidy back to the budget, once (the credit
+    is unique per order, so a re-delivered event changes nothing). The seller has no sale again,
+    so their listings show the banner again while the program runs."""
+    debit = ShippingSubsidy.objects.filter(order_id=event.payload["order_id"], entry=ShippingSubsidy.Entry.DEBIT).first()
+    if debit is None:
+        return
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                ShippingSubsidy.objects.create(program_id=debit.program_id, order_id=debit.order_id,
+                                               entry=ShippingSubsidy.Entry.CREDIT, amount=debit.amount,
+                                               currency=debit.currency)
+        except IntegrityError:
+            return
+        FirstSaleShippingProgram.objects.filter(pk=debit.program_id).update(spent=F("spent") - debit.amount)
