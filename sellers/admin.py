@@ -8,6 +8,8 @@ from django.utils.html import format_html_join
 
 from sellers import services
 from sellers.models import (
+    FirstSaleNudge,
+    FirstSaleNudgeProgram,
     FirstSaleShippingProgram,
     Greeting,
     GreetingTemplate,
@@ -156,6 +158,24 @@ class FirstSaleShippingProgramAdmin(ProgramAdmin):
     list_display = ("__str__", "active", "starts_at", "ends_at", "currency", "amount", "per_order_cap", "budget",
                     "spent")
     readonly_fields = ("spent", "remaining", *ProgramAdmin.readonly_fields)
+
+
+@admin.register(FirstSaleNudgeProgram)
+class FirstSaleNudgeProgramAdmin(ProgramAdmin):
+    list_display = ("__str__", "active", "starts_at", "ends_at", "first_nudge_after_days", "days_between_nudges",
+                    "stale_after_days", "reprice_percent")
+
+
+@admin.register(FirstSaleNudge)
+class FirstSaleNudgeAdmin(ReadOnlyAdmin):
+    """The nudges sellers got before their first sale: which, about what, when."""
+
+    list_display = ("seller", "kind", "listing", "suggested_price", "sent_at")
+    list_filter = ("kind",)
+    search_fields = ("seller__username", "listing__title")
+    raw_id_fields = ("seller", "listing")
+    list_select_related = ("seller", "listing")
+    date_hierarchy = "sent_at"
 
 
 @admin.register(ProgramChange)

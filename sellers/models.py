@@ -371,3 +371,57 @@ class ProgramChange(models.Model):
 
     def __str__(self):
         return f"{self.get_program_display()} · {', '.join(self.changes)}"
+
+
+class FirstSaleNudgeProgram(Program):
+    """Sellers with no sale get one targeted nudge at a time (sellers.services.send_first_sale_nudges,
+    run by beat), sent through notify(), so the engine's caps, quiet hours and opt-outs apply."""
+
+    KEY = ProgramKey.FIRST_SALE_NUDGES
+
+    first_nudge_after_days = models.PositiveIntegerField(
+        default=3, validators=[MaxValueValidator(90)],
+        help_text="Days after joining before a seller without a sale gets a first nudge.")
+    days_between_nudges = models.PositiveIntegerField(
+        default=3, validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text="At least this many days between two nudges to one seller.")
+    stale_after_days = models.PositiveIntegerField(
+        default=14, validators=[MinValueValidator(1), MaxValueValidator(180)],
+        help_text="A listing with no price change and no new like for this long is stale (a reprice nudge); a "
+                  "seller who shared none of their listings for this long gets a share nudge.")
+    reprice_percent = models.DecimalField(
+        max_digits=4, decimal_places=1, default=Decimal("10.0"),
+        validators=[MinValueValidator(Decimal("1")), MaxValueValidator(Decimal("50"))],
+        help_text="A reprice nudge suggests a price this far below the current one.")
+
+    class Meta(Program.Meta):
+        verbose_name = verbose_name_plural = "first-sale nudges"
+
+    @property
+    def first_nudge_after(self) -> timedelta:
+        return timedelta(days=self.first_nudge_after_days)
+
+    @property
+    def cadence(self) -> timedelta:
+        return timedelta(days=self.days_between_nudges)
+
+    @property
+    def stale_after(self) -> timedelta:
+        return timedelta(days=self.stale_after_days)
+
+
+class FirstSaleNudge(models.Model):
+    """A nudge a seller got before their first sale: which one, about which listing, when. The
+    cadence is read from here, and a seller is never nudged twice the same way about one listing."""
+
+    seller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="first_sale_nudges")
+    kind = models.CharField(max_length=32, help_text="The rule that chose it (sellers.services.NUDGE_RULES).")
+    listing = models.ForeignKey(Listing, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    suggested_price = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["seller", "-sent_at"]), models.Index(fields=["listing", "kind"])]
+
+    def __str__(self):
+        return f"{self.kind} to {self.seller_id} at {self.sent_at:%Y-%m-%d %H:%M}"

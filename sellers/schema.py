@@ -21,6 +21,7 @@ from marketplace.schema import ListingType, Money, OrderType
 from sellers import selectors, services
 from sellers.models import (
     AutoGreeting,
+    FirstSaleNudgeProgram,
     FirstSaleShippingProgram,
     Greeting,
     GreetingTemplate,
@@ -553,13 +554,28 @@ class FirstSaleShippingProgramType(ProgramType):
         return money(program.remaining, program.currency)
 
 
+class FirstSaleNudgeProgramType(ProgramType):
+    """Sellers with no sale get one targeted nudge at a time: offer to your likers, reprice a stale
+    listing, share one; through notifications (category programs), so caps and opt-outs apply."""
+
+    class Meta:
+        model = FirstSaleNudgeProgram
+        name = "FirstSaleNudgeProgram"
+        fields = (*PROGRAM_FIELDS, "first_nudge_after_days", "days_between_nudges", "stale_after_days",
+                  "reprice_percent")
+
+
 class CommunityPrograms(graphene.ObjectType):
     """Staff: the settings of every community program."""
 
     first_sale_shipping = graphene.Field(FirstSaleShippingProgramType, required=True)
+    first_sale_nudges = graphene.Field(FirstSaleNudgeProgramType, required=True)
 
     def resolve_first_sale_shipping(root, info):
         return FirstSaleShippingProgram.current()
+
+    def resolve_first_sale_nudges(root, info):
+        return FirstSaleNudgeProgram.current()
 
 
 class ProgramFieldChange(graphene.ObjectType):
@@ -659,8 +675,25 @@ class UpdateFirstSaleShippingProgram(UpdateProgram):
     program_class = FirstSaleShippingProgram
 
 
+class FirstSaleNudgeProgramInput(ProgramInputFields, graphene.InputObjectType):
+    first_nudge_after_days = graphene.Int(description="Days after joining before the first nudge.")
+    days_between_nudges = graphene.Int(description="At least this many days between two nudges to a seller.")
+    stale_after_days = graphene.Int(description="No like and no price change this long: a listing is stale.")
+    reprice_percent = graphene.Decimal(description="How far below the price a reprice nudge suggests.")
+
+
+class UpdateFirstSaleNudgeProgram(UpdateProgram):
+    class Arguments:
+        input = FirstSaleNudgeProgramInput(required=True)
+
+    program = graphene.Field(FirstSaleNudgeProgramType)
+
+    program_class = FirstSaleNudgeProgram
+
+
 class ProgramMutation(graphene.ObjectType):
     update_first_sale_shipping_program = UpdateFirstSaleShippingProgram.Field()
+    update_first_sale_nudge_program = UpdateFirstSaleNudgeProgram.Field()
 
 
 class Query(SellerToolQuery, ProgramQuery, graphene.ObjectType):

@@ -27,6 +27,8 @@ from marketplace.models import Listing, ListingPriceChange, Offer, Order, OrderL
 from marketplace.pricing import CENT
 from sellers.models import (
     AutoGreeting,
+    FirstSaleNudge,
+    FirstSaleNudgeProgram,
     FirstSaleShippingProgram,
     Greeting,
     GreetingOptOut,
@@ -39,7 +41,7 @@ from sellers.models import (
     SellerToolSettings,
     Upsell,
 )
-from social.models import Block, ClosetVisit, Like, Message
+from social.models import Block, ClosetVisit, Like, Message, Share
 from social.selectors import messages_shown_to, users_for, with_follow_stats
 
 # How far back the seller's list of closet visitors goes.
@@ -283,3 +285,52 @@ def program_changes(viewer, *, program: str | None = None):
     staff too); newest first: order by ("-changed_at", "-pk")."""
     changes = ProgramChange.objects.all() if program is None else ProgramChange.objects.filter(program=program)
     return changes.prefetch_related(Prefetch("changed_by", queryset=with_follow_stats(User.objects.all(), viewer)))
+
+
+def sellers_to_nudge(program: FirstSaleNudgeProgram, now: datetime, listings_by_kind: dict):
+    """Sellers due a first-sale nudge: active, joined long enough ago, with an available listing, no
+    sale, no nudge within the cadence. Each is annotated `nudge_<kind>` with the listing that kind
+    of nudge would be about (`listings_by_kind`: kind → a listing subquery of the seller, or null
+    when it does not apply); those with none are left out. One query; order by pk."""
+    applies = Q()
+    for kind in listings_by_kind:
+        applies |= Q(**{f"nudge_{kind}__isnull": False})
+    return (User.objects.filter(is_active=True, date_joined__lte=now - program.first_nudge_after)
+            .filter(Exists(Listing.objects.filter(seller_id=OuterRef("pk"), status=Listing.Status.AVAILABLE)))
+            .filter(~Exists(completed_sales().filter(seller_id=OuterRef("pk"))))
+            .filter(~Exists(FirstSaleNudge.objects.filter(seller_id=OuterRef("pk"), sent_at__gt=now - program.cadence)))
+            .annotate(**{f"nudge_{kind}": listing for kind, listing in listings_by_kind.items()})
+            .filter(applies).order_by("pk"))
+
+
+def _nudge_candidates(kind: str):
+    """The available listings of the seller (OuterRef "pk") they were not nudged about this way yet."""
+    return (Listing.objects.filter(seller_id=OuterRef("pk"), status=Listing.Status.AVAILABLE)
+            .filter(~Exists(FirstSaleNudge.objects.filter(listing_id=OuterRef("pk"), kind=kind))))
+
+
+def listing_for_offer_to_likers(kind: str, program: FirstSaleNudgeProgram, now: datetime):
+    """The seller's most liked listing whose likers they never sent an offer."""
+    listings = (_nudge_candidates(kind).filter(like_count__gt=0)
+                .filter(~Exists(OfferToLikers.objects.filter(listing_id=OuterRef("pk")))))
+    return Subquery(listings.order_by("-like_count", "pk").values("pk")[:1])
+
+
+def stale_listing(kind: str, program: FirstSaleNudgeProgram, now: datetime):
+    """The seller's oldest listing with no like and no price change for `stale_after`, whose price
+    they never tried lowering."""
+    since = now - program.stale_after
+    changes = ListingPriceChange.objects.filter(listing_id=OuterRef("pk"))
+    listings = (_nudge_candidates(kind).filter(listed_at__lte=since)
+                .filter(~Exists(Like.objects.filter(listing_id=OuterRef("pk"), created_at__gt=since)))
+                .filter(~Exists(changes.filter(Q(changed_at__gt=since) | Q(new_price__lt=F("old_price"))))))
+    return Subquery(listings.order_by("listed_at", "pk").values("pk")[:1])
+
+
+def listing_to_share(kind: str, program: FirstSaleNudgeProgram, now: datetime):
+    """When the seller shared none of their own listings for `stale_after`: their most liked one."""
+    shared_lately = Share.objects.filter(sharer_id=OuterRef("seller_id"), listing__seller_id=OuterRef("seller_id"),
+                                         created_at__gt=now - program.stale_after)
+    listings = _nudge_candidates(kind).filter(~Exists(shared_lately))
+    return Subquery(listings.order_by("-like_count", "-listed_at", "pk").values("pk")[:1])
+

@@ -3,12 +3,14 @@ the community programs (their settings, the first-sale shipping discount, nudges
 mentoring)."""
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, Subquery
 from django.utils import timezone
 from graphql_relay import to_global_id
 
@@ -24,6 +26,8 @@ from sellers import selectors, tasks
 from sellers.models import (
     AUTO_GREETING_MAX_DELAY_MINUTES,
     AutoGreeting,
+    FirstSaleNudge,
+    FirstSaleNudgeProgram,
     FirstSaleShippingProgram,
     Greeting,
     GreetingOptOut,
@@ -447,3 +451,94 @@ def return_first_sale_subsidy(event: DomainEvent) -> None:
         except IntegrityError:
             return
         FirstSaleShippingProgram.objects.filter(pk=debit.program_id).update(spent=F("spent") - debit.amount)
+
+
+# Community programs: first-sale nudges ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NudgeText:
+    title: str
+    body: str
+    suggested_price: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class NudgeRule:
+    """One kind of first-sale nudge. `listing(kind, program, now)` is a subquery giving, for a
+    seller (OuterRef "pk"), the listing this nudge would be about, or null when it does not apply;
+    `text(listing, program)` words the nudge."""
+
+    kind: str
+    listing: Callable[[str, FirstSaleNudgeProgram, datetime], Subquery]
+    text: Callable[[Listing, FirstSaleNudgeProgram], NudgeText]
+
+
+def _offer_to_likers_text(listing: Listing, program: FirstSaleNudgeProgram) -> NudgeText:
+    likers = f"{listing.like_count} people like" if listing.like_count > 1 else "Someone likes"
+    return NudgeText(f"{likers} “{listing.title}”",
+                     "Send them a private offer: an offer to likers is the quickest way to a first sale.")
+
+
+def _reprice_text(listing: Listing, program: FirstSaleNudgeProgram) -> NudgeText:
+    price = at_least_below(listing.price, program.reprice_percent)
+    return NudgeText(f"Give “{listing.title}” a fresh start",
+                     f"No new likes or price changes in {program.stale_after_days} days: try {price} "
+                     f"{listing.currency} to catch buyers' eyes.", price)
+
+
+def _share_text(listing: Listing, program: FirstSaleNudgeProgram) -> NudgeText:
+    return NudgeText(f"Share “{listing.title}”",
+                     "A share puts it at the top of your followers' feeds, where buyers find it.")
+
+
+# In priority order: a seller gets the first that applies. A kind of nudge the live app will add
+# ("host your first show") is one more rule appended here from its AppConfig.ready().
+NUDGE_RULES = [
+    NudgeRule("offer_to_likers", selectors.listing_for_offer_to_likers, _offer_to_likers_text),
+    NudgeRule("reprice", selectors.stale_listing, _reprice_text),
+    NudgeRule("share", selectors.listing_to_share, _share_text),
+]
+
+
+def send_first_sale_nudges(*, now: datetime, batch: int = 500) -> int:
+    """The beat task: every seller due a nudge (selectors.sellers_to_nudge: no sale, joined long
+    enough ago, none within the cadence) gets one, the first of NUDGE_RULES that applies to them,
+    recorded and sent through notify() (kind program_nudge, category programs: the engine's caps,
+    quiet hours and opt-outs apply). Each batch holds the program's row, so overlapping runs queue
+    instead of breaking the cadence. Returns how many were sent."""
+    sent = 0
+    while True:
+        with transaction.atomic():
+            program = FirstSaleNudgeProgram.objects.select_for_update().filter(pk=1).first()
+            if program is None or not program.is_running(now):
+                return sent
+            sellers = list(selectors.sellers_to_nudge(
+                program, now, {rule.kind: rule.listing(rule.kind, program, now) for rule in NUDGE_RULES})[:batch])
+            chosen = [_first_nudge_for(seller) for seller in sellers]
+            listings = Listing.objects.in_bulk([listing_id for _, listing_id in chosen])
+            texts = [rule.text(listings[listing_id], program) for rule, listing_id in chosen]
+            nudges = FirstSaleNudge.objects.bulk_create(
+                FirstSaleNudge(seller=seller, kind=rule.kind, listing=listings[listing_id],
+                               suggested_price=text.suggested_price, sent_at=now)
+                for seller, (rule, listing_id), text in zip(sellers, chosen, texts))
+            for nudge, text in zip(nudges, texts):
+                _notify_nudge(nudge, text)
+        sent += len(sellers)
+        if len(sellers) < batch:
+            return sent
+
+
+def _first_nudge_for(seller) -> tuple[NudgeRule, int]:
+    """The first rule that applies to an annotated seller of sellers_to_nudge, and its listing."""
+    return next((rule, getattr(seller, f"nudge_{rule.kind}")) for rule in NUDGE_RULES
+                if getattr(seller, f"nudge_{rule.kind}") is not None)
+
+
+def _notify_nudge(nudge: FirstSaleNudge, text: NudgeText) -> None:
+    data = {"nudge": nudge.kind, "listingId": to_global_id("Listing", nudge.listing_id)}
+    if text.suggested_price is not None:
+        data |= {"suggestedPrice": str(text.suggested_price), "currency": nudge.listing.currency}
+    notification_services.notify(recipient_ids=[nudge.seller_id], kind=Kind.PROGRAM_NUDGE, title=text.title,
+                                 body=text.body, dedupe_key=f"first_sale_nudge:{nudge.pk}", target=nudge.listing,
+                                 data=data)

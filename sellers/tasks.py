@@ -16,3 +16,9 @@ def send_scheduled_greeting(scheduled_id: int):
 def send_due_greetings():
     """Beat: send automatic greetings that are due but whose task never ran."""
     services.send_due_greetings(now=timezone.now())
+
+
+@shared_task
+def send_first_sale_nudges():
+    """Beat: one nudge to each seller with no sale who is due one (the program's cadence)."""
+    services.send_first_sale_nudges(now=timezone.now())

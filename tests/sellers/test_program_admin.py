@@ -30,7 +30,8 @@ def shipping_form(**changes):
             "budget": "500.00"} | changes
 
 
-@pytest.mark.parametrize("page", ["firstsaleshippingprogram", "programchange", "shippingsubsidy"])
+@pytest.mark.parametrize("page", ["firstsaleshippingprogram", "programchange", "shippingsubsidy",
+                                  "firstsalenudgeprogram", "firstsalenudge"])
 def test_program_pages_render(staff_client, page):
     FirstSaleShippingProgram.current()
     assert staff_client.get(f"/admin/sellers/{page}/").status_code == 200
