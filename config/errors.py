@@ -72,6 +72,8 @@ class ErrorCode(enum.Enum):
     TEMPLATE_IN_USE = "template_in_use"
     TOO_MANY_TEMPLATES = "too_many_templates"
     UPSELL_ALREADY_SENT = "upsell_already_sent"
+    # Programs
+    NOT_AN_AMBASSADOR = "not_an_ambassador"
 
 
 @dataclass(frozen=True)

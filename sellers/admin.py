@@ -8,6 +8,8 @@ from django.utils.html import format_html_join
 
 from sellers import services
 from sellers.models import (
+    Ambassador,
+    AmbassadorProgram,
     FirstSaleNudge,
     FirstSaleNudgeProgram,
     FirstSaleShippingProgram,
@@ -176,6 +178,23 @@ class FirstSaleNudgeAdmin(ReadOnlyAdmin):
     raw_id_fields = ("seller", "listing")
     list_select_related = ("seller", "listing")
     date_hierarchy = "sent_at"
+
+
+@admin.register(AmbassadorProgram)
+class AmbassadorProgramAdmin(ProgramAdmin):
+    list_display = ("__str__", "active", "starts_at", "ends_at", "min_shares_of_others", "min_available_listings",
+                    "min_sales", "min_rating", "max_average_ship_days")
+
+
+@admin.register(Ambassador)
+class AmbassadorAdmin(ReadOnlyAdmin):
+    """Granted and revoked by the periodic task from the program's bar; opted in by themselves."""
+
+    list_display = ("user", "granted_at", "revoked_at", "mentoring_opt_in")
+    list_filter = ("mentoring_opt_in", ("revoked_at", admin.EmptyFieldListFilter))
+    search_fields = ("user__username",)
+    raw_id_fields = ("user",)
+    list_select_related = ("user",)
 
 
 @admin.register(ProgramChange)

@@ -425,3 +425,47 @@ class FirstSaleNudge(models.Model):
 
     def __str__(self):
         return f"{self.kind} to {self.seller_id} at {self.sent_at:%Y-%m-%d %H:%M}"
+
+
+class AmbassadorProgram(Program):
+    """Staff's bar for ambassadors; a beat task grants the status to every member who meets all of
+    it and revokes it from those who no longer do (sellers.services.refresh_ambassadors)."""
+
+    KEY = ProgramKey.AMBASSADORS
+
+    min_shares_of_others = models.PositiveIntegerField(default=5000, help_text="Shares of other members' listings.")
+    min_available_listings = models.PositiveIntegerField(default=50)
+    min_sales = models.PositiveIntegerField(default=15, help_text="Orders not cancelled.")
+    min_rating = models.DecimalField(
+        max_digits=3, decimal_places=2, default=Decimal("4.50"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("5"))],
+        help_text="Average of buyers' 1–5 ratings; a member nobody rated meets only 0.")
+    max_average_ship_days = models.DecimalField(
+        max_digits=4, decimal_places=1, default=Decimal("3.0"),
+        validators=[MinValueValidator(Decimal("0.1")), MaxValueValidator(Decimal("30"))],
+        help_text="Average time from payment to shipping under this many days (it takes a shipped order).")
+
+    class Meta(Program.Meta):
+        verbose_name = verbose_name_plural = "ambassador program"
+
+    @property
+    def max_average_ship_time(self) -> timedelta:
+        return timedelta(days=float(self.max_average_ship_days))
+
+
+class Ambassador(models.Model):
+    """A member who met the ambassadors' bar: `revoked_at` once they no longer do (cleared if they
+    meet it again). Ambassadors who opt in mentor new sellers."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True,
+                                related_name="ambassador")
+    granted_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    mentoring_opt_in = models.BooleanField(default=False, help_text="They take part in mentoring groups.")
+
+    class Meta:
+        indexes = [models.Index(fields=["user"], condition=Q(revoked_at__isnull=True, mentoring_opt_in=True),
+                                name="ambassador_mentor_idx")]
+
+    def __str__(self):
+        return f"Ambassador {self.user_id}{' (revoked)' if self.revoked_at else ''}"

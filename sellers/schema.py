@@ -20,6 +20,8 @@ from marketplace.models import Listing
 from marketplace.schema import ListingType, Money, OrderType
 from sellers import selectors, services
 from sellers.models import (
+    Ambassador,
+    AmbassadorProgram,
     AutoGreeting,
     FirstSaleNudgeProgram,
     FirstSaleShippingProgram,
@@ -565,17 +567,46 @@ class FirstSaleNudgeProgramType(ProgramType):
                   "reprice_percent")
 
 
+class AmbassadorProgramType(ProgramType):
+    """The bar for ambassadors (members who mentor new sellers): a periodic task grants the status to
+    members who meet all of it and revokes it from those who no longer do."""
+
+    class Meta:
+        model = AmbassadorProgram
+        name = "AmbassadorProgram"
+        fields = (*PROGRAM_FIELDS, "min_shares_of_others", "min_available_listings", "min_sales", "min_rating",
+                  "max_average_ship_days")
+
+
 class CommunityPrograms(graphene.ObjectType):
     """Staff: the settings of every community program."""
 
     first_sale_shipping = graphene.Field(FirstSaleShippingProgramType, required=True)
     first_sale_nudges = graphene.Field(FirstSaleNudgeProgramType, required=True)
+    ambassadors = graphene.Field(AmbassadorProgramType, required=True)
 
     def resolve_first_sale_shipping(root, info):
         return FirstSaleShippingProgram.current()
 
     def resolve_first_sale_nudges(root, info):
         return FirstSaleNudgeProgram.current()
+
+    def resolve_ambassadors(root, info):
+        return AmbassadorProgram.current()
+
+
+class AmbassadorStatus(graphene.ObjectType):
+    """Whether you are an ambassador, and whether you mentor new sellers."""
+
+    is_ambassador = graphene.Boolean(required=True)
+    since = graphene.DateTime(description="When you became one (again); null if you are not.")
+    mentoring_opt_in = graphene.Boolean(required=True, description="You take part in mentoring groups.")
+
+    @staticmethod
+    def of(ambassador: Ambassador | None) -> "AmbassadorStatus":
+        current = ambassador is not None and ambassador.revoked_at is None
+        return AmbassadorStatus(is_ambassador=current, since=ambassador.granted_at if current else None,
+                                mentoring_opt_in=current and ambassador.mentoring_opt_in)
 
 
 class ProgramFieldChange(graphene.ObjectType):
@@ -620,11 +651,15 @@ class ProgramChangeConnection(graphene.relay.Connection):
 
 
 class ProgramQuery(graphene.ObjectType):
+    ambassador_status = graphene.Field(AmbassadorStatus, required=True)
     community_programs = graphene.Field(CommunityPrograms, required=True,
                                         description="Staff: every community program's settings.")
     program_changes = graphene.Field(ProgramChangeConnection, **connection_args(program=CommunityProgram()),
                                      description="Staff: who changed which program setting, from what to what; "
                                                  "newest first.")
+
+    def resolve_ambassador_status(root, info):
+        return AmbassadorStatus.of(Ambassador.objects.filter(user=require_user(info)).first())
 
     def resolve_community_programs(root, info):
         require_staff(info)
@@ -691,9 +726,48 @@ class UpdateFirstSaleNudgeProgram(UpdateProgram):
     program_class = FirstSaleNudgeProgram
 
 
+class AmbassadorProgramInput(ProgramInputFields, graphene.InputObjectType):
+    min_shares_of_others = graphene.Int()
+    min_available_listings = graphene.Int()
+    min_sales = graphene.Int()
+    min_rating = graphene.Decimal(description="0 to 5.")
+    max_average_ship_days = graphene.Decimal(description="From payment to shipping.")
+
+
+class UpdateAmbassadorProgram(UpdateProgram):
+    class Arguments:
+        input = AmbassadorProgramInput(required=True)
+
+    program = graphene.Field(AmbassadorProgramType)
+
+    program_class = AmbassadorProgram
+
+
+class SetAmbassadorOptInInput(graphene.InputObjectType):
+    opt_in = graphene.Boolean(required=True, description="True to mentor new sellers.")
+
+
+class SetAmbassadorOptIn(BaseMutation):
+    """Ambassadors: take part in mentoring groups, or stop (no new group; your current ones go on)."""
+
+    class Arguments:
+        input = SetAmbassadorOptInInput(required=True)
+
+    ambassador_status = graphene.Field(AmbassadorStatus)
+
+    access = Access.AUTHENTICATED
+
+    @classmethod
+    def perform(cls, info, input):
+        ambassador = services.set_ambassador_opt_in(user=info.context.user, opt_in=input.opt_in)
+        return cls(ambassador_status=AmbassadorStatus.of(ambassador), errors=[])
+
+
 class ProgramMutation(graphene.ObjectType):
     update_first_sale_shipping_program = UpdateFirstSaleShippingProgram.Field()
     update_first_sale_nudge_program = UpdateFirstSaleNudgeProgram.Field()
+    update_ambassador_program = UpdateAmbassadorProgram.Field()
+    set_ambassador_opt_in = SetAmbassadorOptIn.Field()
 
 
 class Query(SellerToolQuery, ProgramQuery, graphene.ObjectType):

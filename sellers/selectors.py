@@ -5,12 +5,16 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import (
+    Avg,
     BooleanField,
     Case,
     Count,
     DecimalField,
+    DurationField,
     Exists,
+    ExpressionWrapper,
     F,
+    FloatField,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -26,6 +30,7 @@ from marketplace import selectors as marketplace_selectors
 from marketplace.models import Listing, ListingPriceChange, Offer, Order, OrderLine, ShippingRate
 from marketplace.pricing import CENT
 from sellers.models import (
+    AmbassadorProgram,
     AutoGreeting,
     FirstSaleNudge,
     FirstSaleNudgeProgram,
@@ -334,3 +339,33 @@ def listing_to_share(kind: str, program: FirstSaleNudgeProgram, now: datetime):
     listings = _nudge_candidates(kind).filter(~Exists(shared_lately))
     return Subquery(listings.order_by("-like_count", "-listed_at", "pk").values("pk")[:1])
 
+
+
+def eligible_ambassadors(program: AmbassadorProgram):
+    """Active members who meet every rule of the program: shares of others' listings, available
+    listings, sales, average rating (nobody rated them: 0) and average ship time (payment to
+    shipping; it takes a shipped order), each a correlated aggregate subquery: one statement, no
+    loop over members."""
+    sales = completed_sales().filter(seller_id=OuterRef("pk"))
+    shares_of_others = Share.objects.filter(sharer_id=OuterRef("pk")).exclude(listing__seller_id=OuterRef("pk"))
+    available = Listing.objects.filter(seller_id=OuterRef("pk"), status=Listing.Status.AVAILABLE)
+    ship_time = ExpressionWrapper(F("shipped_at") - F("placed_at"), output_field=DurationField())
+    return (User.objects.filter(is_active=True)
+            .annotate(shares_of_others=_per_member(shares_of_others, "sharer_id", Count("pk"), IntegerField(), 0),
+                      available_listings=_per_member(available, "seller_id", Count("pk"), IntegerField(), 0),
+                      sales_made=_per_member(sales, "seller_id", Count("pk"), IntegerField(), 0),
+                      rating=_per_member(sales.filter(buyer_rating__isnull=False), "seller_id", Avg("buyer_rating"),
+                                         FloatField(), 0.0),
+                      average_ship_time=_per_member(sales.filter(shipped_at__isnull=False), "seller_id",
+                                                    Avg(ship_time), DurationField()))
+            .filter(shares_of_others__gte=program.min_shares_of_others,
+                    available_listings__gte=program.min_available_listings, sales_made__gte=program.min_sales,
+                    rating__gte=program.min_rating, average_ship_time__lt=program.max_average_ship_time))
+
+
+def _per_member(rows, member_column: str, aggregate, output_field, empty=None):
+    """A correlated subquery: `aggregate` of `rows` grouped by the member they belong to (`empty`
+    for a member with no rows)."""
+    value = Subquery(rows.order_by().values(member_column).annotate(value=aggregate).values("value"),
+                     output_field=output_field)
+    return value if empty is None else Coalesce(value, Value(empty), output_field=output_field)

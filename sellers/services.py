@@ -25,6 +25,8 @@ from notifications.models import Kind
 from sellers import selectors, tasks
 from sellers.models import (
     AUTO_GREETING_MAX_DELAY_MINUTES,
+    Ambassador,
+    AmbassadorProgram,
     AutoGreeting,
     FirstSaleNudge,
     FirstSaleNudgeProgram,
@@ -542,3 +544,38 @@ def _notify_nudge(nudge: FirstSaleNudge, text: NudgeText) -> None:
     notification_services.notify(recipient_ids=[nudge.seller_id], kind=Kind.PROGRAM_NUDGE, title=text.title,
                                  body=text.body, dedupe_key=f"first_sale_nudge:{nudge.pk}", target=nudge.listing,
                                  data=data)
+
+
+# Community programs: ambassadors ---------------------------------------------------------------
+
+
+def refresh_ambassadors(*, now: datetime) -> tuple[int, int]:
+    """The beat task: grant ambassador status to every member who meets the staff's bar and revoke
+    it from those who no longer do, in set-based SQL over selectors.eligible_ambassadors; those
+    granted it are told, and invited to opt in to mentoring. Holds the program's row, so two runs
+    never overlap. Returns (granted, revoked)."""
+    with transaction.atomic():
+        program = AmbassadorProgram.objects.select_for_update().filter(pk=1).first()
+        if program is None or not program.is_running(now):
+            return 0, 0
+        eligible = selectors.eligible_ambassadors(program).values("pk")
+        revoked = Ambassador.objects.filter(revoked_at__isnull=True).exclude(user_id__in=eligible).update(
+            revoked_at=now)
+        returning = list(Ambassador.objects.filter(revoked_at__isnull=False, user_id__in=eligible)
+                         .values_list("user_id", flat=True))
+        Ambassador.objects.filter(user_id__in=returning).update(revoked_at=None, granted_at=now)
+        new = list(eligible.exclude(pk__in=Ambassador.objects.values("user_id")).values_list("pk", flat=True))
+        Ambassador.objects.bulk_create(Ambassador(user_id=user_id, granted_at=now) for user_id in new)
+        granted = returning + new
+        notification_services.notify(
+            recipient_ids=granted, kind=Kind.PROGRAM_NUDGE, title="You are a Closetline ambassador",
+            body="Your closet sets the example. Opt in to mentoring to help new sellers reach their first sale.",
+            dedupe_key=f"ambassador_granted:{now.isoformat()}")
+    return len(granted), revoked
+
+
+def set_ambassador_opt_in(*, user, opt_in: bool) -> Ambassador:
+    """An ambassador takes part in mentoring groups (or stops: no new group; current ones go on)."""
+    if not Ambassador.objects.filter(user=user, revoked_at__isnull=True).update(mentoring_opt_in=opt_in):
+        raise ServiceError(ErrorCode.NOT_AN_AMBASSADOR, "Mentoring is for ambassadors.", "optIn")
+    return Ambassador.objects.get(user=user)

@@ -22,3 +22,9 @@ def send_due_greetings():
 def send_first_sale_nudges():
     """Beat: one nudge to each seller with no sale who is due one (the program's cadence)."""
     services.send_first_sale_nudges(now=timezone.now())
+
+
+@shared_task
+def refresh_ambassadors():
+    """Beat: grant and revoke ambassador status by the staff's bar."""
+    services.refresh_ambassadors(now=timezone.now())

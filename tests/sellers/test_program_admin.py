@@ -31,7 +31,7 @@ def shipping_form(**changes):
 
 
 @pytest.mark.parametrize("page", ["firstsaleshippingprogram", "programchange", "shippingsubsidy",
-                                  "firstsalenudgeprogram", "firstsalenudge"])
+                                  "firstsalenudgeprogram", "firstsalenudge", "ambassadorprogram", "ambassador"])
 def test_program_pages_render(staff_client, page):
     FirstSaleShippingProgram.current()
     assert staff_client.get(f"/admin/sellers/{page}/").status_code == 200
