@@ -74,6 +74,9 @@ class ErrorCode(enum.Enum):
     UPSELL_ALREADY_SENT = "upsell_already_sent"
     # Programs
     NOT_AN_AMBASSADOR = "not_an_ambassador"
+    PROGRAM_NOT_RUNNING = "program_not_running"
+    FIRST_SALE_ALREADY_MADE = "first_sale_already_made"
+    NO_MENTORS_AVAILABLE = "no_mentors_available"
 
 
 @dataclass(frozen=True)

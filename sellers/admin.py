@@ -15,6 +15,9 @@ from sellers.models import (
     FirstSaleShippingProgram,
     Greeting,
     GreetingTemplate,
+    MentoringGroup,
+    MentoringProgram,
+    MentoringSeat,
     OfferToLikers,
     PriceDropNotice,
     ProgramChange,
@@ -195,6 +198,37 @@ class AmbassadorAdmin(ReadOnlyAdmin):
     search_fields = ("user__username",)
     raw_id_fields = ("user",)
     list_select_related = ("user",)
+
+
+@admin.register(MentoringProgram)
+class MentoringProgramAdmin(ProgramAdmin):
+    list_display = ("__str__", "active", "starts_at", "ends_at", "mentors_per_group_min", "mentors_per_group_max",
+                    "max_groups_per_mentor", "grace_days")
+
+
+class MentoringSeatInline(admin.TabularInline):
+    model = MentoringSeat
+    raw_id_fields = ("mentor",)
+    extra = 0
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(MentoringGroup)
+class MentoringGroupAdmin(ReadOnlyAdmin):
+    """Groups are made by joinMentoring's matching and closed by the periodic task."""
+
+    list_display = ("mentee", "status", "created_at", "closed_at")
+    list_filter = ("status",)
+    search_fields = ("mentee__username", "seats__mentor__username")
+    raw_id_fields = ("mentee", "conversation")
+    list_select_related = ("mentee",)
+    inlines = [MentoringSeatInline]
+    date_hierarchy = "created_at"
 
 
 @admin.register(ProgramChange)

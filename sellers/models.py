@@ -14,7 +14,7 @@ from django.db.models.lookups import LessThan
 from django.utils import timezone
 
 from marketplace.models import Listing, ListingPriceChange, Offer, Order
-from social.models import Message
+from social.models import Conversation, Message
 
 # Broker countdowns stay well under the visibility timeout (1 h): a longer one would be redelivered.
 AUTO_GREETING_MAX_DELAY_MINUTES = 30
@@ -469,3 +469,70 @@ class Ambassador(models.Model):
 
     def __str__(self):
         return f"Ambassador {self.user_id}{' (revoked)' if self.revoked_at else ''}"
+
+
+class MentoringProgram(Program):
+    """A seller before their first sale joins mentoring and is matched with ambassadors who answer
+    their questions in a group conversation, until their first sale plus a grace period."""
+
+    KEY = ProgramKey.MENTORING
+
+    mentors_per_group_min = models.PositiveSmallIntegerField(
+        default=4, validators=[MinValueValidator(1), MaxValueValidator(10)],
+        help_text="A group starts only with at least this many free mentors.")
+    mentors_per_group_max = models.PositiveSmallIntegerField(
+        default=5, validators=[MinValueValidator(1), MaxValueValidator(10)])
+    max_groups_per_mentor = models.PositiveSmallIntegerField(
+        default=5, validators=[MinValueValidator(1), MaxValueValidator(50)],
+        help_text="Open groups a mentor is matched with at most.")
+    grace_days = models.PositiveSmallIntegerField(
+        default=14, validators=[MaxValueValidator(90)], help_text="A group closes this long after the first sale.")
+
+    class Meta(Program.Meta):
+        verbose_name = verbose_name_plural = "first-sale mentoring"
+        constraints = [
+            *Program.Meta.constraints,
+            models.CheckConstraint(condition=Q(mentors_per_group_min__lte=models.F("mentors_per_group_max")),
+                                   name="mentoring_group_size_range",
+                                   violation_error_message="The fewest mentors of a group cannot exceed the most."),
+        ]
+
+    @property
+    def grace(self) -> timedelta:
+        return timedelta(days=self.grace_days)
+
+
+class MentoringGroup(models.Model):
+    """A new seller (the mentee) and the ambassadors matched to mentor them, talking in a group
+    conversation; closed (the conversation keeps its history) after the first sale and the grace."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        CLOSED = "closed", "Closed"
+
+    mentee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mentoring_groups")
+    mentors = models.ManyToManyField(settings.AUTH_USER_MODEL, through="MentoringSeat", related_name="+")
+    conversation = models.OneToOneField(Conversation, on_delete=models.PROTECT, related_name="mentoring_group")
+    status = models.CharField(max_length=6, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["mentee"], condition=Q(status="open"),
+                                               name="mentoring_group_one_open_per_mentee")]
+        indexes = [models.Index(fields=["status", "mentee"], name="mentoring_group_status_idx")]
+
+    def __str__(self):
+        return f"Mentoring of {self.mentee_id} ({self.get_status_display().lower()})"
+
+
+class MentoringSeat(models.Model):
+    """A mentor in a group; a mentor's open seats are their load."""
+
+    group = models.ForeignKey(MentoringGroup, on_delete=models.CASCADE, related_name="seats")
+    mentor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mentoring_seats")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["group", "mentor"], name="mentoring_seat_once")]
+        indexes = [models.Index(fields=["mentor", "group"])]

@@ -27,6 +27,8 @@ from sellers.models import (
     FirstSaleShippingProgram,
     Greeting,
     GreetingTemplate,
+    MentoringGroup,
+    MentoringProgram,
     OfferToLikers,
     PriceDropNotice,
     Program,
@@ -34,7 +36,7 @@ from sellers.models import (
     ProgramKey,
     Upsell,
 )
-from social.schema import MessageType
+from social.schema import ConversationType, MessageType
 
 
 class PriceDropNoticeType(DjangoObjectType):
@@ -578,12 +580,24 @@ class AmbassadorProgramType(ProgramType):
                   "max_average_ship_days")
 
 
+class MentoringProgramType(ProgramType):
+    """Sellers before their first sale join mentoring: matched with ambassadors who answer their
+    questions in a group conversation, until the first sale plus a grace period."""
+
+    class Meta:
+        model = MentoringProgram
+        name = "MentoringProgram"
+        fields = (*PROGRAM_FIELDS, "mentors_per_group_min", "mentors_per_group_max", "max_groups_per_mentor",
+                  "grace_days")
+
+
 class CommunityPrograms(graphene.ObjectType):
     """Staff: the settings of every community program."""
 
     first_sale_shipping = graphene.Field(FirstSaleShippingProgramType, required=True)
     first_sale_nudges = graphene.Field(FirstSaleNudgeProgramType, required=True)
     ambassadors = graphene.Field(AmbassadorProgramType, required=True)
+    mentoring = graphene.Field(MentoringProgramType, required=True)
 
     def resolve_first_sale_shipping(root, info):
         return FirstSaleShippingProgram.current()
@@ -593,6 +607,9 @@ class CommunityPrograms(graphene.ObjectType):
 
     def resolve_ambassadors(root, info):
         return AmbassadorProgram.current()
+
+    def resolve_mentoring(root, info):
+        return MentoringProgram.current()
 
 
 class AmbassadorStatus(graphene.ObjectType):
@@ -607,6 +624,47 @@ class AmbassadorStatus(graphene.ObjectType):
         current = ambassador is not None and ambassador.revoked_at is None
         return AmbassadorStatus(is_ambassador=current, since=ambassador.granted_at if current else None,
                                 mentoring_opt_in=current and ambassador.mentoring_opt_in)
+
+
+MentoringGroupStatus = graphene.Enum.from_enum(MentoringGroup.Status, name="MentoringGroupStatus")
+
+
+class MentoringRole(graphene.Enum):
+    MENTEE = "mentee"
+    MENTOR = "mentor"
+
+
+class MentoringGroupType(DjangoObjectType):
+    """A new seller and the ambassadors mentoring them to their first sale, in a group conversation."""
+
+    class Meta:
+        model = MentoringGroup
+        name = "MentoringGroup"
+        interfaces = (Node,)
+        fields = ("created_at", "closed_at")
+
+    status = MentoringGroupStatus(required=True, description="CLOSED some days after the mentee's first sale.")
+    viewer_role = graphene.Field(MentoringRole, required=True)
+    mentee = graphene.Field(UserType, required=True)
+    mentors = graphene.List(graphene.NonNull(UserType), required=True)
+    conversation = graphene.Field(ConversationType, required=True,
+                                  description="Write in it with sendMessage(conversationId).")
+
+    @classmethod
+    def get_queryset(cls, queryset, info):
+        current = viewer(info)
+        return selectors.mentoring_groups_of(current) if current else queryset.none()
+
+    def resolve_viewer_role(group, info):
+        return MentoringRole.MENTEE if group.mentee_id == info.context.user.pk else MentoringRole.MENTOR
+
+    def resolve_mentors(group, info):
+        return group.mentors.all()
+
+
+class MentoringGroupConnection(graphene.relay.Connection):
+    class Meta:
+        node = MentoringGroupType
 
 
 class ProgramFieldChange(graphene.ObjectType):
@@ -652,11 +710,17 @@ class ProgramChangeConnection(graphene.relay.Connection):
 
 class ProgramQuery(graphene.ObjectType):
     ambassador_status = graphene.Field(AmbassadorStatus, required=True)
+    mentoring_groups = graphene.Field(MentoringGroupConnection, **connection_args(),
+                                      description="The mentoring groups you are mentored in or mentor, newest first.")
     community_programs = graphene.Field(CommunityPrograms, required=True,
                                         description="Staff: every community program's settings.")
     program_changes = graphene.Field(ProgramChangeConnection, **connection_args(program=CommunityProgram()),
                                      description="Staff: who changed which program setting, from what to what; "
                                                  "newest first.")
+
+    def resolve_mentoring_groups(root, info, first=None, after=None):
+        return keyset_page(selectors.mentoring_groups_of(require_user(info)), MentoringGroupConnection, first=first,
+                           after=after, ordering=("-created_at", "-pk"))
 
     def resolve_ambassador_status(root, info):
         return AmbassadorStatus.of(Ambassador.objects.filter(user=require_user(info)).first())
@@ -763,11 +827,51 @@ class SetAmbassadorOptIn(BaseMutation):
         return cls(ambassador_status=AmbassadorStatus.of(ambassador), errors=[])
 
 
+class MentoringProgramInput(ProgramInputFields, graphene.InputObjectType):
+    mentors_per_group_min = graphene.Int()
+    mentors_per_group_max = graphene.Int()
+    max_groups_per_mentor = graphene.Int()
+    grace_days = graphene.Int(description="A group closes this many days after the mentee's first sale.")
+
+
+class UpdateMentoringProgram(UpdateProgram):
+    class Arguments:
+        input = MentoringProgramInput(required=True)
+
+    program = graphene.Field(MentoringProgramType)
+
+    program_class = MentoringProgram
+
+
+class JoinMentoringInput(graphene.InputObjectType):
+    question = graphene.String(description="Your first question to your mentors (optional).")
+
+
+class JoinMentoring(BaseMutation):
+    """Before your first sale: be matched with 4-5 ambassadors who answer your questions in a group
+    conversation. Joining again returns your group."""
+
+    class Arguments:
+        input = JoinMentoringInput(required=True)
+
+    mentoring_group = graphene.Field(MentoringGroupType)
+
+    access = Access.AUTHENTICATED
+
+    @classmethod
+    def perform(cls, info, input):
+        user = info.context.user
+        group = services.join_mentoring(mentee=user, question=input.question or "")
+        return cls(mentoring_group=selectors.mentoring_groups_of(user).get(pk=group.pk), errors=[])
+
+
 class ProgramMutation(graphene.ObjectType):
     update_first_sale_shipping_program = UpdateFirstSaleShippingProgram.Field()
     update_first_sale_nudge_program = UpdateFirstSaleNudgeProgram.Field()
     update_ambassador_program = UpdateAmbassadorProgram.Field()
+    update_mentoring_program = UpdateMentoringProgram.Field()
     set_ambassador_opt_in = SetAmbassadorOptIn.Field()
+    join_mentoring = JoinMentoring.Field()
 
 
 class Query(SellerToolQuery, ProgramQuery, graphene.ObjectType):

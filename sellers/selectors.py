@@ -30,6 +30,7 @@ from marketplace import selectors as marketplace_selectors
 from marketplace.models import Listing, ListingPriceChange, Offer, Order, OrderLine, ShippingRate
 from marketplace.pricing import CENT
 from sellers.models import (
+    Ambassador,
     AmbassadorProgram,
     AutoGreeting,
     FirstSaleNudge,
@@ -39,6 +40,9 @@ from sellers.models import (
     GreetingOptOut,
     GreetingTemplate,
     LastGreeting,
+    MentoringGroup,
+    MentoringProgram,
+    MentoringSeat,
     OfferToLikers,
     PriceDropNotice,
     Program,
@@ -47,7 +51,7 @@ from sellers.models import (
     Upsell,
 )
 from social.models import Block, ClosetVisit, Like, Message, Share
-from social.selectors import messages_shown_to, users_for, with_follow_stats
+from social.selectors import conversations_of, messages_shown_to, users_for, with_follow_stats
 
 # How far back the seller's list of closet visitors goes.
 VISITOR_HISTORY = timedelta(days=30)
@@ -369,3 +373,42 @@ def _per_member(rows, member_column: str, aggregate, output_field, empty=None):
     value = Subquery(rows.order_by().values(member_column).annotate(value=aggregate).values("value"),
                      output_field=output_field)
     return value if empty is None else Coalesce(value, Value(empty), output_field=output_field)
+
+
+def mentor_candidates(mentee, program: MentoringProgram):
+    """Ambassadors who may mentor `mentee`, best first. They are current, opted in, active, not the
+    mentee, not blocked either way, and mentor fewer open groups than the program allows. Order:
+    fewest open groups (balanced load), then the most categories shared with the mentee's listings,
+    then the same time zone region (the part before "/", e.g. Europe), then id (deterministic)."""
+    region = mentee.time_zone.partition("/")[0]
+    open_seats = MentoringSeat.objects.filter(mentor_id=OuterRef("user_id"), group__status=MentoringGroup.Status.OPEN)
+    mentee_categories = Listing.objects.filter(seller_id=mentee.pk).exclude(status=Listing.Status.REMOVED)
+    shared = Listing.objects.filter(seller_id=OuterRef("user_id"), status=Listing.Status.AVAILABLE,
+                                    category_id__in=mentee_categories.values("category_id"))
+    return (Ambassador.objects.filter(revoked_at__isnull=True, mentoring_opt_in=True, user__is_active=True)
+            .exclude(user_id=mentee.pk)
+            .exclude(user_id__in=Block.objects.filter(blocker_id=mentee.pk).values("blocked_id"))
+            .exclude(user_id__in=Block.objects.filter(blocked_id=mentee.pk).values("blocker_id"))
+            .annotate(load=_per_member(open_seats, "mentor_id", Count("pk"), IntegerField(), 0),
+                      shared_categories=_per_member(shared, "seller_id", Count("category_id", distinct=True),
+                                                    IntegerField(), 0),
+                      same_region=_points(Q(user__time_zone=region) | Q(user__time_zone__startswith=f"{region}/"), 1))
+            .filter(load__lt=program.max_groups_per_mentor)
+            .order_by("load", "-shared_categories", "-same_region", "user_id"))
+
+
+def mentoring_groups_of(viewer):
+    """The groups the viewer is mentored in or mentors, with the mentee, the mentors and the group
+    conversation (the viewer's side of it) in fixed queries; newest first: ("-created_at", "-pk")."""
+    users = users_for(viewer)
+    mentored = MentoringSeat.objects.filter(mentor_id=viewer.pk).values("group_id")
+    return (MentoringGroup.objects.filter(Q(mentee_id=viewer.pk) | Q(pk__in=mentored))
+            .prefetch_related(Prefetch("mentee", queryset=users), Prefetch("mentors", queryset=users.order_by("pk")),
+                              Prefetch("conversation", queryset=conversations_of(viewer))))
+
+
+def mentoring_groups_due_to_close(now: datetime, grace) -> list[tuple[int, int]]:
+    """(group, conversation) ids of open groups whose mentee made their first sale `grace` ago."""
+    sold_long_enough = completed_sales().filter(seller_id=OuterRef("mentee_id"), placed_at__lte=now - grace)
+    return list(MentoringGroup.objects.filter(status=MentoringGroup.Status.OPEN).filter(Exists(sold_long_enough))
+                .values_list("pk", "conversation_id"))

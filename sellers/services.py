@@ -35,6 +35,9 @@ from sellers.models import (
     GreetingOptOut,
     GreetingTemplate,
     LastGreeting,
+    MentoringGroup,
+    MentoringProgram,
+    MentoringSeat,
     OfferToLikers,
     PriceDropNotice,
     Program,
@@ -579,3 +582,56 @@ def set_ambassador_opt_in(*, user, opt_in: bool) -> Ambassador:
     if not Ambassador.objects.filter(user=user, revoked_at__isnull=True).update(mentoring_opt_in=opt_in):
         raise ServiceError(ErrorCode.NOT_AN_AMBASSADOR, "Mentoring is for ambassadors.", "optIn")
     return Ambassador.objects.get(user=user)
+
+
+# Community programs: first-sale mentoring ------------------------------------------------------
+
+
+def join_mentoring(*, mentee, question: str = "") -> MentoringGroup:
+    """A seller before their first sale joins mentoring: matched with as many of the best mentor
+    candidates as a group takes (selectors.mentor_candidates: balanced load, then shared categories,
+    then time zone region), all in a new group conversation; the mentors are told, and the
+    mentee's first question, if any, opens the conversation (the mentors are notified of it as of
+    every message). Joining again returns the open group. Matching holds the program's row, so
+    concurrent joins queue and each sees the loads the one before it left."""
+    now = timezone.now()
+    with transaction.atomic():
+        program = MentoringProgram.objects.select_for_update().filter(pk=1).first()
+        group = MentoringGroup.objects.filter(mentee=mentee, status=MentoringGroup.Status.OPEN).first()
+        if group is not None:
+            return group
+        if program is None or not program.is_running(now):
+            raise ServiceError(ErrorCode.PROGRAM_NOT_RUNNING, "Mentoring is not open at the moment.")
+        if selectors.completed_sales().filter(seller_id=mentee.pk).exists():
+            raise ServiceError(ErrorCode.FIRST_SALE_ALREADY_MADE,
+                               "Mentoring is for sellers before their first sale: congratulations on yours!")
+        mentor_ids = list(selectors.mentor_candidates(mentee, program).values_list("user_id", flat=True)
+                          [:program.mentors_per_group_max])
+        if len(mentor_ids) < program.mentors_per_group_min:
+            raise ServiceError(ErrorCode.NO_MENTORS_AVAILABLE, "No mentors are free right now; try again soon.")
+        conversation = social_services.start_group_conversation(title=f"Mentoring @{mentee.username}",
+                                                                member_ids=[mentee.pk, *mentor_ids])
+        group = MentoringGroup.objects.create(mentee=mentee, conversation=conversation, created_at=now)
+        MentoringSeat.objects.bulk_create(MentoringSeat(group=group, mentor_id=mentor_id, created_at=now)
+                                          for mentor_id in mentor_ids)
+        notification_services.notify(
+            recipient_ids=mentor_ids, kind=Kind.PROGRAM_NUDGE, title=f"A new seller to mentor: @{mentee.username}",
+            body="Say hello in your mentoring group and help them to their first sale.",
+            dedupe_key=f"mentoring_group:{group.pk}", target=conversation,
+            data={"conversationId": to_global_id("Conversation", conversation.pk)})
+        if question.strip():
+            social_services.send_message(sender=mentee, conversation=conversation, body=question)
+    return group
+
+
+def close_mentoring_groups(*, now: datetime) -> int:
+    """The beat task: close the open groups whose mentee made their first sale the program's grace
+    ago; their conversations keep their history and take no new messages. Set-based: one UPDATE
+    of the groups, one of their conversations."""
+    due = selectors.mentoring_groups_due_to_close(now, MentoringProgram.current().grace)
+    with transaction.atomic():
+        MentoringGroup.objects.filter(pk__in=[group_id for group_id, _ in due]).update(
+            status=MentoringGroup.Status.CLOSED, closed_at=now)
+        social_services.close_group_conversations(conversation_ids=[conversation_id for _, conversation_id in due],
+                                                  at=now)
+    return len(due)

@@ -28,3 +28,9 @@ def send_first_sale_nudges():
 def refresh_ambassadors():
     """Beat: grant and revoke ambassador status by the staff's bar."""
     services.refresh_ambassadors(now=timezone.now())
+
+
+@shared_task
+def close_mentoring_groups():
+    """Beat: close the mentoring groups whose mentee sold their first item the grace period ago."""
+    services.close_mentoring_groups(now=timezone.now())

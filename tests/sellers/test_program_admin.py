@@ -31,7 +31,8 @@ def shipping_form(**changes):
 
 
 @pytest.mark.parametrize("page", ["firstsaleshippingprogram", "programchange", "shippingsubsidy",
-                                  "firstsalenudgeprogram", "firstsalenudge", "ambassadorprogram", "ambassador"])
+                                  "firstsalenudgeprogram", "firstsalenudge", "ambassadorprogram", "ambassador",
+                                  "mentoringprogram", "mentoringgroup"])
 def test_program_pages_render(staff_client, page):
     FirstSaleShippingProgram.current()
     assert staff_client.get(f"/admin/sellers/{page}/").status_code == 200
