@@ -4,9 +4,11 @@ community programs (their settings and audit, what they paid and sent)."""
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.utils.html import format_html_join
 
-from sellers import services
+from sellers import selectors, services
 from sellers.models import (
     Ambassador,
     AmbassadorProgram,
@@ -21,6 +23,7 @@ from sellers.models import (
     OfferToLikers,
     PriceDropNotice,
     ProgramChange,
+    ProgramResultsReport,
     ScheduledGreeting,
     SellerToolSettings,
     ShippingSubsidy,
@@ -252,3 +255,18 @@ class ShippingSubsidyAdmin(ReadOnlyAdmin):
     search_fields = ("order__seller__username", "order__buyer__username")
     raw_id_fields = ("program", "order")
     date_hierarchy = "created_at"
+
+
+@admin.register(ProgramResultsReport)
+class ProgramResultsAdmin(ReadOnlyAdmin):
+    """The figures of staff GraphQL's programResults, computed on opening (aggregate SQL)."""
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        weeks = request.GET.get("weeks", "12")
+        weeks = min(max(int(weeks), 1), 104) if weeks.isdigit() else 12
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "title": "Program results",
+                   "weeks": weeks, "results": selectors.program_results(now=timezone.now(), weeks=weeks)}
+        return TemplateResponse(request, "admin/sellers/program_results.html", context)

@@ -536,3 +536,11 @@ class MentoringSeat(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["group", "mentor"], name="mentoring_seat_once")]
         indexes = [models.Index(fields=["mentor", "group"])]
+
+
+class ProgramResultsReport(ProgramChange):
+    """No data of its own: the admin's page of program results (sellers.selectors.program_results)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = verbose_name_plural = "program results"

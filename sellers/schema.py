@@ -708,12 +708,99 @@ class ProgramChangeConnection(graphene.relay.Connection):
         node = ProgramChangeType
 
 
+class FirstSaleCohort(graphene.ObjectType):
+    """Sellers who joined in one week, in or out of one program, and how their first sales went."""
+
+    program = CommunityProgram(required=True)
+    week_starting = graphene.Date(required=True, description="The Monday of the week they joined.")
+    in_program = graphene.Boolean(required=True, description="Shipping discount: joined between its dates; "
+                                                             "nudges: got one; mentoring: was mentored.")
+    sellers = graphene.Int(required=True, description="Members with a listing.")
+    first_sales = graphene.Int(required=True, description="Sellers who made a sale (an order not cancelled).")
+    first_sale_rate = graphene.Float(required=True)
+    average_days_to_first_sale = graphene.Float(description="From joining; null without a first sale.")
+
+
+class SubsidyResults(graphene.ObjectType):
+    """The first-sale shipping discount's money."""
+
+    budget = graphene.Field(Money, required=True)
+    spent = graphene.Field(Money, required=True, description="Paid less returned.")
+    remaining = graphene.Field(Money, required=True)
+    paid = graphene.Field(Money, required=True, description="For every subsidised order.")
+    returned = graphene.Field(Money, required=True, description="By the orders cancelled since.")
+    subsidised_orders = graphene.Int(required=True)
+    returned_orders = graphene.Int(required=True)
+
+    def resolve_budget(figures, info):
+        return money(figures.program.budget, figures.program.currency)
+
+    def resolve_spent(figures, info):
+        return money(figures.program.spent, figures.program.currency)
+
+    def resolve_remaining(figures, info):
+        return money(figures.program.remaining, figures.program.currency)
+
+    def resolve_paid(figures, info):
+        return money(figures.paid, figures.program.currency)
+
+    def resolve_returned(figures, info):
+        return money(figures.returned, figures.program.currency)
+
+
+class MentorResponseResults(graphene.ObjectType):
+    """How fast mentors answer: a question is a mentee's message in their group, its answer the
+    first mentor's message after it."""
+
+    questions = graphene.Int(required=True)
+    answered = graphene.Int(required=True)
+    average_hours = graphene.Float(description="To the first answer; null when none was answered.")
+
+
+class BuyerHabitCohort(graphene.ObjectType):
+    """Buyers whose first order was in one week, and how many orders they placed within the
+    habit window from it."""
+
+    week_starting = graphene.Date(required=True)
+    buyers = graphene.Int(required=True)
+    with_two_orders = graphene.Int(required=True)
+    with_three_orders = graphene.Int(required=True)
+    reached_habit = graphene.Int(required=True, description="Placed the habit point's number of orders.")
+    habit_rate = graphene.Float(required=True)
+    window_over = graphene.Boolean(required=True, description="False while some of them still have time left.")
+
+
+class ProgramResultsType(graphene.ObjectType):
+    """Staff: how the programs do, computed now over the last weeks."""
+
+    class Meta:
+        name = "ProgramResults"
+
+    since = graphene.DateTime(required=True)
+    first_sale = graphene.List(graphene.NonNull(FirstSaleCohort), required=True,
+                               description="By program, join week, then out of / in the program.")
+    subsidy = graphene.Field(SubsidyResults, required=True)
+    mentor_responses = graphene.Field(MentorResponseResults, required=True)
+    habit_orders = graphene.Int(required=True)
+    habit_days = graphene.Int(required=True)
+    buyer_habit = graphene.List(graphene.NonNull(BuyerHabitCohort), required=True,
+                                description="By the week of the buyers' first order.")
+
+
 class ProgramQuery(graphene.ObjectType):
     ambassador_status = graphene.Field(AmbassadorStatus, required=True)
     mentoring_groups = graphene.Field(MentoringGroupConnection, **connection_args(),
                                       description="The mentoring groups you are mentored in or mentor, newest first.")
     community_programs = graphene.Field(CommunityPrograms, required=True,
                                         description="Staff: every community program's settings.")
+    program_results = graphene.Field(
+        ProgramResultsType, required=True,
+        weeks=graphene.Int(default_value=12, description="Members who joined (buyers who first ordered) in the "
+                                                         "last 1 to 104 weeks."),
+        habit_orders=graphene.Int(default_value=selectors.HABIT_ORDERS),
+        habit_days=graphene.Int(default_value=selectors.HABIT_DAYS),
+        description="Staff: first sales in and out of each program, the subsidy, mentors' response times and "
+                    "buyers' progress to the habit point (4 orders in their first 4 months).")
     program_changes = graphene.Field(ProgramChangeConnection, **connection_args(program=CommunityProgram()),
                                      description="Staff: who changed which program setting, from what to what; "
                                                  "newest first.")
@@ -728,6 +815,15 @@ class ProgramQuery(graphene.ObjectType):
     def resolve_community_programs(root, info):
         require_staff(info)
         return CommunityPrograms()
+
+    def resolve_program_results(root, info, weeks, habit_orders, habit_days):
+        require_staff(info)
+        for value, low, high, field in ((weeks, 1, 104, "weeks"), (habit_orders, 2, 50, "habitOrders"),
+                                        (habit_days, 7, 730, "habitDays")):
+            if not low <= value <= high:
+                raise ServiceError(ErrorCode.INVALID, f"Choose {low} to {high}.", field)
+        return selectors.program_results(now=timezone.now(), weeks=weeks, habit_orders=habit_orders,
+                                         habit_days=habit_days)
 
     def resolve_program_changes(root, info, first=None, after=None, program=None):
         staff = require_staff(info)

@@ -602,7 +602,7 @@ def join_mentoring(*, mentee, question: str = "") -> MentoringGroup:
             return group
         if program is None or not program.is_running(now):
             raise ServiceError(ErrorCode.PROGRAM_NOT_RUNNING, "Mentoring is not open at the moment.")
-        if selectors.completed_sales().filter(seller_id=mentee.pk).exists():
+        if selectors.completed_orders().filter(seller_id=mentee.pk).exists():
             raise ServiceError(ErrorCode.FIRST_SALE_ALREADY_MADE,
                                "Mentoring is for sellers before their first sale: congratulations on yours!")
         mentor_ids = list(selectors.mentor_candidates(mentee, program).values_list("user_id", flat=True)

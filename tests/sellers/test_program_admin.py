@@ -58,3 +58,10 @@ def test_the_admin_refuses_a_budget_below_what_is_spent(staff_client):
     assert response.status_code == 200 and b"The budget cannot be below what is already spent." in response.content
     program.refresh_from_db()
     assert program.budget == Decimal("50.00") and not ProgramChange.objects.exists()
+
+
+def test_the_results_page_shows_the_programs_figures(staff_client, make_user, make_listing):
+    make_listing(make_user("nina")[0])
+    response = staff_client.get("/admin/sellers/programresultsreport/", {"weeks": "4"})
+    assert response.status_code == 200
+    assert b"First sales, by join week" in response.content and b"First-sale mentoring" in response.content
