@@ -421,6 +421,7 @@ class FirstSaleNudge(models.Model):
     sent_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name, verbose_name_plural = "first-sale nudge sent", "first-sale nudges sent"
         indexes = [models.Index(fields=["seller", "-sent_at"]), models.Index(fields=["listing", "kind"])]
 
     def __str__(self):
