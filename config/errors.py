@@ -120,6 +120,7 @@ _CODE_BY_DJANGO_CODE = {
     "password_entirely_numeric": ErrorCode.PASSWORD_ENTIRELY_NUMERIC,
     "password_too_similar": ErrorCode.PASSWORD_TOO_SIMILAR,
     "invalid_time_zone": ErrorCode.INVALID_TIME_ZONE,
+    "invalid_currency": ErrorCode.INVALID_CURRENCY,
 }
 
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -252,6 +253,9 @@ class ProgramKey(models.TextChoices):
     MENTORING = "mentoring", "First-sale mentoring"
 
 
+PROGRAM_ROW = 1  # each program is one row, with this id
+
+
 def _a_year_from_now():
     return timezone.now() + timedelta(days=365)
 
@@ -269,7 +273,7 @@ class Program(models.Model):
     class Meta:
         abstract = True
         constraints = [
-            models.CheckConstraint(condition=Q(pk=1), name="%(class)s_single_row"),
+            models.CheckConstraint(condition=Q(pk=PROGRAM_ROW), name="%(class)s_single_row"),
             models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="%(class)s_ends_after_start",
                                    violation_error_message="A program ends after it starts."),
         ]
@@ -279,8 +283,13 @@ class Program(models.Model):
 
     @classmethod
     def current(cls):
-        program, _ = cls.objects.get_or_create(pk=1)
+        program, _ = cls.objects.get_or_create(pk=PROGRAM_ROW)
         return program
+
+    @classmethod
+    def locked(cls):
+        """The program's row, locked until the transaction ends; None until it was first saved."""
+        return cls.objects.select_for_update().filter(pk=PROGRAM_ROW).first()
 
     @staticmethod
     def running_at(now) -> Q:
@@ -295,6 +304,11 @@ class Program(models.Model):
         return [field.name for field in cls._meta.concrete_fields if field.editable and not field.primary_key]
 
 
+def _marketplace_currency(code: str):
+    if code not in settings.MARKETPLACE_CURRENCIES:
+        raise ValidationError(f"Choose one of {', '.join(settings.MARKETPLACE_CURRENCIES)}.", code="invalid_currency")
+
+
 def _money_field(default: str, help_text: str):
     return models.DecimalField(max_digits=10, decimal_places=2, default=Decimal(default), help_text=help_text)
 
@@ -306,6 +320,7 @@ class FirstSaleShippingProgram(Program):
     KEY = ProgramKey.FIRST_SALE_SHIPPING
 
     currency = models.CharField(max_length=3, default=settings.MARKETPLACE_DEFAULT_CURRENCY,
+                                validators=[_marketplace_currency],
                                 help_text="Listings and orders in this currency take part.")
     amount = _money_field("5.00", "Off the label fee of a seller's first order (what the banner promises).")
     per_order_cap = _money_field("6.49", "The most the platform pays for one order.")

@@ -572,11 +572,13 @@ def buyer_habit_cohorts(*, since: datetime, now: datetime, orders: int, days: in
                       with_three_orders=Count("pk", filter=Q(orders_in_window__gte=3)),
                       reached_habit=Count("pk", filter=Q(orders_in_window__gte=orders)))
             .order_by("cohort"))
-    # The cohort's last buyers made their first order at the end of its week.
-    return [BuyerHabitCohort(week_starting=row["cohort"].date(),
-                             window_over=row["cohort"] + timedelta(weeks=1) + window <= now, buyers=row["buyers"], with_two_orders=row["with_two_orders"],
-                             with_three_orders=row["with_three_orders"], reached_habit=row["reached_habit"])
-            for row in rows]
+    cohorts = []
+    for row in rows:
+        week = row.pop("cohort")
+        # Its last buyers made their first order at the end of the week.
+        cohorts.append(BuyerHabitCohort(week_starting=week.date(),
+                                        window_over=week + timedelta(weeks=1) + window <= now, **row))
+    return cohorts
 
 
 def _in_days(duration: timedelta | None) -> float | None:

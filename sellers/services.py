@@ -25,6 +25,7 @@ from notifications.models import Kind
 from sellers import selectors, tasks
 from sellers.models import (
     AUTO_GREETING_MAX_DELAY_MINUTES,
+    PROGRAM_ROW,
     Ambassador,
     AmbassadorProgram,
     AutoGreeting,
@@ -375,7 +376,7 @@ def update_program(*, program_class: type[Program], changed_by, **changes) -> Pr
     meanwhile. The ProgramChange holds each field that really changed with its old and new value;
     a change to nothing is not logged."""
     program_class.current()
-    program = program_class.objects.select_for_update().get(pk=1)
+    program = program_class.locked()
     before = {name: getattr(program, name) for name in changes}
     for name, value in changes.items():
         if name not in program_class.settings_fields():
@@ -431,20 +432,22 @@ def fund_first_sale_shipping(order: Order, amount: Decimal) -> None:
     longer fits is refused (PRICE_CHANGED; its retry is quoted without the discount)."""
     # Half a cent of slack: whole-cent amounts compare exactly even where decimals are floats (SQLite).
     funded = (FirstSaleShippingProgram.objects
-              .filter(pk=1, active=True, currency=order.currency, spent__lt=F("budget") - amount + Decimal("0.005"))
+              .filter(pk=PROGRAM_ROW, active=True, currency=order.currency,
+                      spent__lt=F("budget") - amount + Decimal("0.005"))
               .update(spent=F("spent") + amount))
     if not funded:
         raise ServiceError(ErrorCode.PRICE_CHANGED, "The first-sale shipping discount has just run out; review the "
                                                     "price and try again.")
-    ShippingSubsidy.objects.create(program_id=1, order=order, entry=ShippingSubsidy.Entry.DEBIT, amount=amount,
-                                   currency=order.currency)
+    ShippingSubsidy.objects.create(program_id=PROGRAM_ROW, order=order, entry=ShippingSubsidy.Entry.DEBIT,
+                                   amount=amount, currency=order.currency)
 
 
 def return_first_sale_subsidy(event: DomainEvent) -> None:
     """order_cancelled: a subsidised order gives its subsidy back to the budget, once (the credit
     is unique per order, so a re-delivered event changes nothing). The seller has no sale again,
     so their listings show the banner again while the program runs."""
-    debit = ShippingSubsidy.objects.filter(order_id=event.payload["order_id"], entry=ShippingSubsidy.Entry.DEBIT).first()
+    debit = ShippingSubsidy.objects.filter(order_id=event.payload["order_id"],
+                                           entry=ShippingSubsidy.Entry.DEBIT).first()
     if debit is None:
         return
     with transaction.atomic():
@@ -515,7 +518,7 @@ def send_first_sale_nudges(*, now: datetime, batch: int = 500) -> int:
     sent = 0
     while True:
         with transaction.atomic():
-            program = FirstSaleNudgeProgram.objects.select_for_update().filter(pk=1).first()
+            program = FirstSaleNudgeProgram.locked()
             if program is None or not program.is_running(now):
                 return sent
             sellers = list(selectors.sellers_to_nudge(
@@ -558,7 +561,7 @@ def refresh_ambassadors(*, now: datetime) -> tuple[int, int]:
     granted it are told, and invited to opt in to mentoring. Holds the program's row, so two runs
     never overlap. Returns (granted, revoked)."""
     with transaction.atomic():
-        program = AmbassadorProgram.objects.select_for_update().filter(pk=1).first()
+        program = AmbassadorProgram.locked()
         if program is None or not program.is_running(now):
             return 0, 0
         eligible = selectors.eligible_ambassadors(program).values("pk")
@@ -596,7 +599,7 @@ def join_mentoring(*, mentee, question: str = "") -> MentoringGroup:
     concurrent joins queue and each sees the loads the one before it left."""
     now = timezone.now()
     with transaction.atomic():
-        program = MentoringProgram.objects.select_for_update().filter(pk=1).first()
+        program = MentoringProgram.locked()
         group = MentoringGroup.objects.filter(mentee=mentee, status=MentoringGroup.Status.OPEN).first()
         if group is not None:
             return group

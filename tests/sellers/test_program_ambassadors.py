@@ -101,7 +101,8 @@ def test_eligibility_changes_grant_and_revoke(staff, bar, closet, make_listing, 
     marketplace_services.purchase_listing(buyer=make_buyer("fan")[0], listing=ava.listings.filter(
         status="available").first(), idempotency_key="fan-buys")
     assert refresh() == (0, 1) and ambassadors() == []
-    run_program(AmbassadorProgram, staff, min_available_listings=1, min_rating=Decimal("3.5"), max_average_ship_days=Decimal("5.0"))
+    run_program(AmbassadorProgram, staff, min_available_listings=1, min_rating=Decimal("3.5"),
+                max_average_ship_days=Decimal("5.0"))
     assert refresh() == (2, 0)  # both back
     assert ambassadors() == ["ava", "marco"]
 

@@ -164,6 +164,8 @@ def test_staff_set_the_program_through_the_api_and_every_change_is_audited(gql, 
     assert refused["data"]["updateFirstSaleShippingProgram"]["errors"] == [{"field": None, "code": "INVALID"}]
     assert {error["code"] for error in gql(UPDATE, {"input": {"budget": "-1"}}, token=staff.token)["data"][
         "updateFirstSaleShippingProgram"]["errors"]} == {"INVALID"}
+    assert gql(UPDATE, {"input": {"currency": "XYZ"}}, token=staff.token)["data"]["updateFirstSaleShippingProgram"][
+        "errors"] == [{"field": "currency", "code": "INVALID_CURRENCY"}]
     assert ProgramChange.objects.count() == 2
 
     seller = member("nina")

@@ -82,7 +82,7 @@ def test_first_sale_cohorts_in_and_out_of_each_program(staff, weeks, sale, make_
     sale(a3, last_week + 6 * DAY)
     sale(b1, week_before + DAY + 12 * HOUR, cancelled=True)
     sale(b1, week_before + 2 * DAY)
-    FirstSaleNudge.objects.bulk_create([FirstSaleNudge(seller=a1, kind="share"), FirstSaleNudge(seller=a2, kind="share")])
+    FirstSaleNudge.objects.bulk_create(FirstSaleNudge(seller=seller, kind="share") for seller in (a1, a2))
     conversation = social_services.start_group_conversation(title="Mentoring @b1", member_ids=[b1.pk])
     MentoringGroup.objects.create(mentee=b1, conversation=conversation)
     run_program(FirstSaleShippingProgram, staff, starts_at=last_week, ends_at=last_week + 7 * DAY)
