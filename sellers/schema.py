@@ -1,6 +1,5 @@
-from datetime import timedelta
-
 import json
+from datetime import timedelta
 from typing import ClassVar
 
 import graphene
@@ -17,7 +16,7 @@ from config.graphql.pagination import connection_args, keyset_page
 from config.graphql.permissions import Access, require_owner, require_staff, require_user, viewer
 from marketplace import selectors as marketplace_selectors
 from marketplace.models import Listing
-from marketplace.schema import ListingType, Money, OrderType
+from marketplace.schema import ListingType, Money, OrderType, money
 from sellers import selectors, services
 from sellers.models import (
     Ambassador,
@@ -504,10 +503,6 @@ class SellerToolMutation(graphene.ObjectType):
 # Community programs ----------------------------------------------------------------------------
 
 CommunityProgram = graphene.Enum.from_enum(ProgramKey, name="CommunityProgram")
-
-
-def money(amount, currency: str) -> dict:
-    return {"amount": amount, "currency": currency}
 
 
 class ProgramType(DjangoObjectType):

@@ -32,7 +32,7 @@ def shipping_form(**changes):
 
 @pytest.mark.parametrize("page", ["firstsaleshippingprogram", "programchange", "shippingsubsidy",
                                   "firstsalenudgeprogram", "firstsalenudge", "ambassadorprogram", "ambassador",
-                                  "mentoringprogram", "mentoringgroup"])
+                                  "mentoringprogram", "mentoringgroup", "mentoringprogram/add"])
 def test_program_pages_render(staff_client, page):
     FirstSaleShippingProgram.current()
     assert staff_client.get(f"/admin/sellers/{page}/").status_code == 200
