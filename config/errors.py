@@ -60,6 +60,7 @@ class ErrorCode(enum.Enum):
     BLOCKED = "blocked"
     CANNOT_TARGET_SELF = "cannot_target_self"
     TOO_MANY_MENTIONS = "too_many_mentions"
+    CONVERSATION_CLOSED = "conversation_closed"
     # Notifications
     INVALID_DEVICE_TOKEN = "invalid_device_token"
     INVALID_QUIET_HOURS = "invalid_quiet_hours"
@@ -89,6 +90,11 @@ class ErrorCode(enum.Enum):
     AUCTION_ENDED = "auction_ended"
     BID_TOO_LOW = "bid_too_low"
     ALREADY_HIGHEST_BIDDER = "already_highest_bidder"
+    # Programs
+    NOT_AN_AMBASSADOR = "not_an_ambassador"
+    PROGRAM_NOT_RUNNING = "program_not_running"
+    FIRST_SALE_ALREADY_MADE = "first_sale_already_made"
+    NO_MENTORS_AVAILABLE = "no_mentors_available"
 
 
 @dataclass(frozen=True)
@@ -132,6 +138,7 @@ _CODE_BY_DJANGO_CODE = {
     "password_entirely_numeric": ErrorCode.PASSWORD_ENTIRELY_NUMERIC,
     "password_too_similar": ErrorCode.PASSWORD_TOO_SIMILAR,
     "invalid_time_zone": ErrorCode.INVALID_TIME_ZONE,
+    "invalid_currency": ErrorCode.INVALID_CURRENCY,
 }
 
 

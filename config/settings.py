@@ -239,6 +239,16 @@ MESSAGE_RATE_LIMIT = env("MESSAGE_RATE_LIMIT", default="30/m")  # direct message
 # Automatic greetings are sent by a task counting down their delay; this sweep sends any whose task was lost.
 CELERY_BEAT_SCHEDULE["sellers-send-due-greetings"] = {"task": "sellers.tasks.send_due_greetings", "schedule": 60.0}
 
+# Community programs (sellers/): staff set each one in the admin or through staff GraphQL, every
+# change audited. Beat nudges sellers with no sale (each at most once per the program's cadence),
+# grants and revokes ambassador status, and closes mentoring groups after the first sale's grace.
+CELERY_BEAT_SCHEDULE["sellers-send-first-sale-nudges"] = {"task": "sellers.tasks.send_first_sale_nudges",
+                                                          "schedule": 3600.0}
+CELERY_BEAT_SCHEDULE["sellers-refresh-ambassadors"] = {"task": "sellers.tasks.refresh_ambassadors",
+                                                       "schedule": 6 * 3600.0}
+CELERY_BEAT_SCHEDULE["sellers-close-mentoring-groups"] = {"task": "sellers.tasks.close_mentoring_groups",
+                                                          "schedule": 3600.0}
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True

@@ -17,6 +17,7 @@ from marketplace.models import DomainEvent
 Names and payloads (ids, amounts as strings):
     order_placed     order_id, buyer_id, seller_id, source, total, currency
     first_sale       order_id, seller_id   (the seller's first order that is not cancelled)
+    order_cancelled  order_id, buyer_id, seller_id, cancelled_by (buyer, seller or platform)
     offer_received   offer_id, buyer_id, seller_id, recipient_id, amount, currency, source
     offer_countered  offer_id, buyer_id, seller_id, recipient_id, amount, currency
     offer_accepted   offer_id, buyer_id, seller_id, order_id, amount, currency

@@ -4,7 +4,8 @@ Purchases, accepted offers, bundles, live buy-now and auctions all price an orde
 `order_totals`, so a discount can never take a total below zero or leave a fraction of a cent.
 """
 
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 
 CENT = Decimal("0.01")
@@ -28,6 +29,10 @@ class Discount:
     amount: Decimal
     applies_to: str = ITEMS  # or SHIPPING
     description: str = ""
+    # When someone other than the seller pays for it (a program's budget): called with the new order
+    # and the amount applied, in the order's transaction, so that the payer's money moves with the
+    # order or not at all; a ServiceError it raises refuses the order.
+    fund: Callable[[object, Decimal], None] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

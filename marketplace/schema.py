@@ -12,6 +12,7 @@ from config.graphql.pagination import connection_args, keyset_page, offset_page
 from config.graphql.permissions import Access, require_owner, require_user, viewer
 from config.graphql.upload import Upload
 from marketplace import selectors, services
+from marketplace.pricing import to_cents
 from marketplace.models import (
     Bundle,
     Category,
@@ -89,6 +90,10 @@ class ListingType(DjangoObjectType):
     cover_image = graphene.Field(ListingImageType)
     like_count = graphene.Int(required=True)
     viewer_has_liked = graphene.Boolean(required=True)
+    first_sale_shipping_discount = graphene.Field(
+        Money, description="The banner \"first purchase from this seller gets discounted shipping\": what Closetline "
+                           "takes off the shipping of the seller's first order; null once they made a sale or when "
+                           "no program offers it.")
 
     @classmethod
     def get_queryset(cls, queryset, info):
@@ -103,6 +108,10 @@ class ListingType(DjangoObjectType):
         if listing.original_price is None:
             return None
         return {"amount": listing.original_price, "currency": listing.currency}
+
+    def resolve_first_sale_shipping_discount(listing, info):
+        amount = listing.first_sale_shipping_discount  # computed in SQL: SQLite drops trailing zeros
+        return None if amount is None else {"amount": to_cents(amount), "currency": listing.currency}
 
     def resolve_images(listing, info):
         return listing.images.all()
@@ -441,7 +450,7 @@ class OrderType(DjangoObjectType):
         name = "Order"
         interfaces = (Node,)
         fields = ("tracking_number", "placed_at", "add_on_until", "shipped_at", "delivered_at", "accepted_at",
-                  "cancelled_at")
+                  "cancelled_at", "rated_at")
 
     status = graphene.Field(OrderStatus, required=True)
     source = graphene.Field(OrderSource, required=True)
@@ -455,11 +464,15 @@ class OrderType(DjangoObjectType):
     discount_total = graphene.Field(Money, required=True)
     total = graphene.Field(Money, required=True)
     shipping_address = graphene.Field(OrderAddress, required=True)
+    rating = graphene.Int(description="The buyer's 1 to 5 stars, once they rated it.")
 
     @classmethod
     def get_queryset(cls, queryset, info):
         current = viewer(info)
         return selectors.order_cards(selectors.visible_orders(current), current)
+
+    def resolve_rating(order, info):
+        return order.buyer_rating
 
     def resolve_viewer_role(order, info):
         return Offer.Party.SELLER if info.context.user.pk == order.seller_id else Offer.Party.BUYER
@@ -904,6 +917,22 @@ class CancelOrder(OrderAction):
         services.cancel_order(order=order, actor=actor)
 
 
+class RateOrderInput(graphene.InputObjectType):
+    order_id = graphene.ID(required=True)
+    stars = graphene.Int(required=True, description="1 to 5.")
+
+
+class RateOrder(OrderAction):
+    """Buyer: rate an order you accepted (again to change it)."""
+
+    class Arguments:
+        input = RateOrderInput(required=True)
+
+    @staticmethod
+    def act(*, order, actor, input):
+        services.rate_order(order=order, actor=actor, stars=input.stars)
+
+
 class MakeOfferInput(graphene.InputObjectType):
     listing_id = graphene.ID(description="The item; or give bundleId.")
     bundle_id = graphene.ID(description="Your bundle, for an offer on all its items.")
@@ -1069,6 +1098,7 @@ class CheckoutMutation(graphene.ObjectType):
     mark_order_delivered = MarkOrderDelivered.Field()
     accept_order = AcceptOrder.Field()
     cancel_order = CancelOrder.Field()
+    rate_order = RateOrder.Field()
     make_offer = MakeOffer.Field()
     respond_to_offer = RespondToOffer.Field()
     withdraw_offer = WithdrawOffer.Field()

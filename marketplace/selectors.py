@@ -57,11 +57,15 @@ RECENT_DROP = timedelta(days=7)
 
 
 def listing_cards(listings, viewer):
-    """What a listing shows, in fixed queries: category, seller with follow stats, images, likes."""
+    """What a listing shows, in fixed queries: category, seller with follow stats, images, likes,
+    and the first-sale shipping banner of a seller with no sale yet."""
+    from sellers.selectors import first_sale_shipping_banner  # sellers builds on marketplace: imported on use
+
     return listings.select_related("category__parent").prefetch_related(
         Prefetch("seller", queryset=social_selectors.users_for(viewer)),
         Prefetch("images", queryset=ListingImage.objects.order_by("position", "pk")),
-    ).annotate(viewer_has_liked=social_selectors.viewer_has_liked(viewer))
+    ).annotate(viewer_has_liked=social_selectors.viewer_has_liked(viewer),
+               first_sale_shipping_discount=first_sale_shipping_banner(timezone.now()))
 
 
 def visible_listings(viewer):

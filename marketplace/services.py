@@ -593,6 +593,9 @@ def _write_order(*, buyer, source: str, address: ShippingAddress, basket: pricin
         OrderDiscount(order=order, source=discount.source, applies_to=discount.applies_to, amount=discount.amount,
                       description=discount.description)
         for discount in totals.discounts if discount.amount)
+    for discount in totals.discounts:
+        if discount.fund and discount.amount:
+            discount.fund(order, discount.amount)
     _announce_order(order, [listing for listing, _ in lines])
     return order
 
@@ -809,8 +812,29 @@ def cancel_order(*, order: Order, actor) -> Order:
             quantity=F("quantity") + 1, updated_at=order.cancelled_at,
             status=Case(When(status=Listing.Status.SOLD, then=Value(Listing.Status.AVAILABLE)), default=F("status")))
         lines.update(active=False)
+        events.record(DomainEvent.Name.ORDER_CANCELLED, order_id=order.pk, buyer_id=order.buyer_id,
+                      seller_id=order.seller_id, cancelled_by=order.cancelled_by)
         payment_ids = list(order.payments.values_list("pk", flat=True))
         transaction.on_commit(lambda: [tasks.settle_payment.delay(pk) for pk in payment_ids], robust=True)
+    return order
+
+
+RATING_STARS = range(1, 6)
+
+
+@transaction.atomic
+def rate_order(*, order: Order, actor, stars: int) -> Order:
+    """The buyer rates an order they accepted, 1 to 5 stars; rating again replaces it."""
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    if _order_role(order, actor) is not Role.BUYER:
+        raise ServiceError(ErrorCode.FORBIDDEN, "Only its buyer rates an order.", "orderId")
+    if order.status != Order.Status.ACCEPTED:
+        raise ServiceError(ErrorCode.ORDER_TRANSITION_NOT_ALLOWED, "Rate an order once you have accepted it.",
+                           "orderId")
+    if stars not in RATING_STARS:
+        raise ServiceError(ErrorCode.INVALID, "Give 1 to 5 stars.", "stars")
+    order.buyer_rating, order.rated_at = stars, timezone.now()
+    order.save(update_fields=["buyer_rating", "rated_at"])
     return order
 
 

@@ -1,14 +1,32 @@
-"""The community team's view of the seller tools: their figures, and what they sent."""
+"""The community team's view of the seller tools (their figures, and what they sent) and of the
+community programs (their settings and audit, what they paid and sent)."""
 
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.html import format_html_join
 
+from sellers import selectors, services
 from sellers.models import (
+    Ambassador,
+    AmbassadorProgram,
+    FirstSaleNudge,
+    FirstSaleNudgeProgram,
+    FirstSaleShippingProgram,
     Greeting,
     GreetingTemplate,
+    MentoringGroup,
+    MentoringProgram,
+    MentoringSeat,
     OfferToLikers,
     PriceDropNotice,
+    ProgramChange,
+    ProgramResultsReport,
     ScheduledGreeting,
     SellerToolSettings,
+    ShippingSubsidy,
     Upsell,
 )
 
@@ -99,3 +117,156 @@ class UpsellAdmin(ReadOnlyAdmin):
     raw_id_fields = ("order", "message")
     list_select_related = ("order", "message")
     date_hierarchy = "created_at"
+
+
+# Community programs ----------------------------------------------------------------------------
+
+
+class ProgramForm(forms.ModelForm):
+    def _post_clean(self):
+        super()._post_clean()
+        # Every constraint, those on fields the form leaves out too (the budget against what is spent).
+        try:
+            self.instance.validate_constraints()
+        except ValidationError as exc:
+            self._update_errors(exc)
+
+
+class ProgramAdmin(admin.ModelAdmin):
+    """A program's one row: added once (the defaults filled in), then edited. Saved through
+    services.update_program, so that an edit here is validated and audited like one through the API."""
+
+    form = ProgramForm
+    readonly_fields = ("updated_at", "recent_changes")
+
+    def has_add_permission(self, request):
+        return not self.model.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        program = services.update_program(program_class=self.model, changed_by=request.user,
+                                          **{name: form.cleaned_data[name] for name in form.changed_data})
+        obj.pk = program.pk
+
+    @admin.display(description="recent changes")
+    def recent_changes(self, program):
+        changes = ProgramChange.objects.filter(program=program.KEY).select_related("changed_by").order_by(
+            "-changed_at", "-pk")[:10]
+        return format_html_join(
+            "", "<p>{} by {}: {}</p>",
+            ((f"{change.changed_at:%Y-%m-%d %H:%M}", change.changed_by or "someone deleted",
+              "; ".join(f"{name} {values['old']} → {values['new']}" for name, values in change.changes.items()))
+             for change in changes)) or "none yet"
+
+
+@admin.register(FirstSaleShippingProgram)
+class FirstSaleShippingProgramAdmin(ProgramAdmin):
+    list_display = ("__str__", "active", "starts_at", "ends_at", "currency", "amount", "per_order_cap", "budget",
+                    "spent")
+    readonly_fields = ("spent", "remaining", *ProgramAdmin.readonly_fields)
+
+
+@admin.register(FirstSaleNudgeProgram)
+class FirstSaleNudgeProgramAdmin(ProgramAdmin):
+    list_display = ("__str__", "active", "starts_at", "ends_at", "first_nudge_after_days", "days_between_nudges",
+                    "stale_after_days", "reprice_percent")
+
+
+@admin.register(FirstSaleNudge)
+class FirstSaleNudgeAdmin(ReadOnlyAdmin):
+    """The nudges sellers got before their first sale: which, about what, when."""
+
+    list_display = ("seller", "kind", "listing", "suggested_price", "sent_at")
+    list_filter = ("kind",)
+    search_fields = ("seller__username", "listing__title")
+    raw_id_fields = ("seller", "listing")
+    list_select_related = ("seller", "listing")
+    date_hierarchy = "sent_at"
+
+
+@admin.register(AmbassadorProgram)
+class AmbassadorProgramAdmin(ProgramAdmin):
+    list_display = ("__str__", "active", "starts_at", "ends_at", "min_shares_of_others", "min_available_listings",
+                    "min_sales", "min_rating", "max_average_ship_days")
+
+
+@admin.register(Ambassador)
+class AmbassadorAdmin(ReadOnlyAdmin):
+    """Granted and revoked by the periodic task from the program's bar; opted in by themselves."""
+
+    list_display = ("user", "granted_at", "revoked_at", "mentoring_opt_in")
+    list_filter = ("mentoring_opt_in", ("revoked_at", admin.EmptyFieldListFilter))
+    search_fields = ("user__username",)
+    raw_id_fields = ("user",)
+    list_select_related = ("user",)
+
+
+@admin.register(MentoringProgram)
+class MentoringProgramAdmin(ProgramAdmin):
+    list_display = ("__str__", "active", "starts_at", "ends_at", "mentors_per_group_min", "mentors_per_group_max",
+                    "max_groups_per_mentor", "grace_days")
+
+
+class MentoringSeatInline(admin.TabularInline):
+    model = MentoringSeat
+    raw_id_fields = ("mentor",)
+    extra = 0
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(MentoringGroup)
+class MentoringGroupAdmin(ReadOnlyAdmin):
+    """Groups are made by joinMentoring's matching and closed by the periodic task."""
+
+    list_display = ("mentee", "status", "created_at", "closed_at")
+    list_filter = ("status",)
+    search_fields = ("mentee__username", "seats__mentor__username")
+    raw_id_fields = ("mentee", "conversation")
+    list_select_related = ("mentee",)
+    inlines = [MentoringSeatInline]
+    date_hierarchy = "created_at"
+
+
+@admin.register(ProgramChange)
+class ProgramChangeAdmin(ReadOnlyAdmin):
+    """The audit: who changed which program setting, from what to what."""
+
+    list_display = ("program", "changed_by", "changed_at", "changes")
+    list_filter = ("program",)
+    search_fields = ("changed_by__username",)
+    list_select_related = ("changed_by",)
+    date_hierarchy = "changed_at"
+
+
+@admin.register(ShippingSubsidy)
+class ShippingSubsidyAdmin(ReadOnlyAdmin):
+    """The first-sale program's ledger: what each first order cost the budget, and what cancelled
+    ones gave back."""
+
+    list_display = ("order", "entry", "amount", "currency", "created_at")
+    list_filter = ("entry",)
+    search_fields = ("order__seller__username", "order__buyer__username")
+    raw_id_fields = ("program", "order")
+    date_hierarchy = "created_at"
+
+
+@admin.register(ProgramResultsReport)
+class ProgramResultsAdmin(ReadOnlyAdmin):
+    """The figures of staff GraphQL's programResults, computed on opening (aggregate SQL)."""
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        weeks = request.GET.get("weeks", "12")
+        weeks = min(max(int(weeks), 1), 104) if weeks.isdigit() else 12
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "title": "Program results",
+                   "weeks": weeks, "results": selectors.program_results(now=timezone.now(), weeks=weeks)}
+        return TemplateResponse(request, "admin/sellers/program_results.html", context)

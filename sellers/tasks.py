@@ -16,3 +16,21 @@ def send_scheduled_greeting(scheduled_id: int):
 def send_due_greetings():
     """Beat: send automatic greetings that are due but whose task never ran."""
     services.send_due_greetings(now=timezone.now())
+
+
+@shared_task
+def send_first_sale_nudges():
+    """Beat: one nudge to each seller with no sale who is due one (the program's cadence)."""
+    services.send_first_sale_nudges(now=timezone.now())
+
+
+@shared_task
+def refresh_ambassadors():
+    """Beat: grant and revoke ambassador status by the staff's bar."""
+    services.refresh_ambassadors(now=timezone.now())
+
+
+@shared_task
+def close_mentoring_groups():
+    """Beat: close the mentoring groups whose mentee sold their first item the grace period ago."""
+    services.close_mentoring_groups(now=timezone.now())

@@ -118,11 +118,25 @@ class ClosetVisit(models.Model):
 
 
 class Conversation(models.Model):
-    """Direct messages between exactly two members: one conversation per pair, lower id first."""
+    """Messages between members, each side a `Participant`.
 
-    first_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    second_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    A direct conversation is between exactly two members: one per pair, lower id first. A group
+    (started by a service, e.g. a mentoring group) has a title and no pair: its members are its
+    participants, and once closed it keeps its history but takes no new messages.
+    """
+
+    class Kind(models.TextChoices):
+        DIRECT = "direct", "Direct"
+        GROUP = "group", "Group"
+
+    kind = models.CharField(max_length=6, choices=Kind.choices, default=Kind.DIRECT)
+    title = models.CharField(max_length=80, blank=True, help_text="A group's name.")
+    first_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True,
+                                   related_name="+")
+    second_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True,
+                                    related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True, help_text="A group takes no new messages once closed.")
     # Denormalised for the conversation list: newest activity first, with a preview, in one query.
     last_message = models.ForeignKey("Message", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     last_message_at = models.DateTimeField(default=timezone.now)
@@ -130,10 +144,15 @@ class Conversation(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["first_user", "second_user"], name="conversation_once_per_pair"),
-            models.CheckConstraint(condition=Q(first_user__lt=F("second_user")), name="conversation_pair_ordered"),
+            models.CheckConstraint(
+                condition=Q(kind="direct", first_user__isnull=False, first_user__lt=F("second_user"))
+                | Q(kind="group", first_user__isnull=True, second_user__isnull=True),
+                name="conversation_direct_pair_ordered_or_group"),
         ]
 
     def __str__(self):
+        if self.kind == self.Kind.GROUP:
+            return self.title
         return f"{self.first_user_id} ↔ {self.second_user_id}"
 
 

@@ -17,6 +17,7 @@ from social import selectors, services
 from social.models import Comment, Conversation, Like, Message
 
 MessageKind = graphene.Enum.from_enum(Message.Kind, name="MessageKind")
+ConversationKind = graphene.Enum.from_enum(Conversation.Kind, name="ConversationKind")
 
 
 class LikeType(DjangoObjectType):
@@ -53,15 +54,17 @@ class CommentType(DjangoObjectType):
 
 
 class ConversationType(DjangoObjectType):
-    """Your direct messages with one member."""
+    """Your direct messages with one member, or a group you belong to (a mentoring group)."""
 
     class Meta:
         model = Conversation
         name = "Conversation"
         interfaces = (Node,)
-        fields = ("created_at", "last_message_at")
+        fields = ("created_at", "last_message_at", "closed_at")
 
-    other_user = graphene.Field(UserType, required=True)
+    kind = ConversationKind(required=True)
+    title = graphene.String(description="A group's name; null in a direct conversation.")
+    other_user = graphene.Field(UserType, description="The other member of a direct conversation; null in a group.")
     last_message = graphene.Field(lambda: MessageType)
     unread_count = graphene.Int(required=True, description="Messages you have not read yet.")
     first_unread_message_id = graphene.ID(description="The oldest message you have not read; null when none.")
@@ -72,7 +75,12 @@ class ConversationType(DjangoObjectType):
         current = viewer(info)
         return selectors.conversations_of(current) if current else queryset.none()
 
+    def resolve_title(conversation, info):
+        return conversation.title or None
+
     def resolve_other_user(conversation, info):
+        if conversation.kind == Conversation.Kind.GROUP:
+            return None
         mine = conversation.first_user_id == info.context.user.pk
         return conversation.second_user if mine else conversation.first_user
 
@@ -378,12 +386,14 @@ class RecordClosetVisit(BaseMutation):
 
 
 class SendMessageInput(graphene.InputObjectType):
-    recipient_id = graphene.ID(required=True)
+    recipient_id = graphene.ID(description="A member; or give conversationId.")
+    conversation_id = graphene.ID(description="A group conversation of yours.")
     body = graphene.String(required=True, description=f"1 to {services.MESSAGE_MAX_LENGTH} characters.")
 
 
 class SendMessage(BaseMutation):
-    """Message a member; the first message starts your conversation with them."""
+    """Message a member (the first message starts your conversation with them), or write in a group
+    you belong to."""
 
     class Arguments:
         input = SendMessageInput(required=True)
@@ -397,8 +407,14 @@ class SendMessage(BaseMutation):
     def perform(cls, info, input):
         enforce_rate_limit(info, "message", settings.MESSAGE_RATE_LIMIT)
         user = info.context.user
-        message = services.send_message(sender=user, recipient=_user(input.recipient_id, "recipientId"),
-                                        body=input.body)
+        if bool(input.recipient_id) == bool(input.conversation_id):
+            raise ServiceError(ErrorCode.REQUIRED, "Give either a recipient or a conversation.", "recipientId")
+        if input.recipient_id:
+            message = services.send_message(sender=user, recipient=_user(input.recipient_id, "recipientId"),
+                                            body=input.body)
+        else:
+            message = services.send_message(sender=user, conversation=_conversation(info, input.conversation_id),
+                                            body=input.body)
         return cls(message=selectors.messages_shown_to(user).get(pk=message.pk),
                    conversation=selectors.conversations_of(user).get(pk=message.conversation_id), errors=[])
 

@@ -95,7 +95,8 @@ def messages_shown_to(viewer):
     ordered newest first: ("-created_at", "-pk")."""
     from marketplace import selectors as listing_selectors  # marketplace's selectors import this module
 
-    cards = listing_selectors.listing_cards(listing_selectors.visible_listings(viewer), viewer)
+    # Attached listings in the order they were listed: the join alone leaves it to the query plan.
+    cards = listing_selectors.listing_cards(listing_selectors.visible_listings(viewer), viewer).order_by("pk")
     return Message.objects.filter(conversation__participants__user_id=viewer.pk).prefetch_related(
         Prefetch("sender", queryset=users_for(viewer)), Prefetch("listings", queryset=cards))
 

@@ -157,26 +157,32 @@ def record_closet_visit(*, visitor, closet_owner, at: datetime | None = None) ->
     return created
 
 
-def send_message(*, sender, recipient, body: str, kind: str = Message.Kind.TEXT,
-                 listings: list[Listing] = ()) -> Message:
-    """A direct message, in the pair's one conversation (started by the first message).
+def send_message(*, sender, body: str, recipient=None, conversation: Conversation | None = None,
+                 kind: str = Message.Kind.TEXT, listings: list[Listing] = ()) -> Message:
+    """A message to `recipient`, in the pair's one direct conversation (started by the first
+    message), or in a group `conversation` the sender belongs to (CONVERSATION_CLOSED once closed).
 
-    The recipient's unread count grows and they are notified unless they muted the conversation:
-    greetings and upsells each get their own notification; text messages not read yet share one,
-    rewritten with the latest (`replace`), so a burst of messages is one inbox row and one push.
-    Both members' `messageAdded` subscriptions hear of it once committed.
+    Every other member's unread count grows and they are notified unless they muted the
+    conversation: greetings and upsells each get their own notification; text messages not read
+    yet share one, rewritten with the latest (`replace`), so a burst of messages is one inbox row
+    and one push. Every member's `messageAdded` subscriptions hear of it once committed.
     """
-    if sender.pk == recipient.pk:
-        raise ServiceError(ErrorCode.CANNOT_TARGET_SELF, "You cannot message yourself.", "recipientId")
-    if is_blocked(sender.pk, recipient.pk):
-        raise ServiceError(ErrorCode.BLOCKED, "You cannot message this member.", "recipientId")
+    if (recipient is None) == (conversation is None):
+        raise ValueError("Give a recipient or a group conversation.")
+    if recipient is not None:
+        if sender.pk == recipient.pk:
+            raise ServiceError(ErrorCode.CANNOT_TARGET_SELF, "You cannot message yourself.", "recipientId")
+        if is_blocked(sender.pk, recipient.pk):
+            raise ServiceError(ErrorCode.BLOCKED, "You cannot message this member.", "recipientId")
     body = body.strip()
     if not body:
         raise ServiceError(ErrorCode.REQUIRED, "Write a message.", "body")
     if len(body) > MESSAGE_MAX_LENGTH:
         raise ServiceError(ErrorCode.INVALID, f"A message has at most {MESSAGE_MAX_LENGTH} characters.", "body")
     with transaction.atomic():
-        conversation = _locked_conversation(sender, recipient)  # one sender at a time keeps counts exact
+        # One sender at a time keeps counts exact.
+        conversation = (_locked_conversation(sender, recipient) if recipient is not None
+                        else _locked_group(conversation, sender))
         message = Message.objects.create(conversation=conversation, sender=sender, kind=kind, body=body)
         message.listings.set(listings)
         Conversation.objects.filter(pk=conversation.pk).update(last_message=message,
@@ -184,16 +190,32 @@ def send_message(*, sender, recipient, body: str, kind: str = Message.Kind.TEXT,
         # Writing in a conversation means having read it.
         conversation.participants.filter(user=sender).update(unread_count=0, first_unread=None,
                                                              last_read_at=message.created_at)
-        side = conversation.participants.select_for_update().get(user=recipient)
-        side.unread_count += 1
-        side.first_unread_id = side.first_unread_id or message.pk
-        side.save(update_fields=["unread_count", "first_unread"])
-        if not side.muted:
-            _notify_message(message, side)
-        for user_id in (sender.pk, recipient.pk):
+        for side in conversation.participants.select_for_update().exclude(user=sender).order_by("user_id"):
+            side.unread_count += 1
+            side.first_unread_id = side.first_unread_id or message.pk
+            side.save(update_fields=["unread_count", "first_unread"])
+            if not side.muted:
+                _notify_message(message, side)
+        for user_id in conversation.participants.values_list("user_id", flat=True):
             broadcast_on_commit(messages_group(user_id), {"message_id": message.pk,
                                                           "conversation_id": conversation.pk})
     return message
+
+
+@transaction.atomic
+def start_group_conversation(*, title: str, member_ids: list[int]) -> Conversation:
+    """A group conversation of these members (for services: a mentoring group), empty until a
+    member writes in it with send_message."""
+    conversation = Conversation.objects.create(kind=Conversation.Kind.GROUP, title=title[:80])
+    Participant.objects.bulk_create([Participant(conversation=conversation, user_id=user_id)
+                                     for user_id in sorted(set(member_ids))])
+    return conversation
+
+
+def close_group_conversations(*, conversation_ids: list[int], at: datetime) -> int:
+    """Close groups whose purpose is over: their history stays, new messages are refused."""
+    return Conversation.objects.filter(pk__in=conversation_ids, kind=Conversation.Kind.GROUP,
+                                       closed_at__isnull=True).update(closed_at=at)
 
 
 def mark_conversation_read(*, user, conversation: Conversation) -> None:
@@ -229,6 +251,8 @@ def _notify_message(message: Message, side: Participant) -> None:
     unread_texts = message.kind == Message.Kind.TEXT
     if unread_texts and side.unread_count > 1:
         title = f"sent you {side.unread_count} messages"
+    if message.conversation.kind == Conversation.Kind.GROUP:
+        title = f"wrote in {message.conversation.title}"
     conversation_id = to_global_id("Conversation", message.conversation_id)
     notification_services.notify(
         recipient_ids=[side.user_id], kind=kind, title=f"@{message.sender.username} {title}", body=message.body[:140],
@@ -249,6 +273,18 @@ def _locked_conversation(user, other) -> Conversation:
         Participant.objects.bulk_create([Participant(conversation=conversation, user_id=user_id)
                                          for user_id in (first, second)])
     return Conversation.objects.select_for_update().get(pk=conversation.pk)
+
+
+def _locked_group(conversation: Conversation, sender) -> Conversation:
+    """A group conversation the sender belongs to, open and locked until the transaction ends."""
+    group = (Conversation.objects.select_for_update(of=("self",))
+             .filter(pk=conversation.pk, kind=Conversation.Kind.GROUP, participants__user_id=sender.pk).first())
+    if group is None:
+        raise ServiceError(ErrorCode.NOT_FOUND, "This conversation does not exist.", "conversationId")
+    if group.closed_at is not None:
+        raise ServiceError(ErrorCode.CONVERSATION_CLOSED, "This group is closed: it takes no new messages.",
+                           "conversationId")
+    return group
 
 
 def _mentioned_users(comment: Comment) -> list[User]:

@@ -1,4 +1,5 @@
 import json
+import os
 from decimal import Decimal
 from importlib import import_module
 
@@ -13,16 +14,24 @@ from marketplace import services as marketplace_services
 from marketplace.models import Category
 
 
+# Debian's chromium and chromedriver (CI installs them; a bare laptop may not have them).
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+
+
 def pytest_collection_modifyitems(config, items):
-    """`postgres` tests need PostgreSQL (row locks, real concurrency); `redis` ones need REDIS_URL."""
+    """`postgres` tests need PostgreSQL (row locks, real concurrency); `redis` ones need REDIS_URL;
+    `browser` ones need Chromium and its driver."""
     from django.conf import settings
 
     on_postgres = connection.vendor == "postgresql"
+    has_browser = os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)
     for item in items:
         if "postgres" in item.keywords and not on_postgres:
             item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (DATABASE_URL)"))
         if "redis" in item.keywords and not settings.REDIS_URL:
             item.add_marker(pytest.mark.skip(reason="needs Redis (REDIS_URL)"))
+        if "browser" in item.keywords and not has_browser:
+            item.add_marker(pytest.mark.skip(reason=f"needs {CHROMIUM} and {CHROMEDRIVER}"))
 
 
 @pytest.fixture(scope="session")

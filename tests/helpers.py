@@ -1,6 +1,7 @@
 """Helpers shared by the test suites of several apps."""
 
 import io
+import threading
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
@@ -44,3 +45,23 @@ def assert_constant_queries(gql, query, variables, token, grow, sizes=(5, 50), p
         counts.append(len(captured.captured_queries))
     assert counts[0] == counts[-1], counts
     return counts[0]
+
+
+def race(calls):
+    """Run every call at once, each on its own thread and connection; their results in order."""
+    barrier = threading.Barrier(len(calls))
+    results = [None] * len(calls)
+
+    def run(index, call):
+        try:
+            barrier.wait()
+            results[index] = call()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(index, call)) for index, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results

@@ -83,3 +83,14 @@ def test_the_sweep_dispatches_events_whose_task_was_lost_and_a_failing_handler_i
 def test_unknown_event_names_are_a_programming_error():
     with pytest.raises(ValueError):
         events.subscribe("order_exploded", print)
+
+
+def test_a_cancelled_order_is_announced_with_who_cancelled_it(make_user, make_buyer, make_listing, heard,
+                                                              django_capture_on_commit_callbacks):
+    seller, _ = make_user("ava")
+    buyer, _ = make_buyer("marco")
+    order = services.purchase_listing(buyer=buyer, listing=make_listing(seller), idempotency_key="k")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.cancel_order(order=order, actor=buyer)
+    assert heard[-1] == ("order_cancelled", {"order_id": order.pk, "buyer_id": buyer.pk, "seller_id": seller.pk,
+                                             "cancelled_by": "buyer"})

@@ -1,38 +1,16 @@
 """Real threads on PostgreSQL, through the API: a single-quantity listing is sold exactly once."""
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from marketplace import services
 from marketplace.models import DomainEvent, IdempotencyKey, Listing, Offer, Order, OrderLine, Payment
 from tests.conftest import GraphQLClient
 from tests.marketplace.checkout_api import PURCHASE, RESPOND
-from tests.helpers import gid
+from tests.helpers import gid, race
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def race(calls):
-    """Run every call at once, each on its own thread and connection; their results in order."""
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait()
-            results[index] = call()
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(index, call)) for index, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 def post_purchase(token, listing, key):

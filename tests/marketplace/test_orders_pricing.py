@@ -30,6 +30,7 @@ def assert_adds_up(items, shipping, discounts, total, item_prices):
     assert total >= 0 and all(discount >= 0 for discount in discounts)
 
 
+@pytest.mark.django_db  # the first-sale program's rule (sellers) reads its program's row
 @given(prices=st.lists(cents, min_size=1, max_size=8), fee=fees, seller=terms, bundled=st.booleans(),
        offer_share=st.none() | st.integers(40, 99), shipping_off=fees, program=st.none() | fees,
        program_target=st.sampled_from([ITEMS, SHIPPING]))

@@ -298,3 +298,28 @@ def test_community_programs_hook_their_discount_into_every_new_order(seller, buy
                                                                        Decimal("21.49"))
     assert list(order.discounts.values_list("source", "applies_to", "description")) == [
         ("program", "shipping", "First sale: shipping on us")]
+
+
+def test_a_funded_discount_is_paid_in_the_orders_transaction_and_can_refuse_it(seller, buyer, make_listing,
+                                                                               monkeypatch, provider):
+    """A program paying for its discount (Discount.fund) sees the order it funds; refusing rolls it back."""
+    from marketplace import pricing
+
+    funded = []
+
+    def fund(order, amount):
+        funded.append((Order.objects.filter(pk=order.pk).exists(), amount))
+        if len(funded) > 1:
+            raise ServiceError(ErrorCode.PRICE_CHANGED, "The program's budget has just run out.")
+
+    def program(basket):
+        return [pricing.Discount("program", Decimal("9.00"), pricing.SHIPPING, "Shipping on us", fund=fund)]
+
+    monkeypatch.setattr(pricing, "DISCOUNT_RULES", [*pricing.DISCOUNT_RULES, program])
+    order = buy(buyer, make_listing(seller, price="20.00"))
+    assert funded == [(True, Decimal("6.49"))]  # as applied: capped by the label fee
+    assert order.total == Decimal("20.00")
+    with pytest.raises(ServiceError) as refused:
+        buy(buyer, make_listing(seller, price="30.00"), key="second")
+    assert refused.value.errors[0].code is ErrorCode.PRICE_CHANGED
+    assert Order.objects.count() == 1 and provider.operations()[-1] == "void"
