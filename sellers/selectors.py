@@ -30,6 +30,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Least, TruncWeek
 
 from accounts.models import User
+from live.models import Show
 from marketplace import selectors as marketplace_selectors
 from marketplace.models import Listing, ListingPriceChange, Offer, Order, OrderLine, ShippingRate
 from marketplace.pricing import CENT
@@ -341,6 +342,15 @@ def stale_listing(kind: str, program: FirstSaleNudgeProgram, now: datetime):
                 .filter(~Exists(Like.objects.filter(listing_id=OuterRef("pk"), created_at__gt=since)))
                 .filter(~Exists(changes.filter(Q(changed_at__gt=since) | Q(new_price__lt=F("old_price"))))))
     return Subquery(listings.order_by("listed_at", "pk").values("pk")[:1])
+
+
+def listing_for_first_show(kind: str, program: FirstSaleNudgeProgram, now: datetime):
+    """When the seller never hosted a show (and was never nudged to): their most liked listing,
+    to feature first. Once per seller, not once per listing."""
+    listings = (_nudge_candidates(kind)
+                .filter(~Exists(Show.objects.filter(host_id=OuterRef("seller_id"))))
+                .filter(~Exists(FirstSaleNudge.objects.filter(seller_id=OuterRef("seller_id"), kind=kind))))
+    return Subquery(listings.order_by("-like_count", "-listed_at", "pk").values("pk")[:1])
 
 
 def listing_to_share(kind: str, program: FirstSaleNudgeProgram, now: datetime):

@@ -500,12 +500,17 @@ def _share_text(listing: Listing, program: FirstSaleNudgeProgram) -> NudgeText:
                      "A share puts it at the top of your followers' feeds, where buyers find it.")
 
 
-# In priority order: a seller gets the first that applies. A kind of nudge the live app will add
-# ("host your first show") is one more rule appended here from its AppConfig.ready().
+def _first_show_text(listing: Listing, program: FirstSaleNudgeProgram) -> NudgeText:
+    return NudgeText(f"Go live with “{listing.title}”",
+                     "Host a show: your followers are reminded when you go live, and buy while they watch.")
+
+
+# In priority order: a seller gets the first that applies.
 NUDGE_RULES = [
     NudgeRule("offer_to_likers", selectors.listing_for_offer_to_likers, _offer_to_likers_text),
     NudgeRule("reprice", selectors.stale_listing, _reprice_text),
     NudgeRule("share", selectors.listing_to_share, _share_text),
+    NudgeRule("show", selectors.listing_for_first_show, _first_show_text),
 ]
 
 

@@ -124,3 +124,19 @@ def test_the_beat_task_sends_them(nudging, member, make_listing):
     nina.save(update_fields=["date_joined"])
     tasks.send_first_sale_nudges()
     assert nudges_of(nina) == [("share", "Wrap dress", None)]
+
+
+def test_a_seller_who_never_went_live_is_nudged_to_host_a_show_once(nudging, send, member, make_listing):
+    from live.models import Show
+
+    nina, omar = member("nina"), member("omar")
+    for seller in (nina, omar):
+        listing = make_listing(seller, title=f"{seller.username}'s jacket")
+        social_services.share_listing(sharer=seller, listing=listing)  # sharing done lately: no share nudge
+    Show.objects.create(host=omar, title="Omar's first show", scheduled_start=timezone.now())
+    assert send(4) == 1
+    assert nudges_of(nina) == [("show", "nina's jacket", None)] and nudges_of(omar) == []
+    assert inbox_of(nina)[-1][1] == "Go live with “nina's jacket”"
+    make_listing(nina, title="Second jacket")
+    social_services.share_listing(sharer=nina, listing=FirstSaleNudge.objects.get().listing)
+    assert send(8) == 0  # once per seller, not once per listing
