@@ -17,7 +17,15 @@ from config.graphql.upload import Upload
 from live import consumers, rules, selectors, services
 from live.models import Auction, Bid, CoHost, Show, ShowEvent, ShowListing, ShowMessage, ShowRestriction
 from marketplace import selectors as marketplace_selectors
-from marketplace.schema import ListingCondition, ListingStatus, ListingType, Money, OrderPayload
+from marketplace.schema import (
+    ListingCondition,
+    ListingStatus,
+    ListingType,
+    Money,
+    OrderPayload,
+    client_key,
+    optional_address_id,
+)
 
 ShowState = graphene.Enum.from_enum(Show.State, name="ShowState")
 CoHostStatus = graphene.Enum.from_enum(CoHost.Status, name="CoHostStatus")
@@ -664,11 +672,9 @@ class BuyShowListing(OrderPayload, ShowPayload, BaseMutation):
     @classmethod
     def perform(cls, info, input):
         show = _show(info, input.show_id)
-        address_id = input.shipping_address_id
         order = services.buy_featured_listing(
             show=show, buyer=info.context.user, listing=_listing(info, input.listing_id),
-            idempotency_key=input.idempotency_key,
-            shipping_address_id=decode_id(address_id, "ShippingAddress", "shippingAddressId") if address_id else None)
+            idempotency_key=client_key(input.idempotency_key), shipping_address_id=optional_address_id(input))
         return cls(order_id=to_global_id("Order", order.pk), order=marketplace_selectors.get_order(
             info.context.user, order.pk), show=show, errors=[])
 

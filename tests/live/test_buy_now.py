@@ -27,7 +27,7 @@ def featured(member, show_of, make_buyer):
     return show, priya, listing, buyer
 
 
-def buy(gql, person, show, listing, key="key-1"):
+def buy(gql, person, show, listing, key="buy-now-key-1"):
     values = {"showId": gid(show), "listingId": gid(listing), "idempotencyKey": key}
     return gql(BUY, {"input": values}, token=person.token)["data"]["buyShowListing"]
 
@@ -46,7 +46,7 @@ def test_buying_the_featured_listing_makes_an_order_and_tells_the_room_once(gql,
 
     assert buy(gql, ava, show, listing)["orderId"] == gid(order)  # a retry: the same order, no news
     assert Order.objects.count() == 1 and ShowEvent.objects.filter(type="sold").count() == 1
-    assert buy(gql, ava, show, listing, key="key-2")["errors"][0]["code"] == "SOLD_OUT"
+    assert buy(gql, ava, show, listing, key="buy-now-key-2")["errors"][0]["code"] == "SOLD_OUT"
 
 
 def test_only_the_featured_listing_of_a_live_show_can_be_bought(gql, featured):
@@ -68,4 +68,11 @@ def test_removed_viewers_and_buyers_without_an_address_cannot_buy(gql, featured,
     assert buy(gql, ava, show, listing)["errors"] == [{"field": "showId", "code": "VIEWER_REMOVED"}]
     services.end_show(show=show, user=priya)
     assert buy(gql, ava, show, listing)["errors"] == [{"field": "showId", "code": "SHOW_NOT_LIVE"}]
+    assert not Order.objects.exists()
+
+
+@pytest.mark.parametrize("key", ["auction:1", "short", "x" * 101])
+def test_client_keys_are_checked_so_they_never_collide_with_the_servers_own(gql, featured, key):
+    show, _, listing, ava = featured
+    assert buy(gql, ava, show, listing, key=key)["errors"] == [{"field": "idempotencyKey", "code": "INVALID"}]
     assert not Order.objects.exists()
