@@ -428,16 +428,17 @@ class ShowIdInput(graphene.InputObjectType):
     show_id = graphene.ID(required=True)
 
 
-def show_mutation(name: str, action, description: str):
-    """A mutation taking just the show: `action(show, user)` is the service call."""
+def show_mutation(name: str, action, description: str, input_type=ShowIdInput, target=None):
+    """A mutation on a show, answering with the show as it is now: `action(show, user)` is the
+    service call, or `action(show, user, target(info, input))` for one member or listing of it."""
 
     def perform(cls, info, input):
         show = _show(info, input.show_id)
-        action(show, info.context.user)
+        action(show, info.context.user, *([target(info, input)] if target else []))
         return cls(show=show, errors=[])
 
     return type(name, (ShowPayload, BaseMutation), {
-        "__doc__": description, "Arguments": type("Arguments", (), {"input": ShowIdInput(required=True)}),
+        "__doc__": description, "Arguments": type("Arguments", (), {"input": input_type(required=True)}),
         "access": Access.AUTHENTICATED, "perform": classmethod(perform)})
 
 
@@ -457,16 +458,8 @@ class ShowMemberInput(graphene.InputObjectType):
 
 
 def member_mutation(name: str, action, description: str):
-    """A mutation on one member of a show: `action(show, user, member)` is the service call."""
-
-    def perform(cls, info, input):
-        show = _show(info, input.show_id)
-        action(show, info.context.user, _member(info, input.user_id))
-        return cls(show=show, errors=[])
-
-    return type(name, (ShowPayload, BaseMutation), {
-        "__doc__": description, "Arguments": type("Arguments", (), {"input": ShowMemberInput(required=True)}),
-        "access": Access.AUTHENTICATED, "perform": classmethod(perform)})
+    """`action(show, user, member)` on one member of a show."""
+    return show_mutation(name, action, description, ShowMemberInput, lambda info, input: _member(info, input.user_id))
 
 
 AddCoHost = member_mutation(
@@ -512,16 +505,9 @@ class ShowListingInput(graphene.InputObjectType):
 
 
 def listing_mutation(name: str, action, description: str):
-    """A mutation on one listing of a show: `action(show, user, listing)` is the service call."""
-
-    def perform(cls, info, input):
-        show = _show(info, input.show_id)
-        action(show, info.context.user, _listing(info, input.listing_id))
-        return cls(show=show, errors=[])
-
-    return type(name, (ShowPayload, BaseMutation), {
-        "__doc__": description, "Arguments": type("Arguments", (), {"input": ShowListingInput(required=True)}),
-        "access": Access.AUTHENTICATED, "perform": classmethod(perform)})
+    """`action(show, user, listing)` on one listing of a show."""
+    return show_mutation(name, action, description, ShowListingInput,
+                         lambda info, input: _listing(info, input.listing_id))
 
 
 AddShowListing = listing_mutation(

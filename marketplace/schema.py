@@ -738,8 +738,7 @@ class UpdateShippingAddress(BaseMutation):
     @classmethod
     def perform(cls, info, input):
         user = info.context.user
-        address = selectors.get_address(user, decode_id(input.shipping_address_id, "ShippingAddress",
-                                                        "shippingAddressId"))
+        address = selectors.get_address(user, address_id(input))
         address = services.update_shipping_address(address=address, make_default=bool(input.make_default),
                                                    **address_changes(input))
         return cls(shipping_address=address, errors=[])
@@ -759,16 +758,17 @@ class RemoveShippingAddress(BaseMutation):
 
     @classmethod
     def perform(cls, info, input):
-        address = selectors.get_address(info.context.user, decode_id(input.shipping_address_id, "ShippingAddress",
-                                                                     "shippingAddressId"))
+        address = selectors.get_address(info.context.user, address_id(input))
         services.remove_shipping_address(address=address)
         return cls(removed_shipping_address_id=input.shipping_address_id, errors=[])
 
 
-def optional_address_id(input) -> int | None:
-    if not input.shipping_address_id:
-        return None
+def address_id(input) -> int:
     return decode_id(input.shipping_address_id, "ShippingAddress", "shippingAddressId")
+
+
+def optional_address_id(input) -> int | None:
+    return address_id(input) if input.shipping_address_id else None
 
 
 class PurchaseListingInput(graphene.InputObjectType):
