@@ -9,6 +9,7 @@ from graphql_relay import to_global_id
 from accounts.models import User
 from accounts.schema import UserType
 from config.errors import ErrorCode, ServiceError
+from config.graphql.execution import shared_events
 from config.graphql.mutations import BaseMutation
 from config.graphql.node import Node, decode_id
 from config.graphql.pagination import connection_args, keyset_page
@@ -215,7 +216,8 @@ def _shows_page(shows, *, first, after, ordering):
 
 
 # Event types: what showEvents delivers. Their roots are the dicts of live.payloads, rendered
-# once per event for every viewer, so executing them reads nothing from the database.
+# once per event for every viewer, so executing them reads nothing from the database nor the
+# viewer: showEvents streams them as SharedEvents, executed once for all who send one selection.
 
 
 def _datetime(key: str):
@@ -755,7 +757,7 @@ class Subscription(graphene.ObjectType):
         user = require_user(info)
         show_pk = decode_id(show_id, "Show", "showId")
         await database_sync_to_async(selectors.watchable_show)(user, show_pk)
-        return consumers.show_events(info.context, show_pk, user, after_seq)
+        return shared_events(consumers.show_events(info.context, show_pk, user, after_seq))
 
     def resolve_show_events(event, info, show_id, after_seq=None):
         return event

@@ -41,6 +41,21 @@ def prepare(schema, query, operation_name):
     return document, operation.operation
 
 
+class SharedEvent(dict):
+    """A subscription event rendered the same for every subscriber that sent the same selection:
+    its resolvers read the event alone (no viewer, no database, no argument of the subscription
+    field). The WebSocket consumer executes it once for all of them."""
+
+
+async def shared_events(events):
+    """Mark every event of a subscription's stream as a SharedEvent (see there)."""
+    try:
+        async for event in events:
+            yield SharedEvent(event)
+    finally:
+        await events.aclose()
+
+
 def run(schema, document, context, variables, operation_name, root_value=None) -> ExecutionResult:
     """Execute synchronously: resolvers use the ORM, and list selectors prefetch what they show."""
     return execute(

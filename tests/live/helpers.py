@@ -33,7 +33,7 @@ class Viewer:
         self.communicator = communicator
 
     @classmethod
-    async def watch(cls, token, show, after_seq=None):
+    async def watch(cls, token, show, after_seq=None, query=EVENTS):
         communicator = WebsocketCommunicator(application, "/graphql/", subprotocols=["graphql-transport-ws"])
         connected, _ = await communicator.connect(timeout=3)
         assert connected
@@ -41,7 +41,7 @@ class Viewer:
         assert (await communicator.receive_json_from(timeout=3))["type"] == "connection_ack"
         variables = {"showId": gid(show), "afterSeq": after_seq}
         await communicator.send_json_to({"id": "show", "type": "subscribe",
-                                         "payload": {"query": EVENTS, "variables": variables}})
+                                         "payload": {"query": query, "variables": variables}})
         return cls(communicator)
 
     async def message(self, timeout=3) -> dict:

@@ -9,6 +9,7 @@ import time
 import pytest
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
+from graphql import ExecutionResult
 
 from config.graphql import consumers
 from config.realtime import InMemoryChannelLayer
@@ -16,15 +17,23 @@ from live import services
 from tests.live.helpers import EVENTS, Viewer
 
 
-@pytest.mark.django_db(transaction=True)
-async def test_events_of_many_subscriptions_go_to_the_orm_thread_in_batches(member, show_of, monkeypatch):
-    monkeypatch.setattr(consumers, "EXECUTION_BATCH", 4)
+async def _count_executions(monkeypatch, batch_size=consumers.EXECUTION_BATCH) -> list[int]:
+    """Trips to the ORM thread, as the number of executions in each."""
+    monkeypatch.setattr(consumers, "EXECUTION_BATCH", batch_size)
     batches = []
     execute_all = consumers._execute_all
     monkeypatch.setattr(consumers, "_execute_all", lambda batch: batches.append(len(batch)) or execute_all(batch))
+    return batches
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_events_of_many_subscriptions_go_to_the_orm_thread_in_batches(member, show_of, monkeypatch):
+    batches = await _count_executions(monkeypatch, batch_size=4)
     priya = await database_sync_to_async(member)("priya")
     show = await database_sync_to_async(show_of)(priya)
-    viewers = [await Viewer.watch(priya.token, show) for _ in range(10)]
+    # Ten different selections: ten executions of each event.
+    viewers = [await Viewer.watch(priya.token, show, query=EVENTS.replace("seq type", f"seq type n{number}: seq"))
+               for number in range(10)]
     for viewer in viewers:
         await viewer.event()
     batches.clear()
@@ -35,15 +44,45 @@ async def test_events_of_many_subscriptions_go_to_the_orm_thread_in_batches(memb
     assert sum(batches) >= 10 and max(batches) == 4 and len(batches) < 10
 
 
+@pytest.mark.django_db(transaction=True)
+async def test_viewers_sending_one_selection_share_one_execution_of_each_event(member, show_of, monkeypatch):
+    batches = await _count_executions(monkeypatch)
+    priya = await database_sync_to_async(member)("priya")
+    show = await database_sync_to_async(show_of)(priya)
+    viewers = [await Viewer.watch(priya.token, show) for _ in range(5)]
+    snapshots = [await viewer.event() for viewer in viewers]
+    # Viewers who resumed from a sequence number send other variables but the same selection (and
+    # get the last event again, so they are in the room).
+    viewers += [await Viewer.watch(priya.token, show, after_seq=snapshots[0]["seq"] - 1) for _ in range(5)]
+    for viewer in viewers[5:]:
+        assert (await viewer.event())["seq"] == snapshots[0]["seq"]
+    batches.clear()
+    await database_sync_to_async(services.set_slow_mode)(show=show, user=priya, seconds=5)
+    received = [await viewer.event() for viewer in viewers]
+    assert received == [received[0]] * 10 and received[0]["slowModeSeconds"] == 5
+    assert sum(batches) <= 2  # one execution, or two when the last viewers asked after it had run
+    for viewer in viewers:
+        await viewer.close()
+
+
+def test_variables_of_the_subscription_field_alone_do_not_split_a_shared_selection():
+    document, _ = consumers._prepare(
+        "subscription($showId: ID!, $afterSeq: Int, $withItem: Boolean!) { showEvents(showId: $showId, "
+        "afterSeq: $afterSeq) { seq item @include(if: $withItem) { title } } }", None)
+    key = consumers._selection_key(document, None, {"showId": "U2hvdzox", "afterSeq": 3, "withItem": True})
+    assert key == consumers._selection_key(document, None, {"showId": "U2hvdzox", "withItem": True})
+    assert key != consumers._selection_key(document, None, {"showId": "U2hvdzox", "withItem": False})
+
+
 def test_a_failing_execution_fails_only_its_own_subscription(monkeypatch):
     def run(schema, document, context, variables, operation_name, root_value):
         if root_value == "bad":
             raise RuntimeError("boom")
-        return root_value
+        return ExecutionResult(data={"value": root_value})
 
     monkeypatch.setattr(consumers, "run", run)
     outcomes = consumers._execute_all([(None, None, None, None, "good"), (None, None, None, None, "bad")])
-    assert outcomes[0] == ("good", None)
+    assert outcomes[0] == ('{"data":{"value":"good"}}', None)
     assert outcomes[1][0] is None and isinstance(outcomes[1][1], RuntimeError)
 
 
