@@ -12,6 +12,7 @@ from django.test import Client
 from accounts import services as account_services
 from marketplace import services as marketplace_services
 from marketplace.models import Category
+from tests.processes import Processes
 
 
 # Debian's chromium and chromedriver (CI installs them; a bare laptop may not have them).
@@ -93,6 +94,17 @@ def api(gql, django_capture_on_commit_callbacks):
             return gql(query, variables, token=token)
 
     return call
+
+
+@pytest.fixture
+def processes(tmp_path):
+    """Real processes (daphne, Celery workers, a private Redis; tests/processes.py), all killed
+    when the test ends."""
+    started = Processes(tmp_path)
+    try:
+        yield started
+    finally:
+        started.stop()
 
 
 @pytest.fixture
