@@ -2,15 +2,12 @@
 presence) and PostgreSQL: a viewer on process A sees what the host does through process B."""
 
 import asyncio
-import json
-import urllib.request
 
 import pytest
-import websockets
 from channels.db import database_sync_to_async
 
 from tests.helpers import gid
-from tests.live.helpers import EVENTS, line_up_of
+from tests.live.helpers import line_up_of, next_event, post, watch
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
@@ -22,32 +19,6 @@ SEND = """mutation($input: SendShowMessageInput!) { sendShowMessage(input: $inpu
 def servers(processes):
     """start() runs a daphne process on the test database and Redis and returns its port."""
     return lambda: processes.daphne(DB_CONN_MAX_AGE="0")
-
-
-def post(port, token, query, **input_values):
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/graphql/",
-        data=json.dumps({"query": query, "variables": {"input": input_values}}).encode(),
-        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.load(response)
-
-
-async def watch(port, token, show):
-    socket_ = await websockets.connect(f"ws://127.0.0.1:{port}/graphql/", subprotocols=["graphql-transport-ws"])
-    await socket_.send(json.dumps({"type": "connection_init", "payload": {"token": token}}))
-    assert json.loads(await socket_.recv())["type"] == "connection_ack"
-    await socket_.send(json.dumps({"id": "show", "type": "subscribe",
-                                   "payload": {"query": EVENTS, "variables": {"showId": gid(show)}}}))
-    return socket_
-
-
-async def next_event(socket_, counts=False):
-    while True:
-        message = json.loads(await asyncio.wait_for(socket_.recv(), timeout=10))
-        event = message["payload"]["data"]["showEvents"]
-        if counts or event["type"] != "VIEWER_COUNT":
-            return event
 
 
 async def test_a_viewer_on_one_process_sees_the_host_acting_through_another(servers, member, show_of):
