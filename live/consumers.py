@@ -22,6 +22,7 @@ from functools import partial
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from django.conf import settings
+from django.db import DatabaseError
 from django.utils import timezone
 from graphql_relay import to_global_id
 from redis import RedisError
@@ -58,7 +59,10 @@ async def show_events(context, show_id: int, user, after_seq: int | None):
                 async with asyncio.timeout_at(check_log_at):
                     event = await anext(group_events)
             except TimeoutError:
-                due_events = await _catch_up(show_id, sent)  # heard nothing for a while: any lost?
+                try:
+                    due_events = await _catch_up(show_id, sent)  # heard nothing for a while: any lost?
+                except DatabaseError:
+                    due_events = []  # the database is out of reach: the next check tries again
                 check_log_at = loop.time() + _log_check_delay()
             else:
                 if event["type"] == ShowEvent.Type.VIEWER_COUNT:

@@ -17,6 +17,7 @@ import websockets
 from channels.db import database_sync_to_async
 
 from live.models import ShowEvent
+from tests.faults.helpers import assert_clean
 from tests.helpers import gid
 from tests.live.helpers import http_post, line_up_of, watch
 
@@ -25,7 +26,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(tra
 FEATURE = """mutation($input: FeatureShowListingInput!) {
   featureShowListing(input: $input) { errors { field code message } } }"""
 SEND = """mutation($input: SendShowMessageInput!) { sendShowMessage(input: $input) { errors { field code message } } }"""
-INTERNAL_TEXT = ("Traceback", "redis", "Redis", "Connection refused", "Error 111", "File \"")
 
 
 class ResumingViewer:
@@ -89,23 +89,6 @@ class ResumingViewer:
 
 class SubscriptionFailed(Exception):
     pass
-
-
-def assert_clean(status: int, body: str) -> dict | None:
-    """A response the app can show: success, or typed errors without internal text. Returns the
-    mutation's payload, or None when the request was refused as a whole."""
-    assert status != 500, body
-    for text in INTERNAL_TEXT:
-        assert text not in body, body
-    answer = json.loads(body)
-    for error in answer.get("errors", []):
-        assert error["extensions"]["code"] != "INTERNAL_SERVER_ERROR", body
-    if answer.get("data"):
-        payload = next(iter(answer["data"].values()))
-        if payload is not None:
-            return payload
-    assert answer["errors"], body
-    return None
 
 
 def host_acts(port, token, show, query, **input_values) -> bool:
