@@ -32,12 +32,18 @@ def private_broker(processes):
     """A private Redis as the Celery broker of this process (and of the workers given its url)."""
     server = processes.redis().start()
     shared_url = app.conf.broker_url
-    app.conf.broker_url = server.url
-    app.close()  # drops the pooled connections to the shared Redis
+    use_broker(server.url)
     app.conf.task_always_eager = False
     yield server
-    app.conf.broker_url = shared_url
-    app.close()
+    use_broker(shared_url)
+
+
+def use_broker(url: str) -> None:
+    """Point this process's Celery app at another broker. Celery has no public switch once the
+    app has published: its connection and producer pools keep the first url, so both go."""
+    app.conf.update(broker_url=url, broker_write_url=url)
+    app._pool = None
+    app.amqp._producer_pool = None
 
 
 def connections_to_broker(worker) -> int:

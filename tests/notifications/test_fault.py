@@ -8,31 +8,18 @@ never finished. The in-memory push backend lives in the worker, so the decision 
 """
 
 import pytest
-import redis
 from django.conf import settings
 from django.db.models import Count
 from django.utils import timezone
 
-from config.celery import app
 from notifications import services, tasks
 from notifications.models import FanOutChunk, Notification, NotificationEvent, Outcome, PushDecision
 from tests.helpers import people_with_devices
-from tests.processes import BROKER_KEYS, wait_for
+from tests.processes import wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
 RECIPIENTS = 10_000
-
-
-@pytest.fixture
-def workers(processes):
-    """start() launches a worker on the test database and Redis, with the in-memory push backend."""
-    broker = redis.Redis.from_url(settings.REDIS_URL)
-    broker.delete(*BROKER_KEYS)
-    app.conf.task_always_eager = False  # notify() enqueues to Redis like production
-    yield lambda: processes.worker(NOTIFICATIONS_PUSH_BACKEND="memory")
-    processes.stop()  # before the keys go, so that no worker writes them again
-    broker.delete(*BROKER_KEYS)
 
 
 def test_killing_the_worker_part_way_loses_and_duplicates_nothing(workers, processes):
