@@ -26,7 +26,8 @@ from tests.processes import database_url
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
 APPLICATION = "closetline-faults-daphne"
-SEND = """mutation($input: SendShowMessageInput!) { sendShowMessage(input: $input) { errors { field code message } } }"""
+SEND = """mutation($input: SendShowMessageInput!) {
+  sendShowMessage(input: $input) { errors { field code message } } }"""
 ME = "{ me { username } }"
 
 
