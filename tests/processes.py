@@ -31,6 +31,16 @@ def wait_for(condition, seconds, what):
         time.sleep(0.02)
 
 
+def use_broker(url: str) -> None:
+    """Point this process's Celery app at another broker. Celery has no public switch once the
+    app has published: its connection and producer pools keep the first url, so both go."""
+    from config.celery import app
+
+    app.conf.update(broker_url=url, broker_write_url=url)
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -20,7 +20,7 @@ from config.celery import app
 from notifications import services, tasks
 from notifications.models import FanOutChunk, Notification, NotificationEvent, Outcome, PushDecision
 from tests.helpers import people_with_devices
-from tests.processes import wait_for
+from tests.processes import use_broker, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
@@ -37,14 +37,6 @@ def private_broker(processes):
     app.conf.task_always_eager = False
     yield server
     use_broker(shared_url)
-
-
-def use_broker(url: str) -> None:
-    """Point this process's Celery app at another broker. Celery has no public switch once the
-    app has published: its connection and producer pools keep the first url, so both go."""
-    app.conf.update(broker_url=url, broker_write_url=url)
-    app._pool = None
-    app.amqp._producer_pool = None
 
 
 def connections_to_broker(worker) -> int:
