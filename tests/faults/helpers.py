@@ -11,8 +11,7 @@ def assert_clean(status: int, body: str) -> dict | None:
     """A response the app can show: success, or typed errors without internal text. Returns the
     mutation's payload, or None when the request was refused as a whole."""
     assert status != 500, body
-    for text in INTERNAL_TEXT:
-        assert text not in body, body
+    assert_clean_text(body)
     answer = json.loads(body)
     for error in answer.get("errors", []):
         assert error["extensions"]["code"] != "INTERNAL_SERVER_ERROR", body
@@ -22,3 +21,8 @@ def assert_clean(status: int, body: str) -> dict | None:
             return payload
     assert answer["errors"], body
     return None
+
+
+def assert_clean_text(body: str) -> None:
+    for text in INTERNAL_TEXT:
+        assert text not in body, body

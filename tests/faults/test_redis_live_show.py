@@ -3,7 +3,8 @@
 Two daphne processes share a private redis-server (channel layer, presence, rate limits) and the
 test's PostgreSQL database. While Redis is gone the host keeps running the show: every request
 either does its work (the event is in the show's log; only its live fan-out is lost) or fails
-with a typed error, never a 500 or internal text. Once Redis is back, without restarting either
+with a typed error, never a 500 or internal text; a newcomer's socket is refused at the
+handshake. Once Redis is back, without restarting either
 process, each viewer ends up with every event exactly once and in order: the live stream fills
 a gap from the log, and a client whose socket dropped resubscribes with the last `seq` it saw.
 """
@@ -17,7 +18,7 @@ import websockets
 from channels.db import database_sync_to_async
 
 from live.models import ShowEvent
-from tests.faults.helpers import assert_clean
+from tests.faults.helpers import assert_clean, assert_clean_text
 from tests.helpers import gid
 from tests.live.helpers import http_post, line_up_of, watch
 
@@ -97,6 +98,15 @@ def host_acts(port, token, show, query, **input_values) -> bool:
     return payload is not None and payload["errors"] == []
 
 
+async def a_newcomer_is_turned_away(port, token, show):
+    """A socket needs its channel on the layer: while Redis is gone the handshake is refused (by
+    daphne, a 500 with an empty body), and the app will try again."""
+    with pytest.raises(websockets.InvalidStatus) as refused:
+        await watch(port, token, show)
+    assert refused.value.response.status_code >= 500
+    assert_clean_text(bytes(refused.value.response.body).decode())
+
+
 async def test_viewers_get_every_event_once_in_order_after_redis_dies_and_returns_empty(processes, member,
                                                                                         show_of):
     priya, ava, marco = [await database_sync_to_async(member)(name) for name in ("priya", "ava", "marco")]
@@ -117,6 +127,7 @@ async def test_viewers_get_every_event_once_in_order_after_redis_dies_and_return
                                     (process_a, SEND, {"body": "Still live?"}),
                                     (process_b, SEND, {"body": "Yes, still live"})):
             done_during_outage += await asyncio.to_thread(host_acts, port, priya.token, show, query, **values)
+        await asyncio.wait_for(a_newcomer_is_turned_away(process_a, marco.token, show), 5)
 
         redis_server.start()
         # The processes carry on without a restart: the host's next requests work at once.
