@@ -4,9 +4,9 @@ Two daphne processes share a private redis-server (channel layer, presence, rate
 test's PostgreSQL database. While Redis is gone the host keeps running the show: every request
 either does its work (the event is in the show's log; only its live fan-out is lost) or fails
 with a typed error, never a 500 or internal text; a newcomer's socket is refused at the
-handshake. Once Redis is back, without restarting either
-process, each viewer ends up with every event exactly once and in order: the live stream fills
-a gap from the log, and a client whose socket dropped resubscribes with the last `seq` it saw.
+handshake. Once Redis is back, without restarting either process, each viewer ends up with
+every event exactly once and in order: the live stream fills a gap from the log (a quiet one
+checks the log), and a client whose socket dropped resubscribes with the last `seq` it saw.
 """
 
 import asyncio
