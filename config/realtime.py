@@ -44,7 +44,15 @@ async def abroadcast_many(events: list[tuple[str, dict]], message_type: str = GR
 
 
 def broadcast_on_commit(group: str, event: dict, message_type: str = GRAPHQL_EVENT) -> None:
-    transaction.on_commit(lambda: broadcast(group, event, message_type))
+    broadcast_many_on_commit([(group, event)], message_type)
+
+
+def broadcast_many_on_commit(events: list[tuple[str, dict]], message_type: str = GRAPHQL_EVENT) -> None:
+    """`broadcast_many` once the transaction commits. The change stands whatever becomes of its
+    broadcast, so a channel layer out of reach (Redis down) is logged and the caller goes on: a
+    mutation still answers with what it did, a fan-out chunk still hands off its pushes. Whoever
+    missed the event catches up from the database (a show's log, the notification inbox)."""
+    transaction.on_commit(lambda: broadcast_many(events, message_type), robust=True)
 
 
 class InMemoryChannelLayer(layers.InMemoryChannelLayer):

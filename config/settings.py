@@ -162,6 +162,9 @@ LIVE_EVENT_RETENTION = timedelta(hours=1)  # the beat prune deletes older log ro
 LIVE_PRESENCE_HEARTBEAT = 20.0
 LIVE_PRESENCE_TTL = 60.0
 LIVE_VIEWER_COUNT_INTERVAL = 1.0
+# A subscription that heard no event for this long reads the show's log for events the channel
+# layer lost (pub/sub delivers at most once: a Redis restart drops what was in flight).
+LIVE_LOG_CHECK_SECONDS = env.float("LIVE_LOG_CHECK_SECONDS", default=15.0)
 CELERY_BEAT_SCHEDULE["live-close-due-auctions"] = {"task": "live.tasks.close_due_auctions", "schedule": 5.0}
 CELERY_BEAT_SCHEDULE["live-prune-show-events"] = {"task": "live.tasks.prune_show_events", "schedule": 600.0}
 

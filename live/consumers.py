@@ -5,11 +5,16 @@ its client (the graphql-transport-ws consumer of config.graphql runs it).
 events after the client's `afterSeq`, or a snapshot; live.events), then streams the group's
 events in sequence order: it drops what it already sent (the seam between catch-up and live
 events) and, when a number is skipped (an event still in flight from another process, or one
-dropped by a full subscription buffer), reads the missing ones from the log. Meanwhile the
-subscription counts as a viewer (live.presence) until it ends, however it ends.
+dropped by a full subscription buffer), reads the missing ones from the log. Pub/sub delivers at
+most once (what is in flight when Redis restarts is gone), so a subscription that heard no event
+for LIVE_LOG_CHECK_SECONDS reads the log too, in case the last ones were lost. Meanwhile the
+subscription counts as a viewer (live.presence) until it ends, however it ends; presence is best
+effort: with Redis out of reach the viewer keeps watching and is counted again by a heartbeat.
 """
 
 import asyncio
+import logging
+import random
 import time
 import uuid
 from functools import partial
@@ -17,12 +22,16 @@ from functools import partial
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from django.conf import settings
+from django.db import DatabaseError
 from django.utils import timezone
 from graphql_relay import to_global_id
+from redis import RedisError
 
 from config.realtime import abroadcast_many
 from live import events, presence
 from live.models import Show, ShowEvent
+
+logger = logging.getLogger("closetline.live")
 
 # Presence goes to Redis: off the thread that serialises database work.
 in_thread = partial(sync_to_async, thread_sensitive=False)
@@ -34,7 +43,7 @@ async def show_events(context, show_id: int, user, after_seq: int | None):
     member = uuid.uuid4().hex
     heartbeat = None
     try:
-        await _arrive(show_id, member)
+        await _best_effort(_arrive(show_id, member))
         heartbeat = asyncio.create_task(_stay(show_id, member))
         me = to_global_id("User", user.pk)
         sent = after_seq
@@ -43,23 +52,37 @@ async def show_events(context, show_id: int, user, after_seq: int | None):
             sent = event["seq"]
             if _ends_stream(event, me):
                 return
-        async for event in group_events:
-            if event["type"] == ShowEvent.Type.VIEWER_COUNT:
-                yield event | {"seq": sent}
-                continue
-            if event["seq"] <= sent:
-                continue
-            for due in [event] if event["seq"] == sent + 1 else await _catch_up(show_id, sent):
+        loop = asyncio.get_running_loop()
+        check_log_at = loop.time() + _log_check_delay()
+        while True:
+            try:
+                async with asyncio.timeout_at(check_log_at):
+                    event = await anext(group_events)
+            except TimeoutError:
+                try:
+                    due_events = await _catch_up(show_id, sent)  # heard nothing for a while: any lost?
+                except DatabaseError:
+                    due_events = []  # the database is out of reach: the next check tries again
+                check_log_at = loop.time() + _log_check_delay()
+            else:
+                if event["type"] == ShowEvent.Type.VIEWER_COUNT:
+                    yield event | {"seq": sent}
+                    continue
+                if event["seq"] <= sent:
+                    continue
+                due_events = [event] if event["seq"] == sent + 1 else await _catch_up(show_id, sent)
+            for due in due_events:
                 if due["seq"] > sent:
                     yield due
                     sent = due["seq"]
+                    check_log_at = loop.time() + _log_check_delay()
                     if _ends_stream(due, me):
                         return
     finally:
         if heartbeat is not None:
             heartbeat.cancel()
         await group_events.aclose()
-        await _leave(show_id, member)
+        await _best_effort(_leave(show_id, member))
 
 
 def spawn(coroutine) -> asyncio.Task:
@@ -72,6 +95,19 @@ def spawn(coroutine) -> asyncio.Task:
 
 async def _catch_up(show_id: int, after_seq: int | None) -> list[dict]:
     return await database_sync_to_async(events.catch_up)(show_id, after_seq, now=timezone.now())
+
+
+def _log_check_delay() -> float:
+    """Spread over ±25%, so that the viewers of a quiet room do not all read the log at once."""
+    return settings.LIVE_LOG_CHECK_SECONDS * random.uniform(0.75, 1.25)
+
+
+async def _best_effort(presence_work) -> None:
+    """Run a presence coroutine; Redis out of reach costs a correct count for a while, not the show."""
+    try:
+        await presence_work
+    except RedisError as error:
+        logger.warning("Viewer presence not updated, Redis is out of reach: %s", error)
 
 
 def _ends_stream(event: dict, me: str) -> bool:
@@ -94,8 +130,12 @@ async def _stay(show_id: int, member: str) -> None:
     process expired announces the lower count."""
     while True:
         await asyncio.sleep(settings.LIVE_PRESENCE_HEARTBEAT)
-        if await in_thread(presence.backend().join)(show_id, member, time.time()):
-            await _announce_viewer_count(show_id)
+        await _best_effort(_refresh(show_id, member))
+
+
+async def _refresh(show_id: int, member: str) -> None:
+    if await in_thread(presence.backend().join)(show_id, member, time.time()):
+        await _announce_viewer_count(show_id)
 
 
 async def _leave(show_id: int, member: str) -> None:
@@ -108,7 +148,8 @@ async def _announce_viewer_count(show_id: int) -> None:
     change (in any process) opened it already: at most one count per show per interval."""
     interval = settings.LIVE_VIEWER_COUNT_INTERVAL
     if await in_thread(presence.backend().claim_count_broadcast)(show_id, interval):
-        asyncio.get_running_loop().call_later(interval, lambda: spawn(_broadcast_viewer_count(show_id)))
+        asyncio.get_running_loop().call_later(interval,
+                                              lambda: spawn(_best_effort(_broadcast_viewer_count(show_id))))
 
 
 async def _broadcast_viewer_count(show_id: int) -> None:

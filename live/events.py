@@ -61,6 +61,8 @@ def _logged_after(show_id: int, after_seq: int, *, now) -> list[dict] | None:
     missed = last_seq - after_seq
     if not 0 <= missed <= settings.LIVE_REPLAY_MAX_EVENTS:
         return None
+    if missed == 0:
+        return []  # the usual answer of a subscription checking for lost events
     events = list(ShowEvent.objects.filter(show_id=show_id, seq__gt=after_seq, seq__lte=last_seq,
                                            created_at__gte=now - settings.LIVE_REPLAY_MAX_AGE).order_by("seq"))
     return [as_message(event) for event in events] if len(events) == missed else None

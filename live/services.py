@@ -416,7 +416,8 @@ def start_auction(*, show: Show, user, listing: Listing, start_price: Decimal, d
         if show.featured_listing_id != listing.pk:
             _feature(show, listing, now=now)
         events.record(show, Type.AUCTION_STARTED, {"auction": _auction_payload(auction)}, now=now)
-        transaction.on_commit(lambda: tasks.arm_auction_timer(auction.pk, auction.ends_at))
+        # robust: the auction runs; without a broker, beat's close_due_auctions closes it when due.
+        transaction.on_commit(lambda: tasks.arm_auction_timer(auction.pk, auction.ends_at), robust=True)
     return auction
 
 

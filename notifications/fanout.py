@@ -16,7 +16,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 
-from config.realtime import broadcast_many, user_group
+from config.realtime import broadcast_many_on_commit, user_group
 from notifications.models import (
     CATEGORY_OF_KIND,
     Device,
@@ -53,7 +53,7 @@ def process_chunk(*, event_id: int, index: int, now: datetime) -> QuerySet | Non
         if created or replaced:
             announcements = [(user_group(recipient_id), {"notification_id": notification_id})
                              for notification_id, recipient_id in sorted(created + replaced)]
-            transaction.on_commit(lambda: broadcast_many(announcements))
+            broadcast_many_on_commit(announcements)
         _mark_chunk_done(event, index, now)
     # Recipient ids are sorted, so the chunk is exactly this id range of the event's decisions.
     return PushDecision.objects.filter(event=event, recipient_id__gte=recipient_ids[0],

@@ -187,5 +187,6 @@ def resend_failed(decisions: QuerySet, *, now: datetime | None = None) -> int:
         ids = list(decisions.filter(outcome=Outcome.FAILED).select_for_update().values_list("pk", flat=True))
         PushDecision.objects.filter(pk__in=ids).update(outcome=Outcome.PENDING, due_at=now,
                                                        detail="resent by staff")
-        transaction.on_commit(lambda: tasks.enqueue_hand_offs(ids))
+        # robust: they are pending again; without a broker, the sweep hands them off.
+        transaction.on_commit(lambda: tasks.enqueue_hand_offs(ids), robust=True)
     return len(ids)

@@ -257,8 +257,9 @@ def schedule_auto_greeting(*, visit: ClosetVisit) -> ScheduledGreeting | None:
         seller_id=visit.closet_owner_id, visitor_id=visit.visitor_id, processed_at=None,
         defaults={"due_at": visit.visited_at + delay})
     if created:
+        # robust: the visit is recorded; without a broker, beat's send_due_greetings sends it when due.
         transaction.on_commit(lambda: tasks.send_scheduled_greeting.apply_async(
-            (scheduled.pk,), countdown=delay.total_seconds()))
+            (scheduled.pk,), countdown=delay.total_seconds()), robust=True)
     return scheduled
 
 

@@ -12,6 +12,7 @@ from django.test import Client
 from accounts import services as account_services
 from marketplace import services as marketplace_services
 from marketplace.models import Category
+from tests.processes import BROKER_KEYS, Processes
 
 
 # Debian's chromium and chromedriver (CI installs them; a bare laptop may not have them).
@@ -93,6 +94,34 @@ def api(gql, django_capture_on_commit_callbacks):
             return gql(query, variables, token=token)
 
     return call
+
+
+@pytest.fixture
+def processes(tmp_path):
+    """Real processes (daphne, Celery workers, a private Redis; tests/processes.py), all killed
+    when the test ends."""
+    started = Processes(tmp_path)
+    try:
+        yield started
+    finally:
+        started.stop()
+
+
+@pytest.fixture
+def workers(processes):
+    """start() launches a Celery worker on the test database and REDIS_URL (with the in-memory
+    push backend); this process enqueues its tasks to Redis, as production does."""
+    import redis
+    from django.conf import settings
+
+    from config.celery import app
+
+    broker = redis.Redis.from_url(settings.REDIS_URL)
+    broker.delete(*BROKER_KEYS)
+    app.conf.task_always_eager = False
+    yield lambda: processes.worker(NOTIFICATIONS_PUSH_BACKEND="memory")
+    processes.stop()  # before the keys go, so that no worker writes them again
+    broker.delete(*BROKER_KEYS)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 import io
 import threading
 
+from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -10,6 +11,7 @@ from graphql_relay import to_global_id
 from PIL import Image
 
 from marketplace import services
+from notifications.models import Device
 
 
 def gid(obj) -> str:
@@ -26,6 +28,17 @@ def photo(fmt="JPEG", size=(64, 48), color="teal", **save_options) -> bytes:
 def add_photo(listing, color="teal"):
     """A stored photo without the HTTP round trip, for tests about lists."""
     return services.add_listing_image(listing=listing, upload=SimpleUploadedFile("p.jpg", photo(color=color)))
+
+
+def people_with_devices(count) -> list[int]:
+    """`count` members with one push device each, in bulk (fan-out tests); their ids."""
+    User = get_user_model()
+    User.objects.bulk_create([User(username=f"liker{n}", email=f"liker{n}@fault.test", password="!")
+                              for n in range(count)], batch_size=2000)
+    ids = list(User.objects.values_list("pk", flat=True))
+    Device.objects.bulk_create([Device(user_id=pk, platform=Device.Platform.FCM, token=f"token-{pk}") for pk in ids],
+                               batch_size=2000)
+    return ids
 
 
 def assert_constant_queries(gql, query, variables, token, grow, sizes=(5, 50), path=None):

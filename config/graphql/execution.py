@@ -4,6 +4,7 @@ import logging
 import re
 
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from graphql import ExecutionResult, GraphQLError, OperationType, execute, get_operation_ast
 
 from config.errors import ServiceError
@@ -12,6 +13,10 @@ from config.graphql.limits import parse_document, validate_document
 logger = logging.getLogger("closetline.graphql")
 
 _SUGGESTION = re.compile(r" Did you mean .*\?$")
+# The database is out of reach (connection refused, cut or closed): the client may try again.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+SERVICE_UNAVAILABLE = {"message": "The service is briefly unavailable; try again shortly.",
+                       "extensions": {"code": "SERVICE_UNAVAILABLE"}}
 
 
 class OperationRejected(Exception):
@@ -77,6 +82,9 @@ def format_error(error: GraphQLError) -> dict:
         if first.field:
             extensions["field"] = first.field
         return _with_position(error, {"message": first.message, "extensions": extensions})
+    if isinstance(original, DATABASE_UNAVAILABLE):
+        logger.warning("Database unavailable in %s: %s", error.path, original)
+        return _with_position(error, dict(SERVICE_UNAVAILABLE))
     if original is not None and not isinstance(original, GraphQLError):
         logger.error("Unexpected error in %s", error.path, exc_info=original)
         if not settings.DEBUG:

@@ -1,3 +1,4 @@
+import logging
 from typing import ClassVar
 
 import graphene
@@ -5,10 +6,13 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django_ratelimit.core import is_ratelimited
 from graphene.utils.str_converters import to_camel_case
+from redis import RedisError
 
 from config.errors import ErrorCode, ServiceError
 from config.graphql.errors import Error
 from config.graphql.permissions import Access, ensure_access
+
+logger = logging.getLogger("closetline.graphql")
 
 
 class BaseMutation(graphene.Mutation):
@@ -55,8 +59,16 @@ class BaseMutation(graphene.Mutation):
 
 
 def enforce_rate_limit(info, group: str, rate: str, key="user_or_ip"):
-    """Count one hit in a fixed window; `key` is a django-ratelimit key ("ip", a callable, ...)."""
-    if is_ratelimited(info.context, group=group, key=key, rate=rate, increment=True):
+    """Count one hit in a fixed window; `key` is a django-ratelimit key ("ip", a callable, ...).
+
+    The windows live in the cache (Redis in production). While it is out of reach the write goes
+    on uncounted rather than every write failing: the database still enforces every rule."""
+    try:
+        limited = is_ratelimited(info.context, group=group, key=key, rate=rate, increment=True)
+    except RedisError as error:
+        logger.warning("Rate limit %s not counted, the cache is out of reach: %s", group, error)
+        return
+    if limited:
         raise ServiceError(ErrorCode.RATE_LIMITED, "Too many attempts; try again shortly.")
 
 

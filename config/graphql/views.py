@@ -5,6 +5,7 @@ why the endpoint needs no CSRF token: a foreign page cannot make a browser attac
 """
 
 import json
+import logging
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
@@ -16,8 +17,18 @@ from django.views.decorators.csrf import csrf_exempt
 from graphene_django.views import GraphQLView
 
 from accounts.selectors import user_for_bearer_header
-from config.graphql.execution import OperationRejected, format_error, is_query, prepare, run
+from config.graphql.execution import (
+    DATABASE_UNAVAILABLE,
+    SERVICE_UNAVAILABLE,
+    OperationRejected,
+    format_error,
+    is_query,
+    prepare,
+    run,
+)
 from config.graphql.schema import schema
+
+logger = logging.getLogger("closetline.graphql")
 
 
 class RequestRejected(Exception):
@@ -58,6 +69,9 @@ class GraphQLEndpoint(View):
             return JsonResponse(body, status=status)
         except RequestRejected as rejected:
             return rejected.response()
+        except DATABASE_UNAVAILABLE as error:  # outside any resolver: looking up the bearer token
+            logger.warning("Database unavailable: %s", error)
+            return JsonResponse({"errors": [SERVICE_UNAVAILABLE]}, status=503)
 
     @staticmethod
     def _authenticate(request):

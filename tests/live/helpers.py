@@ -1,7 +1,12 @@
-"""Helpers of the live tests: a WebSocket viewer of a show, and the subscription it sends."""
+"""Helpers of the live tests: a WebSocket viewer of a show, and the subscription it sends; the
+same over a real socket to a daphne process, and the host's HTTP requests to it."""
 
 import asyncio
+import json
+import urllib.error
+import urllib.request
 
+import websockets
 from channels.testing import WebsocketCommunicator
 
 from config.asgi import application
@@ -73,3 +78,37 @@ class Viewer:
 
     async def close(self):
         await self.communicator.disconnect()
+
+
+def http_post(port: int, token: str, query: str, variables: dict) -> tuple[int, str]:
+    """POST an operation to a daphne process on loopback: its HTTP status and body, whatever they are."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql/", data=json.dumps({"query": query, "variables": variables}).encode(),
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def post(port: int, token: str, query: str, **input_values) -> dict:
+    return json.loads(http_post(port, token, query, {"input": input_values})[1])
+
+
+async def watch(port: int, token: str, show, after_seq: int | None = None):
+    """A real graphql-transport-ws socket to a daphne process, subscribed to the show's events."""
+    socket_ = await websockets.connect(f"ws://127.0.0.1:{port}/graphql/", subprotocols=["graphql-transport-ws"])
+    await socket_.send(json.dumps({"type": "connection_init", "payload": {"token": token}}))
+    assert json.loads(await asyncio.wait_for(socket_.recv(), timeout=10))["type"] == "connection_ack"
+    await socket_.send(json.dumps({"id": "show", "type": "subscribe", "payload": {
+        "query": EVENTS, "variables": {"showId": gid(show), "afterSeq": after_seq}}}))
+    return socket_
+
+
+async def next_event(socket_, counts=False):
+    while True:
+        message = json.loads(await asyncio.wait_for(socket_.recv(), timeout=10))
+        event = message["payload"]["data"]["showEvents"]
+        if counts or event["type"] != "VIEWER_COUNT":
+            return event

@@ -118,6 +118,15 @@ async def test_events_older_than_the_kept_age_get_a_snapshot(gql, room, settings
     await viewer.close()
 
 
+def record_without_broadcast(show, slow_mode_seconds=20):
+    """A logged event whose broadcast was lost (a channel layer restarting drops what was in flight)."""
+    locked = Show.objects.get(pk=show.pk)
+    locked.last_seq += 1
+    Show.objects.filter(pk=show.pk).update(last_seq=locked.last_seq)
+    return events.as_message(ShowEvent.objects.create(show=locked, seq=locked.last_seq, type="slow_mode",
+                                                      data={"slow_mode_seconds": slow_mode_seconds}))
+
+
 async def test_late_and_repeated_events_are_sent_once_in_order(room):
     """The seam between catch-up and live events, and a number skipped on the wire: an event
     delivered again is dropped; an event arriving before its predecessor brings it from the log."""
@@ -140,14 +149,7 @@ async def test_late_and_repeated_events_are_sent_once_in_order(room):
     assert [(event["seq"], event["slowModeSeconds"]) for event in received] == [(start + 1, 5), (start + 2, 9)]
     await viewer.nothing_more()
 
-    def record_without_broadcast():
-        locked = Show.objects.get(pk=show.pk)
-        locked.last_seq += 1
-        Show.objects.filter(pk=show.pk).update(last_seq=locked.last_seq)
-        return events.as_message(ShowEvent.objects.create(show=locked, seq=locked.last_seq, type="slow_mode",
-                                                          data={"slow_mode_seconds": 20}))
-
-    lost = await database_sync_to_async(record_without_broadcast)()
+    lost = await database_sync_to_async(record_without_broadcast)(show)
     third = await database_sync_to_async(record_two_broadcast_second)()
     assert lost["seq"] == start + 3
     received = await viewer.events(3)
@@ -155,6 +157,20 @@ async def test_late_and_repeated_events_are_sent_once_in_order(room):
         (start + 3, 20), (start + 4, 5), (start + 5, 9)]
     assert third[1]["seq"] == start + 5
     await viewer.nothing_more()
+    await viewer.close()
+
+
+async def test_a_viewer_hearing_nothing_for_a_while_reads_the_log_for_lost_events(room, settings):
+    """With no later event to reveal the gap, the quiet subscription finds it in the log."""
+    settings.LIVE_LOG_CHECK_SECONDS = 0.2
+    show, host, (ava, *_) = room
+    viewer = await Viewer.watch(ava.token, show)
+    start = (await viewer.event())["seq"]
+
+    await database_sync_to_async(record_without_broadcast)(show)
+    received = await viewer.event()
+    assert (received["seq"], received["slowModeSeconds"]) == (start + 1, 20)
+    await viewer.nothing_more(0.5)
     await viewer.close()
 
 
