@@ -1,0 +1,386 @@
+"""Who may call each mutation and read each private query field, and how to build a minimal valid
+call: the data of tests/hardening/test_permission_matrix.py.
+
+Every world has four callers: `anonymous`, `other` (a member with no tie to the target),
+`owner` (the member the target belongs to) and `staff`. A rule's `build(world)` makes the target
+through the services, owned by `world.owner`, and returns the mutation's `input` (or a query and
+its variables). Targets of rules any member may use belong to a fourth member, `world.seller`, so
+that every caller is a stranger to them.
+"""
+
+import enum
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+from functools import cached_property
+from typing import Callable
+
+from django.utils import timezone
+
+from accounts import services as account_services
+from live import services as live_services
+from live.models import ShowRestriction
+from marketplace import services as marketplace_services
+from marketplace.models import Category
+from notifications import services as notification_services
+from notifications.models import Kind
+from sellers import services as seller_services
+from sellers.models import Ambassador, AmbassadorProgram, MentoringProgram
+from social import services as social_services
+from tests.helpers import add_photo, gid, photo
+from tests.sellers.programs import run_program
+
+ANONYMOUS, OTHER, OWNER, STAFF = "anonymous", "other", "owner", "staff"
+ROLES = (ANONYMOUS, OTHER, OWNER, STAFF)
+
+
+class Who(enum.Enum):
+    PUBLIC = "anyone, logged in or not"
+    AUTHENTICATED = "any member"
+    OWNER = "the owner of the target only"
+    OWNER_OR_STAFF = "the owner of the target, and staff (moderation)"
+    STAFF = "staff only"
+
+    def allows(self, role: str) -> bool:
+        return {
+            Who.PUBLIC: True,
+            Who.AUTHENTICATED: role != ANONYMOUS,
+            Who.OWNER: role == OWNER,
+            Who.OWNER_OR_STAFF: role in (OWNER, STAFF),
+            Who.STAFF: role == STAFF,
+        }[self]
+
+
+# What a member who may not act on the target gets: a typed error with one of these codes (a
+# target they may not see is NOT_FOUND, whether it exists or not), or, for the calls that only
+# ever touch the caller's own data (NO_EFFECT), an answer without error that changed nothing.
+HIDDEN_OR_FORBIDDEN = frozenset({"FORBIDDEN", "NOT_FOUND"})
+NO_EFFECT = frozenset()
+
+
+@dataclass(frozen=True)
+class File:
+    """An upload in a mutation's input, sent as a multipart part (GraphQL multipart request spec)."""
+
+    content: bytes
+    name: str = "photo.jpg"
+
+
+@dataclass(frozen=True)
+class Rule:
+    who: Who
+    build: Callable[["World"], dict]
+    refusal: frozenset = HIDDEN_OR_FORBIDDEN
+
+
+class World:
+    """The callers and the targets of one matrix cell, made through the services."""
+
+    def __init__(self, on_commit):
+        self.on_commit = on_commit  # pytest-django's django_capture_on_commit_callbacks: fan-outs run on commit
+        self.owner = self.member("owner")
+        self.other = self.member("other")
+        self.staff = self.member("staff", is_staff=True)
+        self.category = Category.objects.get(path="women/dresses")
+
+    def token(self, role: str) -> str | None:
+        return None if role == ANONYMOUS else getattr(self, role).token
+
+    @staticmethod
+    def member(username: str, is_staff: bool = False):
+        """A member with a bearer token (`.token`) and a default shipping address."""
+        user, token = account_services.register(username=username, email=f"{username}@example.com",
+                                                password="a-long-enough-passphrase")
+        if is_staff:
+            user.is_staff = True
+            user.save(update_fields=["is_staff"])
+        marketplace_services.add_shipping_address(user=user, recipient_name=username.title(), line1="1 Main St",
+                                                  city="Portland", region="OR", postal_code="97201", country="US")
+        user.token = token
+        return user
+
+    @cached_property
+    def seller(self):
+        """A fourth member whose things every caller is a stranger to."""
+        return self.member("seller")
+
+    def listing(self, seller=None, **fields):
+        fields = {"title": "Wrap dress", "price": Decimal("40.00")} | fields
+        return marketplace_services.create_listing(seller=seller or self.owner, category_id=self.category.pk,
+                                                   **fields)
+
+    def order(self, *, buyer, seller):
+        listing = self.listing(seller)
+        return marketplace_services.purchase_listing(buyer=buyer, listing=listing, idempotency_key="matrix-order-1")
+
+    def shipped_order(self, *, buyer, seller):
+        order = self.order(buyer=buyer, seller=seller)
+        return marketplace_services.ship_order(order=order, actor=seller, tracking_number="1Z999AA10123456784")
+
+    def delivered_order(self, *, buyer, seller):
+        order = self.shipped_order(buyer=buyer, seller=seller)
+        return marketplace_services.mark_order_delivered(order=order, actor=buyer)
+
+    def offer(self, *, buyer, seller):
+        return marketplace_services.create_offer(buyer=buyer, listing=self.listing(seller), amount=Decimal("30.00"))
+
+    def bundle(self, *, buyer, seller):
+        listing = self.listing(seller)
+        return marketplace_services.add_to_bundle(buyer=buyer, listing=listing), listing
+
+    def show(self, host=None, *, live=True, listings=1):
+        host = host or self.owner
+        show = live_services.create_show(host=host, title="Vintage night",
+                                         scheduled_start=timezone.now() + timedelta(hours=1))
+        for number in range(listings):
+            live_services.add_show_listing(show=show, user=host, listing=self.listing(host, title=f"Item {number}"))
+        if live:
+            live_services.start_show(show=show, user=host)
+        show.refresh_from_db()
+        return show
+
+    def line_up(self, show):
+        return [entry.listing for entry in show.line_up.order_by("position")]
+
+    def invited_cohost(self, show):
+        live_services.invite_cohost(show=show, host=show.host, invitee=self.seller)
+        return self.seller
+
+    def comment(self, *, author):
+        listing = self.listing(self.seller)
+        return social_services.add_comment(author=author, listing=listing, body="Is it lined?")
+
+    def conversation(self, *, between):
+        message = social_services.send_message(sender=self.seller, recipient=between, body="Hello there")
+        return message.conversation
+
+    def template(self, seller=None, body="Thanks for stopping by!"):
+        return seller_services.save_greeting_template(seller=seller or self.owner, name="Thanks", body=body)
+
+    def notification(self, recipient, title="A note for you"):
+        with self.on_commit(execute=True):
+            notification_services.notify(recipient_ids=[recipient.pk], kind=Kind.SYSTEM, title=title, body="Hello",
+                                         dedupe_key=f"matrix:{recipient.pk}:{title}")
+
+    def ambassadors(self, count: int):
+        for number in range(count):
+            Ambassador.objects.create(user=self.member(f"mentor{number}"), mentoring_opt_in=True)
+
+
+def ids(*objects) -> list[str]:
+    return [gid(obj) for obj in objects]
+
+
+# Builders of the calls that need more than one line ---------------------------------------------
+
+
+def _reorder_images(w):
+    listing = w.listing()
+    first, second = add_photo(listing), add_photo(listing)
+    return {"listingId": gid(listing), "imageIds": ids(second, first)}
+
+
+def _remove_image(w):
+    return {"imageId": gid(add_photo(w.listing()))}
+
+
+def _add_to_order(w):
+    order = w.order(buyer=w.owner, seller=w.seller)
+    return {"orderId": gid(order), "listingId": gid(w.listing(w.seller, title="Belt")),
+            "idempotencyKey": "matrix-add-on-1"}
+
+
+def _rate_order(w):
+    order = w.delivered_order(buyer=w.owner, seller=w.seller)
+    marketplace_services.accept_order(order=order, actor=w.owner)
+    return {"orderId": gid(order), "stars": 5}
+
+
+def _mark_notifications_read(w):
+    w.notification(w.owner)
+    return {"ids": [gid(w.owner.notifications.get())]}
+
+
+def _send_upsell(w):
+    order = w.order(buyer=w.seller, seller=w.owner)
+    return {"orderId": gid(order), "listingIds": ids(w.listing(title="Belt"))}
+
+
+def _send_greeting(w):
+    social_services.record_closet_visit(visitor=w.seller, closet_owner=w.owner)
+    return {"visitorId": gid(w.seller), "text": "Thanks for stopping by!"}
+
+
+def _offer_to_likers(w):
+    listing = w.listing()
+    social_services.like_listing(user=w.seller, listing=listing)
+    return {"listingId": gid(listing), "price": "30.00"}
+
+
+def _join_mentoring(w):
+    run_program(MentoringProgram, w.staff, mentors_per_group_min=1, mentors_per_group_max=1,
+                max_groups_per_mentor=5, grace_days=14)
+    w.ambassadors(3)  # every member of the matrix may join once
+    return {"question": "How do I price?"}
+
+
+def _set_ambassador_opt_in(w):
+    Ambassador.objects.create(user=w.owner, mentoring_opt_in=False)
+    return {"optIn": True}
+
+
+def _buy_show_listing(w):
+    show = w.show(w.seller)
+    featured = w.line_up(show)[0]
+    live_services.feature_listing(show=show, user=w.seller, listing=featured)
+    return {"showId": gid(show), "listingId": gid(featured), "idempotencyKey": "matrix-show-buy-1"}
+
+
+def _place_bid(w):
+    show = w.show(w.seller)
+    auction = live_services.start_auction(show=show, user=w.seller, listing=w.line_up(show)[0],
+                                          start_price=Decimal("10.00"), duration_seconds=60)
+    return {"auctionId": gid(auction), "amount": "10.00"}
+
+
+def _delete_show_message(w):
+    show = w.show(w.seller)
+    message = live_services.send_message(show=show, author=w.owner, body="Love it")
+    return {"messageId": gid(message)}
+
+
+def _unmute_show_viewer(w):
+    show = w.show()
+    live_services.restrict_viewer(show=show, moderator=w.owner, viewer=w.seller, kind=ShowRestriction.Kind.MUTED)
+    return {"showId": gid(show), "userId": gid(w.seller)}
+
+
+def _show_and(build_rest):
+    """A live show of the owner's, and the rest of the input from `build_rest(world, show)`."""
+
+    def build(w):
+        show = w.show()
+        return {"showId": gid(show)} | build_rest(w, show)
+
+    return build
+
+
+def _respond_to_co_host_invite(w):
+    show = w.show(w.seller, live=False)
+    live_services.invite_cohost(show=show, host=w.seller, invitee=w.owner)
+    return {"showId": gid(show), "accept": True}
+
+
+MUTATION_RULES: dict[str, Rule] = {
+    # Accounts
+    "register": Rule(Who.PUBLIC, lambda w: {"username": "newcomer", "email": "newcomer@example.com",
+                                            "password": "a-long-enough-passphrase"}),
+    "login": Rule(Who.PUBLIC, lambda w: {"username": "owner", "password": "a-long-enough-passphrase"}),
+    "logout": Rule(Who.AUTHENTICATED, lambda w: {}),
+    "updateProfile": Rule(Who.AUTHENTICATED, lambda w: {"bio": "Vintage lover"}),
+    # Listings
+    "createListing": Rule(Who.AUTHENTICATED, lambda w: {"title": "Skirt", "categoryId": gid(w.category),
+                                                        "price": "20.00"}),
+    "updateListing": Rule(Who.OWNER_OR_STAFF, lambda w: {"listingId": gid(w.listing()), "title": "Silk dress"}),
+    "removeListing": Rule(Who.OWNER_OR_STAFF, lambda w: {"listingId": gid(w.listing())}),
+    "uploadListingImage": Rule(Who.OWNER_OR_STAFF, lambda w: {"listingId": gid(w.listing()),
+                                                              "image": File(photo())}),
+    "reorderListingImages": Rule(Who.OWNER_OR_STAFF, _reorder_images),
+    "removeListingImage": Rule(Who.OWNER_OR_STAFF, _remove_image),
+    # Addresses, orders, offers, bundles, seller discounts
+    "addShippingAddress": Rule(Who.AUTHENTICATED, lambda w: {"recipientName": "Ann", "line1": "2 Oak St",
+                                                             "city": "Salem", "postalCode": "97301",
+                                                             "country": "US"}),
+    "updateShippingAddress": Rule(Who.OWNER, lambda w: {
+        "shippingAddressId": gid(w.owner.shipping_addresses.get()), "city": "Eugene"}),
+    "removeShippingAddress": Rule(Who.OWNER, lambda w: {
+        "shippingAddressId": gid(w.owner.shipping_addresses.get())}),
+    "purchaseListing": Rule(Who.AUTHENTICATED, lambda w: {"listingId": gid(w.listing(w.seller)),
+                                                          "idempotencyKey": "matrix-purchase-1"}),
+    "checkoutBundle": Rule(Who.OWNER, lambda w: {"bundleId": gid(w.bundle(buyer=w.owner, seller=w.seller)[0]),
+                                                 "idempotencyKey": "matrix-bundle-1"}),
+    "addToOrder": Rule(Who.OWNER, _add_to_order),
+    "shipOrder": Rule(Who.OWNER, lambda w: {"orderId": gid(w.order(buyer=w.seller, seller=w.owner)),
+                                            "trackingNumber": "1Z999AA10123456784"}),
+    "markOrderDelivered": Rule(Who.OWNER, lambda w: {"orderId": gid(w.shipped_order(buyer=w.owner,
+                                                                                     seller=w.seller))}),
+    "acceptOrder": Rule(Who.OWNER, lambda w: {"orderId": gid(w.delivered_order(buyer=w.owner, seller=w.seller))}),
+    "cancelOrder": Rule(Who.OWNER, lambda w: {"orderId": gid(w.order(buyer=w.owner, seller=w.seller))}),
+    "rateOrder": Rule(Who.OWNER, _rate_order),
+    "makeOffer": Rule(Who.AUTHENTICATED, lambda w: {"listingId": gid(w.listing(w.seller)), "amount": "30.00"}),
+    "respondToOffer": Rule(Who.OWNER, lambda w: {"offerId": gid(w.offer(buyer=w.seller, seller=w.owner)),
+                                                 "action": "DECLINE"}),
+    "withdrawOffer": Rule(Who.OWNER, lambda w: {"offerId": gid(w.offer(buyer=w.owner, seller=w.seller))}),
+    "addToBundle": Rule(Who.AUTHENTICATED, lambda w: {"listingId": gid(w.listing(w.seller))}),
+    # Another member has no bundle of this closet: removing from "theirs" leaves the owner's as it is.
+    "removeFromBundle": Rule(Who.OWNER, lambda w: {"listingId": gid(w.bundle(buyer=w.owner, seller=w.seller)[1])},
+                             refusal=NO_EFFECT),
+    "updateBundleDiscount": Rule(Who.AUTHENTICATED, lambda w: {"bundlePercent": 15, "bundleMinItems": 3}),
+    "updateShippingDiscount": Rule(Who.AUTHENTICATED, lambda w: {"shippingPercent": 50}),
+    # Social
+    "likeListing": Rule(Who.AUTHENTICATED, lambda w: {"listingId": gid(w.listing(w.seller))}),
+    "unlikeListing": Rule(Who.AUTHENTICATED, lambda w: {"listingId": gid(w.listing(w.seller))}),
+    "followUser": Rule(Who.AUTHENTICATED, lambda w: {"userId": gid(w.seller)}),
+    "unfollowUser": Rule(Who.AUTHENTICATED, lambda w: {"userId": gid(w.seller)}),
+    "blockUser": Rule(Who.AUTHENTICATED, lambda w: {"userId": gid(w.seller)}),
+    "unblockUser": Rule(Who.AUTHENTICATED, lambda w: {"userId": gid(w.seller)}),
+    "muteUser": Rule(Who.AUTHENTICATED, lambda w: {"userId": gid(w.seller)}),
+    "unmuteUser": Rule(Who.AUTHENTICATED, lambda w: {"userId": gid(w.seller)}),
+    "shareListing": Rule(Who.AUTHENTICATED, lambda w: {"listingId": gid(w.listing(w.seller))}),
+    "addComment": Rule(Who.AUTHENTICATED, lambda w: {"listingId": gid(w.listing(w.seller)), "body": "Size?"}),
+    "editComment": Rule(Who.OWNER, lambda w: {"commentId": gid(w.comment(author=w.owner)), "body": "Length?"}),
+    "deleteComment": Rule(Who.OWNER_OR_STAFF, lambda w: {"commentId": gid(w.comment(author=w.owner))}),
+    "recordClosetVisit": Rule(Who.AUTHENTICATED, lambda w: {"userId": gid(w.seller)}),
+    "sendMessage": Rule(Who.AUTHENTICATED, lambda w: {"recipientId": gid(w.seller), "body": "Hi!"}),
+    "markConversationRead": Rule(Who.OWNER, lambda w: {"conversationId": gid(w.conversation(between=w.owner))}),
+    # Notifications
+    # Ids of someone else's notifications match nothing of the caller's inbox.
+    "markNotificationsRead": Rule(Who.OWNER, _mark_notifications_read, refusal=NO_EFFECT),
+    "registerDevice": Rule(Who.AUTHENTICATED, lambda w: {"platform": "FCM", "token": "fcm-matrix-token"}),
+    "unregisterDevice": Rule(Who.OWNER, lambda w: {"token": notification_services.register_device(
+        user=w.owner, platform="fcm", token="fcm-owner-token").token}),
+    "updateNotificationPreferences": Rule(Who.AUTHENTICATED, lambda w: {"dailyCap": 8}),
+    # Seller tools
+    "offerToLikers": Rule(Who.OWNER, _offer_to_likers),
+    "sendUpsell": Rule(Who.OWNER, _send_upsell),
+    # The visit was to the owner's closet: anyone else is refused as the visitor's stranger.
+    "sendGreeting": Rule(Who.OWNER, _send_greeting, refusal=frozenset({"NOT_A_RECENT_VISITOR"})),
+    "saveGreetingTemplate": Rule(Who.AUTHENTICATED, lambda w: {"name": "Hello", "body": "Welcome!"}),
+    "deleteGreetingTemplate": Rule(Who.OWNER, lambda w: {"templateId": gid(w.template())}),
+    "setAutoGreeting": Rule(Who.OWNER, lambda w: {"enabled": True, "templateId": gid(w.template())}),
+    "setGreetingsEnabled": Rule(Who.AUTHENTICATED, lambda w: {"enabled": False}),
+    # Community programs
+    "updateFirstSaleShippingProgram": Rule(Who.STAFF, lambda w: {"amount": "3.00"}),
+    "updateFirstSaleNudgeProgram": Rule(Who.STAFF, lambda w: {"daysBetweenNudges": 9}),
+    "updateAmbassadorProgram": Rule(Who.STAFF, lambda w: {"minSales": 10}),
+    "updateMentoringProgram": Rule(Who.STAFF, lambda w: {"graceDays": 10}),
+    "setAmbassadorOptIn": Rule(Who.OWNER, _set_ambassador_opt_in, refusal=frozenset({"NOT_AN_AMBASSADOR"})),
+    "joinMentoring": Rule(Who.AUTHENTICATED, _join_mentoring),
+    # Live shows: the owner hosts; a show's moderation is its host's (and co-hosts'), not staff's
+    "createShow": Rule(Who.AUTHENTICATED, lambda w: {
+        "title": "Denim day", "scheduledStart": (timezone.now() + timedelta(days=1)).isoformat()}),
+    "updateShow": Rule(Who.OWNER, _show_and(lambda w, show: {"title": "Denim night"})),
+    "startShow": Rule(Who.OWNER, lambda w: {"showId": gid(w.show(live=False))}),
+    "endShow": Rule(Who.OWNER, _show_and(lambda w, show: {})),
+    "saveShow": Rule(Who.AUTHENTICATED, lambda w: {"showId": gid(w.show(w.seller, live=False))}),
+    "unsaveShow": Rule(Who.AUTHENTICATED, lambda w: {"showId": gid(w.show(w.seller, live=False))}),
+    "addCoHost": Rule(Who.OWNER, _show_and(lambda w, show: {"userId": gid(w.seller)})),
+    "respondToCoHostInvite": Rule(Who.OWNER, _respond_to_co_host_invite),
+    "removeCoHost": Rule(Who.OWNER, _show_and(lambda w, show: {"userId": gid(w.invited_cohost(show))})),
+    "addShowListing": Rule(Who.OWNER, _show_and(lambda w, show: {"listingId": gid(w.listing(w.seller))})),
+    "removeShowListing": Rule(Who.OWNER, _show_and(lambda w, show: {"listingId": gid(w.line_up(show)[0])})),
+    "reorderShowListings": Rule(Who.OWNER, lambda w: (lambda show: {
+        "showId": gid(show), "listingIds": ids(*reversed(w.line_up(show)))})(w.show(listings=2))),
+    "featureShowListing": Rule(Who.OWNER, _show_and(lambda w, show: {"listingId": gid(w.line_up(show)[0])})),
+    "sendShowMessage": Rule(Who.AUTHENTICATED, lambda w: {"showId": gid(w.show(w.seller)), "body": "Hi all"}),
+    "deleteShowMessage": Rule(Who.OWNER_OR_STAFF, _delete_show_message),  # chat moderation is staff's too
+    "setShowSlowMode": Rule(Who.OWNER, _show_and(lambda w, show: {"seconds": 10})),
+    "setShowMutedWords": Rule(Who.OWNER, _show_and(lambda w, show: {"words": ["spam"]})),
+    "muteShowViewer": Rule(Who.OWNER, _show_and(lambda w, show: {"userId": gid(w.seller)})),
+    "unmuteShowViewer": Rule(Who.OWNER, _unmute_show_viewer),
+    "removeShowViewer": Rule(Who.OWNER, _show_and(lambda w, show: {"userId": gid(w.seller)})),
+    "buyShowListing": Rule(Who.AUTHENTICATED, _buy_show_listing),
+    "startShowAuction": Rule(Who.OWNER, _show_and(lambda w, show: {
+        "listingId": gid(w.line_up(show)[0]), "startPrice": "10.00", "durationSeconds": 60})),
+    "placeBid": Rule(Who.AUTHENTICATED, _place_bid),
+}
