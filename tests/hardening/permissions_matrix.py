@@ -10,7 +10,7 @@ that every caller is a stranger to them.
 
 import enum
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import time, timedelta
 from decimal import Decimal
 from functools import cached_property
 from typing import Callable
@@ -25,7 +25,7 @@ from marketplace.models import Category
 from notifications import services as notification_services
 from notifications.models import Kind
 from sellers import services as seller_services
-from sellers.models import Ambassador, AmbassadorProgram, MentoringProgram
+from sellers.models import Ambassador, AmbassadorProgram, MentoringProgram, ProgramChange
 from social import services as social_services
 from tests.helpers import add_photo, gid, photo
 from tests.sellers.programs import run_program
@@ -161,6 +161,7 @@ class World:
         with self.on_commit(execute=True):
             notification_services.notify(recipient_ids=[recipient.pk], kind=Kind.SYSTEM, title=title, body="Hello",
                                          dedupe_key=f"matrix:{recipient.pk}:{title}")
+        return recipient.notifications.get(title=title)
 
     def ambassadors(self, count: int):
         for number in range(count):
@@ -197,8 +198,7 @@ def _rate_order(w):
 
 
 def _mark_notifications_read(w):
-    w.notification(w.owner)
-    return {"ids": [gid(w.owner.notifications.get())]}
+    return {"ids": [gid(w.notification(w.owner))]}
 
 
 def _send_upsell(w):
@@ -383,4 +383,287 @@ MUTATION_RULES: dict[str, Rule] = {
     "startShowAuction": Rule(Who.OWNER, _show_and(lambda w, show: {
         "listingId": gid(w.line_up(show)[0]), "startPrice": "10.00", "durationSeconds": 60})),
     "placeBid": Rule(Who.AUTHENTICATED, _place_bid),
+}
+
+
+# Reads ------------------------------------------------------------------------------------------
+
+UNAUTHENTICATED = frozenset({"UNAUTHENTICATED"})
+
+
+@dataclass(frozen=True)
+class Query:
+    document: str
+    variables: dict = field(default_factory=dict)
+    # Text of the owner's private data: in the answer of whoever may read it, in nobody else's.
+    secret: str | None = None
+
+
+@dataclass(frozen=True)
+class ReadRule:
+    """Who may read a private query field (or a private object through `node`, or a private field
+    of a shared type). A caller who may not gets a top-level error with one of `refusal`'s codes
+    (`anonymous`'s when logged out), or, when empty, an answer without error showing only their
+    own data (null, nothing, or what is theirs)."""
+
+    who: Who
+    build: Callable[["World"], Query]
+    refusal: frozenset = NO_EFFECT
+    anonymous: frozenset = UNAUTHENTICATED
+
+
+# Root query fields anyone may read: listings, shows, comments and sellers' terms are public.
+PUBLIC_QUERY_FIELDS = frozenset({"listing", "listings", "categories", "comments", "sellerDiscounts", "show",
+                                 "upcomingShows", "liveShows"})
+# Objects anyone may open by id (the node field), within what blocks and drafts hide.
+PUBLIC_NODE_TYPES = frozenset({"User", "Listing", "ListingImage", "Category", "Comment", "Show", "ShowMessage",
+                               "Auction"})
+
+NODE = "query($id: ID!) { node(id: $id) { id } }"
+
+
+def connection_of(field_name: str, node: str = "id", arguments: str = "") -> str:
+    """A page of a connection; `arguments` may use the variable $id."""
+    variables = "($id: ID!)" if "$id" in arguments else ""
+    arguments = f"{arguments}, " if arguments else ""
+    return f"query{variables} {{ {field_name}({arguments}first: 10) {{ edges {{ node {{ {node} }} }} }} }}"
+
+
+def _owned(build):
+    """A read of one object of the owner's: its global ID is the secret."""
+
+    def read(w):
+        document, obj, variables = build(w)
+        return Query(document, variables, gid(obj))
+
+    return read
+
+
+def _node(build_object):
+    return lambda w: (lambda obj: Query(NODE, {"id": gid(obj)}, gid(obj)))(build_object(w))
+
+
+def _upsell(w):
+    order = w.order(buyer=w.seller, seller=w.owner)
+    return seller_services.send_upsell(order=order, listings=[w.listing(title="Belt")])
+
+
+def _greeting(w):
+    social_services.record_closet_visit(visitor=w.seller, closet_owner=w.owner)
+    return seller_services.send_greeting(seller=w.owner, visitor=w.seller, text="Thanks for stopping by!")
+
+
+def _offer_to_likers_campaign(w):
+    listing = w.listing()
+    social_services.like_listing(user=w.seller, listing=listing)
+    return seller_services.offer_to_likers(seller=w.owner, listing=listing, amount=Decimal("30.00")), listing
+
+
+def _price_drop(w):
+    listing = w.listing()
+    social_services.like_listing(user=w.seller, listing=listing)
+    with w.on_commit(execute=True):
+        marketplace_services.update_listing(listing=listing, price=Decimal("30.00"))
+    return listing.price_drop_notices.get(), listing
+
+
+def _mentoring_group(w):
+    _join_mentoring(w)
+    return seller_services.join_mentoring(mentee=w.owner)
+
+
+def _program_change(w):
+    run_program(AmbassadorProgram, w.staff, min_sales=12)
+    return ProgramChange.objects.get()
+
+
+def _liked_listing(w):
+    listing = w.listing(w.seller, title="Secret wish")
+    social_services.like_listing(user=w.owner, listing=listing)
+    return listing
+
+
+def _my_likes(w):
+    _liked_listing(w)
+    return Query(connection_of("myLikes", "title"), secret="Secret wish")
+
+
+def _feed(w):
+    social_services.follow_user(follower=w.owner, followee=w.seller)
+    w.listing(w.seller, title="Secret feed find")
+    return Query(connection_of("feed", "title"), secret="Secret feed find")
+
+
+def _notifications(w):
+    w.notification(w.owner, "Secret note")
+    return Query(connection_of("notifications", "title"), secret="Secret note")
+
+
+def _my_addresses(w):
+    _address(w)
+    return Query("{ myShippingAddresses { line1 } }", secret="7 Secret Lane")
+
+
+def _greeting_templates(w):
+    w.template()
+    return Query("{ greetingTemplates { name } }", secret="Thanks")
+
+
+def _time_zone(w):
+    account_services.update_profile(user=w.owner, time_zone="Pacific/Chatham")
+    return Query("query($id: ID!) { node(id: $id) { ... on User { timeZone } } }", {"id": gid(w.owner)},
+                 "Pacific/Chatham")
+
+
+def _listing_likes(w):
+    listing = w.listing()
+    social_services.like_listing(user=w.seller, listing=listing)
+    return Query(connection_of("listingLikes", "user { username }", "listingId: $id"), {"id": gid(listing)},
+                 "seller")
+
+
+def _messages(w):
+    conversation = w.conversation(between=w.owner)
+    return Query(connection_of("messages", "body", "conversationId: $id"), {"id": gid(conversation)}, "Hello there")
+
+
+def _upsell_suggestions(w):
+    order = w.order(buyer=w.seller, seller=w.owner)
+    w.listing(title="Secret suggestion")
+    return Query("query($id: ID!) { upsellSuggestions(orderId: $id) { title } }", {"id": gid(order)},
+                 "Secret suggestion")
+
+
+def _quiet_hours(w):
+    notification_services.update_preferences(user=w.owner, quiet_hours=(time(1, 23), time(5, 7)))
+    return Query("{ notificationPreferences { quietHours { start end } } }", secret="01:23:00")
+
+
+def _show_invitations(w):
+    show = w.show(live=False)
+    w.invited_cohost(show)
+    return Query("query($id: ID!) { show(id: $id) { coHostInvitations { user { username } } } }", {"id": gid(show)},
+                 "seller")
+
+
+def _show_muted_words(w):
+    show = w.show(live=False)
+    live_services.set_muted_words(show=show, user=w.owner, words=["secretword"])
+    return Query("query($id: ID!) { show(id: $id) { mutedWords } }", {"id": gid(show)}, "secretword")
+
+
+def _saved_show(w):
+    show = w.show(w.seller, live=False)
+    live_services.save_show(user=w.owner, show=show)
+    return connection_of("savedShows"), show, {}
+
+
+def _invited_show(w):
+    show = w.show(w.seller, live=False)
+    live_services.invite_cohost(show=show, host=w.seller, invitee=w.owner)
+    return "{ coHostInvitations { id } }", show, {}
+
+
+def _closet_visitor(w):
+    social_services.record_closet_visit(visitor=w.seller, closet_owner=w.owner)
+    return connection_of("closetVisitors", "visitor { id }"), w.seller, {}
+
+
+def _address(w):
+    return marketplace_services.add_shipping_address(user=w.owner, recipient_name="Owner", line1="7 Secret Lane",
+                                                     city="Portland", postal_code="97201", country="US")
+
+
+def _auto_greeting(w):
+    seller_services.set_auto_greeting(seller=w.owner, enabled=True, template=w.template())
+    return Query("{ autoGreeting { template { name } } }", secret="Thanks")
+
+
+READ_RULES: dict[str, ReadRule] = {
+    # The viewer's own account and inbox
+    "me": ReadRule(Who.OWNER, lambda w: Query("{ me { username email timeZone } }", secret="owner@example.com"),
+                   anonymous=NO_EFFECT),
+    "notifications": ReadRule(Who.OWNER, _notifications),
+    "unreadNotificationCount": ReadRule(Who.OWNER, lambda w: Query("{ unreadNotificationCount }")),
+    "notificationPreferences": ReadRule(Who.OWNER, _quiet_hours),
+    "feed": ReadRule(Who.OWNER, _feed),
+    "myLikes": ReadRule(Who.OWNER, _my_likes),
+    # Checkout: orders, offers and bundles are their buyer's and seller's only
+    "myShippingAddresses": ReadRule(Who.OWNER, _my_addresses),
+    "myOrders": ReadRule(Who.OWNER, _owned(lambda w: (connection_of("myOrders", arguments="role: BUYER"),
+                                                      w.order(buyer=w.owner, seller=w.seller), {}))),
+    "order": ReadRule(Who.OWNER, _owned(lambda w: (lambda order: (
+        "query($id: ID!) { order(id: $id) { id } }", order, {"id": gid(order)}))(
+        w.order(buyer=w.owner, seller=w.seller))), anonymous=NO_EFFECT),
+    "myOffers": ReadRule(Who.OWNER, _owned(lambda w: (connection_of("myOffers", arguments="role: BUYER"),
+                                                      w.offer(buyer=w.owner, seller=w.seller), {}))),
+    "offer": ReadRule(Who.OWNER, _owned(lambda w: (lambda offer: (
+        "query($id: ID!) { offer(id: $id) { id } }", offer, {"id": gid(offer)}))(
+        w.offer(buyer=w.owner, seller=w.seller))), anonymous=NO_EFFECT),
+    "bundle": ReadRule(Who.OWNER, _owned(lambda w: (
+        "query($id: ID!) { bundle(sellerId: $id) { id } }", w.bundle(buyer=w.owner, seller=w.seller)[0],
+        {"id": gid(w.seller)}))),
+    # Social: likes of a listing are its seller's (and staff's); conversations their members'
+    "listingLikes": ReadRule(Who.OWNER_OR_STAFF, _listing_likes, refusal=frozenset({"FORBIDDEN"})),
+    "conversations": ReadRule(Who.OWNER, _owned(lambda w: (connection_of("conversations"),
+                                                           w.conversation(between=w.owner), {}))),
+    "conversationWith": ReadRule(Who.OWNER, _owned(lambda w: (
+        "query($id: ID!) { conversationWith(userId: $id) { id } }", w.conversation(between=w.owner),
+        {"id": gid(w.seller)}))),
+    "messages": ReadRule(Who.OWNER, _messages, refusal=frozenset({"NOT_FOUND"})),
+    "unreadMessageCount": ReadRule(Who.OWNER, lambda w: Query("{ unreadMessageCount }")),
+    # Seller tools
+    "greetingTemplates": ReadRule(Who.OWNER, _greeting_templates),
+    "autoGreeting": ReadRule(Who.OWNER, _auto_greeting),
+    "greetingsEnabled": ReadRule(Who.OWNER, lambda w: Query("{ greetingsEnabled }")),
+    "closetVisitors": ReadRule(Who.OWNER, _owned(_closet_visitor)),
+    "greetings": ReadRule(Who.OWNER, _owned(lambda w: (connection_of("greetings"), _greeting(w), {}))),
+    "upsells": ReadRule(Who.OWNER, _owned(lambda w: (connection_of("upsells"), _upsell(w), {}))),
+    "upsellSuggestions": ReadRule(Who.OWNER, _upsell_suggestions, refusal=frozenset({"NOT_FOUND"})),
+    "offersToLikers": ReadRule(Who.OWNER_OR_STAFF, _owned(lambda w: (lambda made: (
+        connection_of("offersToLikers", arguments="listingId: $id"), made[0], {"id": gid(made[1])}))(
+        _offer_to_likers_campaign(w))), refusal=frozenset({"FORBIDDEN"})),
+    "sellerResults": ReadRule(Who.OWNER, lambda w: Query("{ sellerResults { days } }")),
+    "priceDrops": ReadRule(Who.OWNER_OR_STAFF, _owned(lambda w: (lambda made: (
+        connection_of("priceDrops", arguments="listingId: $id"), made[0], {"id": gid(made[1])}))(_price_drop(w))),
+        refusal=frozenset({"FORBIDDEN"})),
+    # Community programs: a member's own status and groups; the settings and results are staff's
+    "ambassadorStatus": ReadRule(Who.OWNER, lambda w: Query("{ ambassadorStatus { isAmbassador } }")),
+    "mentoringGroups": ReadRule(Who.OWNER, _owned(lambda w: (connection_of("mentoringGroups"),
+                                                             _mentoring_group(w), {}))),
+    "communityPrograms": ReadRule(Who.STAFF, lambda w: Query("{ communityPrograms { mentoring { graceDays } } }"),
+                                  refusal=frozenset({"FORBIDDEN"})),
+    "programResults": ReadRule(Who.STAFF, lambda w: Query("{ programResults { habitOrders } }"),
+                               refusal=frozenset({"FORBIDDEN"})),
+    "programChanges": ReadRule(Who.STAFF, _owned(lambda w: (connection_of("programChanges"), _program_change(w),
+                                                            {})), refusal=frozenset({"FORBIDDEN"})),
+    # Live: a member's saved shows and co-host invitations
+    "savedShows": ReadRule(Who.OWNER, _owned(_saved_show)),
+    "coHostInvitations": ReadRule(Who.OWNER, _owned(_invited_show)),
+    # Private objects by id: node(id) answers null to whoever may not see them
+    "node(Order)": ReadRule(Who.OWNER, _node(lambda w: w.order(buyer=w.owner, seller=w.seller)), anonymous=NO_EFFECT),
+    "node(Offer)": ReadRule(Who.OWNER, _node(lambda w: w.offer(buyer=w.owner, seller=w.seller)), anonymous=NO_EFFECT),
+    "node(Bundle)": ReadRule(Who.OWNER, _node(lambda w: w.bundle(buyer=w.owner, seller=w.seller)[0]),
+                             anonymous=NO_EFFECT),
+    "node(ShippingAddress)": ReadRule(Who.OWNER, _node(_address), anonymous=NO_EFFECT),
+    "node(Notification)": ReadRule(Who.OWNER, _node(lambda w: w.notification(w.owner)), anonymous=NO_EFFECT),
+    "node(Device)": ReadRule(Who.OWNER, _node(lambda w: notification_services.register_device(
+        user=w.owner, platform="fcm", token="fcm-owner-token")), anonymous=NO_EFFECT),
+    "node(Conversation)": ReadRule(Who.OWNER, _node(lambda w: w.conversation(between=w.owner)), anonymous=NO_EFFECT),
+    "node(Message)": ReadRule(Who.OWNER, _node(lambda w: w.conversation(between=w.owner).messages.get()),
+                              anonymous=NO_EFFECT),
+    "node(Like)": ReadRule(Who.OWNER, _node(lambda w: _liked_listing(w).likes.get()), anonymous=NO_EFFECT),
+    "node(GreetingTemplate)": ReadRule(Who.OWNER, _node(lambda w: w.template()), anonymous=NO_EFFECT),
+    "node(Greeting)": ReadRule(Who.OWNER, _node(_greeting), anonymous=NO_EFFECT),
+    "node(Upsell)": ReadRule(Who.OWNER, _node(_upsell), anonymous=NO_EFFECT),
+    "node(OfferToLikers)": ReadRule(Who.OWNER, _node(lambda w: _offer_to_likers_campaign(w)[0]), anonymous=NO_EFFECT),
+    "node(PriceDropNotice)": ReadRule(Who.OWNER, _node(lambda w: _price_drop(w)[0]), anonymous=NO_EFFECT),
+    "node(MentoringGroup)": ReadRule(Who.OWNER, _node(_mentoring_group), anonymous=NO_EFFECT),
+    "node(ProgramChange)": ReadRule(Who.STAFF, _node(_program_change), anonymous=NO_EFFECT),
+    # Private fields of shared types
+    "User.email": ReadRule(Who.OWNER, lambda w: Query("query($id: ID!) { node(id: $id) { ... on User { email } } }",
+                                                      {"id": gid(w.owner)}, "owner@example.com"), anonymous=NO_EFFECT),
+    "User.timeZone": ReadRule(Who.OWNER, _time_zone, anonymous=NO_EFFECT),
+    "Show.coHostInvitations": ReadRule(Who.OWNER, _show_invitations, anonymous=NO_EFFECT),
+    "Show.mutedWords": ReadRule(Who.OWNER, _show_muted_words, anonymous=NO_EFFECT),
 }

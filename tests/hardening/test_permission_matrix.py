@@ -15,9 +15,27 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
 from config.graphql.schema import schema
-from tests.hardening.permissions_matrix import ANONYMOUS, MUTATION_RULES, ROLES, File, World
+from tests.hardening.permissions_matrix import (
+    ANONYMOUS,
+    MUTATION_RULES,
+    PUBLIC_NODE_TYPES,
+    PUBLIC_QUERY_FIELDS,
+    READ_RULES,
+    ROLES,
+    File,
+    World,
+)
 
 MUTATIONS = sorted(schema.graphql_schema.mutation_type.fields)
+NODE_TYPES = {name for name, graphql_type in schema.graphql_schema.type_map.items()
+              if any(interface.name == "Node" for interface in getattr(graphql_type, "interfaces", ()))}
+# What the schema says must be guarded: root query fields but the public ones (and node, guarded
+# per type), and node for every type but the public ones; the private fields of shared types
+# are the rules' own ("Type.field"), as the schema cannot tell them.
+GUARDED_READS = sorted(
+    (set(schema.graphql_schema.query_type.fields) - PUBLIC_QUERY_FIELDS - {"node"})
+    | {f"node({name})" for name in NODE_TYPES - PUBLIC_NODE_TYPES}
+    | {label for label in READ_RULES if "." in label})
 PROJECT_APPS = ("accounts", "marketplace", "social", "sellers", "live", "notifications")
 # Written by every authenticated request (the token's coarse last-used stamp), whatever it does.
 VOLATILE_FIELDS = {"accounts.AuthToken": {"last_used_at"}}
@@ -69,10 +87,10 @@ def changed_tables(before: dict, after: dict) -> list[str]:
     return [label for label in before if before[label] != after[label]]
 
 
-def clean_body(response) -> dict:
+def clean_body(response, statuses=(200,)) -> dict:
     """The JSON of an answer that is no server error and shows nothing of the internals."""
     text = response.content.decode()
-    assert response.status_code == 200, (response.status_code, text)
+    assert response.status_code in statuses, (response.status_code, text)
     assert not [marker for marker in INTERNAL_TEXT if marker in text], text
     return json.loads(text)
 
@@ -109,3 +127,39 @@ def test_mutation_cell(gql, world, mutation, role):
         assert errors == [], f"{mutation} as {role} should have had no effect and no error: {errors}"
     changed = changed_tables(before, database_state())
     assert not changed, f"{mutation} refused {role} but changed {changed}"
+
+
+def test_every_guarded_read_has_a_rule():
+    missing = sorted(set(GUARDED_READS) - set(READ_RULES))
+    stale = sorted(set(READ_RULES) - set(GUARDED_READS))
+    assert not missing, (f"Query fields or Node types that are neither public nor ruled in "
+                         f"tests/hardening/permissions_matrix.py: {missing}")
+    assert not stale, f"Read rules for fields or types the schema no longer has: {stale}"
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("read", GUARDED_READS)
+def test_read_cell(gql, world, read, role):
+    rule = READ_RULES.get(read)
+    assert rule is not None, f"{read} has no rule in tests/hardening/permissions_matrix.py: public, or who may read it?"
+    query = rule.build(world)
+    token = world.token(role)
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
+
+    body = clean_body(gql.http.post("/graphql/", data=json.dumps({"query": query.document,
+                                                                  "variables": query.variables}),
+                                    content_type="application/json", **headers),
+                      statuses=(200, 400))  # 400: a refused non-null field leaves no data at all
+
+    shown = json.dumps(body.get("data"))
+    if rule.who.allows(role):
+        assert "errors" not in body, f"{read} refused {role}, whom its rule allows ({rule.who.value}): {body}"
+        assert query.secret is None or query.secret in shown, f"{read} hid the owner's data from {role}: {body}"
+        return
+    assert query.secret is None or query.secret not in shown, f"{read} showed the owner's data to {role}: {body}"
+    expected = rule.anonymous if role == ANONYMOUS else rule.refusal
+    codes = [error.get("extensions", {}).get("code") for error in body.get("errors", [])]
+    if expected:
+        assert codes and set(codes) <= expected, f"{read} as {role}: expected one of {sorted(expected)}, got {body}"
+    else:
+        assert not codes, f"{read} as {role} should answer with their own data only, without error: {body}"
