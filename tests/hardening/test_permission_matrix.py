@@ -114,10 +114,11 @@ def test_mutation_cell(gql, world, cell, role):
     assert rule is not None, f"{cell} has no rule in tests/hardening/permissions_matrix.py: say who may call it"
     mutation = cell.split(":")[0]
     input = rule.build(world)
+    token = world.token(role)
     allowed = rule.who.allows(role)
     before = None if allowed else database_state()
 
-    body = clean_body(call_mutation(gql, mutation, input, world.token(role)))
+    body = clean_body(call_mutation(gql, mutation, input, token))
 
     assert "errors" not in body, body
     errors = body["data"][mutation]["errors"]
