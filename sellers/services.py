@@ -309,6 +309,8 @@ def offer_to_likers(*, seller, listing: Listing, amount: Decimal, shipping_disco
     amount, is skipped, so repeating the call sends nothing twice. All or nothing otherwise: an
     error that is not about one liker (the price floor...) rolls every offer back.
     """
+    if listing.seller_id != seller.pk:  # the offers bind the listing's seller: staff may not make them
+        raise ServiceError(ErrorCode.FORBIDDEN, "Only its seller can make offers on this listing.", "listingId")
     if listing.status != Listing.Status.AVAILABLE:
         raise ServiceError(ErrorCode.LISTING_NOT_AVAILABLE, "This listing is not available.", "listingId")
     policy = SellerToolSettings.current()
