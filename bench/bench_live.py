@@ -19,39 +19,31 @@ with REDIS_URL. Loopback only, bounded in clients and time; every process starte
 import asyncio
 import json
 import os
-import resource
-import signal
-import socket
-import sqlite3
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
-from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 from graphql_relay import to_global_id
 from websockets.asyncio.client import connect
 
-from accounts.models import AuthToken, User
-from accounts.tokens import hash_token, new_raw_token
+from bench.harness import (daphne_command, daphne_environment, database_url_for_server, members_with_tokens,
+                           raise_open_file_limit, server)
+from bench.loadgen import percentile
 from live import services
 from marketplace import services as marketplace_services
 from marketplace.models import Category
 
-VIEWERS = 1000
+VIEWERS = int(os.environ.get("LIVE_BENCH_VIEWERS", "1000"))  # fewer for a quick check of the benchmark
 ROUNDS = 20
 MESSAGES = 50
 CHATTERS = 4
 CONNECTING_AT_ONCE = 100
 DEADLINE = 120.0  # seconds for any one phase (connecting, a round, the chat burst)
-PROJECT = Path(__file__).resolve().parents[1]
 PROTOCOL = "graphql-transport-ws"
 EVENTS = """subscription($showId: ID!) { showEvents(showId: $showId) {
   seq type viewerCount item { listingId title price { amount currency } seller { username } }
@@ -79,15 +71,17 @@ asyncio.run(main())
 
 
 def run(report):
-    _raise_open_file_limit(2 * VIEWERS + 200)
+    raise_open_file_limit(2 * VIEWERS + 200)
     world = _build_world()
-    with tempfile.TemporaryDirectory() as scratch, _server(_graphql_server_command, Path(scratch)) as port:
-        graphql = asyncio.run(_measure_graphql(port, world))
-    with _server(_raw_server_command, None) as port:
+    with tempfile.TemporaryDirectory() as scratch:
+        environment = daphne_environment(database_url_for_server(Path(scratch)), LIVE_AUCTION_TIMER="off")
+        with server(daphne_command(), environment) as port:
+            graphql = asyncio.run(_measure_graphql(port, world))
+    with server([sys.executable, "-c", RAW_SERVER, "{port}"], os.environ.copy()) as port:
         raw = asyncio.run(_measure_raw(port, graphql["featured_message"], graphql["chat_message"]))
     layer = "Redis pub/sub" if settings.REDIS_URL else "in-memory"
     for name, samples in (("p50", 50), ("p99", 99)):
-        value, baseline = _percentile(graphql["latencies"], samples), _percentile(raw["latencies"], samples)
+        value, baseline = percentile(graphql["latencies"], samples), percentile(raw["latencies"], samples)
         report.add("live", f"featured item to {VIEWERS:,} viewers, {name}", value, "ms", baseline=baseline,
                    baseline_label="raw websockets broadcast", target="p99 ≤ 250 ms" if name == "p99" else "",
                    met=value <= 250 if name == "p99" else None)
@@ -102,14 +96,8 @@ def run(report):
 def _build_world() -> dict:
     """A live show with two listings of its host, and viewers with bearer tokens (bulk-made: the
     password hashers would take minutes)."""
-    users = User.objects.bulk_create([User(username=f"live-viewer{number}", email=f"viewer{number}@bench.test",
-                                           password="!") for number in range(VIEWERS)] +
-                                     [User(username="live-host", email="host@bench.test", password="!")])
-    tokens = [new_raw_token() for _ in users]
-    expires = timezone.now() + settings.AUTH_TOKEN_LIFETIME
-    AuthToken.objects.bulk_create([AuthToken(user=user, key_hash=hash_token(token), expires_at=expires)
-                                   for user, token in zip(users, tokens)])
-    host = users[-1]
+    _, tokens = members_with_tokens("live-viewer", VIEWERS)
+    (host,), (host_token,) = members_with_tokens("live-host", 1)
     show = services.create_show(host=host, title="Bench night", scheduled_start=timezone.now())
     listings = [marketplace_services.create_listing(seller=host, title=f"Bench bag {number}", price=Decimal("40"),
                                                     category_id=Category.objects.order_by("pk").first().pk)
@@ -118,52 +106,7 @@ def _build_world() -> dict:
         services.add_show_listing(show=show, user=host, listing=listing)
     services.start_show(show=show, user=host)
     return {"show": to_global_id("Show", show.pk), "listings": [to_global_id("Listing", item.pk) for item in listings],
-            "host_token": tokens[-1], "viewer_tokens": tokens[:-1]}
-
-
-@contextmanager
-def _server(command_for, scratch: Path | None):
-    port = _free_port()
-    log = tempfile.TemporaryFile()
-    command, environment = command_for(port, scratch)
-    process = subprocess.Popen(command, cwd=PROJECT, env=environment, stdout=log, stderr=subprocess.STDOUT,
-                               start_new_session=True)
-    try:
-        _wait_for_port(port, process, log)
-        yield port
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(10)
-        log.close()
-
-
-def _graphql_server_command(port: int, scratch: Path):
-    environment = os.environ | {"DATABASE_URL": _database_url_for_server(scratch), "REDIS_URL": settings.REDIS_URL,
-                                "LIVE_AUCTION_TIMER": "off", "MUTATION_RATE_LIMIT": "1000000/m",
-                                "LOG_LEVEL": "WARNING"}
-    # A listen backlog for a thousand viewers connecting at once (Twisted's default is 50).
-    endpoint = f"tcp:port={port}:interface=127.0.0.1:backlog=1024"
-    return [str(Path(sys.executable).parent / "daphne"), "-e", endpoint, "config.asgi:application"], environment
-
-
-def _raw_server_command(port: int, scratch):
-    return [sys.executable, "-c", RAW_SERVER, str(port)], os.environ.copy()
-
-
-def _database_url_for_server(scratch: Path) -> str:
-    database = connection.settings_dict
-    if connection.vendor == "sqlite":
-        path = scratch / "live.sqlite3"
-        connection.ensure_connection()
-        with sqlite3.connect(path) as copy:
-            connection.connection.backup(copy)
-        return f"sqlite:///{path}"
-    credentials = database["USER"] + (f":{database['PASSWORD']}" if database["PASSWORD"] else "")
-    return f"postgres://{credentials}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
+            "host_token": host_token, "viewer_tokens": tokens}
 
 
 # Measuring
@@ -317,34 +260,3 @@ def _chat(url: str, token: str, show_id: str, count: int) -> None:
     for number in range(count):
         body = _post(url, token, SEND, {"showId": show_id, "body": f"chat line {number}"})
         assert body["data"]["sendShowMessage"]["errors"] == [], body
-
-
-def _percentile(values: list[float], percent: int) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[percent - 1]
-
-
-def _raise_open_file_limit(needed: int) -> None:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < needed:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (min(needed, hard), hard))  # children inherit it
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait_for_port(port: int, process, log) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        if process.poll() is not None:
-            log.seek(0)
-            raise RuntimeError(f"the server exited: {log.read().decode(errors='replace')}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise RuntimeError("the server did not start") from None
-            time.sleep(0.1)
