@@ -23,7 +23,6 @@ Loopback only, bounded in requests and time; the server is stopped at the end.
 """
 
 import asyncio
-import logging
 import os
 import random
 import tempfile
@@ -36,8 +35,8 @@ import httpx
 from graphql_relay import to_global_id
 
 from bench import bench_feed
-from bench.harness import (daphne_command, daphne_environment, database_url_for_server, give_default_addresses,
-                           members_with_tokens, server)
+from bench.harness import (Rejected, daphne_command, daphne_environment, database_url_for_server,
+                           give_default_addresses, members_with_tokens, post_graphql, server)
 from bench.loadgen import Run, open_loop, percentile
 from marketplace import services as marketplace_services
 from marketplace.models import Category, ListingImage
@@ -71,12 +70,7 @@ SALES = """query($after: String) { myOrders(role: SELLER, first: 100, after: $af
   edges { node { id lines { listing { id } } } } pageInfo { hasNextPage endCursor } } }"""
 
 
-class Rejected(Exception):
-    """An answer the benchmark counts as an error; its text says why."""
-
-
 def run(report):
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # it logs every request at INFO
     plan = _plan()
     world = _build_world(fresh_listings=sum(kind == "purchase" for kind in plan) + _contended_count())
     with tempfile.TemporaryDirectory() as scratch:
@@ -179,10 +173,11 @@ class Traffic:
         return purchase
 
     async def graphql(self, buyer, query: str, variables: dict | None = None) -> dict:
-        return await _post(self.client, self.world["buyer_tokens"][buyer], query, variables)
+        return await post_graphql(self.client, self.world["buyer_tokens"][buyer], query, variables)
 
     async def plain_feed(self, buyer) -> None:
-        answer = await self.client.get("/plain/feed/", headers=_bearer(self.world["buyer_tokens"][buyer]))
+        answer = await self.client.get("/plain/feed/",
+                                       headers={"Authorization": f"Bearer {self.world['buyer_tokens'][buyer]}"})
         if answer.status_code != 200:
             raise Rejected(f"HTTP {answer.status_code}")
 
@@ -206,22 +201,11 @@ async def _sales(client: httpx.AsyncClient, token: str) -> Counter:
     """Orders per listing of the shop, as its seller sees them."""
     per_listing, after = Counter(), None
     while True:
-        page = (await _post(client, token, SALES, {"after": after}))["data"]["myOrders"]
+        page = (await post_graphql(client, token, SALES, {"after": after}))["data"]["myOrders"]
         per_listing.update(line["listing"]["id"] for edge in page["edges"] for line in edge["node"]["lines"])
         if not page["pageInfo"]["hasNextPage"]:
             return per_listing
         after = page["pageInfo"]["endCursor"]
-
-
-async def _post(client: httpx.AsyncClient, token: str, query: str, variables: dict | None) -> dict:
-    answer = await client.post("/graphql/", json={"query": query, "variables": variables or {}},
-                               headers=_bearer(token))
-    if answer.status_code != 200:
-        raise Rejected(f"HTTP {answer.status_code}")
-    body = answer.json()
-    if body.get("errors"):
-        raise Rejected(f"GraphQL error: {body['errors'][0].get('message', '')}"[:120])
-    return body
 
 
 def _payload(body: dict, mutation: str, expected_losses=frozenset()) -> dict:
@@ -230,10 +214,6 @@ def _payload(body: dict, mutation: str, expected_losses=frozenset()) -> dict:
     if unexpected:
         raise Rejected(f"{mutation}: {', '.join(unexpected)}")
     return payload
-
-
-def _bearer(token: str) -> dict:
-    return {"Authorization": f"Bearer {token}"}
 
 
 # Reporting

@@ -16,6 +16,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
@@ -38,6 +39,23 @@ def members_with_tokens(prefix: str, count: int) -> tuple[list[User], list[str]]
     AuthToken.objects.bulk_create([AuthToken(user=user, key_hash=hash_token(token), expires_at=expires)
                                    for user, token in zip(users, tokens)])
     return users, tokens
+
+
+class Rejected(Exception):
+    """An answer a benchmark counts as an error; its text says why."""
+
+
+async def post_graphql(client: httpx.AsyncClient, token: str, query: str, variables: dict | None = None) -> dict:
+    """POST a GraphQL request to the client's server as the token's member; its body, unless the
+    answer is not a 200 or has top-level errors (Rejected)."""
+    answer = await client.post("/graphql/", json={"query": query, "variables": variables or {}},
+                               headers={"Authorization": f"Bearer {token}"})
+    if answer.status_code != 200:
+        raise Rejected(f"HTTP {answer.status_code}")
+    body = answer.json()
+    if body.get("errors"):
+        raise Rejected(f"GraphQL error: {body['errors'][0].get('message', '')}"[:120])
+    return body
 
 
 def give_default_addresses(users: list[User]) -> None:
