@@ -27,6 +27,7 @@ from marketplace import services as marketplace_services
 
 PROJECT = Path(__file__).resolve().parents[1]
 STARTUP_DEADLINE = 60.0  # seconds for a server to listen
+LOG_TAIL = 20_000  # characters of a failed server's log shown
 
 
 def members_with_tokens(prefix: str, count: int) -> tuple[list[User], list[str]]:
@@ -75,6 +76,10 @@ def server(command: list[str], environment: dict):
     try:
         _wait_for_port(port, process, log)
         yield port
+    except BaseException:
+        log.seek(0)
+        print(f"The server's log:\n{log.read().decode(errors='replace')[-LOG_TAIL:]}", file=sys.stderr)
+        raise
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:
