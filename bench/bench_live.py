@@ -398,6 +398,7 @@ async def _bidding_burst(room: Room, client: httpx.AsyncClient, world: dict) -> 
     while not bidding.everyone_saw_it_all():
         assert time.perf_counter() < deadline, "the room did not see every bid and the close in time"
         await asyncio.sleep(0.1)
+    assert bidding.accepted, "no bid was accepted"
     bidding.winner_name = world["viewer_names"][bidding.accepted[max(bidding.accepted)][0]]
     sales = (await post_graphql(client, world["host_token"], SALES))["data"]["myOrders"]["edges"]
     lines = [line for edge in sales for line in edge["node"]["lines"]

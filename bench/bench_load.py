@@ -72,7 +72,7 @@ SALES = """query($after: String) { myOrders(role: SELLER, first: 100, after: $af
 
 def run(report):
     plan = _plan()
-    world = _build_world(fresh_listings=sum(kind == "purchase" for kind in plan) + _contended_count())
+    world = _build_world(fresh_listings=sum((operation == "purchase") + contended for operation, contended in plan))
     with tempfile.TemporaryDirectory() as scratch:
         environment = daphne_environment(database_url_for_server(Path(scratch)),
                                          DJANGO_SETTINGS_MODULE="bench.server_settings")
@@ -84,14 +84,12 @@ def run(report):
 # The world and the plan
 
 
-def _plan() -> list[str]:
-    """The operation of each arrival, drawn once from MIX with a fixed seed (the same every run)."""
-    draw = random.Random(9)
-    return draw.choices(list(MIX), weights=list(MIX.values()), k=round(RATE * SECONDS))
-
-
-def _contended_count() -> int:
-    return len(range(0, round(RATE * SECONDS), round(RATE * CONTENTION_EVERY)))
+def _plan() -> list[tuple[str, bool]]:
+    """Each arrival's operation, drawn from MIX with a fixed seed (the same every run), and whether
+    a contended purchase goes out with it."""
+    arrivals, every = round(RATE * SECONDS), max(round(RATE * CONTENTION_EVERY), 1)
+    operations = random.Random(9).choices(list(MIX), weights=list(MIX.values()), k=arrivals)
+    return [(operation, number % every == 0) for number, operation in enumerate(operations)]
 
 
 def _build_world(*, fresh_listings: int) -> dict:
@@ -126,19 +124,20 @@ class Traffic:
     """Makes each arrival's requests and keeps what the checks need: which member likes what now,
     the listings left to buy, and the orders each purchase answered with."""
 
-    def __init__(self, client: httpx.AsyncClient, world: dict, plan: list[str]):
+    def __init__(self, client: httpx.AsyncClient, world: dict, plan: list[tuple[str, bool]]):
         self.client, self.world, self.plan = client, world, plan
         self.draw = random.Random(7)
         self.liked: set[tuple[int, str]] = set()
         self.for_sale = iter(world["for_sale"])
         self.orders: dict[str, list[str]] = {}  # listing → orders answered for it
         self.contended: list[str] = []
-        self.contention_period = round(RATE * CONTENTION_EVERY)
+        self.requests_for = {"feed": self._feed, "listing": self._listing, "like/unlike": self._like_unlike,
+                             "purchase": self._purchase}
 
     def arrival(self, number: int):
-        buyer = self.draw.randrange(BUYERS)
-        requests = [(self.plan[number], getattr(self, "_" + self.plan[number].replace("/", "_"))(buyer))]
-        if number % self.contention_period == 0:
+        operation, contended = self.plan[number]
+        requests = [(operation, self.requests_for[operation](self.draw.randrange(BUYERS)))]
+        if contended:
             listing = next(self.for_sale)
             self.contended.append(listing)
             requests += [("contended purchase", self._purchase(contender, listing, EXPECTED_LOSSES))
