@@ -2,7 +2,7 @@
 view on the same server at the same rate, measured in the same run.
 
 An open-loop client (bench/loadgen.py; httpx on keep-alive connections) sends LOAD_RATE requests
-a second (default 50) for LOAD_SECONDS (default 30), each timed from when it was due:
+a second (default 20) for LOAD_SECONDS (default 30), each timed from when it was due:
 - the mix of a mobile app, from a seeded draw: the feed of 50 cards (bench_feed's query), a
   listing's detail page, like or unlike (each member toggles), and a purchase of a listing nobody
   bought yet (each should succeed);
@@ -77,8 +77,8 @@ def run(report):
         environment = daphne_environment(database_url_for_server(Path(scratch)),
                                          DJANGO_SETTINGS_MODULE="bench.server_settings")
         with server(daphne_command(), environment) as port:
-            baseline, mixed, sales, purchases = asyncio.run(_measure(port, world, plan))
-    _report(report, baseline, mixed, sales, purchases)
+            baseline, mixed, sales, traffic = asyncio.run(_measure(port, world, plan))
+    _report(report, baseline, mixed, sales, traffic)
 
 
 # The world and the plan
@@ -108,7 +108,7 @@ def _build_world(*, fresh_listings: int) -> dict:
         ListingImage.objects.bulk_create([  # rows only, as bench_feed's
             ListingImage(listing=listing, position=position, original=f"bench/{index}-{position}.jpg", width=1280,
                          height=1600, renditions={"medium": f"bench/{index}-{position}-640w.jpg",
-                                                             "large": f"bench/{index}-{position}-1280w.jpg"})
+                                                  "large": f"bench/{index}-{position}-1280w.jpg"})
             for position in range(3)])
         browsed.append(to_global_id("Listing", listing.pk))
     for_sale = [to_global_id("Listing", marketplace_services.create_listing(
@@ -181,7 +181,7 @@ class Traffic:
             raise Rejected(f"HTTP {answer.status_code}")
 
 
-async def _measure(port: int, world: dict, plan: list[str]):
+async def _measure(port: int, world: dict, plan: list[tuple[str, bool]]):
     limits = httpx.Limits(max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS)
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=TIMEOUT) as client:
         traffic = Traffic(client, world, plan)

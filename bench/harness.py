@@ -91,9 +91,10 @@ def server(command: list[str], environment: dict):
 
 
 def daphne_command() -> list[str]:
-    # A listen backlog for a thousand clients connecting at once (Twisted's default is 50).
+    # A listen backlog for a thousand clients connecting at once (Twisted's default is 50); no
+    # access log (-v 0: a line per request and per WebSocket), errors still logged.
     endpoint = "tcp:port={port}:interface=127.0.0.1:backlog=1024"
-    return [str(Path(sys.executable).parent / "daphne"), "-e", endpoint, "config.asgi:application"]
+    return [str(Path(sys.executable).parent / "daphne"), "-v", "0", "-e", endpoint, "config.asgi:application"]
 
 
 def daphne_environment(database_url: str, **overrides: str) -> dict:
