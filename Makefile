@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install migrate demo schema check-schema worker beat bench clean
+.PHONY: run test install migrate demo schema check-schema worker beat bench load clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ schema: install
 # Every benchmark of bench/ with its same-run baseline; results in bench/results/latest.md.
 bench: migrate
 	$(BIN)/python -m bench $(BENCH)
+
+# The load benchmark alone, longer: LOAD_SECONDS (default here 300) of baseline, then of mixed traffic,
+# at LOAD_RATE req/s (default 20).
+load: migrate
+	LOAD_SECONDS=$${LOAD_SECONDS:-300} $(BIN)/python -m bench load
 
 worker: install
 	$(BIN)/celery -A config worker --loglevel=info

@@ -6,6 +6,7 @@ touched. Results: printed, and written to bench/results/ (latest.md plus a JSON 
 """
 
 import importlib
+import logging
 import os
 import pkgutil
 import sys
@@ -32,6 +33,7 @@ def main(names: list[str]) -> int:
         print(f"Unknown benchmark(s): {', '.join(sorted(unknown))}; available: {', '.join(available)}")
         return 2
     report = Report()
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # the benchmarks' HTTP client logs every request at INFO
     databases = setup_databases(verbosity=0, interactive=False, aliases={"default"})
     try:
         for name in names or available:

@@ -22,7 +22,7 @@ class Figure:
 
     @property
     def ratio(self) -> float | None:
-        return self.value / self.baseline if self.baseline else None
+        return self.value / self.baseline if self.baseline else None  # none beside a zero baseline
 
 
 @dataclass
@@ -32,9 +32,10 @@ class Report:
     def add(self, benchmark, metric, value, unit, *, baseline=None, baseline_label="", target="", met=None):
         figure = Figure(benchmark, metric, value, unit, baseline, baseline_label, target, met)
         self.figures.append(figure)
-        ratio = f"  ratio {figure.ratio:.2f}× vs {baseline_label} ({baseline:,.2f} {unit})" if baseline else ""
+        ratio = f"  ratio {figure.ratio:.2f}×" if figure.ratio else ""
+        beside = f"{ratio or ' '} vs {baseline_label} ({baseline:,.2f} {unit})" if baseline is not None else ""
         verdict = "" if met is None else ("  MET" if met else "  MISSED")
-        print(f"{benchmark:>12} | {metric:<40} {value:>12,.2f} {unit}{ratio}  target {target or '-'}{verdict}")
+        print(f"{benchmark:>12} | {metric:<40} {value:>12,.2f} {unit}{beside}  target {target or '-'}{verdict}")
         return figure
 
     def write(self, directory: Path):
@@ -48,7 +49,7 @@ class Report:
                  "| benchmark | metric | value | baseline (same run) | ratio | target | met |",
                  "|---|---|---|---|---|---|---|"]
         for f in self.figures:
-            baseline = f"{f.baseline:,.2f} {f.unit} ({f.baseline_label})" if f.baseline else "-"
+            baseline = f"{f.baseline:,.2f} {f.unit} ({f.baseline_label})" if f.baseline is not None else "-"
             ratio = f"{f.ratio:.2f}×" if f.ratio else "-"
             met = "-" if f.met is None else ("yes" if f.met else "NO")
             lines.append(f"| {f.benchmark} | {f.metric} | {f.value:,.2f} {f.unit} | {baseline} | {ratio} | "

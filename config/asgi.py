@@ -1,7 +1,9 @@
 import gc
 import os
 
+from asgiref.sync import ThreadSensitiveContext, sync_to_async
 from django.core.asgi import get_asgi_application
+from django.db import connections
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_asgi_app = get_asgi_application()
@@ -30,9 +32,28 @@ def _tune_garbage_collector():
 
 _tune_garbage_collector()
 
+
+def closing_database_connections(http_app):
+    """Django runs each HTTP request's sync code in a thread of its own (a ThreadSensitiveContext
+    per request), so a connection it keeps for reuse (CONN_MAX_AGE) is never reused: each request
+    left one open until PostgreSQL refused new clients and every request failed (found by
+    bench/bench_load.py). This outer context is the one Django's handler joins, so the request's
+    connections are closed in the request's thread when it is over. WebSocket consumers reuse their
+    threads and keep their connections."""
+
+    async def app(scope, receive, send):
+        async with ThreadSensitiveContext():
+            try:
+                await http_app(scope, receive, send)
+            finally:
+                await sync_to_async(connections.close_all)()
+
+    return app
+
+
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": closing_database_connections(django_asgi_app),
         "websocket": BrowserOriginValidator(URLRouter([path("graphql/", GraphQLWebSocketConsumer.as_asgi())])),
     }
 )
