@@ -7,7 +7,7 @@ from django.conf import settings
 from graphql import ExecutionResult, GraphQLError, OperationType, execute, get_operation_ast
 
 from config.errors import ServiceError
-from config.graphql.limits import parse_document, validate_document
+from config.graphql.limits import NUL_REFUSED, parse_document, validate_document
 
 logger = logging.getLogger("closetline.graphql")
 
@@ -32,17 +32,21 @@ def prepare(schema, query, operation_name):
         document = parse_document(query)
     except GraphQLError as error:
         raise OperationRejected([error]) from None
-    errors = validate_document(schema.graphql_schema, document)
-    if errors:
-        raise OperationRejected(errors)
+    # Pick the operation first: hundreds of operations sent without operationName are refused
+    # before any of them is validated.
     operation = get_operation_ast(document, operation_name)
     if operation is None:
         raise OperationRejected([GraphQLError("Name the operation to run (operationName).")])
+    errors = validate_document(schema.graphql_schema, document)
+    if errors:
+        raise OperationRejected(errors)
     return document, operation.operation
 
 
 def run(schema, document, context, variables, operation_name, root_value=None) -> ExecutionResult:
     """Execute synchronously: resolvers use the ORM, and list selectors prefetch what they show."""
+    if _holds_nul(variables):
+        return ExecutionResult(data=None, errors=[GraphQLError(NUL_REFUSED, extensions={"code": "BAD_USER_INPUT"})])
     return execute(
         schema.graphql_schema,
         document,
@@ -51,6 +55,23 @@ def run(schema, document, context, variables, operation_name, root_value=None) -
         variable_values=variables,
         operation_name=operation_name,
     )
+
+
+def _holds_nul(variables) -> bool:
+    """Whether any string in the variables holds U+0000 (PostgreSQL text cannot store it). A loop,
+    not recursion: the JSON decoder accepts nesting deeper than a recursive walk could follow."""
+    pending = [variables]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                return True
+        elif isinstance(value, dict):
+            pending.extend(value.keys())
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+    return False
 
 
 def format_error(error: GraphQLError) -> dict:
