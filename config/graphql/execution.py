@@ -7,7 +7,7 @@ from django.conf import settings
 from graphql import ExecutionResult, GraphQLError, OperationType, execute, get_operation_ast
 
 from config.errors import ServiceError
-from config.graphql.limits import NUL_REFUSED, parse_document, validate_document
+from config.graphql.limits import UNSTORABLE_TEXT, is_unstorable, parse_document, validate_document
 
 logger = logging.getLogger("closetline.graphql")
 
@@ -45,8 +45,8 @@ def prepare(schema, query, operation_name):
 
 def run(schema, document, context, variables, operation_name, root_value=None) -> ExecutionResult:
     """Execute synchronously: resolvers use the ORM, and list selectors prefetch what they show."""
-    if _holds_nul(variables):
-        return ExecutionResult(data=None, errors=[GraphQLError(NUL_REFUSED, extensions={"code": "BAD_USER_INPUT"})])
+    if _holds_unstorable_text(variables):
+        return ExecutionResult(data=None, errors=[GraphQLError(UNSTORABLE_TEXT, extensions={"code": "BAD_USER_INPUT"})])
     return execute(
         schema.graphql_schema,
         document,
@@ -57,14 +57,14 @@ def run(schema, document, context, variables, operation_name, root_value=None) -
     )
 
 
-def _holds_nul(variables) -> bool:
-    """Whether any string in the variables holds U+0000 (PostgreSQL text cannot store it). A loop,
-    not recursion: the JSON decoder accepts nesting deeper than a recursive walk could follow."""
+def _holds_unstorable_text(variables) -> bool:
+    """Whether any string in the variables is text no column can store (see limits.is_unstorable).
+    A loop, not recursion: the JSON decoder accepts nesting deeper than a recursive walk could follow."""
     pending = [variables]
     while pending:
         value = pending.pop()
         if isinstance(value, str):
-            if "\x00" in value:
+            if is_unstorable(value):
                 return True
         elif isinstance(value, dict):
             pending.extend(value.keys())

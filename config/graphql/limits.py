@@ -1,8 +1,11 @@
 """Limits on GraphQL documents (OWASP GraphQL Cheat Sheet), shared by HTTP and WebSocket.
 
-`parse_document` bounds the parser's work; `validate_document` adds alias, depth, cost and
-introspection rules to the standard ones. Both read settings per call so tests can change them.
+`parse_document` bounds the parser's work; `validate_document` checks aliases, depth, cost,
+unstorable text and introspection before the standard rules. Both read settings per call so tests
+can change them.
 """
+
+import re
 
 from django.conf import settings
 from graphql import (
@@ -34,12 +37,19 @@ def parse_document(query: str) -> DocumentNode:
     )
 
 
-NUL_REFUSED = "Text may not contain the NUL character (U+0000)."
+# Text that no column can store: U+0000 (PostgreSQL text refuses it) and lone surrogates (they have
+# no UTF-8 encoding). Refused up front, they would fail in the database driver as a 500.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+UNSTORABLE_TEXT = "Text may not contain NUL characters (U+0000) or lone surrogates."
+
+
+def is_unstorable(text: str) -> bool:
+    return _UNSTORABLE.search(text) is not None
 
 
 def validate_document(schema: GraphQLSchema, document: DocumentNode) -> list[GraphQLError]:
     """The limits first: a document over one is refused after one walk, not the standard rules' thirty."""
-    limits = [AliasLimitRule, ComplexityRule, NulCharacterRule]
+    limits = [AliasLimitRule, ComplexityRule, StorableTextRule]
     if not settings.GRAPHQL_INTROSPECTION:
         limits.append(IntrospectionRule)
     return validate(schema, document, limits, max_errors=20) or validate(schema, document, specified_rules,
@@ -67,12 +77,12 @@ class AliasLimitRule(ValidationRule):
             )
 
 
-class NulCharacterRule(ValidationRule):
-    """String literals may spell U+0000 as an escape; no field stores it (PostgreSQL text cannot)."""
+class StorableTextRule(ValidationRule):
+    """String literals may spell U+0000 or a lone surrogate as an escape."""
 
     def enter_string_value(self, node, *_args):
-        if "\x00" in node.value:
-            self.report_error(GraphQLError(NUL_REFUSED, node))
+        if is_unstorable(node.value):
+            self.report_error(GraphQLError(UNSTORABLE_TEXT, node))
 
 
 class IntrospectionRule(ValidationRule):

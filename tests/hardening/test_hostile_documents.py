@@ -184,11 +184,16 @@ HOSTILE = [
             400, "GRAPHQL_VALIDATION_FAILED", "Syntax Error"),
     Hostile("a NUL escape in a string literal", lambda: post({"query": 'mutation { login(input: {username: "a\\u0000", '
                                                                       'password: "xxxxxxxxxxxx"}) { token } }'}),
-            400, "GRAPHQL_VALIDATION_FAILED", "NUL character"),
-    Hostile("a NUL in a string variable", lambda: login(username="ava\x00"), 400, "BAD_USER_INPUT", "NUL character"),
+            400, "GRAPHQL_VALIDATION_FAILED", "NUL characters"),
+    Hostile("a NUL in a string variable", lambda: login(username="ava\x00"), 400, "BAD_USER_INPUT", "NUL characters"),
     Hostile("a NUL deep in a variable", lambda: post({"query": PRICE, "variables": {"i": {"title": "Coat", "categoryId": "x",
                                                                                           "price": "1", "brand": "\x00"}}}),
-            400, "BAD_USER_INPUT", "NUL character"),
+            400, "BAD_USER_INPUT", "NUL characters"),
+    Hostile("a lone surrogate in a string variable", lambda: post('{"query": "%s", "variables": {"i": {"username": '
+                                                                  '"\\ud800", "password": "xxxxxxxxxxxx"}}}' % LOGIN),
+            400, "BAD_USER_INPUT", "lone surrogates"),
+    Hostile("a lone surrogate escape in a string literal",
+            lambda: post({"query": '{ node(id: "\\ud800") { id } }'}), 400, "GRAPHQL_VALIDATION_FAILED", "Unicode"),
     # JSON of the wrong shape.
     Hostile("JSON that is not JSON", lambda: post("{not json"), 400, "BAD_REQUEST", "not valid JSON"),
     Hostile("a JSON string", lambda: post('"just a string"'), 400, "BAD_REQUEST", "must be a JSON object"),
@@ -221,6 +226,8 @@ HOSTILE = [
             400, "GRAPHQL_VALIDATION_FAILED", "Int cannot represent"),
     Hostile("a bare NaN in the JSON", lambda: post('{"query": "%s", "variables": {"n": NaN}}' % FEED),
             400, "GRAPHQL_VALIDATION_FAILED", "Int cannot represent"),
+    Hostile("an explicit null for an argument with a default", lambda: post({"query": "{ sellerResults(days: null) { days } }"}),
+            400, "GRAPHQL_VALIDATION_FAILED", "Expected value of type 'Int!', found null"),
     Hostile("a page size beyond 100", lambda: post({"query": FEED, "variables": {"n": 101}}),
             200, "INVALID", "first must be between 1 and 100"),
     Hostile("a NaN price", lambda: new_listing("NaN"), 200, "INVALID_PRICE", "Enter a price above 0"),
