@@ -3,74 +3,39 @@ presence) and PostgreSQL: a viewer on process A sees what the host does through 
 
 import asyncio
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 import websockets
 from channels.db import database_sync_to_async
 from django.conf import settings
-from django.db import connection
 
 from tests.helpers import gid
 from tests.live.helpers import EVENTS, line_up_of
+from tests.servers import shared_database_url, start_daphne, stop
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
-PROJECT = Path(__file__).resolve().parents[2]
 FEATURE = """mutation($input: FeatureShowListingInput!) { featureShowListing(input: $input) { errors { code } } }"""
 SEND = """mutation($input: SendShowMessageInput!) { sendShowMessage(input: $input) { errors { code } } }"""
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
 def servers(tmp_path):
     """start() runs a daphne process on the test database and Redis and returns its port; every
     one is terminated after the test."""
-    database = connection.settings_dict
-    credentials = database["USER"] + (f":{database['PASSWORD']}" if database["PASSWORD"] else "")
-    environment = os.environ | {
-        "DATABASE_URL": f"postgres://{credentials}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
-        "REDIS_URL": settings.REDIS_URL, "LIVE_AUCTION_TIMER": "off", "DB_CONN_MAX_AGE": "0"}
+    environment = {"DATABASE_URL": shared_database_url(), "REDIS_URL": settings.REDIS_URL, "LIVE_AUCTION_TIMER": "off",
+                   "DB_CONN_MAX_AGE": "0"}
     started = []
 
     def start() -> int:
-        port = free_port()
-        log = (tmp_path / f"daphne{len(started)}.log").open("w")
-        process = subprocess.Popen([str(Path(sys.executable).parent / "daphne"), "-b", "127.0.0.1", "-p", str(port),
-                                    "config.asgi:application"], cwd=PROJECT, env=environment, stdout=log,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
+        process, port = start_daphne(environment, tmp_path / f"daphne{len(started)}.log")
         started.append(process)
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, (tmp_path / f"daphne{len(started) - 1}.log").read_text()
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                return port
-            except OSError:
-                assert time.monotonic() < deadline, "daphne did not start"
-                time.sleep(0.1)
+        return port
 
     yield start
     for process in started:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(10)
+        stop(process)
 
 
 def post(port, token, query, **input_values):
