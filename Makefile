@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install migrate demo schema check-schema worker beat bench clean
+.PHONY: run test install migrate demo schema check-schema worker beat bench fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,14 @@ schema: install
 # Every benchmark of bench/ with its same-run baseline; results in bench/results/latest.md.
 bench: migrate
 	$(BIN)/python -m bench $(BENCH)
+
+# The long fuzz run by hand: FUZZ_EXAMPLES generated operations per root field in process, and
+# FUZZ_EXAMPLES_OVER_HTTP against daphne (that part needs DATABASE_URL on PostgreSQL); new seeds each run.
+FUZZ_EXAMPLES ?= 100
+FUZZ_EXAMPLES_OVER_HTTP ?= 20
+fuzz: install
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_EXAMPLES_OVER_HTTP=$(FUZZ_EXAMPLES_OVER_HTTP) \
+		$(BIN)/python -m pytest tests/hardening/test_fuzz.py -q $(PYTEST_ARGS)
 
 worker: install
 	$(BIN)/celery -A config worker --loglevel=info
