@@ -13,10 +13,9 @@ from decimal import Decimal
 import pytest
 import requests
 import schemathesis
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
+from hypothesis import HealthCheck, given, note, settings as hypothesis_settings, strategies as st
 from schemathesis import GenerationMode
 from schemathesis.graphql import nodes
 
@@ -35,7 +34,7 @@ SCHEMA = schemathesis.graphql.from_path(PROJECT / "schema.graphql")
 OPERATIONS = {operation.label: operation for operation in (result.ok() for result in SCHEMA.get_all_operations())}
 
 # Global IDs of the objects a test made, so that generated arguments reach past decode_id into
-# services and selectors; filled by the `known_objects` fixture, read when a value is drawn.
+# services and selectors; filled by the `identities` fixture, read when a value is drawn.
 KNOWN_IDS: list[str] = []
 MALFORMED_IDS = ["", "garbage", "VXNlcjp4", "Tm9wZTox", "VXNlcjotMQ==", "TGlzdGluZzo5OTk5OTk5OTk5OTk5OTk5OTk5",
                  "U2hvdzox\x00", "TGlzdGluZzox" * 50]
@@ -90,19 +89,20 @@ def test_generated_operations_in_process(label, gql, identities, settings, caplo
     @examples(EXAMPLES)
     @given(case=generated(OPERATIONS[label]), identity=st.sampled_from(sorted(identities)))
     def answers_cleanly(case, identity):
+        note(f"as {identity}: {case.body}")
         # Each example rolls back, so a generated logout or deletion does not change the next one.
         with transaction.atomic():
             response = gql.post({"query": case.body}, token=identities[identity])
             transaction.set_rollback(True)
         unexpected = [record for record in caplog.records if record.name == "closetline.graphql"]
-        assert not unexpected, (case.body, unexpected[0].exc_text)
+        assert not unexpected, unexpected[0].exc_text
         assert_clean(response.status_code, response.content)
 
     answers_cleanly()
 
 
 @pytest.fixture
-def daphne(tmp_path, transactional_db):
+def daphne(tmp_path, transactional_db, settings):
     """A daphne process on the test database (DEBUG off, introspection on for the URL loader);
     yields its /graphql/ URL and the path of its log."""
     log = tmp_path / "daphne.log"
@@ -128,6 +128,7 @@ def test_generated_operations_against_daphne(daphne, identities):
             @examples(EXAMPLES_OVER_HTTP)
             @given(case=generated(operation), identity=st.sampled_from(sorted(identities)))
             def answers_cleanly(case, identity):
+                note(f"as {identity}: {case.body}")
                 token = identities[identity]
                 headers = {"Authorization": f"Bearer {token}"} if token else {}
                 response = case.call(session=session, headers=headers, timeout=10)
