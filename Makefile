@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install migrate demo schema check-schema worker beat bench load clean
+.PHONY: run test install migrate demo schema check-schema worker beat bench load fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,14 @@ bench: migrate
 # at LOAD_RATE req/s (default 20).
 load: migrate
 	LOAD_SECONDS=$${LOAD_SECONDS:-300} $(BIN)/python -m bench load
+
+# The long fuzz run by hand: FUZZ_EXAMPLES generated operations per root field in process, and
+# FUZZ_EXAMPLES_OVER_HTTP against daphne (that part needs DATABASE_URL on PostgreSQL); new seeds each run.
+FUZZ_EXAMPLES ?= 100
+FUZZ_EXAMPLES_OVER_HTTP ?= 20
+fuzz: install
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_EXAMPLES_OVER_HTTP=$(FUZZ_EXAMPLES_OVER_HTTP) \
+		$(BIN)/python -m pytest tests/hardening/test_fuzz.py -q $(PYTEST_ARGS)
 
 worker: install
 	$(BIN)/celery -A config worker --loglevel=info

@@ -61,7 +61,7 @@ class ListingImageType(DjangoObjectType):
         interfaces = (Node,)
         fields = ("position", "width", "height")
 
-    url = graphene.String(required=True, size=ImageSize(default_value=ImageSize.LARGE),
+    url = graphene.String(required=True, size=ImageSize(required=True, default_value=ImageSize.LARGE),
                           description="Until a size is made, the original is served.")
 
     @classmethod
@@ -151,7 +151,7 @@ class ListingQuery(graphene.ObjectType):
         conditions=graphene.List(graphene.NonNull(ListingCondition)),
         price=PriceRangeInput(),
         seller_id=graphene.ID(description="One closet."),
-        available_only=graphene.Boolean(default_value=True,
+        available_only=graphene.Boolean(required=True, default_value=True,
                                         description="False shows sold items too; only within a closet."),
         sort=ListingSort(description="NEWEST without `search`, RELEVANCE with it; FOR_YOU ranks by your likes, "
                                      "follows, sizes and brands; PRICE_LOW and PRICE_HIGH order by price."),
@@ -630,7 +630,7 @@ class CheckoutQuery(graphene.ObjectType):
                            description="An order you bought or sold; null otherwise.")
     my_offers = graphene.Field(OfferConnection, **connection_args(
         role=Party(required=True, description="BUYER: offers on items you want; SELLER: on your items."),
-        pending_only=graphene.Boolean(default_value=False)), description="Most recently active first.")
+        pending_only=graphene.Boolean(required=True, default_value=False)), description="Most recently active first.")
     offer = graphene.Field(OfferType, id=graphene.ID(required=True))
     bundle = graphene.Field(BundleType, seller_id=graphene.ID(required=True),
                             description="Your open bundle from this closet, if you started one.")

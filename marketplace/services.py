@@ -377,7 +377,7 @@ def purchase_listing(*, buyer, listing: Listing, idempotency_key: str, shipping_
     transaction, so that no lock is held over a network call, and a rollback of yours after it
     returned would leave an authorization behind (it lapses at the provider).
     """
-    price = None if price is None else _money(price, "price")
+    price = None if price is None else validated_money(price, "price")
     request = _keyed(buyer, idempotency_key, "purchase", listing=listing.pk, shipping_address=shipping_address_id,
                      price=price, source=source, allow_reserved=allow_reserved)
     return _idempotent(request, lambda: _buy_listing(
@@ -636,7 +636,8 @@ def _lock_member(user_id: int) -> None:
     User.objects.select_for_update().filter(pk=user_id).exists()
 
 
-def _money(amount, field: str) -> Decimal:
+def validated_money(amount, field: str) -> Decimal:
+    """A price or amount a member typed, in cents, or INVALID_PRICE (not finite, not above 0, too large)."""
     errors = _price_errors(amount, field)
     if errors:
         raise ServiceError.many(errors)
@@ -988,7 +989,7 @@ def create_offer(*, buyer, listing: Listing, amount: Decimal, source: str = Offe
     (OFFER_TO_LIKERS) waits for the liker. Either way: at least OFFER_MIN_PERCENT of the list
     price and below it; one pending offer per buyer and listing; it expires after OFFER_LIFETIME.
     `shipping_discount` comes off the label fee if accepted. With a key, a retry returns the first offer."""
-    amount = _money(amount, "amount")
+    amount = validated_money(amount, "amount")
     request = _keyed(buyer, idempotency_key, "offer", listing=listing.pk, amount=amount, source=source,
                      shipping_discount=shipping_discount) if idempotency_key is not None else None
 
@@ -1005,7 +1006,7 @@ def create_offer(*, buyer, listing: Listing, amount: Decimal, source: str = Offe
 def make_bundle_offer(*, buyer, bundle: Bundle, amount: Decimal, idempotency_key: str | None = None) -> Offer:
     """Offer a price for the whole of an open bundle (the same rules as create_offer, on the sum of
     its items' prices); while it is pending the bundle cannot change."""
-    amount = _money(amount, "amount")
+    amount = validated_money(amount, "amount")
     if bundle.buyer_id != buyer.pk:
         raise ServiceError(ErrorCode.NOT_FOUND, "This bundle does not exist.", "bundleId")
     request = _keyed(buyer, idempotency_key, "bundle_offer", bundle=bundle.pk,
@@ -1032,7 +1033,8 @@ def _open_offer(*, buyer, seller_id: int, listing: Listing | None, bundle: Bundl
         raise ServiceError(ErrorCode.OFFER_TOO_LOW, f"Offer at least {floor} {currency}.", "amount")
     if amount >= list_price:
         raise ServiceError(ErrorCode.OFFER_TOO_HIGH, "Offer less than the price, or buy it now.", "amount")
-    shipping_discount = _money(shipping_discount, "shipping_discount") if shipping_discount else Decimal("0.00")
+    shipping_discount = (validated_money(shipping_discount, "shipping_discount") if shipping_discount
+                         else Decimal("0.00"))
     from_buyer = source == Offer.Source.BUYER_OFFER
     if from_buyer:
         _shipping_address(buyer, None)  # binding: the seller's acceptance ships it there
@@ -1076,7 +1078,7 @@ def respond_to_offer(*, offer: Offer, actor, action: str, amount: Decimal | None
     elif action == "decline":
         _decline_offer(offer, party)
     elif action == "counter":
-        _counter_offer(offer, party, _money(amount, "amount") if amount is not None else None)
+        _counter_offer(offer, party, validated_money(amount, "amount") if amount is not None else None)
     else:
         raise ValueError(f"unknown offer action {action}")
     return Offer.objects.get(pk=offer.pk)

@@ -251,7 +251,7 @@ class SellerToolQuery(graphene.ObjectType):
     offers_to_likers = graphene.Field(OfferToLikersConnection,
                                       **connection_args(listing_id=graphene.ID(required=True)),
                                       description="Offers you sent the likers of your listing, newest first.")
-    seller_results = graphene.Field(SellerResults, days=graphene.Int(default_value=30), required=True)
+    seller_results = graphene.Field(SellerResults, days=graphene.Int(required=True, default_value=30), required=True)
     price_drops = graphene.Field(PriceDropNoticeConnection, **connection_args(listing_id=graphene.ID(required=True)),
                                  description="Price drops of your listing that notified its likers, newest first.")
 
@@ -790,10 +790,10 @@ class ProgramQuery(graphene.ObjectType):
                                         description="Staff: every community program's settings.")
     program_results = graphene.Field(
         ProgramResultsType, required=True,
-        weeks=graphene.Int(default_value=12, description="Members who joined (buyers who first ordered) in the "
-                                                         "last 1 to 104 weeks."),
-        habit_orders=graphene.Int(default_value=selectors.HABIT_ORDERS),
-        habit_days=graphene.Int(default_value=selectors.HABIT_DAYS),
+        weeks=graphene.Int(required=True, default_value=12,
+                           description="Members who joined (buyers who first ordered) in the last 1 to 104 weeks."),
+        habit_orders=graphene.Int(required=True, default_value=selectors.HABIT_ORDERS),
+        habit_days=graphene.Int(required=True, default_value=selectors.HABIT_DAYS),
         description="Staff: first sales in and out of each program, the subsidy, mentors' response times and "
                     "buyers' progress to the habit point (4 orders in their first 4 months).")
     program_changes = graphene.Field(ProgramChangeConnection, **connection_args(program=CommunityProgram()),

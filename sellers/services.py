@@ -313,6 +313,11 @@ def offer_to_likers(*, seller, listing: Listing, amount: Decimal, shipping_disco
         raise ServiceError(ErrorCode.FORBIDDEN, "Only its seller can make offers on this listing.", "listingId")
     if listing.status != Listing.Status.AVAILABLE:
         raise ServiceError(ErrorCode.LISTING_NOT_AVAILABLE, "This listing is not available.", "listingId")
+    # Checked here too, not only by create_offer: with no liker to offer to, the campaign row
+    # itself would take a NaN, negative or oversized figure.
+    amount = marketplace_services.validated_money(amount, "amount")
+    if shipping_discount:
+        shipping_discount = marketplace_services.validated_money(shipping_discount, "shipping_discount")
     policy = SellerToolSettings.current()
     percent = policy.liker_offer_min_discount_percent
     ceiling = at_least_below(listing.price, percent)

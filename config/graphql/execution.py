@@ -8,7 +8,7 @@ from django.db import InterfaceError, OperationalError
 from graphql import ExecutionResult, GraphQLError, OperationType, execute, get_operation_ast
 
 from config.errors import ServiceError
-from config.graphql.limits import parse_document, validate_document
+from config.graphql.limits import UNSTORABLE_TEXT, is_unstorable, parse_document, validate_document
 
 logger = logging.getLogger("closetline.graphql")
 
@@ -37,12 +37,14 @@ def prepare(schema, query, operation_name):
         document = parse_document(query)
     except GraphQLError as error:
         raise OperationRejected([error]) from None
-    errors = validate_document(schema.graphql_schema, document)
-    if errors:
-        raise OperationRejected(errors)
+    # Pick the operation first: hundreds of operations sent without operationName are refused
+    # before any of them is validated.
     operation = get_operation_ast(document, operation_name)
     if operation is None:
         raise OperationRejected([GraphQLError("Name the operation to run (operationName).")])
+    errors = validate_document(schema.graphql_schema, document)
+    if errors:
+        raise OperationRejected(errors)
     return document, operation.operation
 
 
@@ -63,6 +65,8 @@ async def shared_events(events):
 
 def run(schema, document, context, variables, operation_name, root_value=None) -> ExecutionResult:
     """Execute synchronously: resolvers use the ORM, and list selectors prefetch what they show."""
+    if _holds_unstorable_text(variables):
+        return ExecutionResult(data=None, errors=[GraphQLError(UNSTORABLE_TEXT, extensions={"code": "BAD_USER_INPUT"})])
     return execute(
         schema.graphql_schema,
         document,
@@ -71,6 +75,23 @@ def run(schema, document, context, variables, operation_name, root_value=None) -
         variable_values=variables,
         operation_name=operation_name,
     )
+
+
+def _holds_unstorable_text(variables) -> bool:
+    """Whether any string in the variables is text no column can store (see limits.is_unstorable).
+    A loop, not recursion: the JSON decoder accepts nesting deeper than a recursive walk could follow."""
+    pending = [variables]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str):
+            if is_unstorable(value):
+                return True
+        elif isinstance(value, dict):
+            pending.extend(value.keys())
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+    return False
 
 
 def format_error(error: GraphQLError) -> dict:

@@ -1,8 +1,11 @@
 """Limits on GraphQL documents (OWASP GraphQL Cheat Sheet), shared by HTTP and WebSocket.
 
-`parse_document` bounds the parser's work; `validate_document` adds alias, depth, cost and
-introspection rules to the standard ones. Both read settings per call so tests can change them.
+`parse_document` bounds the parser's work; `validate_document` checks aliases, depth, cost,
+unstorable text and introspection before the standard rules. Both read settings per call so tests
+can change them.
 """
+
+import re
 
 from django.conf import settings
 from graphql import (
@@ -34,11 +37,23 @@ def parse_document(query: str) -> DocumentNode:
     )
 
 
+# Text that no column can store: U+0000 (PostgreSQL text refuses it) and lone surrogates (they have
+# no UTF-8 encoding). Refused up front, they would fail in the database driver as a 500.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+UNSTORABLE_TEXT = "Text may not contain NUL characters (U+0000) or lone surrogates."
+
+
+def is_unstorable(text: str) -> bool:
+    return _UNSTORABLE.search(text) is not None
+
+
 def validate_document(schema: GraphQLSchema, document: DocumentNode) -> list[GraphQLError]:
-    rules = [*specified_rules, AliasLimitRule, ComplexityRule]
+    """The limits first: a document over one is refused after one walk, not the standard rules' thirty."""
+    limits = [AliasLimitRule, ComplexityRule, StorableTextRule]
     if not settings.GRAPHQL_INTROSPECTION:
-        rules.append(IntrospectionRule)
-    return validate(schema, document, rules, max_errors=20)
+        limits.append(IntrospectionRule)
+    return validate(schema, document, limits, max_errors=20) or validate(schema, document, specified_rules,
+                                                                           max_errors=20)
 
 
 class AliasLimitRule(ValidationRule):
@@ -60,6 +75,14 @@ class AliasLimitRule(ValidationRule):
             self.report_error(
                 GraphQLError(f"Too many aliases ({aliases}); the limit is {settings.GRAPHQL_MAX_ALIASES}.")
             )
+
+
+class StorableTextRule(ValidationRule):
+    """String literals may spell U+0000 or a lone surrogate as an escape."""
+
+    def enter_string_value(self, node, *_args):
+        if is_unstorable(node.value):
+            self.report_error(GraphQLError(UNSTORABLE_TEXT, node))
 
 
 class IntrospectionRule(ValidationRule):

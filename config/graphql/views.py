@@ -134,6 +134,8 @@ def _json(raw: bytes, message: str):
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise RequestRejected(400, message) from None
+    except RecursionError:  # the decoder recurses per level: a body of "[[[[..." would be a 500
+        raise RequestRejected(400, "The JSON is nested too deeply.") from None
 
 
 def _multipart_operations(request):

@@ -1,4 +1,7 @@
-"""The HTTP endpoint: transport rules, document limits, and errors that never leak."""
+"""The HTTP endpoint: transport rules, document limits, and errors that never leak.
+
+Every hostile input and its refusal is listed in tests/hardening/test_hostile_documents.py; here
+are the rules' semantics (what passes, how limits count, the settings that switch them)."""
 
 import json
 
@@ -13,31 +16,8 @@ def codes(body):
     return [error.get("extensions", {}).get("code") for error in body["errors"]]
 
 
-def test_get_runs_queries_but_not_mutations(gql):
+def test_get_runs_queries(gql):
     assert gql.http.get("/graphql/", {"query": ME}).json() == {"data": {"me": None}}
-    response = gql.http.get("/graphql/", {"query": 'mutation { logout { revokedCount } }'})
-    assert response.status_code == 405
-    assert codes(response.json()) == ["METHOD_NOT_ALLOWED"]
-
-
-def test_form_encoded_posts_are_refused(gql):
-    response = gql.http.post("/graphql/", f"query={ME}", content_type="application/x-www-form-urlencoded")
-    assert response.status_code == 415
-
-
-@pytest.mark.parametrize("body", ["{not json", "[]", '"just a string"', '{"query": 42}', '{"query": ""}',
-                                  '{"query": "{ me { username } }", "variables": [1]}', "\xff\xfe"])
-def test_malformed_bodies_get_a_clear_400(gql, body):
-    response = gql.post(body.encode("latin-1"))
-    assert response.status_code == 400
-    assert response.json()["errors"][0]["message"]
-
-
-def test_oversized_body_is_refused_before_parsing(gql, settings):
-    settings.GRAPHQL_MAX_BODY_BYTES = 1000
-    response = gql.post({"query": ME, "variables": {"pad": "x" * 2000}})
-    assert response.status_code == 413
-    assert codes(response.json()) == ["PAYLOAD_TOO_LARGE"]
 
 
 def test_batches_run_each_operation_up_to_the_limit(gql, settings):
@@ -45,14 +25,7 @@ def test_batches_run_each_operation_up_to_the_limit(gql, settings):
     ok = gql.post([{"query": ME}, {"query": "{ __typename }"}])
     assert ok.status_code == 200
     assert ok.json() == [{"data": {"me": None}}, {"data": {"__typename": "Query"}}]
-    too_many = gql.post([{"query": ME}] * 4)
-    assert too_many.status_code == 400
-
-
-def test_syntax_errors_are_reported_without_a_500(gql):
-    response = gql.post({"query": "{ me { username "})
-    assert response.status_code == 400
-    assert "Syntax Error" in response.json()["errors"][0]["message"]
+    assert gql.post([{"query": ME}] * 4).status_code == 400
 
 
 def test_depth_limit(gql, settings):
@@ -92,15 +65,6 @@ def test_parser_token_limit(gql, settings):
     response = gql.post({"query": "{ " + "me { username } " * 100 + "}"})
     assert response.status_code == 400
     assert "token" in response.json()["errors"][0]["message"].lower()
-
-
-def test_fragment_cycles_and_unknown_fragments_are_validation_errors(gql):
-    cyclic = "{ me { ...A } } fragment A on User { ...B } fragment B on User { ...A }"
-    unknown = "{ me { ...Nope } }"
-    for query in (cyclic, unknown):
-        response = gql.post({"query": query})
-        assert response.status_code == 400
-        assert codes(response.json())[0] == "GRAPHQL_VALIDATION_FAILED"
 
 
 def test_introspection_follows_the_setting(gql, settings):
@@ -145,13 +109,6 @@ def test_malformed_or_unknown_ids_never_500(gql, global_id):
     body = response.json()
     assert body["data"]["node"] is None
     assert all(code in ("INVALID", None) for code in codes(body)) if "errors" in body else True
-
-
-def test_invalid_variable_types_are_user_errors(gql):
-    response = gql.post({"query": "mutation($i: LoginInput!) { login(input: $i) { token } }",
-                         "variables": {"i": {"username": ["x"], "password": None}}})
-    assert response.status_code == 400
-    assert "Internal" not in json.dumps(response.json())
 
 
 def test_multipart_without_files_still_parses(gql):

@@ -105,6 +105,16 @@ def test_the_price_is_at_least_ten_percent_below_and_above_the_floor(api, seller
     assert offer_to_likers(api, seller, listing, "90.00")["offerToLikers"]["sent"] == 3
 
 
+@pytest.mark.parametrize("price, extra, field", [("NaN", {}, "amount"), ("-5.00", {}, "amount"),
+                                                 ("50.00", {"shippingDiscount": "1e12"}, "shippingDiscount"),
+                                                 ("50.00", {"shippingDiscount": "-1.00"}, "shippingDiscount")])
+def test_figures_no_offer_could_carry_are_refused_even_without_likers(api, make_listing, seller, price, extra, field):
+    # Found by the fuzzer: with nobody to offer to, the campaign row took them (a 500 on PostgreSQL).
+    unliked = make_listing(seller, title="Silk scarf", price="100.00")
+    assert offer_to_likers(api, seller, unliked, price, **extra)["errors"] == [{"field": field, "code": "INVALID_PRICE"}]
+    assert not OfferToLikers.objects.exists()
+
+
 def test_one_active_offer_per_liker_and_re_offers_only_ten_percent_lower(api, seller, likers, listing):
     offer_to_likers(api, seller, listing, "90.00")
     assert offer_to_likers(api, seller, listing, "70.00")["offerToLikers"]["skipped"] == 3  # all still pending
