@@ -36,15 +36,20 @@ logger = logging.getLogger("closetline.live")
 # Presence goes to Redis: off the thread that serialises database work.
 in_thread = partial(sync_to_async, thread_sensitive=False)
 _background: set[asyncio.Task] = set()
+# Not an event: a subscription's own reminder to read the log (_watch_log).
+READ_THE_LOG = object()
 
 
 async def show_events(context, show_id: int, user, after_seq: int | None):
     group_events = await context.join(events.show_group(show_id))
     member = uuid.uuid4().hex
-    heartbeat = None
+    loop = asyncio.get_running_loop()
+    heard_at = loop.time()  # of the last event sent: the log watch reads it
+    heartbeat = log_watch = None
     try:
         await _best_effort(_arrive(show_id, member))
         heartbeat = asyncio.create_task(_stay(show_id, member))
+        log_watch = asyncio.create_task(_watch_log(group_events.queue, lambda: heard_at))
         me = to_global_id("User", user.pk)
         sent = after_seq
         for event in await _catch_up(show_id, after_seq):
@@ -52,35 +57,26 @@ async def show_events(context, show_id: int, user, after_seq: int | None):
             sent = event["seq"]
             if _ends_stream(event, me):
                 return
-        loop = asyncio.get_running_loop()
-        check_log_at = loop.time() + _log_check_delay()
-        while True:
-            try:
-                async with asyncio.timeout_at(check_log_at):
-                    event = await anext(group_events)
-            except TimeoutError:
-                try:
-                    due_events = await _catch_up(show_id, sent)  # heard nothing for a while: any lost?
-                except DatabaseError:
-                    due_events = []  # the database is out of reach: the next check tries again
-                check_log_at = loop.time() + _log_check_delay()
+        async for event in group_events:
+            if event is READ_THE_LOG:
+                due_events = await _catch_up_if_reachable(show_id, sent)
+            elif event["type"] == ShowEvent.Type.VIEWER_COUNT:
+                yield event | {"seq": sent}
+                continue
+            elif event["seq"] <= sent:
+                continue
             else:
-                if event["type"] == ShowEvent.Type.VIEWER_COUNT:
-                    yield event | {"seq": sent}
-                    continue
-                if event["seq"] <= sent:
-                    continue
                 due_events = [event] if event["seq"] == sent + 1 else await _catch_up(show_id, sent)
             for due in due_events:
                 if due["seq"] > sent:
                     yield due
-                    sent = due["seq"]
-                    check_log_at = loop.time() + _log_check_delay()
+                    sent, heard_at = due["seq"], loop.time()
                     if _ends_stream(due, me):
                         return
     finally:
-        if heartbeat is not None:
-            heartbeat.cancel()
+        for task in (heartbeat, log_watch):
+            if task is not None:
+                task.cancel()
         await group_events.aclose()
         await _best_effort(_leave(show_id, member))
 
@@ -97,9 +93,25 @@ async def _catch_up(show_id: int, after_seq: int | None) -> list[dict]:
     return await database_sync_to_async(events.catch_up)(show_id, after_seq, now=timezone.now())
 
 
-def _log_check_delay() -> float:
-    """Spread over ±25%, so that the viewers of a quiet room do not all read the log at once."""
-    return settings.LIVE_LOG_CHECK_SECONDS * random.uniform(0.75, 1.25)
+async def _watch_log(queue: asyncio.Queue, heard_at) -> None:
+    """Ask the subscription to read the log (READ_THE_LOG in its queue) once it has sent nothing
+    for LIVE_LOG_CHECK_SECONDS (±25%, so that the viewers of a quiet room do not all read it at
+    once): a timer per quiet spell, none per event."""
+    loop = asyncio.get_running_loop()
+    while True:
+        quiet_for = settings.LIVE_LOG_CHECK_SECONDS * random.uniform(0.75, 1.25)
+        last = heard_at()
+        await asyncio.sleep(last + quiet_for - loop.time())
+        if heard_at() == last:
+            queue.put_nowait(READ_THE_LOG)
+            await asyncio.sleep(quiet_for)  # the next check, should nothing come meanwhile
+
+
+async def _catch_up_if_reachable(show_id: int, after_seq: int | None) -> list[dict]:
+    try:
+        return await _catch_up(show_id, after_seq)
+    except DatabaseError:
+        return []  # the database is out of reach: the next check tries again
 
 
 async def _best_effort(presence_work) -> None:
