@@ -1,0 +1,261 @@
+"""Hostile WebSocket clients of /graphql/: each is closed or throttled with the protocol's codes,
+and a well-behaved viewer of the same show keeps receiving the host's events, in order.
+
+In process (channels' WebsocketCommunicator on config.asgi.application) for the consumer's rules;
+over a real daphne process and raw sockets for what only the wire shows: the close codes as
+sent, and a client that never reads.
+"""
+
+import asyncio
+import base64
+import json
+import os
+import socket
+import struct
+import time
+
+import pytest
+from channels.db import database_sync_to_async
+from django.conf import settings
+
+from accounts import services as account_services
+from accounts.models import AuthToken
+from live import services
+from tests.e2e.server import running_daphne
+from tests.graphql.helpers import closed_with, initialised, open_socket
+from tests.helpers import gid
+from tests.live.conftest import _live_settings, member, show_of  # noqa: F401  (the live tests' fixtures)
+from tests.live.helpers import EVENTS, Viewer, line_up_of
+from tests.live.test_two_processes import FEATURE, SEND, next_event, watch
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+INIT = {"type": "connection_init"}
+PING = {"type": "ping"}
+
+
+@pytest.fixture
+def room(member, show_of):  # noqa: F811
+    """Priya's live show with two listings, ava to watch it and mallory to attack it."""
+    host = member("priya")
+    return show_of(host), host, member("ava"), member("mallory")
+
+
+async def watching(show, person) -> tuple[Viewer, int]:
+    """A viewer of the show, past its opening snapshot; the snapshot's sequence number."""
+    viewer = await Viewer.watch(person.token, show)
+    snapshot = await viewer.event()
+    assert snapshot["type"] == "SNAPSHOT"
+    return viewer, snapshot["seq"]
+
+
+async def feature(show, host, turns: range) -> list[str]:
+    """The host features the line-up's listings in turn (turn n: listing n mod 2); their IDs in order."""
+    line_up = await database_sync_to_async(line_up_of)(show)
+    featured = []
+    for turn in turns:
+        listing = line_up[turn % len(line_up)]
+        await database_sync_to_async(services.feature_listing)(show=show, user=host, listing=listing)
+        featured.append(gid(listing))
+    return featured
+
+
+async def assert_sees_in_order(viewer: Viewer, featured: list[str], after_seq: int):
+    received = await viewer.events(len(featured))
+    assert [event["type"] for event in received] == ["FEATURED"] * len(featured)
+    assert [event["item"]["listingId"] for event in received] == featured
+    assert [event["seq"] for event in received] == list(range(after_seq + 1, after_seq + 1 + len(featured)))
+
+
+async def next_message(communicator) -> dict:
+    """The next message other than a show's viewer count."""
+    while True:
+        message = await communicator.receive_json_from(timeout=5)
+        event = message.get("payload", {}).get("data", {}) if message["type"] == "next" else {}
+        if (event.get("showEvents") or {}).get("type") != "VIEWER_COUNT":
+            return message
+
+
+def subscribe(operation_id, show, after_seq=None) -> dict:
+    return {"id": operation_id, "type": "subscribe",
+            "payload": {"query": EVENTS, "variables": {"showId": gid(show), "afterSeq": after_seq}}}
+
+
+# Opening the connection wrong
+
+
+async def test_missing_subprotocol_is_closed_4406():
+    communicator, connected, _ = await open_socket(subprotocols=("graphql-ws",))
+    assert connected
+    assert await closed_with(communicator) == 4406
+
+
+async def test_subscribe_before_ack_is_closed_4401():
+    communicator, _, _ = await open_socket()
+    await communicator.send_json_to({"id": "1", "type": "subscribe", "payload": {"query": "{ me { id } }"}})
+    assert await closed_with(communicator) == 4401
+
+
+async def test_second_init_is_closed_4429():
+    communicator = await initialised()
+    await communicator.send_json_to(INIT)
+    assert await closed_with(communicator) == 4429
+
+
+async def test_no_init_within_the_timeout_is_closed_4408(settings):
+    settings.GRAPHQL_WS_INIT_TIMEOUT = 0.2
+    communicator, _, _ = await open_socket()
+    assert await closed_with(communicator) == 4408
+
+
+@pytest.mark.parametrize("payload", ["a-token", 5, [], False])
+async def test_init_with_a_payload_that_is_not_an_object_is_closed_4400(payload):
+    communicator, _, _ = await open_socket()
+    await communicator.send_json_to({"type": "connection_init", "payload": payload})
+    assert await closed_with(communicator) == 4400
+
+
+async def test_bad_token_in_init_is_closed_4403():
+    communicator, _, _ = await open_socket()
+    await communicator.send_json_to({"type": "connection_init", "payload": {"token": "not-a-token"}})
+    assert await closed_with(communicator) == 4403
+
+
+async def test_foreign_browser_origin_is_refused():
+    communicator, connected, _ = await open_socket(origin="https://evil.example")
+    assert not connected
+
+
+async def test_a_token_after_its_logout_is_refused_and_other_viewers_go_on(room):
+    show, host, ava, mallory = room
+    on_ava, seq = await watching(show, ava)
+    on_mallory, _ = await watching(show, mallory)
+    stored = await database_sync_to_async(AuthToken.objects.get)(user=ava)
+    await database_sync_to_async(account_services.logout)(token=stored)
+    assert await closed_with(on_ava.communicator) == 4403
+
+    # Someone holding ava's old token (a stolen phone, a leaked log) gets nothing with it.
+    replay, _, _ = await open_socket()
+    await replay.send_json_to({"type": "connection_init", "payload": {"token": ava.token}})
+    assert await closed_with(replay) == 4403
+    await assert_sees_in_order(on_mallory, await feature(show, host, range(2)), seq)
+    await on_mallory.close()
+
+
+# Malformed messages
+
+
+@pytest.mark.parametrize("frame", ['{"type": "connection_init"', "not json at all", '["connection_init"]',
+                                   '{"type": "start"}', '{"type": "subscription_data"}', '{"type": 1}',
+                                   '{"no": "type"}', "null"])
+async def test_invalid_and_unknown_messages_are_closed_4400(frame):
+    communicator, _, _ = await open_socket()
+    await communicator.send_to(text_data=frame)
+    assert await closed_with(communicator) == 4400
+
+
+async def test_binary_frames_are_closed_4400():
+    communicator, _, _ = await open_socket()
+    await communicator.send_to(bytes_data=b"\x00\x01")
+    assert await closed_with(communicator) == 4400
+
+
+async def test_oversized_frames_are_closed_1009(settings, room):
+    settings.GRAPHQL_WS_MAX_FRAME_BYTES = 1000
+    show, host, ava, mallory = room
+    viewer, seq = await watching(show, ava)
+    communicator = await initialised(mallory.token)
+    await communicator.send_json_to({"type": "ping", "payload": {"pad": "x" * 2000}})
+    assert await closed_with(communicator) == 1009
+    await assert_sees_in_order(viewer, await feature(show, host, range(1)), seq)
+    await viewer.close()
+
+
+async def test_complete_for_unknown_ids_is_ignored(room):
+    show, host, ava, mallory = room
+    communicator = await initialised(mallory.token)
+    await communicator.send_json_to(subscribe("mine", show))
+    assert (await next_message(communicator))["payload"]["data"]["showEvents"]["type"] == "SNAPSHOT"
+    for message in ({"type": "complete", "id": "someone-elses"}, {"type": "complete"},
+                    {"type": "complete", "id": 5}, {"type": "complete", "id": ""}):
+        await communicator.send_json_to(message)
+    await communicator.send_json_to(PING)
+    assert await next_message(communicator) == {"type": "pong"}
+    featured = await feature(show, host, range(1))
+    event = await next_message(communicator)
+    assert event["id"] == "mine" and event["payload"]["data"]["showEvents"]["item"]["listingId"] == featured[0]
+    await communicator.disconnect()
+
+
+async def test_duplicate_operation_id_is_closed_4409(room):
+    show, host, ava, mallory = room
+    communicator = await initialised(mallory.token)
+    for _ in range(2):
+        await communicator.send_json_to(subscribe("same", show))
+    assert await closed_with(communicator) == 4409
+
+
+# Too much
+
+
+async def test_operations_past_the_limit_get_a_typed_error_and_the_others_keep_working(room):
+    show, host, ava, mallory = room
+    viewer, seq = await watching(show, ava)
+    communicator = await initialised(mallory.token)
+    limit, asked = settings.GRAPHQL_WS_MAX_SUBSCRIPTIONS, settings.GRAPHQL_WS_MAX_SUBSCRIPTIONS + 30
+    for number in range(asked):
+        await communicator.send_json_to(subscribe(str(number), show, after_seq=seq))
+    refused = [await next_message(communicator) for _ in range(asked - limit)]
+    assert {message["type"] for message in refused} == {"error"}
+    assert sorted(int(message["id"]) for message in refused) == list(range(limit, asked))
+    assert {message["payload"][0]["extensions"]["code"] for message in refused} == {"RATE_LIMITED"}
+
+    featured = await feature(show, host, range(1))
+    delivered = [await next_message(communicator) for _ in range(limit)]
+    assert sorted(int(message["id"]) for message in delivered) == list(range(limit))
+    assert {message["payload"]["data"]["showEvents"]["item"]["listingId"] for message in delivered} == set(featured)
+    await assert_sees_in_order(viewer, featured, seq)
+    await communicator.disconnect()
+    await viewer.close()
+
+
+@pytest.mark.parametrize("flood", ["pings", "subscribe and complete"])
+async def test_a_message_flood_is_closed_4429_while_the_room_goes_on(room, flood):
+    show, host, ava, mallory = room
+    viewer, seq = await watching(show, ava)
+    attacker = await initialised(mallory.token)
+    if flood == "pings":
+        frames = [json.dumps(PING)] * 3000
+    else:
+        frames = [json.dumps(message) for number in range(1500)
+                  for message in (subscribe(str(number), show), {"type": "complete", "id": str(number)})]
+    started = time.monotonic()
+
+    async def attack():
+        for frame in frames:
+            await attacker.send_to(text_data=frame)
+
+    during, _ = await asyncio.gather(feature(show, host, range(3)), attack())
+    answered = 0
+    while (output := await attacker.receive_output(5))["type"] != "websocket.close":
+        answered += 1
+    assert output["code"] == 4429
+    # Throttled: it got answers for its burst and what the rate refilled, not for the flood.
+    allowed = settings.GRAPHQL_WS_MESSAGE_BURST + settings.GRAPHQL_WS_MESSAGE_RATE * (time.monotonic() - started)
+    assert answered <= allowed < len(frames) / 4
+    after = await feature(show, host, range(3, 5))
+    await assert_sees_in_order(viewer, during + after, seq)
+    await viewer.nothing_more()
+    await attacker.disconnect()
+    await viewer.close()
+
+
+async def test_a_burst_within_the_allowance_is_served(settings):
+    settings.GRAPHQL_WS_MESSAGE_RATE = 0.001  # no refill during the test: the burst alone counts
+    communicator = await initialised()  # connection_init is the first message of the burst
+    for _ in range(settings.GRAPHQL_WS_MESSAGE_BURST - 1):
+        await communicator.send_json_to(PING)
+    for _ in range(settings.GRAPHQL_WS_MESSAGE_BURST - 1):
+        assert await communicator.receive_json_from(timeout=3) == {"type": "pong"}
+    await communicator.send_json_to(PING)
+    assert await closed_with(communicator) == 4429
