@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 from django.conf import settings
@@ -75,10 +75,10 @@ def running_daphne(scratch: Path, **environment: str):
 def _database_url(scratch: Path) -> str:
     database = connection.settings_dict
     if connection.vendor == "sqlite":
+        # Through sqlite3 itself, not the ORM: tests start servers from their event loop too.
         path = scratch / "server.sqlite3"
-        connection.ensure_connection()
-        with sqlite3.connect(path) as copy:
-            connection.connection.backup(copy)
+        with closing(sqlite3.connect(database["NAME"], uri=True)) as test_database, closing(sqlite3.connect(path)) as copy:
+            test_database.backup(copy)
         return f"sqlite:///{path}"
     credentials = database["USER"] + (f":{database['PASSWORD']}" if database["PASSWORD"] else "")
     return f"postgres://{credentials}@{database['HOST']}:{database['PORT']}/{database['NAME']}"

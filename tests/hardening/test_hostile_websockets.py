@@ -259,3 +259,183 @@ async def test_a_burst_within_the_allowance_is_served(settings):
         assert await communicator.receive_json_from(timeout=3) == {"type": "pong"}
     await communicator.send_json_to(PING)
     assert await closed_with(communicator) == 4429
+
+
+# On the wire: a real daphne process and raw sockets
+
+
+class RawSocket:
+    """A WebSocket client on a bare TCP socket, which reads only when told to."""
+
+    def __init__(self, port: int, *, subprotocol="graphql-transport-ws", origin=None, receive_buffer=None):
+        self.socket = socket.socket()
+        if receive_buffer:
+            self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+        self.socket.settimeout(10)
+        self.socket.connect(("127.0.0.1", port))
+        headers = {"Host": f"127.0.0.1:{port}", "Upgrade": "websocket", "Connection": "Upgrade",
+                   "Sec-WebSocket-Key": base64.b64encode(os.urandom(16)).decode(), "Sec-WebSocket-Version": "13",
+                   "Sec-WebSocket-Protocol": subprotocol} | ({"Origin": origin} if origin else {})
+        self.socket.sendall(("GET /graphql/ HTTP/1.1\r\n"
+                             + "".join(f"{name}: {value}\r\n" for name, value in headers.items()) + "\r\n").encode())
+        self.received = b""
+        while b"\r\n\r\n" not in self.received:
+            self.received += self._chunk()
+        head, self.received = self.received.split(b"\r\n\r\n", 1)
+        self.status = int(head.split()[1])
+
+    def send(self, message, opcode=0x1):
+        """One masked frame (text unless `opcode` says otherwise) of a dict as JSON, a str or bytes."""
+        payload = json.dumps(message) if isinstance(message, dict) else message
+        payload = payload.encode() if isinstance(payload, str) else payload
+        mask, length = os.urandom(4), len(payload)
+        if length < 126:
+            header = struct.pack("!BB", 0x80 | opcode, 0x80 | length)
+        elif length < 1 << 16:
+            header = struct.pack("!BBH", 0x80 | opcode, 0x80 | 126, length)
+        else:
+            header = struct.pack("!BBQ", 0x80 | opcode, 0x80 | 127, length)
+        self.socket.sendall(header + mask + bytes(byte ^ mask[index % 4] for index, byte in enumerate(payload)))
+
+    def frame(self) -> tuple[int, bytes]:
+        first, second = self._read(2)
+        length = second & 0x7F
+        if length >= 126:
+            (length,) = struct.unpack("!H" if length == 126 else "!Q", self._read(2 if length == 126 else 8))
+        return first & 0x0F, self._read(length)
+
+    def close_code(self) -> tuple[int, int]:
+        """Read up to the server's close frame: its code, and how many text messages came before it."""
+        messages = 0
+        while True:
+            opcode, payload = self.frame()
+            if opcode == 0x8:
+                return struct.unpack("!H", payload[:2])[0], messages
+            messages += opcode == 0x1
+
+    def tcp_state(self) -> int:
+        """The kernel's TCP state of this end (Linux TCP_INFO): 1 while established."""
+        return self.socket.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 1)[0]
+
+    def _read(self, count: int) -> bytes:
+        while len(self.received) < count:
+            self.received += self._chunk()
+        data, self.received = self.received[:count], self.received[count:]
+        return data
+
+    def _chunk(self) -> bytes:
+        chunk = self.socket.recv(1 << 16)
+        if not chunk:
+            raise ConnectionError("the server closed the connection")
+        return chunk
+
+
+ESTABLISHED = 1
+FRAME_LIMIT = 4096
+# What each hostile client sends once connected (with the graphql-transport-ws subprotocol), and
+# the close code it must get. Frames are dicts (JSON text), str (text) or bytes (binary).
+HOSTILE_CLIENTS = [
+    ("no connection_init", [], 4408),
+    ("two connection_init", [INIT, INIT], 4429),
+    ("subscribe before the ack", [{"id": "1", "type": "subscribe", "payload": {"query": "{ me { id } }"}}], 4401),
+    ("an unknown message type", [INIT, {"type": "start", "id": "1"}], 4400),
+    ("invalid JSON", ['{"type": "connection_init"'], 4400),
+    ("a binary frame", [b"\x00\x01\x02"], 4400),
+    ("connection_init with a string payload", [{"type": "connection_init", "payload": "token"}], 4400),
+    ("an unknown token", [{"type": "connection_init", "payload": {"token": "guessed"}}], 4403),
+    ("an oversized frame", [INIT, {"type": "ping", "payload": {"pad": "x" * FRAME_LIMIT}}], 1009),
+    ("a flood of pings", [INIT] + [PING] * 400, 4429),
+]
+
+
+def run_hostile_client(port, frames, show_token) -> tuple[int, int]:
+    client = RawSocket(port)
+    assert client.status == 101
+    for frame in frames:
+        if frame is DUPLICATE:
+            frame = {"id": "same", "type": "subscribe", "payload": {"query": EVENTS, "variables": show_token}}
+        client.send(frame, opcode=0x2 if isinstance(frame, bytes) else 0x1)
+    try:
+        return client.close_code()
+    finally:
+        client.socket.close()
+
+
+DUPLICATE = object()  # a subscription to the show under the id "same"
+
+
+async def test_every_hostile_client_gets_its_close_code_from_a_real_server(room, tmp_path):
+    show, host, ava, mallory = room
+    cases = HOSTILE_CLIENTS + [("a duplicate operation id",
+                                [{"type": "connection_init", "payload": {"token": mallory.token}}, DUPLICATE, DUPLICATE],
+                                4409)]
+    with running_daphne(tmp_path, GRAPHQL_WS_INIT_TIMEOUT="1", GRAPHQL_WS_MAX_FRAME_BYTES=str(FRAME_LIMIT)) as server:
+        bystander = await watch(server.port, ava.token, show)
+        seq = (await next_event(bystander))["seq"]
+        line_up = [gid(listing) for listing in await database_sync_to_async(line_up_of)(show)]
+        for turn, (name, frames, code) in enumerate(cases):
+            closed, _ = await asyncio.to_thread(run_hostile_client, server.port, frames, {"showId": gid(show)})
+            assert closed == code, name
+            body = await asyncio.to_thread(server.post, FEATURE, {"input": {"showId": gid(show),
+                                                                            "listingId": line_up[turn % 2]}}, host.token)
+            assert body["data"]["featureShowListing"]["errors"] == []
+            event = await next_event(bystander)
+            assert (event["seq"], event["item"]["listingId"]) == (seq + turn + 1, line_up[turn % 2]), name
+
+        foreign = await asyncio.to_thread(RawSocket, server.port, origin="https://evil.example")
+        assert foreign.status == 403
+        other_protocol = await asyncio.to_thread(RawSocket, server.port, subprotocol="graphql-ws")
+        assert (await asyncio.to_thread(other_protocol.close_code))[0] == 4406
+        await bystander.close()
+        log = server.log.read_text()
+    assert "Traceback" not in log and "Exception inside application" not in log, log
+
+
+# A chat line as large as a subscription may ask: 30 aliases (GRAPHQL_MAX_ALIASES) of its body.
+HEAVY_EVENTS = ("subscription($showId: ID!) { showEvents(showId: $showId) { seq type message { "
+                + " ".join(f"b{number}: body" for number in range(30)) + " } } }")
+SEND_BUFFER_LIMIT = 256 * 1024
+CHAT_LINES = 60
+
+
+async def test_a_client_that_never_reads_is_dropped_and_the_room_keeps_its_pace(room, tmp_path):
+    """Mallory subscribes 50 times to the show (each chat line: ~450 KB for her) and never reads;
+    ava reads. The server drops mallory once her unsent backlog passes the limit, its memory stays
+    bounded, and ava gets every line promptly."""
+    show, host, ava, mallory = room
+    with running_daphne(tmp_path, GRAPHQL_WS_MAX_SEND_BUFFER_BYTES=str(SEND_BUFFER_LIMIT)) as server:
+        bystander = await watch(server.port, ava.token, show)
+        seq = (await next_event(bystander))["seq"]
+        slow = await asyncio.to_thread(RawSocket, server.port, receive_buffer=4096)
+        slow.send({"type": "connection_init", "payload": {"token": mallory.token}})
+        assert (await asyncio.to_thread(slow.frame))[1] == b'{"type":"connection_ack"}'
+        subscriptions = settings.GRAPHQL_WS_MAX_SUBSCRIPTIONS
+        for number in range(subscriptions):
+            slow.send({"id": str(number), "type": "subscribe",
+                       "payload": {"query": HEAVY_EVENTS, "variables": {"showId": gid(show)}}})
+        while (await next_event(bystander, counts=True)).get("viewerCount") != 1 + subscriptions:
+            pass  # every one of her subscriptions is in the room
+        memory_before = server.rss_bytes()
+
+        latencies = []
+        for line in range(CHAT_LINES):
+            body = f"{line:03d} " + "x" * 296
+            sent = time.monotonic()
+            reply = await asyncio.to_thread(server.post, SEND, {"input": {"showId": gid(show), "body": body}},
+                                            host.token)
+            assert reply["data"]["sendShowMessage"]["errors"] == []
+            event = await next_event(bystander)
+            latencies.append(time.monotonic() - sent)
+            assert (event["seq"], event["message"]["body"]) == (seq + line + 1, body)
+        deadline = time.monotonic() + 10
+        while slow.tcp_state() == ESTABLISHED:
+            assert time.monotonic() < deadline, "the server kept the client that never reads"
+            await asyncio.sleep(0.05)
+        growth = server.rss_bytes() - memory_before
+        await bystander.close()
+        slow.socket.close()
+    # Unbounded, the server would hold CHAT_LINES × ~450 KB (~27 MB) for her; bounded, her
+    # backlog is dropped after a few lines.
+    assert growth < 12 * 1024 * 1024, growth
+    latencies.sort()
+    assert latencies[len(latencies) // 2] < 0.5 and latencies[-1] < 2.0, latencies
