@@ -28,7 +28,8 @@ from tests.live.conftest import _live_settings, member, show_of  # noqa: F401  (
 from tests.live.helpers import EVENTS, Viewer, line_up_of
 from tests.live.test_two_processes import FEATURE, SEND, next_event, watch
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Only tests with people in them need the (transactional, so slow to flush) database.
+with_database = pytest.mark.django_db(transaction=True)
 
 INIT = {"type": "connection_init"}
 PING = {"type": "ping"}
@@ -115,6 +116,7 @@ async def test_init_with_a_payload_that_is_not_an_object_is_closed_4400(payload)
     assert await closed_with(communicator) == 4400
 
 
+@with_database
 async def test_bad_token_in_init_is_closed_4403():
     communicator, _, _ = await open_socket()
     await communicator.send_json_to({"type": "connection_init", "payload": {"token": "not-a-token"}})
@@ -126,6 +128,7 @@ async def test_foreign_browser_origin_is_refused():
     assert not connected
 
 
+@with_database
 async def test_a_token_after_its_logout_is_refused_and_other_viewers_go_on(room):
     show, host, ava, mallory = room
     on_ava, seq = await watching(show, ava)
@@ -160,6 +163,7 @@ async def test_binary_frames_are_closed_4400():
     assert await closed_with(communicator) == 4400
 
 
+@with_database
 async def test_oversized_frames_are_closed_1009(settings, room):
     settings.GRAPHQL_WS_MAX_FRAME_BYTES = 1000
     show, host, ava, mallory = room
@@ -171,6 +175,7 @@ async def test_oversized_frames_are_closed_1009(settings, room):
     await viewer.close()
 
 
+@with_database
 async def test_complete_for_unknown_ids_is_ignored(room):
     show, host, ava, mallory = room
     communicator = await initialised(mallory.token)
@@ -187,6 +192,7 @@ async def test_complete_for_unknown_ids_is_ignored(room):
     await communicator.disconnect()
 
 
+@with_database
 async def test_duplicate_operation_id_is_closed_4409(room):
     show, host, ava, mallory = room
     communicator = await initialised(mallory.token)
@@ -198,6 +204,7 @@ async def test_duplicate_operation_id_is_closed_4409(room):
 # Too much
 
 
+@with_database
 async def test_operations_past_the_limit_get_a_typed_error_and_the_others_keep_working(room):
     show, host, ava, mallory = room
     viewer, seq = await watching(show, ava)
@@ -219,6 +226,7 @@ async def test_operations_past_the_limit_get_a_typed_error_and_the_others_keep_w
     await viewer.close()
 
 
+@with_database
 @pytest.mark.parametrize("flood", ["pings", "subscribe and complete"])
 async def test_a_message_flood_is_closed_4429_while_the_room_goes_on(room, flood):
     show, host, ava, mallory = room
@@ -364,6 +372,7 @@ def run_hostile_client(port, frames, show_token) -> tuple[int, int]:
 DUPLICATE = object()  # a subscription to the show under the id "same"
 
 
+@with_database
 async def test_every_hostile_client_gets_its_close_code_from_a_real_server(room, tmp_path):
     show, host, ava, mallory = room
     cases = HOSTILE_CLIENTS + [("a duplicate operation id",
@@ -398,6 +407,7 @@ SEND_BUFFER_LIMIT = 256 * 1024
 CHAT_LINES = 60
 
 
+@with_database
 async def test_a_client_that_never_reads_is_dropped_and_the_room_keeps_its_pace(room, tmp_path):
     """Mallory subscribes 50 times to the show (each chat line: ~450 KB for her) and never reads;
     ava reads. The server drops mallory once her unsent backlog passes the limit, its memory stays
