@@ -9,7 +9,6 @@ from gql import Client, GraphQLRequest, gql
 from gql.transport.aiohttp import AIOHTTPTransport
 from gql.transport.websockets import WebsocketsTransport
 
-from tests.e2e.server import running_daphne
 from tests.helpers import gid
 from tests.live.conftest import _live_settings, member, show_of  # noqa: F401  (the live tests' fixtures)
 from tests.live.helpers import line_up_of
@@ -33,18 +32,18 @@ SHOW_EVENTS = gql("""subscription($showId: ID!) { showEvents(showId: $showId) {
   seq type item { listingId title price { amount } } snapshot { state lineUp { listingId } } } }""")
 
 
-def http(server, token=None) -> Client:
+def http(port, token=None) -> Client:
     headers = {"Authorization": f"Bearer {token}"} if token else None
-    return Client(transport=AIOHTTPTransport(url=server.http_url, headers=headers))
+    return Client(transport=AIOHTTPTransport(url=f"http://127.0.0.1:{port}/graphql/", headers=headers))
 
 
 async def run(session, request, **variables) -> dict:
     return await session.execute(GraphQLRequest(request, variable_values=variables))
 
 
-async def sign_up_and_log_in(server, username) -> str:
+async def sign_up_and_log_in(port, username) -> str:
     """Register (the app's first start), then log in as on a second device: the login's token."""
-    async with http(server) as session:
+    async with http(port) as session:
         registered = await run(session, REGISTER, input={"username": username, "email": f"{username}@example.com",
                                                          "password": PASSWORD})
         assert registered["register"]["errors"] == [] and registered["register"]["token"]
@@ -61,44 +60,44 @@ def world(member, show_of):  # noqa: F811
     return priya, show, [gid(listing) for listing in line_up_of(show)]
 
 
-async def test_log_in_browse_like_and_watch_a_show_with_the_gql_client(world, tmp_path):
+async def test_log_in_browse_like_and_watch_a_show_with_the_gql_client(world, processes):
     priya, show, (first, second) = world
-    with running_daphne(tmp_path) as server:
-        async with asyncio.timeout(DEADLINE):
-            token = await sign_up_and_log_in(server, "ava")
-            async with http(server, token) as ava:
-                listings = (await run(ava, LISTINGS, sellerId=gid(priya)))["listings"]
-                cards = {edge["node"]["id"]: edge["node"] for edge in listings["edges"]}
-                assert set(cards) == {first, second}
-                assert cards[first] | {"id": None} == {"id": None, "title": "Item 0", "likeCount": 0,
-                                                         "viewerHasLiked": False, "seller": {"username": "priya"},
-                                                         "price": {"amount": "40.00", "currency": "USD"}}
+    port = await asyncio.to_thread(processes.daphne, DB_CONN_MAX_AGE="0")
+    async with asyncio.timeout(DEADLINE):
+        token = await sign_up_and_log_in(port, "ava")
+        async with http(port, token) as ava:
+            listings = (await run(ava, LISTINGS, sellerId=gid(priya)))["listings"]
+            cards = {edge["node"]["id"]: edge["node"] for edge in listings["edges"]}
+            assert set(cards) == {first, second}
+            assert cards[first] | {"id": None} == {"id": None, "title": "Item 0", "likeCount": 0,
+                                                     "viewerHasLiked": False, "seller": {"username": "priya"},
+                                                     "price": {"amount": "40.00", "currency": "USD"}}
 
-                followed = await run(ava, FOLLOW, input={"userId": gid(priya)})
-                assert followed["followUser"]["errors"] == []
-                feed = (await run(ava, FEED))["feed"]["edges"]
-                assert {edge["node"]["id"] for edge in feed} == {first, second}
+            followed = await run(ava, FOLLOW, input={"userId": gid(priya)})
+            assert followed["followUser"]["errors"] == []
+            feed = (await run(ava, FEED))["feed"]["edges"]
+            assert {edge["node"]["id"] for edge in feed} == {first, second}
 
-                for _ in range(2):  # liking is idempotent
-                    liked = (await run(ava, LIKE, input={"listingId": first}))["likeListing"]
-                    assert liked == {"listing": {"id": first, "likeCount": 1, "viewerHasLiked": True}, "errors": []}
-                assert (await run(ava, LISTING, id=first))["listing"] == {
-                    "likeCount": 1, "viewerHasLiked": True}
+            for _ in range(2):  # liking is idempotent
+                liked = (await run(ava, LIKE, input={"listingId": first}))["likeListing"]
+                assert liked == {"listing": {"id": first, "likeCount": 1, "viewerHasLiked": True}, "errors": []}
+            assert (await run(ava, LISTING, id=first))["listing"] == {
+                "likeCount": 1, "viewerHasLiked": True}
 
-            events = WebsocketsTransport(url=server.ws_url, init_payload={"token": token},
-                                         subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL])
-            async with Client(transport=events) as watcher, http(server, priya.token) as host:
-                stream = watcher.subscribe(GraphQLRequest(SHOW_EVENTS, variable_values={"showId": gid(show)}))
-                snapshot = (await anext(stream))["showEvents"]
-                assert snapshot["type"] == "SNAPSHOT" and snapshot["snapshot"]["state"] == "LIVE"
-                assert [item["listingId"] for item in snapshot["snapshot"]["lineUp"]] == [first, second]
+        events = WebsocketsTransport(url=f"ws://127.0.0.1:{port}/graphql/", init_payload={"token": token},
+                                     subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL])
+        async with Client(transport=events) as watcher, http(port, priya.token) as host:
+            stream = watcher.subscribe(GraphQLRequest(SHOW_EVENTS, variable_values={"showId": gid(show)}))
+            snapshot = (await anext(stream))["showEvents"]
+            assert snapshot["type"] == "SNAPSHOT" and snapshot["snapshot"]["state"] == "LIVE"
+            assert [item["listingId"] for item in snapshot["snapshot"]["lineUp"]] == [first, second]
 
-                featured = await run(host, FEATURE, input={"showId": gid(show), "listingId": second})
-                assert featured["featureShowListing"]["errors"] == []
-                async for result in stream:
-                    event = result["showEvents"]
-                    if event["type"] != "VIEWER_COUNT":
-                        break
-                assert event == {"seq": snapshot["seq"] + 1, "type": "FEATURED", "snapshot": None,
-                                 "item": {"listingId": second, "title": "Item 1", "price": {"amount": "40.00"}}}
-                await stream.aclose()
+            featured = await run(host, FEATURE, input={"showId": gid(show), "listingId": second})
+            assert featured["featureShowListing"]["errors"] == []
+            async for result in stream:
+                event = result["showEvents"]
+                if event["type"] != "VIEWER_COUNT":
+                    break
+            assert event == {"seq": snapshot["seq"] + 1, "type": "FEATURED", "snapshot": None,
+                             "item": {"listingId": second, "title": "Item 1", "price": {"amount": "40.00"}}}
+            await stream.aclose()

@@ -13,6 +13,7 @@ import os
 import socket
 import struct
 import time
+from pathlib import Path
 
 import pytest
 from channels.db import database_sync_to_async
@@ -21,18 +22,18 @@ from django.conf import settings
 from accounts import services as account_services
 from accounts.models import AuthToken
 from live import services
-from tests.e2e.server import running_daphne
 from tests.graphql.helpers import closed_with, initialised, open_socket
 from tests.helpers import gid
 from tests.live.conftest import _live_settings, member, show_of  # noqa: F401  (the live tests' fixtures)
-from tests.live.helpers import EVENTS, Viewer, line_up_of
-from tests.live.test_two_processes import FEATURE, SEND, next_event, watch
+from tests.live.helpers import EVENTS, Viewer, line_up_of, next_event, post, watch
 
 # Only tests with people in them need the (transactional, so slow to flush) database.
 with_database = pytest.mark.django_db(transaction=True)
 
 INIT = {"type": "connection_init"}
 PING = {"type": "ping"}
+FEATURE = """mutation($input: FeatureShowListingInput!) { featureShowListing(input: $input) { errors { code } } }"""
+SEND = """mutation($input: SendShowMessageInput!) { sendShowMessage(input: $input) { errors { code } } }"""
 
 
 @pytest.fixture
@@ -376,28 +377,28 @@ def run_hostile_client(port, frames) -> tuple[int, int]:
 
 
 @with_database
-async def test_every_hostile_client_gets_its_close_code_from_a_real_server(room, tmp_path):
+async def test_every_hostile_client_gets_its_close_code_from_a_real_server(room, processes):
     show, host, ava, mallory = room
-    with running_daphne(tmp_path, GRAPHQL_WS_INIT_TIMEOUT="1", GRAPHQL_WS_MAX_FRAME_BYTES=str(FRAME_LIMIT)) as server:
-        bystander = await watch(server.port, ava.token, show)
-        seq = (await next_event(bystander))["seq"]
-        line_up = [gid(listing) for listing in await database_sync_to_async(line_up_of)(show)]
-        for turn, (name, frames, code) in enumerate(hostile_clients(show, mallory.token)):
-            closed, answered = await asyncio.to_thread(run_hostile_client, server.port, frames)
-            assert closed == code, name
-            assert answered < FLOOD / 2, name  # the flood was cut short
-            body = await asyncio.to_thread(server.post, FEATURE, {"input": {"showId": gid(show),
-                                                                            "listingId": line_up[turn % 2]}}, host.token)
-            assert body["data"]["featureShowListing"]["errors"] == []
-            event = await next_event(bystander)
-            assert (event["seq"], event["item"]["listingId"]) == (seq + turn + 1, line_up[turn % 2]), name
+    port = await asyncio.to_thread(processes.daphne, GRAPHQL_WS_INIT_TIMEOUT="1",
+                                   GRAPHQL_WS_MAX_FRAME_BYTES=str(FRAME_LIMIT), DB_CONN_MAX_AGE="0")
+    bystander = await watch(port, ava.token, show)
+    seq = (await next_event(bystander))["seq"]
+    line_up = [gid(listing) for listing in await database_sync_to_async(line_up_of)(show)]
+    for turn, (name, frames, code) in enumerate(hostile_clients(show, mallory.token)):
+        closed, answered = await asyncio.to_thread(run_hostile_client, port, frames)
+        assert closed == code, name
+        assert answered < FLOOD / 2, name  # the flood was cut short
+        body = await asyncio.to_thread(post, port, host.token, FEATURE, showId=gid(show), listingId=line_up[turn % 2])
+        assert body["data"]["featureShowListing"]["errors"] == []
+        event = await next_event(bystander)
+        assert (event["seq"], event["item"]["listingId"]) == (seq + turn + 1, line_up[turn % 2]), name
 
-        foreign = await asyncio.to_thread(RawSocket, server.port, origin="https://evil.example")
-        assert foreign.status == 403
-        other_protocol = await asyncio.to_thread(RawSocket, server.port, subprotocol="graphql-ws")
-        assert (await asyncio.to_thread(other_protocol.close_code))[0] == 4406
-        await bystander.close()
-        log = server.log.read_text()
+    foreign = await asyncio.to_thread(RawSocket, port, origin="https://evil.example")
+    assert foreign.status == 403
+    other_protocol = await asyncio.to_thread(RawSocket, port, subprotocol="graphql-ws")
+    assert (await asyncio.to_thread(other_protocol.close_code))[0] == 4406
+    await bystander.close()
+    log = processes.started[-1].log.read_text()
     # Every refusal is a protocol close, never a crash of the application (daphne's 1011).
     assert "Traceback" not in log and "Exception inside application" not in log, log
 
@@ -410,44 +411,53 @@ CHAT_LINES = 60
 
 
 @with_database
-async def test_a_client_that_never_reads_is_dropped_and_the_room_keeps_its_pace(room, tmp_path):
+async def test_a_client_that_never_reads_is_dropped_and_the_room_keeps_its_pace(room, processes):
     """Mallory subscribes 50 times to the show (each chat line: ~450 KB for her) and never reads;
     ava reads. The server drops mallory once her unsent backlog passes the limit, its memory stays
     bounded, and ava gets every line promptly."""
     show, host, ava, mallory = room
-    with running_daphne(tmp_path, GRAPHQL_WS_MAX_SEND_BUFFER_BYTES=str(SEND_BUFFER_LIMIT)) as server:
-        bystander = await watch(server.port, ava.token, show)
-        seq = (await next_event(bystander))["seq"]
-        slow = await asyncio.to_thread(RawSocket, server.port, receive_buffer=4096)
-        slow.send({"type": "connection_init", "payload": {"token": mallory.token}})
-        assert (await asyncio.to_thread(slow.frame))[1] == b'{"type":"connection_ack"}'
-        subscriptions = settings.GRAPHQL_WS_MAX_SUBSCRIPTIONS
-        for number in range(subscriptions):
-            slow.send({"id": str(number), "type": "subscribe",
-                       "payload": {"query": HEAVY_EVENTS, "variables": {"showId": gid(show)}}})
-        while (await next_event(bystander, counts=True)).get("viewerCount") != 1 + subscriptions:
-            pass  # every one of her subscriptions is in the room
-        memory_before = server.rss_bytes()
+    port = await asyncio.to_thread(processes.daphne, GRAPHQL_WS_MAX_SEND_BUFFER_BYTES=str(SEND_BUFFER_LIMIT),
+                                   DB_CONN_MAX_AGE="0")
+    server = processes.started[-1]
+    bystander = await watch(port, ava.token, show)
+    seq = (await next_event(bystander))["seq"]
+    slow = await asyncio.to_thread(RawSocket, port, receive_buffer=4096)
+    slow.send({"type": "connection_init", "payload": {"token": mallory.token}})
+    assert (await asyncio.to_thread(slow.frame))[1] == b'{"type":"connection_ack"}'
+    subscriptions = settings.GRAPHQL_WS_MAX_SUBSCRIPTIONS
+    for number in range(subscriptions):
+        slow.send({"id": str(number), "type": "subscribe",
+                   "payload": {"query": HEAVY_EVENTS, "variables": {"showId": gid(show)}}})
+    while (await next_event(bystander, counts=True)).get("viewerCount") != 1 + subscriptions:
+        pass  # every one of her subscriptions is in the room
+    memory_before = rss_bytes(server.pid)
 
-        latencies = []
-        for line in range(CHAT_LINES):
-            body = f"{line:03d} " + "x" * 296
-            sent = time.monotonic()
-            reply = await asyncio.to_thread(server.post, SEND, {"input": {"showId": gid(show), "body": body}},
-                                            host.token)
-            assert reply["data"]["sendShowMessage"]["errors"] == []
-            event = await next_event(bystander)
-            latencies.append(time.monotonic() - sent)
-            assert (event["seq"], event["message"]["body"]) == (seq + line + 1, body)
-        deadline = time.monotonic() + 10
-        while slow.tcp_state() == ESTABLISHED:
-            assert time.monotonic() < deadline, "the server kept the client that never reads"
-            await asyncio.sleep(0.05)
-        growth = server.rss_bytes() - memory_before
-        await bystander.close()
-        slow.socket.close()
+    latencies = []
+    for line in range(CHAT_LINES):
+        body = f"{line:03d} " + "x" * 296
+        sent = time.monotonic()
+        reply = await asyncio.to_thread(post, port, host.token, SEND, showId=gid(show), body=body)
+        assert reply["data"]["sendShowMessage"]["errors"] == []
+        event = await next_event(bystander)
+        latencies.append(time.monotonic() - sent)
+        assert (event["seq"], event["message"]["body"]) == (seq + line + 1, body)
+    deadline = time.monotonic() + 10
+    while slow.tcp_state() == ESTABLISHED:
+        assert time.monotonic() < deadline, "the server kept the client that never reads"
+        await asyncio.sleep(0.05)
+    growth = rss_bytes(server.pid) - memory_before
+    await bystander.close()
+    slow.socket.close()
     # Unbounded, the server would hold CHAT_LINES × ~450 KB (~27 MB) for her; bounded, her
     # backlog is dropped after a few lines.
     assert growth < 12 * 1024 * 1024, growth
     latencies.sort()
     assert latencies[len(latencies) // 2] < 0.5 and latencies[-1] < 2.0, latencies
+
+
+def rss_bytes(pid: int) -> int:
+    """A process's resident memory (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError("no VmRSS")
