@@ -9,6 +9,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402  (needs Django set up)
+from daphne.ws_protocol import WebSocketFactory, WebSocketProtocol  # noqa: E402
+from django.conf import settings  # noqa: E402
 from django.urls import path  # noqa: E402
 
 from config.graphql.consumers import GraphQLWebSocketConsumer  # noqa: E402
@@ -50,6 +52,46 @@ def closing_database_connections(http_app):
 
     return app
 
+
+class GraphQLWebSocketProtocol(WebSocketProtocol):
+    """Daphne's WebSocket protocol with the limits of /graphql/ enforced on the bytes themselves.
+
+    - Oversized messages: autobahn refuses one from its frame header, before buffering it, and
+      closes with 1009 (failing with a close frame rather than a dropped socket). The consumer's
+      own check cannot close with 1009 here: daphne only sends 1000 and 3000-4999 and answers
+      anything else with an exception and 1011.
+    - Clients that do not read: daphne writes every message to the socket's transport at once and
+      Twisted keeps whatever the kernel does not take, without limit, so a viewer that stops
+      reading would make the process hold every event of its show until daphne's ping timeout
+      (20 s + 30 s). Twisted pauses the transport's producer when its buffer passes 64 KiB and
+      resumes it once the buffer is flushed; what is written in between is counted, and past
+      GRAPHQL_WS_MAX_SEND_BUFFER_BYTES the connection is aborted (its buffer freed, the consumer
+      told of the disconnection; a reconnecting viewer catches up by sequence number).
+    - Messages sent after a close has begun (an event racing the close) are dropped: autobahn
+      would raise instead.
+    """
+
+    unsent_bytes = 0  # written since the transport's buffer passed its mark
+
+    def onConnect(self, request):
+        self.maxMessagePayloadSize = settings.GRAPHQL_WS_MAX_FRAME_BYTES
+        self.failByDrop = False
+        return super().onConnect(request)
+
+    def serverSend(self, content, binary=False):
+        if self.state in (self.STATE_CLOSING, self.STATE_CLOSED):
+            return
+        super().serverSend(content, binary)
+        if not getattr(self.transport, "producerPaused", False):  # flushed (a TLS transport never says)
+            self.unsent_bytes = 0
+            return
+        self.unsent_bytes += len(content)
+        if self.unsent_bytes > settings.GRAPHQL_WS_MAX_SEND_BUFFER_BYTES and not self.droppedByMe:
+            self.dropConnection(abort=True)
+
+
+# Daphne builds its protocols from this class attribute; the application is loaded before it serves.
+WebSocketFactory.protocol = GraphQLWebSocketProtocol
 
 application = ProtocolTypeRouter(
     {

@@ -198,6 +198,13 @@ GRAPHQL_SUGGESTIONS = env.bool("GRAPHQL_SUGGESTIONS", default=DEBUG)
 GRAPHQL_WS_INIT_TIMEOUT = env.float("GRAPHQL_WS_INIT_TIMEOUT", default=10.0)
 GRAPHQL_WS_MAX_FRAME_BYTES = env.int("GRAPHQL_WS_MAX_FRAME_BYTES", default=64 * 1024)
 GRAPHQL_WS_MAX_SUBSCRIPTIONS = env.int("GRAPHQL_WS_MAX_SUBSCRIPTIONS", default=50)
+# Messages a client may send on one socket: RATE a second on average, BURST at once; past that the
+# socket is closed with 4429, on which graphql-ws clients give up rather than reconnect in a loop.
+GRAPHQL_WS_MESSAGE_RATE = env.float("GRAPHQL_WS_MESSAGE_RATE", default=20.0)
+GRAPHQL_WS_MESSAGE_BURST = env.int("GRAPHQL_WS_MESSAGE_BURST", default=100)
+# What may wait in a server process for a client that does not read (on top of the 64 KiB the
+# transport buffers anyway) before its socket is dropped (config.asgi.GraphQLWebSocketProtocol).
+GRAPHQL_WS_MAX_SEND_BUFFER_BYTES = env.int("GRAPHQL_WS_MAX_SEND_BUFFER_BYTES", default=1024 * 1024)
 
 GRAPHQL_MAX_UPLOAD_BYTES = env.int("GRAPHQL_MAX_UPLOAD_BYTES", default=15 * 1024 * 1024)
 # Bounds request.body and form fields (never file parts) for every view, admin included.

@@ -1,16 +1,19 @@
 """Real processes for the tests that need them: daphne servers, Celery workers, a private Redis.
 
-Each runs on loopback against the test's PostgreSQL database, logs into the test's folder, and
-is killed with its whole process group when the test ends (the `processes` fixture of
+Each runs on loopback against the test's database (on SQLite, whose test database lives in
+memory, a file copy of it taken when the process starts), logs into the test's folder, and is
+killed with its whole process group when the test ends (the `processes` fixture of
 tests/conftest.py). Every wait has a deadline.
 """
 
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 import redis
@@ -62,8 +65,18 @@ class Processes:
         self.started: list[subprocess.Popen] = []
 
     def environment(self, **overrides) -> dict:
-        return os.environ | {"DATABASE_URL": database_url(), "REDIS_URL": settings.REDIS_URL,
+        return os.environ | {"DATABASE_URL": self.database_url(), "REDIS_URL": settings.REDIS_URL,
                              "LIVE_AUCTION_TIMER": "off"} | overrides
+
+    def database_url(self) -> str:
+        if connection.vendor != "sqlite":
+            return database_url()
+        # Through sqlite3 itself, not the ORM: tests start processes from their event loop too.
+        copy = self.log_dir / f"database{len(self.started)}.sqlite3"
+        with closing(sqlite3.connect(connection.settings_dict["NAME"], uri=True)) as test_database, \
+                closing(sqlite3.connect(copy)) as target:
+            test_database.backup(target)
+        return f"sqlite:///{copy}"
 
     def daphne(self, **environment) -> int:
         """A daphne process serving config.asgi; returns its port once it accepts connections."""

@@ -13,6 +13,7 @@ import asyncio
 import itertools
 import json
 import logging
+import time
 import weakref
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -43,6 +44,7 @@ SUBPROTOCOL_NOT_ACCEPTABLE = 4406
 INIT_TIMEOUT = 4408
 SUBSCRIBER_EXISTS = 4409
 TOO_MANY_INITS = 4429
+TOO_MANY_MESSAGES = 4429  # the protocol's "too many requests": clients do not retry it
 MESSAGE_TOO_BIG = 1009  # RFC 6455
 # Events waiting for one slow subscription; past this the oldest are dropped (clients that
 # need every event, like shows, catch up by sequence number).
@@ -75,6 +77,8 @@ class GraphQLWebSocketConsumer(AsyncWebsocketConsumer):
         self.operations: dict[str, asyncio.Task] = {}
         self.listeners: dict[str, set[asyncio.Queue]] = {}
         self.timers: list[asyncio.TimerHandle] = []
+        self.closing = False
+        self.allowance = MessageAllowance(settings.GRAPHQL_WS_MESSAGE_RATE, settings.GRAPHQL_WS_MESSAGE_BURST)
         if PROTOCOL not in self.scope.get("subprotocols", ()):
             await self.accept()
             await self.close(code=SUBPROTOCOL_NOT_ACCEPTABLE)
@@ -102,7 +106,16 @@ class GraphQLWebSocketConsumer(AsyncWebsocketConsumer):
             raise ValueError(f"No handler for message type {message['type']}")
         await handler(message)
 
+    async def close(self, code=None, reason=None):
+        """Close once: what the client sent meanwhile (the rest of a flood, say) is not handled."""
+        self.closing = True
+        await super().close(code=code, reason=reason)
+
     async def receive(self, text_data=None, bytes_data=None):
+        if self.closing:
+            return
+        if not self.allowance.take():
+            return await self.close(code=TOO_MANY_MESSAGES, reason="Too many messages")
         if text_data is None:
             return await self.close(code=BAD_REQUEST, reason="Binary frames are not supported")
         if len(text_data) > settings.GRAPHQL_WS_MAX_FRAME_BYTES:
@@ -128,7 +141,8 @@ class GraphQLWebSocketConsumer(AsyncWebsocketConsumer):
         if self.init_received:
             return await self.close(code=TOO_MANY_INITS, reason="Too many initialisation requests")
         self.init_received = True
-        payload = message.get("payload") or {}
+        payload = message.get("payload")
+        payload = {} if payload is None else payload
         if not isinstance(payload, dict):
             return await self.close(code=BAD_REQUEST, reason="Invalid message received")
         header = _bearer_header(payload)
@@ -432,3 +446,20 @@ def _bearer_header(payload: dict) -> str:
     if isinstance(headers, dict):
         return _bearer_header({key: value for key, value in headers.items() if key.lower() == "authorization"})
     return ""
+
+
+class MessageAllowance:
+    """A token bucket: `rate` messages a second on average, up to `burst` at once."""
+
+    def __init__(self, rate: float, burst: int):
+        self.rate, self.burst = rate, burst
+        self.tokens, self.updated = float(burst), time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
