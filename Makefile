@@ -38,7 +38,7 @@ bench: migrate
 	$(BIN)/python -m bench $(BENCH)
 
 # The load benchmark alone, longer: LOAD_SECONDS (default here 300) of baseline, then of mixed traffic,
-# at LOAD_RATE req/s (default 20).
+# at LOAD_RATE req/s (default 10).
 load: migrate
 	LOAD_SECONDS=$${LOAD_SECONDS:-300} $(BIN)/python -m bench load
 
