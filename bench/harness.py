@@ -24,6 +24,7 @@ from django.utils import timezone
 from accounts.models import AuthToken, User
 from accounts.tokens import hash_token, new_raw_token
 from marketplace import services as marketplace_services
+from tests.processes import database_url, free_port
 
 PROJECT = Path(__file__).resolve().parents[1]
 STARTUP_DEADLINE = 60.0  # seconds for a server to listen
@@ -110,27 +111,19 @@ def daphne_environment(database_url: str, **overrides: str) -> dict:
 def database_url_for_server(scratch: Path) -> str:
     """The benchmark's database as a server process can open it: on SQLite, whose test database
     lives in memory, a file copy in `scratch` (what the server writes stays there)."""
-    database = connection.settings_dict
     if connection.vendor == "sqlite":
         path = scratch / "bench.sqlite3"
         connection.ensure_connection()
         with sqlite3.connect(path) as copy:
             connection.connection.backup(copy)
         return f"sqlite:///{path}"
-    credentials = database["USER"] + (f":{database['PASSWORD']}" if database["PASSWORD"] else "")
-    return f"postgres://{credentials}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
+    return database_url()
 
 
 def raise_open_file_limit(needed: int) -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < needed:
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(needed, hard), hard))  # children inherit it
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _wait_for_port(port: int, process, log) -> None:
