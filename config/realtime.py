@@ -13,7 +13,8 @@ from channels import layers
 from channels.layers import get_channel_layer
 from django.db import transaction
 
-# Channel-layer message types handled by config.graphql.consumers.GraphQLWebSocketConsumer.
+# Channel-layer message types: events for subscriptions (config.graphql.consumers.GroupHub hands
+# them to each subscription of its process), and revocations for GraphQLWebSocketConsumer.
 GRAPHQL_EVENT = "graphql.event"
 AUTH_REVOKED = "auth.revoked"
 
@@ -40,7 +41,7 @@ async def abroadcast_many(events: list[tuple[str, dict]], message_type: str = GR
     """`broadcast_many` for code already running in the event loop (a consumer, a subscription)."""
     layer = get_channel_layer()
     for group, event in events:
-        await layer.group_send(group, {"type": message_type, "group": group, "event": event})
+        await layer.group_send(group, {"type": message_type, "event": event})
 
 
 def broadcast_on_commit(group: str, event: dict, message_type: str = GRAPHQL_EVENT) -> None:

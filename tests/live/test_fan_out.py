@@ -13,7 +13,7 @@ from graphql import ExecutionResult
 
 from config.graphql import consumers
 from config.realtime import InMemoryChannelLayer
-from live import services
+from live import events, services
 from tests.live.helpers import EVENTS, Viewer
 
 
@@ -63,6 +63,26 @@ async def test_viewers_sending_one_selection_share_one_execution_of_each_event(m
     assert sum(batches) <= 2  # one execution, or two when the last viewers asked after it had run
     for viewer in viewers:
         await viewer.close()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_process_is_one_member_of_a_show_group_however_many_watch(member, show_of, settings):
+    if settings.REDIS_URL:
+        pytest.skip("reads the embedded layer's groups")
+    priya = await database_sync_to_async(member)("priya")
+    show = await database_sync_to_async(show_of)(priya)
+    layer, group = get_channel_layer(), events.show_group(show.pk)
+    viewers = [await Viewer.watch(priya.token, show) for _ in range(3)]
+    for viewer in viewers:
+        await viewer.event()
+    assert len(layer.groups[group]) == 1
+
+    await viewers[0].close()
+    await database_sync_to_async(services.set_slow_mode)(show=show, user=priya, seconds=5)
+    for viewer in viewers[1:]:
+        assert (await viewer.event())["slowModeSeconds"] == 5
+        await viewer.close()
+    assert not layer.groups.get(group)  # the last one out takes the process out of the group
 
 
 def test_variables_of_the_subscription_field_alone_do_not_split_a_shared_selection():
