@@ -273,35 +273,40 @@ class GraphQLWebSocketConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=json.dumps(message, separators=(",", ":"), default=str))
 
 
+class OnePerLoop:
+    """One instance per event loop: a server process has one, each test its own."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._of_loop = weakref.WeakKeyDictionary()
+
+    @classmethod
+    def of_running_loop(cls):
+        loop = asyncio.get_running_loop()
+        if loop not in cls._of_loop:
+            cls._of_loop[loop] = cls()
+        return cls._of_loop[loop]
+
+
 @dataclass
 class _Execution:
     arguments: tuple  # of _render
     waiting: list[asyncio.Future] = field(default_factory=list)
 
 
-class EventExecutor:
+class EventExecutor(OnePerLoop):
     """Executes subscription events in the ORM's thread, EXECUTION_BATCH executions at a time.
 
     Every subscriber of a broadcast asks at about the same moment; the requests made before the
     loop gets back to this executor form batches, each one trip to the thread, results handed back
     in the loop. Requests with the same share key (a SharedEvent and the same selection) wait for
-    one execution, queued or already running. One executor per event loop (a server process has
-    one; each test its own).
+    one execution, queued or already running.
     """
-
-    _of_loop: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, EventExecutor]" = weakref.WeakKeyDictionary()
 
     def __init__(self):
         self.pending: dict[object, _Execution] = {}
         self.running: dict[object, _Execution] = {}
         self.draining: asyncio.Task | None = None
-
-    @classmethod
-    def of_running_loop(cls) -> "EventExecutor":
-        loop = asyncio.get_running_loop()
-        if loop not in cls._of_loop:
-            cls._of_loop[loop] = cls()
-        return cls._of_loop[loop]
 
     async def run(self, arguments: tuple, share_key=None) -> str:
         """The serialised payload of executing `arguments` (those of _render)."""
@@ -428,23 +433,14 @@ class GroupEvents:
             await GroupHub.of_running_loop().leave(self.group, self.queue)
 
 
-class GroupHub:
+class GroupHub(OnePerLoop):
     """The members of a server process (one per event loop) in channel-layer groups: the process
     joins a group once, through a channel of its own, and hands each event to the queues of its
     subscriptions. A broadcast to a thousand viewers of a process is then one delivery and one
     decoding, not a thousand (each a receive, a dispatch and, on Redis, a msgpack decoding)."""
 
-    _of_loop: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, GroupHub]" = weakref.WeakKeyDictionary()
-
     def __init__(self):
         self.memberships: dict[str, _Membership] = {}
-
-    @classmethod
-    def of_running_loop(cls) -> "GroupHub":
-        loop = asyncio.get_running_loop()
-        if loop not in cls._of_loop:
-            cls._of_loop[loop] = cls()
-        return cls._of_loop[loop]
 
     async def join(self, group: str, queue: asyncio.Queue) -> None:
         """Returns once the process is in the group: every event broadcast from then on reaches `queue`."""
