@@ -124,7 +124,7 @@ class GraphQLWebSocketConsumer(AsyncWebsocketConsumer):
             return await self.close(code=MESSAGE_TOO_BIG, reason="Message too big")
         try:
             message = json.loads(text_data)
-        except ValueError:
+        except (ValueError, RecursionError):  # the decoder recurses per level: "[[[[..." fits in a frame
             return await self.close(code=BAD_REQUEST, reason="Invalid message received")
         if not isinstance(message, dict) or not isinstance(message.get("type"), str):
             return await self.close(code=BAD_REQUEST, reason="Invalid message received")

@@ -151,7 +151,7 @@ async def test_a_token_after_its_logout_is_refused_and_other_viewers_go_on(room)
 
 @pytest.mark.parametrize("frame", ['{"type": "connection_init"', "not json at all", '["connection_init"]',
                                    '{"type": "start"}', '{"type": "subscription_data"}', '{"type": 1}',
-                                   '{"no": "type"}', "null"])
+                                   '{"no": "type"}', "null", "[" * 30_000])
 async def test_invalid_and_unknown_messages_are_closed_4400(frame):
     communicator, _, _ = await open_socket()
     await communicator.send_to(text_data=frame)
