@@ -2,6 +2,7 @@
 
 import logging
 import re
+from functools import cached_property
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
@@ -53,14 +54,35 @@ class SharedEvent(dict):
     its resolvers read the event alone (no viewer, no database, no argument of the subscription
     field). The WebSocket consumer executes it once for all of them."""
 
+    @cached_property
+    def share_key(self) -> str:
+        """Equal for equal events (JSON values from the channel layer or an event log, whose reprs
+        are unambiguous)."""
+        return repr(self)
+
 
 async def shared_events(events):
     """Mark every event of a subscription's stream as a SharedEvent (see there)."""
     try:
         async for event in events:
-            yield SharedEvent(event)
+            yield _shared(event)
     finally:
         await events.aclose()
+
+
+# The event last marked, and its SharedEvent (see _shared).
+_last_shared: tuple[dict, SharedEvent] | None = None
+
+
+def _shared(event: dict) -> SharedEvent:
+    """The subscribers of a broadcast receive the one event object of their process's delivery,
+    one after another: they get one SharedEvent too, whose share key is computed once, not a
+    thousand times. (The tuple holds the event, so its identity cannot be reused meanwhile.)"""
+    global _last_shared
+    last = _last_shared
+    if last is None or last[0] is not event:
+        last = _last_shared = (event, SharedEvent(event))
+    return last[1]
 
 
 def run(schema, document, context, variables, operation_name, root_value=None) -> ExecutionResult:
