@@ -370,7 +370,7 @@ def _member(info, user_id: str, field: str = "userId") -> User:
 
 
 def _listing(info, listing_id: str):
-    return marketplace_selectors.get_listing(viewer(info), decode_id(listing_id, "Listing", "listingId"))
+    return marketplace_selectors.get_visible_listing(viewer(info), decode_id(listing_id, "Listing", "listingId"))
 
 
 class ShowFields:

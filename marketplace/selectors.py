@@ -83,7 +83,17 @@ def discoverable_listings(viewer):
 
 def get_listing(viewer, listing_id: int, field: str = "listingId") -> Listing:
     """A listing card `viewer` may open, or NOT_FOUND (whether it does not exist or is hidden)."""
-    listing = listing_cards(visible_listings(viewer), viewer).filter(pk=listing_id).first()
+    return _one_visible(listing_cards(visible_listings(viewer), viewer), listing_id, field)
+
+
+def get_visible_listing(viewer, listing_id: int, field: str = "listingId") -> Listing:
+    """The listing itself, not its card (one query, none of the card's prefetches): for a write
+    that only needs to know that `viewer` may open it. NOT_FOUND as get_listing."""
+    return _one_visible(visible_listings(viewer), listing_id, field)
+
+
+def _one_visible(listings, listing_id: int, field: str) -> Listing:
+    listing = listings.filter(pk=listing_id).first()
     if listing is None:
         raise ServiceError(ErrorCode.NOT_FOUND, "This listing does not exist or is no longer listed.", field)
     return listing
