@@ -455,6 +455,43 @@ async def test_a_client_that_never_reads_is_dropped_and_the_room_keeps_its_pace(
     assert latencies[len(latencies) // 2] < 0.5 and latencies[-1] < 2.0, latencies
 
 
+@with_database
+async def test_a_slow_reader_gets_large_events_whole_and_in_order(room, processes):
+    """Ava, in the room 40 times over, reads nothing while 20 chat lines reach each of her
+    subscriptions (~7.5 MB, more than her socket takes: the server sends what the kernel accepts
+    at once and queues the rest); then she reads every event, whole and in order."""
+    show, host, ava, _ = room
+    port = await asyncio.to_thread(processes.daphne, GRAPHQL_WS_MAX_SEND_BUFFER_BYTES=str(16 * 1024 * 1024),
+                                   DB_CONN_MAX_AGE="0")
+    reader = await asyncio.to_thread(RawSocket, port, receive_buffer=4096)
+    reader.send({"type": "connection_init", "payload": {"token": ava.token}})
+    assert (await asyncio.to_thread(reader.frame))[1] == b'{"type":"connection_ack"}'
+    subscriptions = [str(number) for number in range(40)]
+    for operation_id in subscriptions:
+        reader.send({"id": operation_id, "type": "subscribe",
+                     "payload": {"query": HEAVY_EVENTS, "variables": {"showId": gid(show)}}})
+    snapshots = {}  # every subscription's first event, before the lines are sent
+    while len(snapshots) < len(subscriptions):
+        message = json.loads((await asyncio.to_thread(reader.frame))[1])
+        event = message["payload"]["data"]["showEvents"]
+        if event["type"] == "SNAPSHOT":
+            snapshots[message["id"]] = event["seq"]
+    (seq,) = set(snapshots.values())
+    bodies = [f"{line:03d} " + "y" * 296 for line in range(20)]
+    for body in bodies:
+        reply = await asyncio.to_thread(post, port, host.token, SEND, showId=gid(show), body=body)
+        assert reply["data"]["sendShowMessage"]["errors"] == []
+    received = {operation_id: [] for operation_id in subscriptions}
+    while sum(map(len, received.values())) < len(subscriptions) * len(bodies):
+        message = json.loads((await asyncio.to_thread(reader.frame))[1])
+        event = message["payload"]["data"]["showEvents"]
+        if event["type"] == "MESSAGE":
+            received[message["id"]].append((event["seq"], event["message"]["b0"], event["message"]["b29"]))
+    reader.socket.close()
+    expected = [(seq + number + 1, body, body) for number, body in enumerate(bodies)]
+    assert received == {operation_id: expected for operation_id in subscriptions}
+
+
 def rss_bytes(pid: int) -> int:
     """A process's resident memory (Linux)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
