@@ -108,7 +108,7 @@ def invited_shows(viewer):
 
 
 def visible_auction(viewer, auction_id: int) -> Auction:
-    auction = Auction.objects.filter(pk=auction_id, show__in=visible_shows(viewer)).first()
+    auction = Auction.objects.select_related("high_bid").filter(pk=auction_id, show__in=visible_shows(viewer)).first()
     if auction is None:
         raise ServiceError(ErrorCode.NOT_FOUND, "This auction does not exist.", "auctionId")
     return auction

@@ -10,13 +10,13 @@ from decimal import Decimal
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import HttpCommunicator
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from config.asgi import application
 from config.errors import ServiceError
 from live import rules, services, tasks
-from live.models import Auction, Bid, ShowEvent
+from live.models import Auction, Bid, Show, ShowEvent
 from marketplace.models import Listing, Order, ShippingAddress
 from notifications.models import Notification
 from tests.helpers import gid
@@ -309,3 +309,37 @@ def test_concurrent_bids_at_the_same_amount_one_is_accepted(member, show_of, mak
     auction.refresh_from_db()
     assert auction.bid_count == 1 and Bid.objects.count() == 1
     assert ShowEvent.objects.filter(show=show, type="bid").count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_bid_already_beaten_is_refused_without_waiting_for_the_busy_room(member, show_of, make_buyer):
+    """Another write holds the show's row (a chat line, a bid being recorded): a bid that is too low
+    for the auction as it stands gets BID_TOO_LOW at once instead of queueing behind it."""
+    priya = member("priya")
+    show = show_of(priya, listings=1)
+    auction = services.start_auction(show=show, user=priya, listing=show.line_up.get().listing,
+                                     start_price=Decimal("25.00"), duration_seconds=60)
+    first, late = make_buyer("first")[0], make_buyer("late")[0]
+    services.place_bid(auction=auction, bidder=first, amount=Decimal("25.00"))
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_the_show_row():
+        with transaction.atomic():
+            Show.objects.select_for_update().get(pk=show.pk)
+            holding.set()
+            release.wait(30)
+        connection.close()
+
+    holder = threading.Thread(target=hold_the_show_row)
+    holder.start()
+    try:
+        assert holding.wait(10)
+        with pytest.raises(ServiceError) as refused:
+            services.place_bid(auction=Auction.objects.get(pk=auction.pk), bidder=late, amount=Decimal("25.00"))
+        assert refused.value.errors[0].code.name == "BID_TOO_LOW"
+        assert holder.is_alive()  # answered while the row was still held
+    finally:
+        release.set()
+        holder.join(30)
+    assert Bid.objects.filter(auction=auction).count() == 1
