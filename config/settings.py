@@ -157,6 +157,8 @@ LIVE_AUCTION_TIMER = env("LIVE_AUCTION_TIMER", default="celery" if REDIS_URL els
 # A reconnecting viewer gets the events it missed while the log keeps them all, else a snapshot.
 LIVE_REPLAY_MAX_EVENTS = env.int("LIVE_REPLAY_MAX_EVENTS", default=500)
 LIVE_REPLAY_MAX_AGE = timedelta(minutes=env.int("LIVE_REPLAY_MAX_MINUTES", default=10))
+# A snapshot of a room with no newer event is handed to new viewers for this long (live.events).
+LIVE_SNAPSHOT_REUSE_SECONDS = env.float("LIVE_SNAPSHOT_REUSE_SECONDS", default=2.0)
 LIVE_EVENT_RETENTION = timedelta(hours=1)  # the beat prune deletes older log rows
 # Presence: each subscription refreshes its entry every HEARTBEAT s; one not refreshed for TTL s
 # (a crashed process) stops counting. Viewer counts go out at most once per INTERVAL s per show.

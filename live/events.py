@@ -16,6 +16,7 @@ subscriber was sent, so any event's `seq` is a valid place to resume from.
 import time
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 
 from config.realtime import broadcast_on_commit
@@ -69,8 +70,22 @@ def _logged_after(show_id: int, after_seq: int, *, now) -> list[dict] | None:
 
 
 def snapshot(show_id: int, *, now) -> dict:
-    """The room as of its last event. The show's row lock keeps writers out while it is read, so
-    the snapshot is exactly the sum of the events up to its `seq`."""
+    """The room as of its last event. Viewers pour in when a show goes live, and each new one gets
+    a snapshot: one made less than LIVE_SNAPSHOT_REUSE_SECONDS ago (by any process, through the
+    cache) at the show's current number is handed out again, its viewer count as of then, for
+    one query instead of a locked read of the whole room per viewer."""
+    last_seq = Show.objects.filter(pk=show_id).values_list("last_seq", flat=True).get()
+    key = f"live:snapshot:{show_id}:{last_seq}"
+    made = cache.get(key)
+    if made is None:
+        made = _snapshot(show_id, now=now)
+        cache.set(key, made, settings.LIVE_SNAPSHOT_REUSE_SECONDS)
+    return made
+
+
+def _snapshot(show_id: int, *, now) -> dict:
+    """The show's row lock keeps writers out while the room is read, so the snapshot is exactly
+    the sum of the events up to its `seq`."""
     with transaction.atomic():
         show = Show.objects.select_for_update().get(pk=show_id)
         on_sale = selectors.items(Listing.objects.filter(status__in=selectors.LINE_UP_STATUSES))

@@ -118,6 +118,17 @@ async def test_events_older_than_the_kept_age_get_a_snapshot(gql, room, settings
     await viewer.close()
 
 
+def test_viewers_pouring_in_share_a_snapshot_until_the_room_changes(gql, room, django_assert_num_queries):
+    show, host, _ = room
+    first = events.catch_up(show.pk, None, now=timezone.now())
+    with django_assert_num_queries(1):  # the show's number: the snapshot is the one just made
+        assert events.catch_up(show.pk, None, now=timezone.now()) == first
+    gql(SEND, {"input": {"showId": gid(show), "body": "New line"}}, token=host.token)
+    (fresh,) = events.catch_up(show.pk, None, now=timezone.now())
+    assert fresh["seq"] == first[0]["seq"] + 1
+    assert [line["body"] for line in fresh["data"]["snapshot"]["messages"]] == ["New line"]
+
+
 def record_without_broadcast(show, slow_mode_seconds=20):
     """A logged event whose broadcast was lost (a channel layer restarting drops what was in flight)."""
     locked = Show.objects.get(pk=show.pk)
