@@ -1,6 +1,8 @@
 """Live room: 1,000 WebSocket viewers of one show on one daphne process, against a raw
 `websockets` broadcast server holding the same 1,000 clients, measured in the same run.
 
+- Joining: the time for every viewer to connect, sign in, subscribe and get its snapshot (until
+  the room's coalesced count says all are in), beside the raw server's connecting alone.
 - Featured item: the host sends featureShowListing over HTTP to the same process (the mutation
   commits, records the event and fans it out through the channel layer; each viewer's
   subscription executes its selection on it); latency is from the request to each viewer's
@@ -112,6 +114,9 @@ def run(report):
     with server([sys.executable, "-c", RAW_SERVER, "{port}"], os.environ.copy()) as port, _client_collections_paused():
         raw = asyncio.run(_measure_raw(port, graphql["featured_message"], graphql["chat_message"]))
     layer = "Redis pub/sub" if settings.REDIS_URL else "in-memory"
+    report.add("live", f"{VIEWERS:,} viewers joined the room (connect, sign in, subscribe, snapshot)",
+               graphql["joined"], "s", baseline=raw["joined"], baseline_label="raw websockets: connect",
+               target=f"(no §6 target; {CONNECTING_AT_ONCE} connecting at a time)")
     _report_featured(report, f"featured item to {VIEWERS:,} viewers", graphql["latencies"], raw["latencies"])
     report.add("live", f"chat delivered to all {VIEWERS:,} viewers", graphql["chat_rate"], "msg/s",
                baseline=raw["chat_rate"], baseline_label="raw websockets broadcast",
@@ -331,7 +336,9 @@ async def _open_room(ports: list[int], world: dict) -> Room:
 
 
 async def _measure_graphql(ports: list[int], world: dict) -> dict:
+    started = time.perf_counter()
     room = await _open_room(ports, world)
+    joined = time.perf_counter() - started
     async with _client(ports[0]) as client:
         latencies = await _featured_rounds(room, client, world)
         featured_message = room.round.sample
@@ -345,7 +352,7 @@ async def _measure_graphql(ports: list[int], world: dict) -> dict:
         chat_message = room.round.sample
         bidding = await _bidding_burst(room, client, world)
     await room.close()
-    return {"latencies": latencies, "chat_rate": MESSAGES / (finished - started),
+    return {"latencies": latencies, "chat_rate": MESSAGES / (finished - started), "joined": joined,
             "featured_message": featured_message, "chat_message": chat_message, "bidding": bidding}
 
 
@@ -438,8 +445,10 @@ async def _measure_raw(port: int, featured_message: str, chat_message: str) -> d
     async def greet(socket_, number):
         pass
 
+    started = time.perf_counter()
     room = Room([f"ws://127.0.0.1:{port}/"], json.loads)
     await room.open(greet)
+    joined = time.perf_counter() - started
     latencies = []
     async with connect(f"ws://127.0.0.1:{port}/", compression=None) as control:
         await asyncio.sleep(0.5)  # every viewer registered with the server
@@ -457,7 +466,7 @@ async def _measure_raw(port: int, featured_message: str, chat_message: str) -> d
         await room.wait(room.round)
         finished = max(times[-1] for times in room.round.times.values())
     await room.close()
-    return {"latencies": latencies, "chat_rate": MESSAGES / (finished - started)}
+    return {"latencies": latencies, "chat_rate": MESSAGES / (finished - started), "joined": joined}
 
 
 def _marked(message: str, mark) -> str:
