@@ -70,7 +70,8 @@ class GraphQLWebSocketProtocol(WebSocketProtocol):
       told of the disconnection; a reconnecting viewer catches up by sequence number).
     - Messages sent after a close has begun (an event racing the close) are dropped: autobahn
       would raise instead.
-    - Frames go to the socket at once (see sendData).
+    - A text sent to many viewers is framed once (_prepared), and frames go to the socket at once
+      (sendData).
     """
 
     unsent_bytes = 0  # written since the transport's buffer passed its mark
@@ -83,13 +84,28 @@ class GraphQLWebSocketProtocol(WebSocketProtocol):
     def serverSend(self, content, binary=False):
         if self.state in (self.STATE_CLOSING, self.STATE_CLOSED):
             return
-        super().serverSend(content, binary)
+        if binary or self.state != self.STATE_OPEN:
+            super().serverSend(content, binary)
+        else:
+            self.sendPreparedMessage(self._prepared(content))
         if not getattr(self.transport, "producerPaused", False):  # flushed (a TLS transport never says)
             self.unsent_bytes = 0
             return
         self.unsent_bytes += len(content)
         if self.unsent_bytes > settings.GRAPHQL_WS_MAX_SEND_BUFFER_BYTES and not self.droppedByMe:
             self.dropConnection(abort=True)
+
+    _last_prepared = ("", None)  # (text, its PreparedMessage): see _prepared
+
+    def _prepared(self, text: str):
+        """The frame of `text`, made once for all the viewers a broadcast sends it to, one after
+        another (autobahn's prepared messages, meant for broadcasts): a thousand viewers of a
+        show get the same `next` message. Comparing equal texts costs far less than framing."""
+        last_text, prepared = GraphQLWebSocketProtocol._last_prepared
+        if prepared is None or last_text != text:
+            prepared = self.factory.prepareMessage(text.encode("utf8"))
+            GraphQLWebSocketProtocol._last_prepared = (text, prepared)
+        return prepared
 
     def sendData(self, data, sync=False, chopsize=None):
         """Autobahn's sendData in the case daphne uses (a whole frame, now), without two costs that

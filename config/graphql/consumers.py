@@ -264,7 +264,7 @@ class GraphQLWebSocketConsumer(AsyncWebsocketConsumer):
 
     async def _send_next(self, operation_id, payload: str):
         """Send a `next` message around a payload serialised once (see _render)."""
-        await self.send(text_data=f'{{"id":{json.dumps(operation_id)},"type":"next","payload":{payload}}}')
+        await self.send(text_data=f"{_next_message_head(operation_id)}{payload}}}")
 
     async def _send_errors(self, operation_id, errors: list[dict]):
         await self._send({"id": operation_id, "type": "error", "payload": errors})
@@ -283,9 +283,10 @@ class OnePerLoop:
     @classmethod
     def of_running_loop(cls):
         loop = asyncio.get_running_loop()
-        if loop not in cls._of_loop:
-            cls._of_loop[loop] = cls()
-        return cls._of_loop[loop]
+        instance = cls._of_loop.get(loop)  # one weak-key lookup: it is asked once per subscriber per event
+        if instance is None:
+            instance = cls._of_loop[loop] = cls()
+        return instance
 
 
 @dataclass
@@ -372,6 +373,12 @@ def _render(document, context, variables, operation_name, root_value=None) -> st
     if result.errors:
         payload["errors"] = [format_error(error) for error in result.errors]
     return json.dumps(payload, separators=(",", ":"), default=str)
+
+
+@lru_cache(maxsize=PREPARED_DOCUMENTS)
+def _next_message_head(operation_id: str) -> str:
+    """The start of a `next` message, up to its payload: made once per operation id, not per event."""
+    return f'{{"id":{json.dumps(operation_id)},"type":"next","payload":'
 
 
 def _selection_key(document, operation_name, variables) -> tuple:
