@@ -27,6 +27,7 @@ from django.utils import timezone
 from graphql_relay import to_global_id
 from redis import RedisError
 
+from config.loops import OnePerLoop
 from config.realtime import abroadcast_many
 from live import events, presence
 from live.models import Show, ShowEvent
@@ -45,10 +46,11 @@ async def show_events(context, show_id: int, user, after_seq: int | None):
     member = uuid.uuid4().hex
     loop = asyncio.get_running_loop()
     heard_at = loop.time()  # of the last event sent: the log watch reads it
-    heartbeat = log_watch = None
+    heartbeats = Heartbeats.of_running_loop()
+    log_watch = None
     try:
         await _best_effort(_arrive(show_id, member))
-        heartbeat = asyncio.create_task(_stay(show_id, member))
+        heartbeats.add(show_id, member)
         log_watch = asyncio.create_task(_watch_log(group_events.queue, lambda: heard_at))
         me = to_global_id("User", user.pk)
         sent = after_seq
@@ -74,9 +76,9 @@ async def show_events(context, show_id: int, user, after_seq: int | None):
                     if _ends_stream(due, me):
                         return
     finally:
-        for task in (heartbeat, log_watch):
-            if task is not None:
-                task.cancel()
+        if log_watch is not None:
+            log_watch.cancel()
+        heartbeats.discard(show_id, member)
         await group_events.aclose()
         await _best_effort(_leave(show_id, member))
 
@@ -133,21 +135,46 @@ def _ends_stream(event: dict, me: str) -> bool:
 
 
 async def _arrive(show_id: int, member: str) -> None:
-    await in_thread(presence.backend().join)(show_id, member, time.time())
+    await in_thread(presence.backend().join)(show_id, [member], time.time())
     await _announce_viewer_count(show_id)
 
 
-async def _stay(show_id: int, member: str) -> None:
-    """The heartbeat: keep this subscription counted; a refresh that finds viewers of a crashed
-    process expired announces the lower count."""
-    while True:
-        await asyncio.sleep(settings.LIVE_PRESENCE_HEARTBEAT)
-        await _best_effort(_refresh(show_id, member))
+class Heartbeats(OnePerLoop):
+    """The heartbeat of a server process's viewers, per show: every LIVE_PRESENCE_HEARTBEAT
+    seconds one refresh keeps all of them counted (a thousand viewers: one Redis pipeline, not
+    a thousand timers and trips to a thread). A refresh that finds viewers of a crashed process
+    expired announces the lower count."""
 
+    def __init__(self):
+        self.members: dict[int, set[str]] = {}
+        self.beats: dict[int, asyncio.Task] = {}
 
-async def _refresh(show_id: int, member: str) -> None:
-    if await in_thread(presence.backend().join)(show_id, member, time.time()):
-        await _announce_viewer_count(show_id)
+    def add(self, show_id: int, member: str) -> None:
+        self.members.setdefault(show_id, set()).add(member)
+        if show_id not in self.beats:
+            self.beats[show_id] = spawn(self._beat(show_id))
+
+    def discard(self, show_id: int, member: str) -> None:
+        members = self.members.get(show_id)
+        if members is None or member not in members:
+            return
+        members.discard(member)
+        if not members:
+            del self.members[show_id]
+            self.beats.pop(show_id).cancel()
+
+    async def _beat(self, show_id: int) -> None:
+        while True:
+            await asyncio.sleep(settings.LIVE_PRESENCE_HEARTBEAT)
+            await _best_effort(self._refresh(show_id, list(self.members.get(show_id, ()))))
+
+    async def _refresh(self, show_id: int, members: list[str]) -> None:
+        expired = await in_thread(presence.backend().join)(show_id, members, time.time())
+        # Viewers who left while the refresh was on its way were counted again by it.
+        for member in set(members) - self.members.get(show_id, set()):
+            await in_thread(presence.backend().leave)(show_id, member)
+        if expired:
+            await _announce_viewer_count(show_id)
 
 
 async def _leave(show_id: int, member: str) -> None:

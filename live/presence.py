@@ -3,7 +3,7 @@
 Each showEvents subscription is a member of its show's sorted set in Redis
 (`live:viewers:<show id>`), scored by the time its presence expires: it is added on subscribe,
 removed when the subscription ends, and its expiry pushed back by a heartbeat every
-LIVE_PRESENCE_HEARTBEAT seconds. A process that crashes never removes its members; they stop
+LIVE_PRESENCE_HEARTBEAT seconds (one per show per process, for all its members there). A process that crashes never removes its members; they stop
 counting once LIVE_PRESENCE_TTL passes without a heartbeat. Counting drops expired members and
 takes the set's size in one atomic pipeline, so no process ever needs to know the others.
 
@@ -16,6 +16,7 @@ With no REDIS_URL (the embedded runtime, one process) the same sets live in this
 
 import threading
 import time
+from collections.abc import Iterable
 from functools import lru_cache
 
 import redis
@@ -35,12 +36,12 @@ class RedisPresence:
     def __init__(self, url: str):
         self.client = redis.Redis.from_url(url)
 
-    def join(self, show_id: int, member: str, now: float) -> int:
-        """Add or refresh a member; returns how many expired members were dropped meanwhile."""
+    def join(self, show_id: int, members: Iterable[str], now: float) -> int:
+        """Add or refresh members; returns how many expired members were dropped meanwhile."""
         key = _key(show_id)
         pipe = self.client.pipeline()
         pipe.zremrangebyscore(key, "-inf", now)
-        pipe.zadd(key, {member: now + settings.LIVE_PRESENCE_TTL})
+        pipe.zadd(key, dict.fromkeys(members, now + settings.LIVE_PRESENCE_TTL))
         pipe.expire(key, int(settings.LIVE_PRESENCE_TTL) + 1)  # an empty room leaves no key behind
         expired, _, _ = pipe.execute()
         return expired
@@ -66,11 +67,11 @@ class LocalPresence:
         self.expiries: dict[int, dict[str, float]] = {}
         self.claims: dict[int, float] = {}
 
-    def join(self, show_id: int, member: str, now: float) -> int:
+    def join(self, show_id: int, members: Iterable[str], now: float) -> int:
         with self.lock:
-            members = self.expiries.setdefault(show_id, {})
-            expired = self._drop_expired(members, now)
-            members[member] = now + settings.LIVE_PRESENCE_TTL
+            expiries = self.expiries.setdefault(show_id, {})
+            expired = self._drop_expired(expiries, now)
+            expiries.update(dict.fromkeys(members, now + settings.LIVE_PRESENCE_TTL))
             return expired
 
     def leave(self, show_id: int, member: str) -> None:

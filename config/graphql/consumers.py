@@ -15,7 +15,6 @@ import itertools
 import json
 import logging
 import time
-import weakref
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -33,6 +32,7 @@ from graphql.execution import create_source_event_stream
 from accounts.selectors import user_for_bearer_header
 from config.graphql.execution import OperationRejected, SharedEvent, format_error, prepare, run
 from config.graphql.schema import schema
+from config.loops import OnePerLoop
 from config.realtime import auth_token_group
 
 logger = logging.getLogger("closetline.graphql.ws")
@@ -271,22 +271,6 @@ class GraphQLWebSocketConsumer(AsyncWebsocketConsumer):
 
     async def _send(self, message: dict):
         await self.send(text_data=json.dumps(message, separators=(",", ":"), default=str))
-
-
-class OnePerLoop:
-    """One instance per event loop: a server process has one, each test its own."""
-
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        cls._of_loop = weakref.WeakKeyDictionary()
-
-    @classmethod
-    def of_running_loop(cls):
-        loop = asyncio.get_running_loop()
-        instance = cls._of_loop.get(loop)  # one weak-key lookup: it is asked once per subscriber per event
-        if instance is None:
-            instance = cls._of_loop[loop] = cls()
-        return instance
 
 
 @dataclass
