@@ -128,10 +128,11 @@ class GraphQLWebSocketProtocol(WebSocketProtocol):
 
 
 def _is_idle_plain_tcp(transport) -> bool:
-    """A TCP connection without TLS, open, with nothing of its own still to write."""
+    """A TCP connection without TLS, open, with nothing of its own still to write. Its buffers are
+    Twisted's own attributes: should a release rename them, every frame takes Twisted's way."""
     return (isinstance(transport, tcp.Connection) and not transport.TLS and transport.connected
-            and not transport.disconnecting and not transport._writeDisconnected
-            and not transport.dataBuffer and not transport._tempDataLen)
+            and not transport.disconnecting and not getattr(transport, "_writeDisconnected", True)
+            and getattr(transport, "dataBuffer", None) == b"" and getattr(transport, "_tempDataLen", None) == 0)
 
 
 # Daphne builds its protocols from this class attribute; the application is loaded before it serves.

@@ -18,6 +18,7 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from redis import RedisError
 
 from config.realtime import broadcast_on_commit
 from live import payloads, presence, selectors
@@ -75,12 +76,11 @@ def snapshot(show_id: int, *, now) -> dict:
     cache) at the show's current number is handed out again, its viewer count as of then, for
     one query instead of a locked read of the whole room per viewer."""
     last_seq = Show.objects.filter(pk=show_id).values_list("last_seq", flat=True).get()
-    key = f"live:snapshot:{show_id}:{last_seq}"
-    made = cache.get(key)
-    if made is None:
-        made = _snapshot(show_id, now=now)
-        cache.set(key, made, settings.LIVE_SNAPSHOT_REUSE_SECONDS)
-    return made
+    try:
+        return cache.get_or_set(f"live:snapshot:{show_id}:{last_seq}", lambda: _snapshot(show_id, now=now),
+                                settings.LIVE_SNAPSHOT_REUSE_SECONDS)
+    except RedisError:  # the cache out of reach costs the reuse, not the snapshot
+        return _snapshot(show_id, now=now)
 
 
 def _snapshot(show_id: int, *, now) -> dict:

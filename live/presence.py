@@ -3,9 +3,10 @@
 Each showEvents subscription is a member of its show's sorted set in Redis
 (`live:viewers:<show id>`), scored by the time its presence expires: it is added on subscribe,
 removed when the subscription ends, and its expiry pushed back by a heartbeat every
-LIVE_PRESENCE_HEARTBEAT seconds (one per show per process, for all its members there). A process that crashes never removes its members; they stop
-counting once LIVE_PRESENCE_TTL passes without a heartbeat. Counting drops expired members and
-takes the set's size in one atomic pipeline, so no process ever needs to know the others.
+LIVE_PRESENCE_HEARTBEAT seconds (one per show per process, for all its members there). A
+process that crashes never removes its members; they stop counting once LIVE_PRESENCE_TTL
+passes without a heartbeat. Counting drops expired members and takes the set's size in one
+atomic pipeline, so no process ever needs to know the others.
 
 Count changes reach the room coalesced: the first change of an interval claims it with
 `SET NX PX` (one claim across all processes) and the claimant broadcasts the count when the

@@ -8,8 +8,10 @@ from contextlib import contextmanager
 
 import pytest
 from django.test import override_settings
+from django.utils import timezone
 
 from config.celery import app
+from live import events
 from live.models import Auction, ShowMessage
 from tests.helpers import gid
 from tests.live.helpers import line_up_of
@@ -68,3 +70,11 @@ def test_an_auction_started_while_the_broker_is_out_of_reach_runs_and_says_so(ap
 
     assert body == {"data": {"startShowAuction": {"auction": {"state": "RUNNING"}, "errors": []}}}
     assert Auction.objects.filter(show=show, listing=listing, state=Auction.State.RUNNING).count() == 1
+
+
+def test_a_room_snapshot_is_made_while_the_cache_is_out_of_reach(member, show_of):
+    """Snapshots are shared through the cache; without it, each is made on its own."""
+    show = show_of(member("priya"))
+    with unreachable_redis():
+        (made,) = events.catch_up(show.pk, None, now=timezone.now())
+    assert (made["type"], made["seq"], made["data"]["snapshot"]["state"]) == ("snapshot", show.last_seq, "live")
