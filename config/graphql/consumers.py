@@ -56,6 +56,8 @@ SUBSCRIPTION_BUFFER = 500
 EXECUTION_BATCH = 100
 # Distinct documents kept parsed and validated (see _prepared).
 PREPARED_DOCUMENTS = 256
+# Distinct operation ids whose `next` message head is kept made (see _next_message_head).
+MESSAGE_HEADS = 1024
 @dataclass
 class WebSocketContext:
     """What resolvers get as `info.context` over WebSocket: the same surface as a request."""
@@ -359,7 +361,7 @@ def _render(document, context, variables, operation_name, root_value=None) -> st
     return json.dumps(payload, separators=(",", ":"), default=str)
 
 
-@lru_cache(maxsize=PREPARED_DOCUMENTS)
+@lru_cache(maxsize=MESSAGE_HEADS)
 def _next_message_head(operation_id: str) -> str:
     """The start of a `next` message, up to its payload: made once per operation id, not per event."""
     return f'{{"id":{json.dumps(operation_id)},"type":"next","payload":'
