@@ -56,6 +56,8 @@ class ErrorCode(enum.Enum):
     BUNDLE_FULL = "bundle_full"
     BUNDLE_HAS_PENDING_OFFER = "bundle_has_pending_offer"
     BUNDLE_ALREADY_ORDERED = "bundle_already_ordered"
+    MIXED_CURRENCIES = "mixed_currencies"
+    CURRENCY_CHANGED = "currency_changed"
     # Social
     BLOCKED = "blocked"
     CANNOT_TARGET_SELF = "cannot_target_self"
@@ -90,6 +92,10 @@ class ErrorCode(enum.Enum):
     AUCTION_ENDED = "auction_ended"
     BID_TOO_LOW = "bid_too_low"
     ALREADY_HIGHEST_BIDDER = "already_highest_bidder"
+    CURATION_NOT_ALLOWED = "curation_not_allowed"
+    AUCTION_NOT_ALLOWED = "auction_not_allowed"
+    BELOW_AUCTION_FLOOR = "below_auction_floor"
+    SHOW_STAFF_CANNOT_BID = "show_staff_cannot_bid"
     # Programs
     NOT_AN_AMBASSADOR = "not_an_ambassador"
     PROGRAM_NOT_RUNNING = "program_not_running"

@@ -68,9 +68,12 @@ def create_listing(*, seller, title: str, category_id: int, price: Decimal, curr
 def update_listing(*, listing: Listing, status: str | None = None, **changes) -> Listing:
     """Edit an open listing; `status` moves it between draft and available (publishing relists it
     at the top). A price change is kept in the price history, and a big enough drop notifies the
-    likers (sellers.services.on_price_change), in this transaction."""
+    likers (sellers.services.on_price_change), in this transaction. A move to draft (the only
+    state in which the currency may change) ends the buyers' pending offers on it and takes it
+    out of their open bundles, and tells them: nobody is charged in terms they did not agree to."""
+    _lock_member(listing.seller_id)  # its offers may change: see the lock order under Checkout
     listing = _lock_open(listing)
-    before = (listing.price, listing.currency)
+    before = (listing.price, listing.currency, listing.status)
     _apply(listing, changes)
     if listing.currency != before[1] and listing.status != Listing.Status.DRAFT:
         raise ServiceError(ErrorCode.INVALID_CURRENCY, "The currency of a published listing cannot change.",
@@ -85,6 +88,10 @@ def update_listing(*, listing: Listing, status: str | None = None, **changes) ->
                 listing.lowest_notified_price = listing.price
     _validate(listing)
     listing.save()
+    if listing.status == Listing.Status.DRAFT and before[2] != Listing.Status.DRAFT:
+        _release_buyers(listing, "was taken off sale")
+    elif listing.currency != before[1]:
+        _release_buyers(listing, f"is now priced in {listing.currency}")
     if listing.price != before[0]:
         change = ListingPriceChange.objects.create(listing=listing, old_price=before[0], new_price=listing.price,
                                                    currency=listing.currency)
@@ -102,7 +109,7 @@ def remove_listing(*, listing: Listing) -> Listing:
     listing = _lock_open(listing)
     listing.status = Listing.Status.REMOVED
     listing.save(update_fields=["status", "updated_at"])
-    _close_pending_offers(listing)
+    _release_buyers(listing, "was removed")
     return listing
 
 
@@ -390,6 +397,8 @@ def _buy_listing(*, buyer, listing: Listing, request: "_Request", price: Decimal
                  accepting: "_Acceptance | None" = None) -> Order:
     listing = Listing.objects.get(pk=listing.pk)
     _check_buyable(buyer, listing, allow_reserved=allow_reserved)
+    currency = accepting.offer.currency if accepting else listing.currency
+    _check_currency([listing], currency)
     address = _shipping_address(buyer, shipping_address_id)
     terms = selectors.seller_terms(listing.seller_id)
 
@@ -405,14 +414,14 @@ def _buy_listing(*, buyer, listing: Listing, request: "_Request", price: Decimal
             accepting.claim()
         sole_unit = _take_stock(listing, allow_reserved=allow_reserved)
         current = Listing.objects.get(pk=listing.pk)
+        _check_currency([current], currency)
         order = _write_order(buyer=buyer, source=source, address=address, basket=basket(current),
                              lines=[(current, sole_unit)])
         if accepting:
             accepting.settle(order)
         return order, order.total
 
-    return _checkout(request=request, amount=pricing.price(basket(listing)).total,
-                     currency=listing.currency, place=place)
+    return _checkout(request=request, amount=pricing.price(basket(listing)).total, currency=currency, place=place)
 
 
 def checkout_bundle(*, buyer, bundle: Bundle, idempotency_key: str, shipping_address_id: int | None = None) -> Order:
@@ -434,6 +443,9 @@ def _buy_bundle(*, bundle: Bundle, request: "_Request", shipping_address_id: int
     listings = _bundle_listings(bundle)
     for listing in listings:
         _check_buyable(buyer, listing)
+    _check_single_currency(listings)
+    currency = accepting.offer.currency if accepting else listings[0].currency
+    _check_currency(listings, currency)
     address = _shipping_address(buyer, shipping_address_id)
     terms = selectors.seller_terms(bundle.seller_id)
     offer_price = accepting.offer.amount if accepting else None
@@ -455,6 +467,7 @@ def _buy_bundle(*, bundle: Bundle, request: "_Request", shipping_address_id: int
             accepting.claim()
         sole_units = [_take_stock(listing) for listing in listings]
         current = _bundle_listings(locked)
+        _check_currency(current, currency)
         order = _write_order(buyer=buyer, source=Order.Source.OFFER if accepting else Order.Source.BUNDLE,
                              address=address, basket=basket(current), lines=list(zip(current, sole_units)))
         locked.status, locked.order = Bundle.Status.ORDERED, order
@@ -463,8 +476,7 @@ def _buy_bundle(*, bundle: Bundle, request: "_Request", shipping_address_id: int
             accepting.settle(order)
         return order, order.total
 
-    return _checkout(request=request, amount=pricing.price(basket(listings)).total,
-                     currency=listings[0].currency, place=place)
+    return _checkout(request=request, amount=pricing.price(basket(listings)).total, currency=currency, place=place)
 
 
 def add_to_order(*, buyer, order: Order, listing: Listing, idempotency_key: str) -> Order:
@@ -514,6 +526,18 @@ def _add_to_order(buyer, order_id: int, listing_id: int, request: "_Request") ->
 
     return _checkout(request=request, amount=totals_with(order, listing.price).total - order.total,
                      currency=order.currency, place=place)
+
+
+def _check_single_currency(listings: list[Listing]) -> None:
+    if len({listing.currency for listing in listings}) > 1:
+        raise ServiceError(ErrorCode.MIXED_CURRENCIES, "A basket is paid in one currency: remove the items priced "
+                                                       "in another.", "bundleId")
+
+
+def _check_currency(listings: list[Listing], currency: str) -> None:
+    """What is charged is in the currency the buyer saw (the price shown, the offer accepted)."""
+    if any(listing.currency != currency for listing in listings):
+        raise ServiceError(ErrorCode.CURRENCY_CHANGED, f"This item is no longer priced in {currency}.", "listingId")
 
 
 def _shipping_discount_of(accepting: "_Acceptance | None") -> Decimal:
@@ -1018,6 +1042,7 @@ def make_bundle_offer(*, buyer, bundle: Bundle, amount: Decimal, idempotency_key
         listings = _bundle_listings(bundle)
         for listing in listings:
             _check_buyable(buyer, listing)
+        _check_single_currency(listings)
         return _open_offer(buyer=buyer, seller_id=bundle.seller_id, listing=None, bundle=bundle,
                            list_price=sum(listing.price for listing in listings), currency=listings[0].currency,
                            amount=amount, source=Offer.Source.BUYER_OFFER, shipping_discount=None, request=request)
@@ -1211,11 +1236,34 @@ def _expire(offer: Offer) -> None:
         data={"offerId": _gid(offer)})
 
 
-def _close_pending_offers(listing: Listing) -> None:
+def _close_pending_offers(listing: Listing) -> list[Offer]:
     """The listing sold out or was removed: offers on it, or on bundles holding it, can no longer
-    be accepted."""
-    Offer.objects.filter(Q(listing=listing) | Q(bundle__items__listing=listing),
-                         status=Offer.Status.PENDING).update(status=Offer.Status.CANCELLED, updated_at=timezone.now())
+    be accepted. Returns the offers closed."""
+    ids = list(Offer.objects.filter(Q(listing=listing) | Q(bundle__items__listing=listing),
+                                    status=Offer.Status.PENDING).values_list("pk", flat=True))
+    closed = list(Offer.objects.select_for_update().filter(pk__in=ids, status=Offer.Status.PENDING))
+    Offer.objects.filter(pk__in=[offer.pk for offer in closed]).update(status=Offer.Status.CANCELLED,
+                                                                        updated_at=timezone.now())
+    return closed
+
+
+def _release_buyers(listing: Listing, change: str) -> None:
+    """The seller took the listing off sale, removed it or changed its currency (under their
+    member lock): its pending offers end (offers to likers too), it leaves the buyers' open
+    bundles, and each buyer is told."""
+    for offer in _close_pending_offers(listing):
+        notification_services.notify(
+            recipient_ids=[offer.buyer_id], kind=Kind.SYSTEM, title="An offer was closed",
+            body=f"{listing.title} {change}: your offer of {offer.amount} {offer.currency} no longer stands.",
+            dedupe_key=f"offer:{offer.pk}:closed", target=listing, data={"offerId": _gid(offer)})
+    items = BundleItem.objects.filter(listing=listing, bundle__status=Bundle.Status.OPEN)
+    buyer_ids = list(items.values_list("bundle__buyer_id", flat=True))
+    items.delete()
+    if buyer_ids:
+        notification_services.notify(
+            recipient_ids=buyer_ids, kind=Kind.SYSTEM, title="An item left your bundle",
+            body=f"{listing.title} {change}.", dedupe_key=f"bundle_release:{listing.pk}:{listing.updated_at.timestamp()}",
+            target=listing)
 
 
 def _lock_for_answer(offer: Offer, party: str) -> Offer:
