@@ -158,10 +158,14 @@ class Auction(models.Model):
         SOLD = "sold", "Sold"
         UNSOLD = "unsold", "Unsold (no bids)"
         FAILED = "failed", "Failed (the winner's order could not be made)"
+        NOT_MET = "not_met", "Not met (below the owner's floor, or their consent withdrawn)"
 
     show = models.ForeignKey(Show, on_delete=models.CASCADE, related_name="auctions")
     listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="auctions")
     start_price = models.DecimalField(max_digits=10, decimal_places=2)
+    floor_price = models.DecimalField(
+        max_digits=10, decimal_places=2, null=True, blank=True,
+        help_text="The owner's floor when another member auctions their listing (none for their own).")
     currency = models.CharField(max_length=3)
     duration_seconds = models.PositiveIntegerField()
     started_at = models.DateTimeField()

@@ -13,6 +13,13 @@ announced to the room in a transaction of its own.
 Who may do what: the host runs the show (start, end, co-hosts); the host and accepted co-hosts
 share the room's powers (line-up, featuring, auctions, moderation) and are exempt from chat
 limits; a muted viewer reads but cannot chat; a removed viewer can no longer watch, chat or bid.
+Nobody who runs the room bids in its auctions, and no seller on their own item.
+
+Another member's listing is sold only on its owner's terms (marketplace.models.CurationTerms):
+it joins a line-up only if they allow curation, is auctioned only if they allow auctions, from
+a start price at their floor or above, and an auction that closes below the floor (or after they
+withdrew consent) makes no sale. The terms bind whoever acts on a listing that is not their own,
+co-hosts on the host's listings included. Buy-now is always at the listing's own price.
 """
 
 import re
@@ -32,6 +39,7 @@ from config.errors import ErrorCode, ServiceError
 from live import events, payloads, rules, selectors, tasks
 from live.models import Auction, Bid, CoHost, SavedShow, Show, ShowEvent, ShowListing, ShowMessage, ShowRestriction
 from marketplace import images
+from marketplace import selectors as marketplace_selectors
 from marketplace import services as marketplace_services
 from marketplace.models import Listing, Order, ShippingAddress
 from notifications.models import Kind
@@ -198,6 +206,9 @@ def add_show_listing(*, show: Show, user, listing: Listing, now=None) -> ShowLis
         listing = _loaded(listing)
         if listing.status != Listing.Status.AVAILABLE:
             raise ServiceError(ErrorCode.LISTING_NOT_AVAILABLE, "This listing is not available.", "listingId")
+        if listing.seller_id != user.pk and not marketplace_selectors.curation_terms(listing.seller_id).allow_curation:
+            raise ServiceError(ErrorCode.CURATION_NOT_ALLOWED, "Its owner does not let others show this listing.",
+                               "listingId")
         if ShowListing.objects.filter(show_id=show.pk, listing_id=listing.pk).exists():
             raise ServiceError(ErrorCode.LISTING_ALREADY_IN_SHOW, "This listing is in the line-up already.",
                                "listingId")
@@ -408,10 +419,11 @@ def start_auction(*, show: Show, user, listing: Listing, start_price: Decimal, d
         if Auction.objects.filter(show_id=show.pk, state=Auction.State.RUNNING).exists():
             raise ServiceError(ErrorCode.AUCTION_RUNNING, "One auction at a time.", "listingId")
         _entry(show, listing)
+        floor_price = _owner_floor(Listing.objects.get(pk=listing.pk), user, start_price)
         marketplace_services.reserve_listing(listing=listing)  # a typed error unless it is available
         listing = _loaded(listing)
         auction = Auction.objects.create(
-            show=show, listing=listing, start_price=start_price, currency=listing.currency,
+            show=show, listing=listing, start_price=start_price, floor_price=floor_price, currency=listing.currency,
             duration_seconds=duration_seconds, started_at=now, ends_at=now + timedelta(seconds=duration_seconds))
         if show.featured_listing_id != listing.pk:
             _feature(show, listing, now=now)
@@ -441,6 +453,8 @@ def place_bid(*, auction: Auction, bidder, amount: Decimal, now=None) -> Bid:
             raise ServiceError(ErrorCode.VIEWER_REMOVED, "You were removed from this show.", "auctionId")
         if auction.listing.seller_id == bidder.pk:
             raise ServiceError(ErrorCode.CANNOT_BUY_OWN_LISTING, "You cannot bid on your own listing.", "auctionId")
+        if bidder.pk in selectors.moderator_ids(show):
+            raise ServiceError(ErrorCode.SHOW_STAFF_CANNOT_BID, "Who runs the show does not bid in it.", "auctionId")
         if not ShippingAddress.objects.filter(user_id=bidder.pk, is_default=True).exists():
             raise ServiceError(ErrorCode.ADDRESS_REQUIRED, "Add a shipping address before bidding.", "amount")
         if auction.high_bid is not None and auction.high_bid.bidder_id == bidder.pk:
@@ -581,15 +595,55 @@ def _end_bidding(auction_id: int, *, now) -> Auction | None:
         if auction.state != Auction.State.RUNNING or now < auction.ends_at:
             return auction
         auction.closed_at = now
-        if auction.high_bid_id:
+        unmet = _unmet_terms(auction) if auction.high_bid_id else ""
+        if auction.high_bid_id and not unmet:
             auction.state = Auction.State.SETTLING
         else:
-            auction.state = Auction.State.UNSOLD
+            auction.state = Auction.State.NOT_MET if unmet else Auction.State.UNSOLD
+            auction.failure_reason = unmet
             marketplace_services.release_listing(listing=auction.listing)
-        auction.save(update_fields=["state", "closed_at"])
-        if auction.state == Auction.State.UNSOLD:
+        auction.save(update_fields=["state", "closed_at", "failure_reason"])
+        if auction.state != Auction.State.SETTLING:
             events.record(show, Type.AUCTION_CLOSED, {"auction": _auction_payload(auction)}, now=now)
+        if unmet:
+            _tell_participants_of_no_sale(show, auction, unmet)
     return auction
+
+
+def _owner_floor(listing: Listing, user, start_price: Decimal) -> Decimal | None:
+    """The floor of `user`'s auction of `listing` (None when it is their own), or a typed error if
+    its owner's terms forbid it or the start price is below their floor."""
+    if listing.seller_id == user.pk:
+        return None
+    terms = marketplace_selectors.curation_terms(listing.seller_id)
+    if not terms.allow_auctions:
+        raise ServiceError(ErrorCode.AUCTION_NOT_ALLOWED, "Its owner does not let others auction this listing.",
+                           "listingId")
+    floor = terms.auction_floor(listing)
+    if start_price < floor:
+        raise ServiceError(ErrorCode.BELOW_AUCTION_FLOOR, f"Its owner's floor is {floor} {listing.currency}.",
+                           "startPrice")
+    return floor
+
+
+def _unmet_terms(auction: Auction) -> str:
+    """Why the owner's terms refuse the sale of another member's auction as it closes ("" if
+    they do not): the terms are read again, so a floor raised or a consent withdrawn holds."""
+    if auction.floor_price is None:
+        return ""
+    terms = marketplace_selectors.curation_terms(auction.listing.seller_id)
+    if not terms.allow_auctions:
+        return "The owner withdrew their consent to this auction: no sale."
+    if auction.high_bid.amount < max(auction.floor_price, terms.auction_floor(auction.listing)):
+        return "The highest bid did not reach the owner's floor: no sale."
+    return ""
+
+
+def _tell_participants_of_no_sale(show: Show, auction: Auction, reason: str) -> None:
+    bidder_ids = set(Bid.objects.filter(auction_id=auction.pk).values_list("bidder_id", flat=True))
+    notify(recipient_ids=sorted(bidder_ids | {auction.listing.seller_id}), kind=Kind.SYSTEM,
+           title=f"No sale: {auction.listing.title}", body=reason, dedupe_key=f"auction_not_met:{auction.pk}",
+           target=auction.listing, data={"show_id": to_global_id("Show", show.pk)})
 
 
 def _settle(auction: Auction, *, now) -> Auction:

@@ -4,6 +4,7 @@ from config.errors import ServiceError
 from marketplace import services
 from marketplace.models import (
     Category,
+    CurationTerms,
     DomainEvent,
     Listing,
     ListingImage,
@@ -96,6 +97,14 @@ class ShippingRateAdmin(admin.ModelAdmin):
 @admin.register(SellerDiscounts)
 class SellerDiscountsAdmin(admin.ModelAdmin):
     list_display = ("seller", "bundle_percent", "bundle_min_items", "shipping_percent", "updated_at")
+    search_fields = ("seller__username",)
+    raw_id_fields = ("seller",)
+
+
+@admin.register(CurationTerms)
+class CurationTermsAdmin(admin.ModelAdmin):
+    list_display = ("seller", "allow_curation", "allow_auctions", "auction_floor_percent", "updated_at")
+    list_filter = ("allow_curation", "allow_auctions")
     search_fields = ("seller__username",)
     raw_id_fields = ("seller",)
 

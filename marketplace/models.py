@@ -1,4 +1,4 @@
-from decimal import Decimal
+from decimal import ROUND_UP, Decimal
 
 from django.conf import settings
 from django.core.validators import MaxLengthValidator
@@ -219,6 +219,34 @@ class SellerDiscounts(models.Model):
 
     def __str__(self):
         return f"Discounts of {self.seller_id}"
+
+
+class CurationTerms(models.Model):
+    """A member's terms for their listings in other members' live shows: whether others may curate
+    them into a line-up (yes by default, as always), whether others may auction them (no by
+    default), and the floor of such auctions as a share of the list price: an auction that ends
+    below it makes no sale. The member's own shows are never bound by them."""
+
+    seller = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True,
+                                  related_name="curation_terms")
+    allow_curation = models.BooleanField(default=True, help_text="Others may add these listings to their shows.")
+    allow_auctions = models.BooleanField(default=False, help_text="Others may auction these listings.")
+    auction_floor_percent = models.PositiveSmallIntegerField(
+        default=100, help_text="Of the list price: others' auctions start at and sell for no less.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "curation terms"
+        constraints = [models.CheckConstraint(condition=Q(auction_floor_percent__gte=1, auction_floor_percent__lte=100),
+                                              name="curation_auction_floor_percent_range")]
+
+    def __str__(self):
+        return f"Curation terms of {self.seller_id}"
+
+    def auction_floor(self, listing: "Listing") -> Decimal:
+        """The least another member's auction of `listing` may start at and sell for."""
+        return (Decimal(listing.price) * self.auction_floor_percent / 100).quantize(Decimal("0.01"),
+                                                                                   rounding=ROUND_UP)
 
 
 class Order(PostalAddress):

@@ -620,6 +620,17 @@ class SellerDiscountsType(graphene.ObjectType):
     shipping_percent = graphene.Int(required=True, description="Off the label fee of every order.")
 
 
+class CurationTermsType(graphene.ObjectType):
+    class Meta:
+        name = "CurationTerms"
+        description = "A member's terms for their listings in other members' live shows (their own shows are free)."
+
+    allow_curation = graphene.Boolean(required=True, description="Others may add these listings to their shows.")
+    allow_auctions = graphene.Boolean(required=True, description="Others may auction these listings.")
+    auction_floor_percent = graphene.Int(
+        required=True, description="Of the list price: others' auctions start at and sell for no less.")
+
+
 class CheckoutQuery(graphene.ObjectType):
     my_shipping_addresses = graphene.List(graphene.NonNull(ShippingAddressType), required=True,
                                           description="The default first.")
@@ -635,6 +646,8 @@ class CheckoutQuery(graphene.ObjectType):
     bundle = graphene.Field(BundleType, seller_id=graphene.ID(required=True),
                             description="Your open bundle from this closet, if you started one.")
     seller_discounts = graphene.Field(SellerDiscountsType, required=True, seller_id=graphene.ID(required=True))
+    curation_terms = graphene.Field(CurationTermsType, required=True, seller_id=graphene.ID(required=True),
+                                    description="On what terms others may curate and auction this member's listings.")
 
     def resolve_my_shipping_addresses(root, info):
         return selectors.addresses_of(require_user(info))
@@ -670,6 +683,9 @@ class CheckoutQuery(graphene.ObjectType):
 
     def resolve_seller_discounts(root, info, seller_id):
         return selectors.seller_terms(decode_id(seller_id, "User", "sellerId"))
+
+    def resolve_curation_terms(root, info, seller_id):
+        return selectors.curation_terms(decode_id(seller_id, "User", "sellerId"))
 
 
 def client_key(value: str) -> str:
@@ -1087,6 +1103,29 @@ class UpdateShippingDiscount(SellerDiscountsPayload, BaseMutation):
         return cls(seller_discounts=selectors.seller_terms(user.pk), errors=[])
 
 
+class UpdateCurationTermsInput(graphene.InputObjectType):
+    allow_curation = graphene.Boolean(description="Others may add your listings to their shows.")
+    allow_auctions = graphene.Boolean(description="Others may auction your listings.")
+    auction_floor_percent = graphene.Int(description="1 to 100 percent of the list price.")
+
+
+class UpdateCurationTerms(BaseMutation):
+    """Seller: on what terms others may curate and auction your listings in their live shows."""
+
+    class Arguments:
+        input = UpdateCurationTermsInput(required=True)
+
+    access = Access.AUTHENTICATED
+    curation_terms = graphene.Field(CurationTermsType)
+
+    @classmethod
+    def perform(cls, info, input):
+        terms = services.update_curation_terms(
+            seller=info.context.user, allow_curation=input.allow_curation, allow_auctions=input.allow_auctions,
+            auction_floor_percent=input.auction_floor_percent)
+        return cls(curation_terms=terms, errors=[])
+
+
 class CheckoutMutation(graphene.ObjectType):
     add_shipping_address = AddShippingAddress.Field()
     update_shipping_address = UpdateShippingAddress.Field()
@@ -1106,6 +1145,7 @@ class CheckoutMutation(graphene.ObjectType):
     remove_from_bundle = RemoveFromBundle.Field()
     update_bundle_discount = UpdateBundleDiscount.Field()
     update_shipping_discount = UpdateShippingDiscount.Field()
+    update_curation_terms = UpdateCurationTerms.Field()
 
 
 class Query(ListingQuery, CheckoutQuery, graphene.ObjectType):

@@ -35,6 +35,7 @@ from marketplace.models import (
     Bundle,
     BundleItem,
     Category,
+    CurationTerms,
     Listing,
     ListingImage,
     ListingPriceChange,
@@ -227,6 +228,11 @@ def label_fee(currency: str) -> Decimal:
     """The flat label fee of a parcel paid in `currency`: staff's rate, else SHIPPING_LABEL_FEE."""
     fee = ShippingRate.objects.filter(currency=currency).values_list("label_fee", flat=True).first()
     return settings.SHIPPING_LABEL_FEE if fee is None else fee
+
+
+def curation_terms(seller_id: int) -> CurationTerms:
+    """The member's curation terms, the defaults (unsaved) if they never set any."""
+    return CurationTerms.objects.filter(seller_id=seller_id).first() or CurationTerms(seller_id=seller_id)
 
 
 def seller_terms(seller_id: int) -> SellerTerms:

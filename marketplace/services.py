@@ -24,6 +24,7 @@ from marketplace.models import (
     Bundle,
     BundleItem,
     Category,
+    CurationTerms,
     DomainEvent,
     IdempotencyKey,
     Listing,
@@ -349,6 +350,22 @@ def update_seller_discounts(*, seller, **changes) -> SellerDiscounts:
         raise ServiceError.many(errors)
     discounts.save()
     return discounts
+
+
+@transaction.atomic
+def update_curation_terms(*, seller, allow_curation: bool | None = None, allow_auctions: bool | None = None,
+                          auction_floor_percent: int | None = None) -> CurationTerms:
+    """Set whether others may curate the seller's listings into their shows, whether they may
+    auction them, and the floor of their auctions (1 to 100 percent of the list price)."""
+    terms, _ = CurationTerms.objects.select_for_update().get_or_create(seller=seller)
+    if auction_floor_percent is not None and not 1 <= auction_floor_percent <= 100:
+        raise ServiceError(ErrorCode.INVALID, "Choose 1 to 100 percent of the list price.", "auctionFloorPercent")
+    for name, value in (("allow_curation", allow_curation), ("allow_auctions", allow_auctions),
+                        ("auction_floor_percent", auction_floor_percent)):
+        if value is not None:
+            setattr(terms, name, value)
+    terms.save()
+    return terms
 
 
 # Checkout --------------------------------------------------------------------------------------

@@ -354,6 +354,7 @@ MUTATION_RULES: dict[str, Rule] = {
                              refusal=NO_EFFECT),
     "updateBundleDiscount": Rule(Who.AUTHENTICATED, lambda w: {"bundlePercent": 15, "bundleMinItems": 3}),
     "updateShippingDiscount": Rule(Who.AUTHENTICATED, lambda w: {"shippingPercent": 50}),
+    "updateCurationTerms": Rule(Who.AUTHENTICATED, lambda w: {"allowAuctions": True, "auctionFloorPercent": 80}),
     # Social
     "likeListing": Rule(Who.AUTHENTICATED, lambda w: {"listingId": gid(w.listing(w.seller))}),
     "unlikeListing": Rule(Who.AUTHENTICATED, lambda w: {"listingId": gid(w.listing(w.seller))}),
@@ -460,7 +461,8 @@ class ReadRule:
 
 
 # Root query fields anyone may read: listings, shows, comments and sellers' terms are public.
-PUBLIC_QUERY_FIELDS = frozenset({"listing", "listings", "categories", "comments", "sellerDiscounts", "show",
+PUBLIC_QUERY_FIELDS = frozenset({"listing", "listings", "categories", "comments", "sellerDiscounts", "curationTerms",
+                                 "show",
                                  "upcomingShows", "liveShows"})
 # Objects anyone may open by id (the node field), within what blocks and drafts hide.
 PUBLIC_NODE_TYPES = frozenset({"User", "Listing", "ListingImage", "Category", "Comment", "Show", "ShowMessage",
