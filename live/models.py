@@ -27,6 +27,8 @@ class Show(models.Model):
     state = models.CharField(max_length=10, choices=State.choices, default=State.SCHEDULED)
     is_private = models.BooleanField(
         default=False, help_text="Left out of show lists and reminded only to those who saved it; open by link.")
+    # The secret of a private show's link (live.services.new_link_token): its ID alone opens nothing.
+    link_token = models.CharField(max_length=64, blank=True, default="", editable=False)
     started_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     featured_listing = models.ForeignKey(Listing, on_delete=models.SET_NULL, null=True, blank=True,
@@ -94,6 +96,17 @@ class ShowListing(models.Model):
 
     def __str__(self):
         return f"{self.show} #{self.position}: {self.listing}"
+
+
+class ShowPass(models.Model):
+    """A member who opened a private show by its link: they keep access when the host rotates it."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="show_passes")
+    show = models.ForeignKey(Show, on_delete=models.CASCADE, related_name="passes")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "show"], name="show_pass_once")]
 
 
 class SavedShow(models.Model):

@@ -154,6 +154,8 @@ class ShowType(DjangoObjectType):
     last_seq = graphene.Int(required=True, description="The sequence number of the show's last event: "
                                                         "subscribe with afterSeq to get what follows.")
     messages = graphene.Field(ShowMessageConnection, **connection_args(), description="Chat, newest first.")
+    link_token = graphene.String(description="The secret of the show's link (show(id, linkToken)); hosts and "
+                                             "co-hosts only. rotateShowLink replaces it.")
 
     @classmethod
     def get_queryset(cls, queryset, info):
@@ -184,6 +186,9 @@ class ShowType(DjangoObjectType):
 
     def resolve_viewer_role(show, info):
         return _role(show, info)
+
+    def resolve_link_token(show, info):
+        return show.link_token if _role(show, info) in (ShowRole.HOST, ShowRole.COHOST) else None
 
     def resolve_muted_words(show, info):
         return show.muted_words if _role(show, info) in (ShowRole.HOST, ShowRole.COHOST) else None
@@ -326,7 +331,9 @@ class ShowEventType(graphene.ObjectType):
 
 class Query(graphene.ObjectType):
     show = graphene.Field(ShowType, id=graphene.ID(required=True),
-                          description="A show; null when it does not exist or is hidden from you.")
+                          link_token=graphene.String(description="From the link of a private show."),
+                          description="A show; null when it does not exist or is hidden from you (a private "
+                                      "one opens with its link's token).")
     upcoming_shows = graphene.Field(ShowConnection, **connection_args(), description="Scheduled shows, soonest first.")
     live_shows = graphene.Field(ShowConnection, **connection_args(), description="Live now, latest started first.")
     saved_shows = graphene.Field(ShowConnection, **connection_args(),
@@ -334,8 +341,8 @@ class Query(graphene.ObjectType):
     co_host_invitations = graphene.List(graphene.NonNull(ShowType), required=True,
                                         description="Shows you are invited to co-host (respondToCoHostInvite).")
 
-    def resolve_show(root, info, id):
-        show = selectors.show_card(viewer(info), decode_id(id, "Show"))
+    def resolve_show(root, info, id, link_token=None):
+        show = selectors.show_card(viewer(info), decode_id(id, "Show"), link_token)
         if show is not None:
             selectors.attach_viewer_counts([show])
         return show
@@ -452,6 +459,31 @@ SaveShow = show_mutation("SaveShow", lambda show, user: services.save_show(user=
                          "Be reminded when the show goes live.")
 UnsaveShow = show_mutation("UnsaveShow", lambda show, user: services.unsave_show(user=user, show=show),
                            "No reminder for this show any more.")
+RotateShowLink = show_mutation("RotateShowLink", lambda show, user: services.rotate_show_link(show=show, user=user),
+                               "Replace the show's link (host): the old one opens nothing more; members who "
+                               "opened it keep access.")
+
+
+class OpenShowLinkInput(graphene.InputObjectType):
+    show_id = graphene.ID(required=True)
+    link_token = graphene.String(required=True, description="From the show's link.")
+
+
+class OpenShowLink(ShowPayload, BaseMutation):
+    """Open a private show by its link: you keep access to it (saving it, watching it) from then on,
+    even after the host replaces the link."""
+
+    class Arguments:
+        input = OpenShowLinkInput(required=True)
+
+    access = Access.AUTHENTICATED
+
+    @classmethod
+    def perform(cls, info, input):
+        show = selectors.get_show(viewer(info), decode_id(input.show_id, "Show", "showId"),
+                                  link_token=input.link_token)
+        services.open_show_link(show=show, user=info.context.user)
+        return cls(show=show, errors=[])
 
 
 class ShowMemberInput(graphene.InputObjectType):
@@ -726,6 +758,8 @@ class Mutation(graphene.ObjectType):
     start_show = StartShow.Field()
     end_show = EndShow.Field()
     save_show = SaveShow.Field()
+    open_show_link = OpenShowLink.Field()
+    rotate_show_link = RotateShowLink.Field()
     unsave_show = UnsaveShow.Field()
     add_co_host = AddCoHost.Field()
     respond_to_co_host_invite = RespondToCoHostInvite.Field()
@@ -749,15 +783,16 @@ class Mutation(graphene.ObjectType):
 class Subscription(graphene.ObjectType):
     show_events = graphene.Field(
         ShowEventType, show_id=graphene.ID(required=True),
+        link_token=graphene.String(description="From the link of a private show."),
         after_seq=graphene.Int(description="The seq of the last event you got: the missed events follow (or a "
                                            "snapshot when they are too old). Leave out to start with a snapshot."),
         description="Everything that happens in a show, in order; counts you as a viewer while subscribed.")
 
-    async def subscribe_show_events(root, info, show_id, after_seq=None):
+    async def subscribe_show_events(root, info, show_id, after_seq=None, link_token=None):
         user = require_user(info)
         show_pk = decode_id(show_id, "Show", "showId")
-        await database_sync_to_async(selectors.watchable_show)(user, show_pk)
+        await database_sync_to_async(selectors.watchable_show)(user, show_pk, link_token)
         return shared_events(consumers.show_events(info.context, show_pk, user, after_seq))
 
-    def resolve_show_events(event, info, show_id, after_seq=None):
+    def resolve_show_events(event, info, show_id, after_seq=None, link_token=None):
         return event

@@ -1,7 +1,10 @@
 """Reads of shows: who sees which show, show cards for lists, line-ups, roles and auctions.
 
-Visibility: a show is hidden from the people its host blocked. Private shows are open to anyone
-with the link but listed only for their host, co-hosts and the members who saved them.
+Visibility: a show is hidden from the people its host blocked. A private show opens only with
+its link's token (Show.link_token) or to those with a part in it: its host, co-hosts (invited or
+accepted), the members who opened it by the link (ShowPass) or saved it, and the owners of the
+listings in its line-up. Its ID alone reveals nothing. It is listed only for its host, co-hosts
+and the members who saved it.
 """
 
 import time
@@ -11,7 +14,7 @@ from django.db.models.functions import Coalesce
 
 from config.errors import ErrorCode, ServiceError
 from live import presence
-from live.models import Auction, Bid, CoHost, SavedShow, Show, ShowListing, ShowMessage, ShowRestriction
+from live.models import Auction, Bid, CoHost, SavedShow, Show, ShowListing, ShowMessage, ShowPass, ShowRestriction
 from marketplace import selectors as marketplace_selectors
 from marketplace.models import Listing, ListingImage
 from social import selectors as social_selectors
@@ -23,10 +26,20 @@ LIVE_NOW = ("-started_at", "-pk")
 SAVED = ("-saved_at", "-pk")
 
 
-def visible_shows(viewer):
+def visible_shows(viewer, link_token: str | None = None):
+    """Shows `viewer` may open: public ones, and private ones by their link or their part in it."""
+    opens = Q(is_private=False)
+    if link_token:
+        opens |= Q(link_token=link_token)
     if viewer is None:
-        return Show.objects.all()
-    return Show.objects.exclude(host_id__in=social_selectors.blockers_of(viewer))
+        return Show.objects.filter(opens)
+    opens |= (Q(host_id=viewer.pk)
+              | Q(pk__in=CoHost.objects.filter(user_id=viewer.pk, status__in=(
+                  CoHost.Status.INVITED, CoHost.Status.ACCEPTED)).values("show_id"))
+              | Q(pk__in=ShowPass.objects.filter(user_id=viewer.pk).values("show_id"))
+              | Q(pk__in=SavedShow.objects.filter(user_id=viewer.pk).values("show_id"))
+              | Q(pk__in=ShowListing.objects.filter(listing__seller_id=viewer.pk).values("show_id")))
+    return Show.objects.filter(opens).exclude(host_id__in=social_selectors.blockers_of(viewer))
 
 
 def show_cards(shows, viewer):
@@ -68,16 +81,16 @@ def auction_cards(auctions, viewer):
             Prefetch("bidder", queryset=social_selectors.users_for(viewer)))))
 
 
-def get_show(viewer, show_id: int, field: str = "showId") -> Show:
+def get_show(viewer, show_id: int, field: str = "showId", link_token: str | None = None) -> Show:
     """A show `viewer` may open (the bare row, for a service to act on), or NOT_FOUND."""
-    show = visible_shows(viewer).filter(pk=show_id).first()
+    show = visible_shows(viewer, link_token).filter(pk=show_id).first()
     if show is None:
         raise ServiceError(ErrorCode.NOT_FOUND, "This show does not exist.", field)
     return show
 
 
-def show_card(viewer, show_id: int) -> Show | None:
-    return show_cards(visible_shows(viewer), viewer).filter(pk=show_id).first()
+def show_card(viewer, show_id: int, link_token: str | None = None) -> Show | None:
+    return show_cards(visible_shows(viewer, link_token), viewer).filter(pk=show_id).first()
 
 
 def listed_shows(viewer):
@@ -137,9 +150,9 @@ def restrictions_of(show: Show, user) -> set[str]:
     return set(ShowRestriction.objects.filter(show_id=show.pk, user_id=user.pk).values_list("kind", flat=True))
 
 
-def watchable_show(viewer, show_id: int) -> Show:
+def watchable_show(viewer, show_id: int, link_token: str | None = None) -> Show:
     """A show `viewer` may watch (subscribe to), or a typed error."""
-    show = get_show(viewer, show_id)
+    show = get_show(viewer, show_id, link_token=link_token)
     if ShowRestriction.Kind.REMOVED in restrictions_of(show, viewer):
         raise ServiceError(ErrorCode.VIEWER_REMOVED, "You were removed from this show.", "showId")
     return show

@@ -23,6 +23,7 @@ co-hosts on the host's listings included. Buy-now is always at the listing's own
 """
 
 import re
+import secrets
 import uuid
 from datetime import timedelta
 from decimal import Decimal
@@ -37,7 +38,18 @@ from graphql_relay import to_global_id
 
 from config.errors import ErrorCode, ServiceError
 from live import events, payloads, rules, selectors, tasks
-from live.models import Auction, Bid, CoHost, SavedShow, Show, ShowEvent, ShowListing, ShowMessage, ShowRestriction
+from live.models import (
+    Auction,
+    Bid,
+    CoHost,
+    SavedShow,
+    Show,
+    ShowEvent,
+    ShowListing,
+    ShowMessage,
+    ShowPass,
+    ShowRestriction,
+)
 from marketplace import images
 from marketplace import selectors as marketplace_selectors
 from marketplace import services as marketplace_services
@@ -58,7 +70,7 @@ MAX_MUTED_WORD_LENGTH = 50
 
 def create_show(*, host, title: str, scheduled_start, description: str = "", is_private: bool = False,
                 cover=None, now=None) -> Show:
-    show = Show(host=host, is_private=is_private)
+    show = Show(host=host, is_private=is_private, link_token=new_link_token())
     _apply_details(show, title=title, description=description, scheduled_start=scheduled_start,
                    now=now or timezone.now())
     if cover is not None:
@@ -114,6 +126,27 @@ def end_show(*, show: Show, user, now=None) -> Show:
         show.save(update_fields=["state", "ended_at", "featured_listing"])
         events.record(show, Type.STATE, {"state": show.state}, now=now)
     return show
+
+
+def new_link_token() -> str:
+    """The secret of a show's link: 32 URL-safe characters (192 random bits), never guessed."""
+    return secrets.token_urlsafe(24)
+
+
+def rotate_show_link(*, show: Show, user) -> Show:
+    """The host replaces the link: the old one opens nothing more; who opened it keeps access."""
+    with transaction.atomic():
+        show = _locked(show.pk)
+        _require_host(show, user)
+        show.link_token = new_link_token()
+        show.save(update_fields=["link_token"])
+    return show
+
+
+def open_show_link(*, show: Show, user) -> None:
+    """A member opened a show by its link (the caller checked the token): they keep access."""
+    if user is not None and user.is_authenticated:
+        ShowPass.objects.get_or_create(user=user, show=show)
 
 
 def save_show(*, user, show: Show) -> bool:

@@ -401,6 +401,10 @@ MUTATION_RULES: dict[str, Rule] = {
     "updateShow": Rule(Who.OWNER, _show_and(lambda w, show: {"title": "Denim night"})),
     "startShow": Rule(Who.OWNER, lambda w: {"showId": gid(w.show(live=False))}),
     "endShow": Rule(Who.OWNER, _show_and(lambda w, show: {})),
+    "rotateShowLink": Rule(Who.OWNER, _show_and(lambda w, show: {})),
+    # Whoever has the link opens the show; a wrong token opens nothing (tests/live/test_private_links.py).
+    "openShowLink": Rule(Who.AUTHENTICATED, lambda w: {
+        "showId": gid(show := w.show(w.seller, live=False)), "linkToken": show.link_token}),
     "saveShow": Rule(Who.AUTHENTICATED, lambda w: {"showId": gid(w.show(w.seller, live=False))}),
     "unsaveShow": Rule(Who.AUTHENTICATED, lambda w: {"showId": gid(w.show(w.seller, live=False))}),
     "addCoHost": Rule(Who.OWNER, _show_and(lambda w, show: {"userId": gid(w.seller)})),
@@ -696,6 +700,17 @@ def _show_muted_words(w):
     return Query("query($id: ID!) { show(id: $id) { mutedWords } }", {"id": gid(show)}, "secretword")
 
 
+def _show_link_token(w):
+    show = w.show(live=False)
+    return Query("query($id: ID!) { show(id: $id) { linkToken } }", {"id": gid(show)}, show.link_token)
+
+
+def _private_show(w):
+    show = live_services.create_show(host=w.owner, title="Secretsale", is_private=True,
+                                     scheduled_start=timezone.now() + timedelta(hours=1))
+    return Query("query($id: ID!) { node(id: $id) { ... on Show { title } } }", {"id": gid(show)}, "Secretsale")
+
+
 # Keyed by root query field, node(Type), Type.field, or "field:variant" for objects a public field
 # hides from some callers.
 READ_RULES: dict[str, ReadRule] = {
@@ -775,4 +790,7 @@ READ_RULES: dict[str, ReadRule] = {
     "User.timeZone": ReadRule(Who.OWNER, _time_zone, anonymous=NO_EFFECT),
     "Show.coHostInvitations": ReadRule(Who.OWNER, _show_invitations, anonymous=NO_EFFECT),
     "Show.mutedWords": ReadRule(Who.OWNER, _show_muted_words, anonymous=NO_EFFECT),
+    "Show.linkToken": ReadRule(Who.OWNER, _show_link_token, anonymous=NO_EFFECT),
+    # A private show opens by its link's token (or to its people), never by its ID alone.
+    "node:private-show": ReadRule(Who.OWNER, _private_show, anonymous=NO_EFFECT),
 }
