@@ -1,0 +1,127 @@
+"""The business-rule matrix, beside the permission matrix: what a member may do to another
+member's object (curation, auctions, bids, offers, bundles, add-ons, greetings) and in which
+currency and amount money moves. The permission matrix says who may call a mutation; these rules
+say what the call may then do with someone else's item or money.
+
+Every mutation that names an object by ID is listed in PATHS with the rules that bind it, and
+every mutation that makes or changes an order, an offer, a bundle or a bid in MONEY_PATHS:
+test_business_rules.py fails, naming it, for a new path without a rule, and for a rule whose
+proving tests do not exist.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class BusinessRule:
+    promise: str
+    proved_by: tuple[str, ...]  # "tests/<path>.py::<test name>"
+
+
+HOLES = "tests/hardening/test_curation_holes.py"
+MONEY = "tests/hardening/test_currency_holes.py"
+MATRIX = "tests/hardening/test_business_rules.py"
+LINKS = "tests/live/test_private_links.py"
+PERMISSIONS = "tests/hardening/test_permission_matrix.py::test_mutation_cell"
+
+RULES = {
+    "own-objects-only": BusinessRule(
+        "The call acts only on the caller's own objects (or those they are a party to); another member's "
+        "is refused or left as it is.", (PERMISSIONS,)),
+    "curation-consent": BusinessRule(
+        "Another member's listing joins a line-up only if its owner allows curation (yes by default).",
+        (f"{HOLES}::test_a_member_who_refuses_curation_stays_out_of_others_shows", f"{MATRIX}::test_curation_matrix")),
+    "auction-consent-and-floor": BusinessRule(
+        "Another member's listing is auctioned only with its owner's consent (no by default), from a start "
+        "price at their floor or above; an auction closing below the floor as it then is makes no sale and "
+        "its participants are told. Co-hosts are bound on the host's listings too.",
+        (f"{HOLES}::test_the_attack_as_sent_sells_nothing",
+         f"{HOLES}::test_with_consent_the_start_price_respects_the_owners_floor",
+         f"{HOLES}::test_an_auction_closing_below_a_raised_floor_makes_no_sale_and_the_bidders_are_told",
+         f"{HOLES}::test_a_co_host_auctioning_the_hosts_listing_needs_the_hosts_consent",
+         f"{MATRIX}::test_curation_matrix")),
+    "no-bid-from-the-room-or-the-seller": BusinessRule(
+        "Nobody with a role in the show (host, accepted co-host) bids in its auctions; no seller on their item.",
+        (f"{MATRIX}::test_bidding_matrix",)),
+    "buy-now-at-list-price": BusinessRule(
+        "Buy-now (of a curated item too) is at the listing's current price, its owner the seller.",
+        (f"{HOLES}::test_buy_now_of_a_curated_item_is_at_its_current_price", f"{MATRIX}::test_currency_matrix")),
+    "charged-as-agreed": BusinessRule(
+        "An order is in the currency and amount of the accepted offer or of the price quoted; a listing in "
+        "another currency by then is refused (CURRENCY_CHANGED).",
+        (f"{MONEY}::test_accepting_refuses_an_offer_whose_listing_is_priced_in_another_currency",
+         f"{MONEY}::test_a_currency_change_racing_an_acceptance_never_charges_the_other_currency",
+         f"{MATRIX}::test_currency_matrix")),
+    "one-currency-basket": BusinessRule(
+        "A bundle never holds two currencies; checkout and bundle offers refuse a mixed one (MIXED_CURRENCIES).",
+        (f"{MONEY}::test_checkout_refuses_a_basket_of_mixed_currencies", f"{MATRIX}::test_currency_matrix")),
+    "changes-release-buyers": BusinessRule(
+        "A move to draft, a removal or a currency change ends the listing's pending offers (offers to likers "
+        "too) and takes it out of open bundles; the buyers are told.",
+        (f"{MONEY}::test_a_binding_offer_never_changes_currency",
+         f"{MONEY}::test_a_move_to_draft_takes_the_listing_out_of_open_bundles_and_tells_the_buyer",
+         f"{MONEY}::test_removal_ends_offers_to_likers_and_tells_the_liker")),
+    "add-on-same-closet-and-currency": BusinessRule(
+        "An add-on joins only an order of its own closet and currency, at its list price.",
+        ("tests/marketplace/test_orders_lifecycle.py::test_add_ons_come_from_the_same_closet_and_only_for_the_buyer",
+         f"{MATRIX}::test_currency_matrix")),
+    "private-by-token": BusinessRule(
+        "A private show opens by its link's random token or to its people; its ID alone reveals nothing.",
+        (f"{LINKS}::test_counting_ids_reveals_no_private_show",
+         f"{LINKS}::test_the_link_opens_it_and_who_opened_it_keeps_access_after_a_rotation",
+         f"{LINKS}::test_the_subscription_follows_the_same_rule")),
+    "room-powers-never-sell": BusinessRule(
+        "Co-host powers (feature, remove, reorder, moderate) change what the room shows, never a price or a "
+        "sale; the host and co-hosts cannot be muted or removed.", (PERMISSIONS,)),
+}
+
+_OWN = ("own-objects-only",)
+_SHOW = ("private-by-token", "room-powers-never-sell")
+
+# Every mutation that names an object by ID: the rules that bind what it does with it.
+PATHS = {
+    "addShowListing": (*_SHOW, "curation-consent"),
+    "startShowAuction": (*_SHOW, "auction-consent-and-floor"),
+    "placeBid": ("private-by-token", "no-bid-from-the-room-or-the-seller", "auction-consent-and-floor"),
+    "buyShowListing": ("private-by-token", "buy-now-at-list-price", "charged-as-agreed"),
+    "featureShowListing": _SHOW, "removeShowListing": _SHOW, "reorderShowListings": _SHOW,
+    "muteShowViewer": _SHOW, "unmuteShowViewer": _SHOW, "removeShowViewer": _SHOW, "deleteShowMessage": _SHOW,
+    "setShowMutedWords": _SHOW, "setShowSlowMode": _SHOW, "sendShowMessage": _SHOW,
+    "startShow": _SHOW, "endShow": _SHOW, "updateShow": _SHOW, "saveShow": _SHOW, "unsaveShow": _SHOW,
+    "addCoHost": _SHOW, "removeCoHost": _SHOW, "respondToCoHostInvite": _SHOW,
+    "openShowLink": ("private-by-token",), "rotateShowLink": ("private-by-token",),
+    "purchaseListing": ("charged-as-agreed",),
+    "makeOffer": ("charged-as-agreed", "one-currency-basket"),
+    "respondToOffer": ("charged-as-agreed", "one-currency-basket", "changes-release-buyers"),
+    "withdrawOffer": _OWN,
+    "addToBundle": ("one-currency-basket", "changes-release-buyers"), "removeFromBundle": _OWN,
+    "checkoutBundle": ("one-currency-basket", "charged-as-agreed"),
+    "addToOrder": ("add-on-same-closet-and-currency",),
+    "offerToLikers": (*_OWN, "changes-release-buyers"),
+    "sendUpsell": (*_OWN, "add-on-same-closet-and-currency"),
+    "sendGreeting": _OWN, "setAutoGreeting": _OWN, "saveGreetingTemplate": _OWN, "deleteGreetingTemplate": _OWN,
+    "updateListing": (*_OWN, "changes-release-buyers"), "removeListing": (*_OWN, "changes-release-buyers"),
+    "createListing": _OWN, "uploadListingImage": _OWN, "reorderListingImages": _OWN, "removeListingImage": _OWN,
+    "cancelOrder": _OWN, "shipOrder": _OWN, "markOrderDelivered": _OWN, "acceptOrder": _OWN, "rateOrder": _OWN,
+    "removeShippingAddress": _OWN, "updateShippingAddress": _OWN,
+    # Acting on a member (following, blocking, ...) touches no item and no money.
+    "blockUser": _OWN, "unblockUser": _OWN, "muteUser": _OWN, "unmuteUser": _OWN, "followUser": _OWN,
+    "unfollowUser": _OWN, "recordClosetVisit": _OWN, "likeListing": _OWN, "unlikeListing": _OWN,
+    "shareListing": _OWN, "addComment": _OWN, "editComment": _OWN, "deleteComment": _OWN, "sendMessage": _OWN,
+    "markConversationRead": _OWN, "markNotificationsRead": _OWN,
+}
+
+# Every mutation that makes or changes an order, an offer, a bundle or a bid: its money rules.
+MONEY_PATHS = {
+    "purchaseListing": ("charged-as-agreed",),
+    "buyShowListing": ("buy-now-at-list-price", "charged-as-agreed"),
+    "placeBid": ("auction-consent-and-floor",),
+    "startShowAuction": ("auction-consent-and-floor",),
+    "makeOffer": ("charged-as-agreed", "one-currency-basket"),
+    "respondToOffer": ("charged-as-agreed", "one-currency-basket"),
+    "withdrawOffer": _OWN,
+    "addToBundle": ("one-currency-basket",), "removeFromBundle": ("one-currency-basket",),
+    "checkoutBundle": ("one-currency-basket", "charged-as-agreed"),
+    "addToOrder": ("add-on-same-closet-and-currency",),
+    "cancelOrder": _OWN, "shipOrder": _OWN, "markOrderDelivered": _OWN, "acceptOrder": _OWN, "rateOrder": _OWN,
+}
