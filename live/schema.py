@@ -459,7 +459,8 @@ SaveShow = show_mutation("SaveShow", lambda show, user: services.save_show(user=
                          "Be reminded when the show goes live.")
 UnsaveShow = show_mutation("UnsaveShow", lambda show, user: services.unsave_show(user=user, show=show),
                            "No reminder for this show any more.")
-RotateShowLink = show_mutation("RotateShowLink", lambda show, user: services.rotate_show_link(show=show, user=user),
+RotateShowLink = show_mutation("RotateShowLink",
+                               lambda show, user: services.rotate_show_link(show=show, user=user),
                                "Replace the show's link (host): the old one opens nothing more; members who "
                                "opened it keep access.")
 

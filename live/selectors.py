@@ -14,7 +14,17 @@ from django.db.models.functions import Coalesce
 
 from config.errors import ErrorCode, ServiceError
 from live import presence
-from live.models import Auction, Bid, CoHost, SavedShow, Show, ShowListing, ShowMessage, ShowPass, ShowRestriction
+from live.models import (
+    Auction,
+    Bid,
+    CoHost,
+    SavedShow,
+    Show,
+    ShowListing,
+    ShowMessage,
+    ShowPass,
+    ShowRestriction,
+)
 from marketplace import selectors as marketplace_selectors
 from marketplace.models import Listing, ListingImage
 from social import selectors as social_selectors

@@ -239,9 +239,10 @@ def add_show_listing(*, show: Show, user, listing: Listing, now=None) -> ShowLis
         listing = _loaded(listing)
         if listing.status != Listing.Status.AVAILABLE:
             raise ServiceError(ErrorCode.LISTING_NOT_AVAILABLE, "This listing is not available.", "listingId")
-        if listing.seller_id != user.pk and not marketplace_selectors.curation_terms(listing.seller_id).allow_curation:
-            raise ServiceError(ErrorCode.CURATION_NOT_ALLOWED, "Its owner does not let others show this listing.",
-                               "listingId")
+        terms = marketplace_selectors.curation_terms(listing.seller_id)
+        if listing.seller_id != user.pk and not terms.allow_curation:
+            raise ServiceError(ErrorCode.CURATION_NOT_ALLOWED,
+                               "Its owner does not let others show this listing.", "listingId")
         if ShowListing.objects.filter(show_id=show.pk, listing_id=listing.pk).exists():
             raise ServiceError(ErrorCode.LISTING_ALREADY_IN_SHOW, "This listing is in the line-up already.",
                                "listingId")
@@ -456,7 +457,8 @@ def start_auction(*, show: Show, user, listing: Listing, start_price: Decimal, d
         marketplace_services.reserve_listing(listing=listing)  # a typed error unless it is available
         listing = _loaded(listing)
         auction = Auction.objects.create(
-            show=show, listing=listing, start_price=start_price, floor_price=floor_price, currency=listing.currency,
+            show=show, listing=listing, start_price=start_price, floor_price=floor_price,
+            currency=listing.currency,
             duration_seconds=duration_seconds, started_at=now, ends_at=now + timedelta(seconds=duration_seconds))
         if show.featured_listing_id != listing.pk:
             _feature(show, listing, now=now)
@@ -487,7 +489,8 @@ def place_bid(*, auction: Auction, bidder, amount: Decimal, now=None) -> Bid:
         if auction.listing.seller_id == bidder.pk:
             raise ServiceError(ErrorCode.CANNOT_BUY_OWN_LISTING, "You cannot bid on your own listing.", "auctionId")
         if bidder.pk in selectors.moderator_ids(show):
-            raise ServiceError(ErrorCode.SHOW_STAFF_CANNOT_BID, "Who runs the show does not bid in it.", "auctionId")
+            raise ServiceError(ErrorCode.SHOW_STAFF_CANNOT_BID, "Who runs the show does not bid in it.",
+                               "auctionId")
         if not ShippingAddress.objects.filter(user_id=bidder.pk, is_default=True).exists():
             raise ServiceError(ErrorCode.ADDRESS_REQUIRED, "Add a shipping address before bidding.", "amount")
         if auction.high_bid is not None and auction.high_bid.bidder_id == bidder.pk:
@@ -650,8 +653,8 @@ def _owner_floor(listing: Listing, user, start_price: Decimal) -> Decimal | None
         return None
     terms = marketplace_selectors.curation_terms(listing.seller_id)
     if not terms.allow_auctions:
-        raise ServiceError(ErrorCode.AUCTION_NOT_ALLOWED, "Its owner does not let others auction this listing.",
-                           "listingId")
+        raise ServiceError(ErrorCode.AUCTION_NOT_ALLOWED,
+                           "Its owner does not let others auction this listing.", "listingId")
     floor = terms.auction_floor(listing)
     if start_price < floor:
         raise ServiceError(ErrorCode.BELOW_AUCTION_FLOOR, f"Its owner's floor is {floor} {listing.currency}.",

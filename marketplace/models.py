@@ -229,7 +229,8 @@ class CurationTerms(models.Model):
 
     seller = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True,
                                   related_name="curation_terms")
-    allow_curation = models.BooleanField(default=True, help_text="Others may add these listings to their shows.")
+    allow_curation = models.BooleanField(default=True,
+                                         help_text="Others may add these listings to their shows.")
     allow_auctions = models.BooleanField(default=False, help_text="Others may auction these listings.")
     auction_floor_percent = models.PositiveSmallIntegerField(
         default=100, help_text="Of the list price: others' auctions start at and sell for no less.")
@@ -237,8 +238,9 @@ class CurationTerms(models.Model):
 
     class Meta:
         verbose_name_plural = "curation terms"
-        constraints = [models.CheckConstraint(condition=Q(auction_floor_percent__gte=1, auction_floor_percent__lte=100),
-                                              name="curation_auction_floor_percent_range")]
+        constraints = [models.CheckConstraint(
+            condition=Q(auction_floor_percent__gte=1, auction_floor_percent__lte=100),
+            name="curation_auction_floor_percent_range")]
 
     def __str__(self):
         return f"Curation terms of {self.seller_id}"

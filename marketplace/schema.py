@@ -623,9 +623,11 @@ class SellerDiscountsType(graphene.ObjectType):
 class CurationTermsType(graphene.ObjectType):
     class Meta:
         name = "CurationTerms"
-        description = "A member's terms for their listings in other members' live shows (their own shows are free)."
+        description = ("A member's terms for their listings in other members' live shows "
+                       "(their own shows are free).")
 
-    allow_curation = graphene.Boolean(required=True, description="Others may add these listings to their shows.")
+    allow_curation = graphene.Boolean(required=True,
+                                      description="Others may add these listings to their shows.")
     allow_auctions = graphene.Boolean(required=True, description="Others may auction these listings.")
     auction_floor_percent = graphene.Int(
         required=True, description="Of the list price: others' auctions start at and sell for no less.")
@@ -646,8 +648,9 @@ class CheckoutQuery(graphene.ObjectType):
     bundle = graphene.Field(BundleType, seller_id=graphene.ID(required=True),
                             description="Your open bundle from this closet, if you started one.")
     seller_discounts = graphene.Field(SellerDiscountsType, required=True, seller_id=graphene.ID(required=True))
-    curation_terms = graphene.Field(CurationTermsType, required=True, seller_id=graphene.ID(required=True),
-                                    description="On what terms others may curate and auction this member's listings.")
+    curation_terms = graphene.Field(
+        CurationTermsType, required=True, seller_id=graphene.ID(required=True),
+        description="On what terms others may curate and auction this member's listings.")
 
     def resolve_my_shipping_addresses(root, info):
         return selectors.addresses_of(require_user(info))
@@ -1121,8 +1124,8 @@ class UpdateCurationTerms(BaseMutation):
     @classmethod
     def perform(cls, info, input):
         terms = services.update_curation_terms(
-            seller=info.context.user, allow_curation=input.allow_curation, allow_auctions=input.allow_auctions,
-            auction_floor_percent=input.auction_floor_percent)
+            seller=info.context.user, allow_curation=input.allow_curation,
+            allow_auctions=input.allow_auctions, auction_floor_percent=input.auction_floor_percent)
         return cls(curation_terms=terms, errors=[])
 
 

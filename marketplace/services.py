@@ -359,7 +359,8 @@ def update_curation_terms(*, seller, allow_curation: bool | None = None, allow_a
     auction them, and the floor of their auctions (1 to 100 percent of the list price)."""
     terms, _ = CurationTerms.objects.select_for_update().get_or_create(seller=seller)
     if auction_floor_percent is not None and not 1 <= auction_floor_percent <= 100:
-        raise ServiceError(ErrorCode.INVALID, "Choose 1 to 100 percent of the list price.", "auctionFloorPercent")
+        raise ServiceError(ErrorCode.INVALID, "Choose 1 to 100 percent of the list price.",
+                           "auctionFloorPercent")
     for name, value in (("allow_curation", allow_curation), ("allow_auctions", allow_auctions),
                         ("auction_floor_percent", auction_floor_percent)):
         if value is not None:
@@ -438,7 +439,8 @@ def _buy_listing(*, buyer, listing: Listing, request: "_Request", price: Decimal
             accepting.settle(order)
         return order, order.total
 
-    return _checkout(request=request, amount=pricing.price(basket(listing)).total, currency=currency, place=place)
+    return _checkout(request=request, amount=pricing.price(basket(listing)).total, currency=currency,
+                     place=place)
 
 
 def checkout_bundle(*, buyer, bundle: Bundle, idempotency_key: str, shipping_address_id: int | None = None) -> Order:
@@ -493,7 +495,8 @@ def _buy_bundle(*, bundle: Bundle, request: "_Request", shipping_address_id: int
             accepting.settle(order)
         return order, order.total
 
-    return _checkout(request=request, amount=pricing.price(basket(listings)).total, currency=currency, place=place)
+    return _checkout(request=request, amount=pricing.price(basket(listings)).total, currency=currency,
+                     place=place)
 
 
 def add_to_order(*, buyer, order: Order, listing: Listing, idempotency_key: str) -> Order:
@@ -547,14 +550,16 @@ def _add_to_order(buyer, order_id: int, listing_id: int, request: "_Request") ->
 
 def _check_single_currency(listings: list[Listing]) -> None:
     if len({listing.currency for listing in listings}) > 1:
-        raise ServiceError(ErrorCode.MIXED_CURRENCIES, "A basket is paid in one currency: remove the items priced "
-                                                       "in another.", "bundleId")
+        raise ServiceError(ErrorCode.MIXED_CURRENCIES,
+                           "A basket is paid in one currency: remove the items priced in another.",
+                           "bundleId")
 
 
 def _check_currency(listings: list[Listing], currency: str) -> None:
     """What is charged is in the currency the buyer saw (the price shown, the offer accepted)."""
     if any(listing.currency != currency for listing in listings):
-        raise ServiceError(ErrorCode.CURRENCY_CHANGED, f"This item is no longer priced in {currency}.", "listingId")
+        raise ServiceError(ErrorCode.CURRENCY_CHANGED, f"This item is no longer priced in {currency}.",
+                           "listingId")
 
 
 def _shipping_discount_of(accepting: "_Acceptance | None") -> Decimal:
@@ -1279,7 +1284,8 @@ def _release_buyers(listing: Listing, change: str) -> None:
     if buyer_ids:
         notification_services.notify(
             recipient_ids=buyer_ids, kind=Kind.SYSTEM, title="An item left your bundle",
-            body=f"{listing.title} {change}.", dedupe_key=f"bundle_release:{listing.pk}:{listing.updated_at.timestamp()}",
+            body=f"{listing.title} {change}.",
+            dedupe_key=f"bundle_release:{listing.pk}:{listing.updated_at.timestamp()}",
             target=listing)
 
 

@@ -22,6 +22,7 @@ HOLES = "tests/hardening/test_curation_holes.py"
 MONEY = "tests/hardening/test_currency_holes.py"
 MATRIX = "tests/hardening/test_business_rules.py"
 LINKS = "tests/live/test_private_links.py"
+LIFECYCLE = "tests/marketplace/test_orders_lifecycle.py"
 PERMISSIONS = "tests/hardening/test_permission_matrix.py::test_mutation_cell"
 
 RULES = {
@@ -30,7 +31,8 @@ RULES = {
         "is refused or left as it is.", (PERMISSIONS,)),
     "curation-consent": BusinessRule(
         "Another member's listing joins a line-up only if its owner allows curation (yes by default).",
-        (f"{HOLES}::test_a_member_who_refuses_curation_stays_out_of_others_shows", f"{MATRIX}::test_curation_matrix")),
+        (f"{HOLES}::test_a_member_who_refuses_curation_stays_out_of_others_shows",
+         f"{MATRIX}::test_curation_matrix")),
     "auction-consent-and-floor": BusinessRule(
         "Another member's listing is auctioned only with its owner's consent (no by default), from a start "
         "price at their floor or above; an auction closing below the floor as it then is makes no sale and "
@@ -41,11 +43,13 @@ RULES = {
          f"{HOLES}::test_a_co_host_auctioning_the_hosts_listing_needs_the_hosts_consent",
          f"{MATRIX}::test_curation_matrix")),
     "no-bid-from-the-room-or-the-seller": BusinessRule(
-        "Nobody with a role in the show (host, accepted co-host) bids in its auctions; no seller on their item.",
+        "Nobody with a role in the show (host, accepted co-host) bids in its auctions; no seller on their "
+        "item.",
         (f"{MATRIX}::test_bidding_matrix",)),
     "buy-now-at-list-price": BusinessRule(
         "Buy-now (of a curated item too) is at the listing's current price, its owner the seller.",
-        (f"{HOLES}::test_buy_now_of_a_curated_item_is_at_its_current_price", f"{MATRIX}::test_currency_matrix")),
+        (f"{HOLES}::test_buy_now_of_a_curated_item_is_at_its_current_price",
+         f"{MATRIX}::test_currency_matrix")),
     "charged-as-agreed": BusinessRule(
         "An order is in the currency and amount of the accepted offer or of the price quoted; a listing in "
         "another currency by then is refused (CURRENCY_CHANGED).",
@@ -53,7 +57,8 @@ RULES = {
          f"{MONEY}::test_a_currency_change_racing_an_acceptance_never_charges_the_other_currency",
          f"{MATRIX}::test_currency_matrix")),
     "one-currency-basket": BusinessRule(
-        "A bundle never holds two currencies; checkout and bundle offers refuse a mixed one (MIXED_CURRENCIES).",
+        "A bundle never holds two currencies; checkout and bundle offers refuse a mixed one "
+        "(MIXED_CURRENCIES).",
         (f"{MONEY}::test_checkout_refuses_a_basket_of_mixed_currencies", f"{MATRIX}::test_currency_matrix")),
     "changes-release-buyers": BusinessRule(
         "A move to draft, a removal or a currency change ends the listing's pending offers (offers to likers "
@@ -63,7 +68,7 @@ RULES = {
          f"{MONEY}::test_removal_ends_offers_to_likers_and_tells_the_liker")),
     "add-on-same-closet-and-currency": BusinessRule(
         "An add-on joins only an order of its own closet and currency, at its list price.",
-        ("tests/marketplace/test_orders_lifecycle.py::test_add_ons_come_from_the_same_closet_and_only_for_the_buyer",
+        (f"{LIFECYCLE}::test_add_ons_come_from_the_same_closet_and_only_for_the_buyer",
          f"{MATRIX}::test_currency_matrix")),
     "private-by-token": BusinessRule(
         "A private show opens by its link's random token or to its people; its ID alone reveals nothing.",
@@ -99,10 +104,13 @@ PATHS = {
     "addToOrder": ("add-on-same-closet-and-currency",),
     "offerToLikers": (*_OWN, "changes-release-buyers"),
     "sendUpsell": (*_OWN, "add-on-same-closet-and-currency"),
-    "sendGreeting": _OWN, "setAutoGreeting": _OWN, "saveGreetingTemplate": _OWN, "deleteGreetingTemplate": _OWN,
+    "sendGreeting": _OWN, "setAutoGreeting": _OWN, "saveGreetingTemplate": _OWN,
+    "deleteGreetingTemplate": _OWN,
     "updateListing": (*_OWN, "changes-release-buyers"), "removeListing": (*_OWN, "changes-release-buyers"),
-    "createListing": _OWN, "uploadListingImage": _OWN, "reorderListingImages": _OWN, "removeListingImage": _OWN,
-    "cancelOrder": _OWN, "shipOrder": _OWN, "markOrderDelivered": _OWN, "acceptOrder": _OWN, "rateOrder": _OWN,
+    "createListing": _OWN, "uploadListingImage": _OWN, "reorderListingImages": _OWN,
+    "removeListingImage": _OWN,
+    "cancelOrder": _OWN, "shipOrder": _OWN, "markOrderDelivered": _OWN, "acceptOrder": _OWN,
+    "rateOrder": _OWN,
     "removeShippingAddress": _OWN, "updateShippingAddress": _OWN,
     # Acting on a member (following, blocking, ...) touches no item and no money.
     "blockUser": _OWN, "unblockUser": _OWN, "muteUser": _OWN, "unmuteUser": _OWN, "followUser": _OWN,
@@ -123,5 +131,6 @@ MONEY_PATHS = {
     "addToBundle": ("one-currency-basket",), "removeFromBundle": ("one-currency-basket",),
     "checkoutBundle": ("one-currency-basket", "charged-as-agreed"),
     "addToOrder": ("add-on-same-closet-and-currency",),
-    "cancelOrder": _OWN, "shipOrder": _OWN, "markOrderDelivered": _OWN, "acceptOrder": _OWN, "rateOrder": _OWN,
+    "cancelOrder": _OWN, "shipOrder": _OWN, "markOrderDelivered": _OWN, "acceptOrder": _OWN,
+    "rateOrder": _OWN,
 }

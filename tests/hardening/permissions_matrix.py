@@ -354,7 +354,8 @@ MUTATION_RULES: dict[str, Rule] = {
                              refusal=NO_EFFECT),
     "updateBundleDiscount": Rule(Who.AUTHENTICATED, lambda w: {"bundlePercent": 15, "bundleMinItems": 3}),
     "updateShippingDiscount": Rule(Who.AUTHENTICATED, lambda w: {"shippingPercent": 50}),
-    "updateCurationTerms": Rule(Who.AUTHENTICATED, lambda w: {"allowAuctions": True, "auctionFloorPercent": 80}),
+    "updateCurationTerms": Rule(Who.AUTHENTICATED,
+                                lambda w: {"allowAuctions": True, "auctionFloorPercent": 80}),
     # Social
     "likeListing": Rule(Who.AUTHENTICATED, lambda w: {"listingId": gid(w.listing(w.seller))}),
     "unlikeListing": Rule(Who.AUTHENTICATED, lambda w: {"listingId": gid(w.listing(w.seller))}),
@@ -465,8 +466,8 @@ class ReadRule:
 
 
 # Root query fields anyone may read: listings, shows, comments and sellers' terms are public.
-PUBLIC_QUERY_FIELDS = frozenset({"listing", "listings", "categories", "comments", "sellerDiscounts", "curationTerms",
-                                 "show",
+PUBLIC_QUERY_FIELDS = frozenset({"listing", "listings", "categories", "comments", "sellerDiscounts",
+                                 "curationTerms", "show",
                                  "upcomingShows", "liveShows"})
 # Objects anyone may open by id (the node field), within what blocks and drafts hide.
 PUBLIC_NODE_TYPES = frozenset({"User", "Listing", "ListingImage", "Category", "Comment", "Show", "ShowMessage",
@@ -708,7 +709,8 @@ def _show_link_token(w):
 def _private_show(w):
     show = live_services.create_show(host=w.owner, title="Secretsale", is_private=True,
                                      scheduled_start=timezone.now() + timedelta(hours=1))
-    return Query("query($id: ID!) { node(id: $id) { ... on Show { title } } }", {"id": gid(show)}, "Secretsale")
+    return Query("query($id: ID!) { node(id: $id) { ... on Show { title } } }", {"id": gid(show)},
+                 "Secretsale")
 
 
 # Keyed by root query field, node(Type), Type.field, or "field:variant" for objects a public field

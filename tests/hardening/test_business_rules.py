@@ -43,7 +43,8 @@ def test_every_path_on_an_object_by_id_has_a_business_rule():
 
 
 def test_every_money_path_has_a_currency_rule():
-    missing = sorted(name for name, field in MUTATIONS.items() if _moves_money(field) and name not in MONEY_PATHS)
+    missing = sorted(name for name, field in MUTATIONS.items()
+                     if _moves_money(field) and name not in MONEY_PATHS)
     assert not missing, f"say in tests/hardening/business_rules.py MONEY_PATHS which rules bind: {missing}"
 
 
@@ -62,7 +63,8 @@ def test_every_rule_is_named_and_proved_by_tests_that_exist():
 # Curation: own and others' listings x the owner's terms x the actor's role --------------------
 
 ADD = """mutation($input: ShowListingInput!) { addShowListing(input: $input) { errors { code } } }"""
-AUCTION = """mutation($input: StartShowAuctionInput!) { startShowAuction(input: $input) { errors { code } } }"""
+AUCTION = """mutation($input: StartShowAuctionInput!) {
+  startShowAuction(input: $input) { errors { code } } }"""
 BID = """mutation($input: PlaceBidInput!) { placeBid(input: $input) { errors { code } } }"""
 TERMS = {"default": {}, "no_curation": {"allow_curation": False},
          "auctions_at_80": {"allow_auctions": True, "auction_floor_percent": 80}}
@@ -70,7 +72,8 @@ TERMS = {"default": {}, "no_curation": {"allow_curation": False},
 OTHERS = {
     ("default", "curate"): None, ("default", "auction_from_1"): "AUCTION_NOT_ALLOWED",
     ("default", "auction_from_32"): "AUCTION_NOT_ALLOWED",
-    ("no_curation", "curate"): "CURATION_NOT_ALLOWED", ("no_curation", "auction_from_1"): "AUCTION_NOT_ALLOWED",
+    ("no_curation", "curate"): "CURATION_NOT_ALLOWED",
+    ("no_curation", "auction_from_1"): "AUCTION_NOT_ALLOWED",
     ("no_curation", "auction_from_32"): "AUCTION_NOT_ALLOWED",
     ("auctions_at_80", "curate"): None, ("auctions_at_80", "auction_from_1"): "BELOW_AUCTION_FLOOR",
     ("auctions_at_80", "auction_from_32"): None,
@@ -115,14 +118,15 @@ def test_curation_matrix(gql, room, make_listing, actor, owner, terms, action):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("bidder, code", [("host", "SHOW_STAFF_CANNOT_BID"), ("cohost", "SHOW_STAFF_CANNOT_BID"),
+@pytest.mark.parametrize("bidder, code", [("host", "SHOW_STAFF_CANNOT_BID"),
+                                          ("cohost", "SHOW_STAFF_CANNOT_BID"),
                                           ("seller", "CANNOT_BUY_OWN_LISTING"), ("viewer", None)])
 def test_bidding_matrix(gql, room, make_buyer, make_listing, bidder, code):
     show, people = room
     people["seller"], people["viewer"] = make_buyer("seller"), make_buyer("viewer")
     for name in ("host", "cohost"):
-        services.add_shipping_address(user=people[name][0], recipient_name=name, line1="1 Main St", city="Portland",
-                                      region="OR", postal_code="97201", country="US")
+        services.add_shipping_address(user=people[name][0], recipient_name=name, line1="1 Main St",
+                                      city="Portland", region="OR", postal_code="97201", country="US")
     listing = make_listing(people["seller"][0], price="40.00")
     services.update_curation_terms(seller=people["seller"][0], allow_auctions=True, auction_floor_percent=50)
     live_services.add_show_listing(show=show, user=people["host"][0], listing=listing)
@@ -193,8 +197,9 @@ def _buy_now(gql, seller, buyer, listings):
 def _add_on(gql, seller, buyer, listings):
     order = services.purchase_listing(buyer=buyer[0], listing=listings[0], idempotency_key="matrix-first-1")
     _regrade(listings[1])
-    return gql(ADD_ON, {"input": {"orderId": gid(order), "listingId": gid(listings[1]),
-                                  "idempotencyKey": "matrix-add-on-1"}}, token=buyer[1])["data"]["addToOrder"]["errors"]
+    variables = {"input": {"orderId": gid(order), "listingId": gid(listings[1]),
+                           "idempotencyKey": "matrix-add-on-1"}}
+    return gql(ADD_ON, variables, token=buyer[1])["data"]["addToOrder"]["errors"]
 
 
 CURRENCY_CELLS = {

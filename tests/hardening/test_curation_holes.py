@@ -16,15 +16,19 @@ from tests.helpers import gid
 
 pytestmark = pytest.mark.django_db
 
-CREATE = """mutation($input: CreateShowInput!) { createShow(input: $input) { show { id } errors { code } } }"""
+CREATE = """mutation($input: CreateShowInput!) { createShow(input: $input) {
+  show { id linkToken } errors { code } } }"""
+OPEN = """mutation($input: OpenShowLinkInput!) { openShowLink(input: $input) { errors { code } } }"""
 START_SHOW = """mutation($input: ShowIdInput!) { startShow(input: $input) { errors { code } } }"""
 ADD = """mutation($input: ShowListingInput!) { addShowListing(input: $input) { errors { field code } } }"""
 AUCTION = """mutation($input: StartShowAuctionInput!) { startShowAuction(input: $input) {
   auction { id } errors { field code } } }"""
-BID = """mutation($input: PlaceBidInput!) { placeBid(input: $input) { bid { amount { amount } } errors { field code } } }"""
+BID = """mutation($input: PlaceBidInput!) { placeBid(input: $input) {
+  bid { amount { amount } } errors { field code } } }"""
 TERMS = """mutation($input: UpdateCurationTermsInput!) { updateCurationTerms(input: $input) {
   curationTerms { allowCuration allowAuctions auctionFloorPercent } errors { field code } } }"""
-TERMS_OF = """query($id: ID!) { curationTerms(sellerId: $id) { allowCuration allowAuctions auctionFloorPercent } }"""
+TERMS_OF = """query($id: ID!) {
+  curationTerms(sellerId: $id) { allowCuration allowAuctions auctionFloorPercent } }"""
 INBOX = "{ notifications(first: 20) { edges { node { title body } } } }"
 
 
@@ -45,15 +49,22 @@ def attacker(make_buyer):
 
 
 def attackers_show(gql, token):
-    show_id = call(gql, token, CREATE, title="Private sale", isPrivate=True,
-                   scheduledStart=(timezone.now() + timedelta(hours=1)).isoformat())["show"]["id"]
-    assert call(gql, token, START_SHOW, showId=show_id)["errors"] == []
-    return show_id
+    show = call(gql, token, CREATE, title="Private sale", isPrivate=True,
+                scheduledStart=(timezone.now() + timedelta(hours=1)).isoformat())["show"]
+    assert call(gql, token, START_SHOW, showId=show["id"])["errors"] == []
+    return show["id"]
+
+
+def open_by_link(gql, token, show_id):
+    """A viewer comes by the private show's link (its token from the host)."""
+    link_token = Show.objects.get().link_token
+    assert call(gql, token, OPEN, showId=show_id, linkToken=link_token)["errors"] == []
 
 
 def test_the_attack_as_sent_sells_nothing(gql, victim, attacker):
     show_id = attackers_show(gql, attacker[1])
-    assert call(gql, attacker[1], ADD, showId=show_id, listingId=gid(victim[2]))["errors"] == []  # curation: yes
+    curated = call(gql, attacker[1], ADD, showId=show_id, listingId=gid(victim[2]))
+    assert curated["errors"] == []  # curation is allowed by default
     refused = call(gql, attacker[1], AUCTION, showId=show_id, listingId=gid(victim[2]), startPrice="1.00",
                    durationSeconds=30)
     assert refused == {"auction": None, "errors": [{"field": "listingId", "code": "AUCTION_NOT_ALLOWED"}]}
@@ -85,6 +96,7 @@ def test_an_auction_closing_below_a_raised_floor_makes_no_sale_and_the_bidders_a
     auction_id = call(gql, attacker[1], AUCTION, showId=show_id, listingId=gid(victim[2]), startPrice="47.50",
                       durationSeconds=30)["auction"]["id"]
     _, bidder_token = make_buyer("marco")
+    open_by_link(gql, bidder_token, show_id)
     assert call(gql, bidder_token, BID, auctionId=auction_id, amount="47.50")["errors"] == []
     call(gql, victim[1], TERMS, auctionFloorPercent=90)  # the owner raises the floor while it runs
     auction = Auction.objects.get()
@@ -100,7 +112,8 @@ def test_an_auction_closing_below_a_raised_floor_makes_no_sale_and_the_bidders_a
 def test_a_co_host_auctioning_the_hosts_listing_needs_the_hosts_consent(gql, victim, make_buyer):
     host, host_token, listing = victim
     cohost, cohost_token = make_buyer("mallory")
-    show = live_services.create_show(host=host, title="Coats", scheduled_start=timezone.now() + timedelta(hours=1))
+    show = live_services.create_show(host=host, title="Coats",
+                                     scheduled_start=timezone.now() + timedelta(hours=1))
     live_services.add_show_listing(show=show, user=host, listing=listing)
     live_services.invite_cohost(show=show, host=host, invitee=cohost)
     live_services.respond_to_cohost_invite(show=show, user=cohost, accept=True)
@@ -127,9 +140,11 @@ def test_buy_now_of_a_curated_item_is_at_its_current_price(gql, victim, attacker
     call(gql, attacker[1], ADD, showId=show_id, listingId=gid(victim[2]))
     live_services.feature_listing(show=Show.objects.get(), user=attacker[0], listing=victim[2])
     _, buyer_token = make_buyer("marco")
+    open_by_link(gql, buyer_token, show_id)
     bought = gql("""mutation($input: BuyShowListingInput!) { buyShowListing(input: $input) {
       order { total { amount } lines { price { amount } } } errors { code } } }""",
-                 {"input": {"showId": show_id, "listingId": gid(victim[2]), "idempotencyKey": "buy-now-curated"}},
+                 {"input": {"showId": show_id, "listingId": gid(victim[2]),
+                            "idempotencyKey": "buy-now-curated"}},
                  token=buyer_token)["data"]["buyShowListing"]
     assert bought["errors"] == [] and bought["order"]["lines"][0]["price"]["amount"] == "95.00"
     assert Order.objects.get().seller_id == victim[0].pk and Decimal(bought["order"]["total"]["amount"]) > 95

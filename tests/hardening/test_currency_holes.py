@@ -50,7 +50,8 @@ def test_a_binding_offer_never_changes_currency(api, gql, seller, buyer, make_li
     assert any("90.00 USD no longer stands" in note["body"] for note in inbox(gql, buyer[1]))
 
 
-def test_accepting_refuses_an_offer_whose_listing_is_priced_in_another_currency(gql, seller, buyer, make_listing):
+def test_accepting_refuses_an_offer_whose_listing_is_priced_in_another_currency(gql, seller, buyer,
+                                                                                make_listing):
     """Defence in depth: an offer left pending by any path is still bought only in its currency."""
     listing = make_listing(seller[0], price="95.00")
     offer = make_offer(gql, buyer[1], "90.00", listing=listing)["offer"]
@@ -62,7 +63,8 @@ def test_accepting_refuses_an_offer_whose_listing_is_priced_in_another_currency(
 
 def test_a_move_to_draft_takes_the_listing_out_of_open_bundles_and_tells_the_buyer(api, gql, seller, buyer,
                                                                                  make_listing):
-    usd, other = make_listing(seller[0], title="Jacket", price="20.00"), make_listing(seller[0], price="30.00")
+    usd = make_listing(seller[0], title="Jacket", price="20.00")
+    other = make_listing(seller[0], price="30.00")
     assert gql(ADD, {"input": {"listingId": gid(usd)}}, token=buyer[1])["data"]["addToBundle"]["errors"] == []
     gql(ADD, {"input": {"listingId": gid(other)}}, token=buyer[1])
     update(api, seller[1], usd, status="DRAFT")
@@ -79,13 +81,14 @@ def test_checkout_refuses_a_basket_of_mixed_currencies(gql, seller, buyer, make_
     usd, gbp = make_listing(seller[0], price="20.00"), make_listing(seller[0], price="30.00", currency="GBP")
     gql(ADD, {"input": {"listingId": gid(usd)}}, token=buyer[1])
     BundleItem.objects.create(bundle=Bundle.objects.get(), listing=gbp)
-    answer = gql(CHECKOUT, {"input": {"bundleId": gid(Bundle.objects.get()), "idempotencyKey": "mixed-basket-1"}},
-                 token=buyer[1])["data"]["checkoutBundle"]
+    variables = {"input": {"bundleId": gid(Bundle.objects.get()), "idempotencyKey": "mixed-basket-1"}}
+    answer = gql(CHECKOUT, variables, token=buyer[1])["data"]["checkoutBundle"]
     assert answer == {"order": None, "errors": [{"field": "bundleId", "code": "MIXED_CURRENCIES"}]}
     assert not Order.objects.exists()
 
 
-def test_removal_ends_offers_to_likers_and_tells_the_liker(django_capture_on_commit_callbacks, gql, seller, buyer, make_listing):
+def test_removal_ends_offers_to_likers_and_tells_the_liker(django_capture_on_commit_callbacks, gql, seller,
+                                                           buyer, make_listing):
     listing = make_listing(seller[0], price="40.00")
     services.create_offer(buyer=buyer[0], listing=listing, amount=Decimal("30.00"),
                           source=Offer.Source.OFFER_TO_LIKERS)

@@ -15,9 +15,12 @@ from tests.helpers import gid
 from tests.live.helpers import EVENTS, Viewer
 
 NODE = """query($id: ID!) { node(id: $id) { ... on Show { title description } } }"""
-SHOW = """query($id: ID!, $token: String) { show(id: $id, linkToken: $token) { title linkToken viewerRole } }"""
-OPEN = """mutation($input: OpenShowLinkInput!) { openShowLink(input: $input) { show { title } errors { code } } }"""
-ROTATE = """mutation($input: ShowIdInput!) { rotateShowLink(input: $input) { show { linkToken } errors { code } } }"""
+SHOW = """query($id: ID!, $token: String) {
+  show(id: $id, linkToken: $token) { title linkToken viewerRole } }"""
+OPEN = """mutation($input: OpenShowLinkInput!) { openShowLink(input: $input) {
+  show { title } errors { code } } }"""
+ROTATE = """mutation($input: ShowIdInput!) { rotateShowLink(input: $input) {
+  show { linkToken } errors { code } } }"""
 SAVE = """mutation($input: ShowIdInput!) { saveShow(input: $input) { errors { code } } }"""
 SUBSCRIBE_WITH_TOKEN = EVENTS.replace("$afterSeq: Int)", "$afterSeq: Int, $token: String)").replace(
     "afterSeq: $afterSeq)", "afterSeq: $afterSeq, linkToken: $token)")
@@ -25,7 +28,8 @@ SUBSCRIBE_WITH_TOKEN = EVENTS.replace("$afterSeq: Int)", "$afterSeq: Int, $token
 
 def secret_show(host, **fields):
     return services.create_show(host=host, title="Secret sample sale", description="Members only",
-                                scheduled_start=timezone.now() + timedelta(hours=1), is_private=True, **fields)
+                                scheduled_start=timezone.now() + timedelta(hours=1), is_private=True,
+                                **fields)
 
 
 @pytest.mark.django_db
@@ -54,8 +58,8 @@ def test_the_link_opens_it_and_who_opened_it_keeps_access_after_a_rotation(gql, 
     old_token = show.link_token
     rotated = gql(ROTATE, {"input": {"showId": gid(show)}}, token=priya.token)["data"]["rotateShowLink"]
     assert rotated["errors"] == [] and rotated["show"]["linkToken"] != old_token
-    assert gql(ROTATE, {"input": {"showId": gid(show)}}, token=ava.token)["data"]["rotateShowLink"]["errors"] == [
-        {"code": "FORBIDDEN"}]
+    by_ava = gql(ROTATE, {"input": {"showId": gid(show)}}, token=ava.token)["data"]["rotateShowLink"]
+    assert by_ava["errors"] == [{"code": "FORBIDDEN"}]
     assert Show.objects.get().link_token == rotated["show"]["linkToken"]  # only the host rotates
     # Ava opened it by the link: she keeps it, saves it; the old link opens nothing for anyone else.
     assert gql(NODE, {"id": gid(show)}, token=ava.token)["data"]["node"]["title"] == "Secret sample sale"
@@ -91,7 +95,8 @@ def test_a_private_shows_auction_and_chat_are_not_read_by_their_ids(gql, member,
 
 @pytest.mark.django_db(transaction=True)
 async def test_the_subscription_follows_the_same_rule(member):
-    priya, stranger = await database_sync_to_async(member)("priya"), await database_sync_to_async(member)("mallory")
+    priya = await database_sync_to_async(member)("priya")
+    stranger = await database_sync_to_async(member)("mallory")
     show = await database_sync_to_async(secret_show)(priya)
     await database_sync_to_async(services.start_show)(show=show, user=priya)
     refused = await Viewer.watch(stranger.token, show)
