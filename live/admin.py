@@ -32,7 +32,8 @@ class ShowListingInline(admin.TabularInline):
 class AuctionInline(admin.TabularInline):
     model = Auction
     extra = 0
-    fields = ("listing", "state", "start_price", "currency", "bid_count", "started_at", "ends_at", "closed_at")
+    fields = ("listing", "state", "start_price", "floor_price", "currency", "bid_count", "started_at", "ends_at",
+              "closed_at")
     readonly_fields = fields
     show_change_link = True
     can_delete = False
@@ -78,7 +79,8 @@ class BidInline(admin.TabularInline):
 
 @admin.register(Auction)
 class AuctionAdmin(admin.ModelAdmin):
-    list_display = ("listing", "show", "state", "start_price", "currency", "bid_count", "ends_at", "closed_at")
+    list_display = ("listing", "show", "state", "start_price", "floor_price", "currency", "bid_count", "ends_at",
+                    "closed_at")
     list_filter = ("state",)
     search_fields = ("listing__title", "show__title")
     raw_id_fields = ("show", "listing", "high_bid")
