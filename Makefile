@@ -6,25 +6,35 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install migrate demo schema check-schema worker beat bench load fuzz clean
+.PHONY: run test install lock migrate demo schema check-schema worker beat bench load fuzz clean
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+# Installs exactly what requirements.lock pins (hashes checked) and package-lock.json's browser assets.
+$(STAMP): requirements.lock package-lock.json
+	@echo "== installing Python packages from requirements.lock, browser assets from package-lock.json"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/pip install -qq --require-hashes --no-deps -r requirements.lock
+	@command -v npm >/dev/null || { echo "npm not found: install Node.js with npm (Debian: apt-get install nodejs npm)" >&2; exit 1; }
+	@npm ci --silent --no-audit --no-fund
+	@touch $(STAMP)
 
 install: $(STAMP)
 
+# After editing pyproject.toml's dependencies: pin them again (see CONTRIBUTING).
+lock: install
+	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -q -o requirements.lock
+
 migrate: install
-	$(BIN)/python manage.py migrate --noinput
+	@echo "== migrating the database"
+	@$(BIN)/python manage.py migrate --noinput -v 0
 
 demo: migrate
-	$(BIN)/python manage.py load_demo_data
+	@$(BIN)/python manage.py load_demo_data
 
+# GraphiQL's page opens its WebSocket from http://HOST:PORT, so that origin is allowed.
 run: demo
-	@echo "GraphiQL: http://$(HOST):$(PORT)/graphql/   WebSocket: ws://$(HOST):$(PORT)/graphql/   admin: /admin/"
-	DEBUG=1 $(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
+	@echo "== serving  GraphiQL http://$(HOST):$(PORT)/graphql/  WebSocket ws://$(HOST):$(PORT)/graphql/  admin http://$(HOST):$(PORT)/admin/"
+	@DEBUG=1 WEBSOCKET_ALLOWED_ORIGINS=$${WEBSOCKET_ALLOWED_ORIGINS:-http://$(HOST):$(PORT),http://localhost:$(PORT)} \
+		$(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -57,4 +67,4 @@ beat: install
 	$(BIN)/celery -A config beat --loglevel=info
 
 clean:
-	rm -rf $(VENV) db.sqlite3* media staticfiles
+	rm -rf $(VENV) node_modules db.sqlite3* media staticfiles

@@ -7,12 +7,15 @@ ALLOWED_HOSTS, DATABASE_URL and REDIS_URL in the environment.
 from django.core.exceptions import ImproperlyConfigured
 
 from config.settings import *  # noqa: F401,F403
-from config.settings import DEBUG, GRAPHQL_INTROSPECTION, GRAPHQL_SUGGESTIONS, SECRET_KEY, env
+from config.settings import DEBUG, GRAPHQL_INTROSPECTION, GRAPHQL_SUGGESTIONS, SECRET_KEY, STORAGES, env
 
 if DEBUG or GRAPHQL_INTROSPECTION or GRAPHQL_SUGGESTIONS:
     raise ImproperlyConfigured("DEBUG, GraphQL introspection and suggestions must be off in production.")
 if SECRET_KEY.startswith("dev-only"):
     raise ImproperlyConfigured("Set SECRET_KEY in production.")
+
+# Collected by `manage.py collectstatic`; names carry a content hash, so they are cached forever.
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}}
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)

@@ -12,11 +12,8 @@ from django.test import Client
 from accounts import services as account_services
 from marketplace import services as marketplace_services
 from marketplace.models import Category
+from tests.browser import CHROMEDRIVER, CHROMIUM, start_chromium
 from tests.processes import BROKER_KEYS, Processes
-
-
-# Debian's chromium and chromedriver (CI installs them; a bare laptop may not have them).
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 
 
 def pytest_collection_modifyitems(config, items):
@@ -94,6 +91,16 @@ def api(gql, django_capture_on_commit_callbacks):
             return gql(query, variables, token=token)
 
     return call
+
+
+@pytest.fixture
+def browser():
+    """Headless Chromium limited to loopback (tests/browser.py)."""
+    driver = start_chromium()
+    try:
+        yield driver
+    finally:
+        driver.quit()
 
 
 @pytest.fixture

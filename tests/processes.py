@@ -34,6 +34,18 @@ def wait_for(condition, seconds, what):
         time.sleep(0.02)
 
 
+def wait_for_port(process: subprocess.Popen, log: Path, port: int, seconds: float, what: str) -> None:
+    def accepting():
+        assert process.poll() is None, log.read_text()
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return True
+        except OSError:
+            return False
+
+    wait_for(accepting, seconds, what)
+
+
 def use_broker(url: str) -> None:
     """Point this process's Celery app at another broker. Celery has no public switch once the
     app has published: its connection and producer pools keep the first url, so both go."""
@@ -83,17 +95,21 @@ class Processes:
         port = free_port()
         process, log = self._spawn("daphne", [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port),
                                               "config.asgi:application"], self.environment(**environment))
-
-        def accepting():
-            assert process.poll() is None, log.read_text()
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                return True
-            except OSError:
-                return False
-
-        wait_for(accepting, 30, "daphne to start")
+        wait_for_port(process, log, port, 30, "daphne to start")
         return port
+
+    def make_run(self) -> tuple[int, Path]:
+        """`make run` as a newcomer runs it: the embedded default (a fresh SQLite file here, no
+        Redis), migrations, the demo data, then daphne. Returns its port and its output's log."""
+        port = free_port()
+        environment = {name: value for name, value in os.environ.items()
+                       if name not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")}
+        environment |= {"DATABASE_URL": f"sqlite:///{self.log_dir / 'make-run.sqlite3'}",
+                        "MEDIA_ROOT": str(self.log_dir / "media")}
+        process, log = self._spawn("make-run", ["make", "--no-print-directory", "run", "HOST=127.0.0.1",
+                                                f"PORT={port}"], environment)
+        wait_for_port(process, log, port, 120, "make run to serve")
+        return port, log
 
     def worker(self, **environment) -> subprocess.Popen:
         """A Celery worker (two prefork children) on the environment's database and broker."""

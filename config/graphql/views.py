@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, JsonResponse
+from django.shortcuts import render
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
@@ -47,7 +48,7 @@ class GraphQLEndpoint(View):
 
     def get(self, request: HttpRequest):
         if settings.DEBUG and GraphQLView.request_wants_html(request):
-            return GraphQLView.as_view(graphiql=True, schema=schema)(request)
+            return render(request, "graphiql.html")
         return self._respond(request, dict(request.GET.items()), from_get=True)
 
     def post(self, request: HttpRequest):

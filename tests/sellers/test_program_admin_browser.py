@@ -4,37 +4,14 @@ admin, and the program and its audit entry are saved (headless Chromium through 
 from decimal import Decimal
 
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.options import Options
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
-from selenium.webdriver.support.ui import WebDriverWait
 
 from sellers.models import FirstSaleShippingProgram, ProgramChange
-from tests.conftest import CHROMEDRIVER, CHROMIUM
+from tests.browser import wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM_FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--no-first-run")
 PASSWORD = "a-long-enough-passphrase"
-
-
-@pytest.fixture
-def browser():
-    options = Options()
-    options.binary_location = CHROMIUM
-    for flag in CHROMIUM_FLAGS:
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    yield driver
-    driver.quit()
-
-
-def wait_for(browser, locator):
-    return WebDriverWait(browser, 15).until(expected_conditions.presence_of_element_located(locator))
 
 
 def fill(browser, name, value):
