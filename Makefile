@@ -21,7 +21,7 @@ install: $(STAMP)
 
 # After editing pyproject.toml's dependencies: pin them again (see CONTRIBUTING).
 lock: install
-	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -q -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 --custom-compile-command "make lock" -q -o requirements.lock
 
 migrate: install
 	@echo "== migrating the database"
