@@ -12,7 +12,7 @@ from channels.layers import get_channel_layer
 from graphql import ExecutionResult
 
 from config.graphql import consumers
-from config.realtime import InMemoryChannelLayer
+from config.transport.channel_layer import InMemoryChannelLayer
 from live import events, services
 from tests.live.helpers import EVENTS, Viewer
 
