@@ -1,7 +1,7 @@
 """Feed of 50 listing cards: GraphQL `feed` through /graphql/ vs a plain Django JSON view.
 
 Both go through the Django test Client and the whole middleware stack, authenticate the same
-bearer token, and read the same queryset (marketplace.selectors.feed + listing_cards); the plain
+bearer token, and read the same queryset (discovery.selectors.feed + marketplace.selectors.listing_cards); the plain
 view serialises it by hand. Targets (DESIGN.md §6): a constant SQL query count, and GraphQL
 throughput at least 0.5× the plain view.
 """
@@ -20,6 +20,7 @@ from graphql_relay import to_global_id
 from accounts import services as account_services
 from accounts.selectors import user_for_bearer_header
 from config.graphql.views import GraphQLEndpoint
+from discovery import selectors as discovery
 from marketplace import selectors, services
 from marketplace.models import Category, ListingImage
 from social import services as social
@@ -35,7 +36,7 @@ FEED = """query { feed(first: 50) { edges { node {
 def plain_feed(request):
     """The same cards as FEED, from the same selector, serialised without GraphQL."""
     viewer = user_for_bearer_header(request.headers.get("Authorization", ""))
-    listings = selectors.listing_cards(selectors.feed(viewer), viewer).order_by("-feed_at", "-pk")[:PAGE]
+    listings = selectors.listing_cards(discovery.feed(viewer), viewer).order_by("-feed_at", "-pk")[:PAGE]
     edges = []
     for listing in listings:
         images = listing.images.all()

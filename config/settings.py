@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "accounts",
     "marketplace",
     "social",
+    "discovery",
     "notifications",
     "sellers",
     "live",

@@ -6,3 +6,9 @@ class MarketplaceConfig(AppConfig):
 
     def ready(self):
         from marketplace import checks  # noqa: F401  (registers the deploy checks)
+        from marketplace import selectors
+        from notifications import hooks as notification_hooks
+
+        # A listing in an inbox comes as the card its recipient may see.
+        notification_hooks.TARGETS.append(lambda viewer: selectors.listing_cards(selectors.visible_listings(viewer),
+                                                                                 viewer))

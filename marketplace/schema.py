@@ -11,6 +11,7 @@ from config.graphql.node import Node, decode_id
 from config.graphql.pagination import connection_args, keyset_page, offset_page
 from config.graphql.permissions import Access, require_owner, require_user, viewer
 from config.graphql.upload import Upload
+from discovery import selectors as discovery
 from marketplace import selectors, services
 from marketplace.pricing import to_cents
 from marketplace.models import (
@@ -25,7 +26,7 @@ from marketplace.models import (
     OrderLine,
     ShippingAddress,
 )
-from sellers import selectors as seller_selectors
+from sellers.models import PriceDropNotice
 
 ListingCondition = graphene.Enum.from_enum(Listing.Condition, name="ListingCondition")
 ListingStatus = graphene.Enum.from_enum(Listing.Status, name="ListingStatus")
@@ -172,7 +173,7 @@ class ListingQuery(graphene.ObjectType):
     def resolve_listings(root, info, first=None, after=None, sort=None, seller_id=None, category_id=None,
                          price=None, **filters):
         price = price or {}
-        listings, keyset = selectors.browse(
+        listings, keyset = discovery.browse(
             viewer(info), sort=sort.value if sort else None,
             seller_id=decode_id(seller_id, "User", "sellerId") if seller_id else None,
             category_id=decode_id(category_id, "Category", "categoryId") if category_id else None,
@@ -182,12 +183,12 @@ class ListingQuery(graphene.ObjectType):
 
     def resolve_feed(root, info, first=None, after=None):
         current = require_user(info)
-        return page(selectors.listing_cards(selectors.feed(current), current), first=first, after=after,
+        return page(selectors.listing_cards(discovery.feed(current), current), first=first, after=after,
                     keyset=("-feed_at", "-pk"))
 
     def resolve_my_likes(root, info, first=None, after=None):
         current = require_user(info)
-        return page(selectors.listing_cards(selectors.liked_by(current), current), first=first, after=after,
+        return page(selectors.listing_cards(discovery.liked_by(current), current), first=first, after=after,
                     keyset=("-liked_at", "-pk"))
 
     def resolve_categories(root, info):
@@ -264,11 +265,10 @@ class UpdateListing(BaseMutation):
     @classmethod
     def perform(cls, info, input):
         listing = owned_listing(info, decode_id(input.listing_id, "Listing", "listingId"))
-        services.update_listing(listing=listing, status=input.status, **listing_changes(input))
-        updated = selectors.get_listing(info.context.user, listing.pk)
-        price_changed = updated.price != listing.price  # `listing` is as it was before the update
-        reached = seller_selectors.likers_reached_by_last_price_change(updated) if price_changed else None
-        return cls(listing=updated, likers_reached=reached, errors=[])
+        update = services.update_listing(listing=listing, status=input.status, **listing_changes(input))
+        notices = [outcome for outcome in update.price_change_outcomes if isinstance(outcome, PriceDropNotice)]
+        return cls(listing=selectors.get_listing(info.context.user, listing.pk),
+                   likers_reached=notices[0].likers_reached if notices else None, errors=[])
 
 
 class ListingIdInput(graphene.InputObjectType):

@@ -19,7 +19,7 @@ from graphql_relay import to_global_id
 
 from accounts.models import User
 from config.errors import ErrorCode, FieldError, ServiceError
-from marketplace import events, images, payments, pricing, selectors, tasks
+from marketplace import events, hooks, images, payments, pricing, selectors, tasks
 from marketplace.models import (
     Bundle,
     BundleItem,
@@ -40,7 +40,6 @@ from marketplace.models import (
 )
 from notifications import services as notification_services
 from notifications.models import Kind
-from social.selectors import is_blocked
 
 logger = logging.getLogger(__name__)
 
@@ -65,11 +64,17 @@ def create_listing(*, seller, title: str, category_id: int, price: Decimal, curr
     return listing
 
 
+@dataclass(frozen=True)
+class ListingUpdate:
+    listing: Listing
+    price_change_outcomes: tuple = ()  # what the hooks.PRICE_CHANGE hooks made of a price change
+
+
 @transaction.atomic
-def update_listing(*, listing: Listing, status: str | None = None, **changes) -> Listing:
+def update_listing(*, listing: Listing, status: str | None = None, **changes) -> ListingUpdate:
     """Edit an open listing; `status` moves it between draft and available (publishing relists it
-    at the top). A price change is kept in the price history, and a big enough drop notifies the
-    likers (sellers.services.on_price_change), in this transaction. A move to draft (the only
+    at the top). A price change is kept in the price history and handed to the hooks.PRICE_CHANGE
+    hooks in this transaction (sellers tells the likers of a big enough drop). A move to draft (the only
     state in which the currency may change) ends the buyers' pending offers on it and takes it
     out of their open bundles, and tells them: nobody is charged in terms they did not agree to."""
     _lock_member(listing.seller_id)  # its offers may change: see the lock order under Checkout
@@ -96,10 +101,9 @@ def update_listing(*, listing: Listing, status: str | None = None, **changes) ->
     if listing.price != before[0]:
         change = ListingPriceChange.objects.create(listing=listing, old_price=before[0], new_price=listing.price,
                                                    currency=listing.currency)
-        from sellers.services import on_price_change  # sellers builds on marketplace: imported on use
-
-        on_price_change(listing=listing, change=change)
-    return listing
+        outcomes = (hook(listing=listing, change=change) for hook in hooks.PRICE_CHANGE)
+        return ListingUpdate(listing, tuple(outcome for outcome in outcomes if outcome is not None))
+    return ListingUpdate(listing)
 
 
 @transaction.atomic
@@ -260,7 +264,7 @@ def _check_buyable(buyer, listing: Listing, *, allow_reserved: bool = False) -> 
     """The checks of a purchase that need no lock, made before the payment is authorized."""
     if listing.seller_id == buyer.pk:
         raise ServiceError(ErrorCode.CANNOT_BUY_OWN_LISTING, "This item is in your own closet.", "listingId")
-    if is_blocked(buyer.pk, listing.seller_id):
+    if hooks.dealing_barred(buyer.pk, listing.seller_id):
         raise ServiceError(ErrorCode.BLOCKED, "You cannot buy from this closet.", "listingId")
     if listing.status not in _buyable(allow_reserved=allow_reserved) or not listing.quantity:
         raise _unavailable(listing)

@@ -3,16 +3,16 @@ from datetime import time
 
 from django.contrib.contenttypes.prefetch import GenericPrefetch
 
-from marketplace import selectors as listing_selectors
+from notifications import hooks
 from notifications.fanout import default_daily_cap
 from notifications.models import USER_DAILY_CAP_MAX, USER_DAILY_CAP_MIN, Category, Notification, NotificationSettings
 
 
 def inbox(user, *, unread_only: bool = False):
-    """The user's notifications with their targets prefetched (one query per kind of target);
-    a listing target comes as a card the user may see, or not at all."""
-    notifications = Notification.objects.filter(recipient=user).prefetch_related(GenericPrefetch(
-        "target", [listing_selectors.listing_cards(listing_selectors.visible_listings(user), user)]))
+    """The user's notifications with their targets prefetched (one query per kind of target, as
+    hooks.TARGETS loads it): a listing target comes as a card the user may see, or not at all."""
+    notifications = Notification.objects.filter(recipient=user).prefetch_related(
+        GenericPrefetch("target", hooks.target_querysets(user)))
     return notifications.filter(read_at__isnull=True) if unread_only else notifications
 
 

@@ -84,13 +84,6 @@ def open_price_drop_window(listing_id: int, *, since: datetime) -> PriceDropNoti
             .order_by("-created_at", "-pk").first())
 
 
-def likers_reached_by_last_price_change(listing: Listing) -> int | None:
-    """How many likers the listing's latest price change reached; None when it notified nobody."""
-    latest_change = ListingPriceChange.objects.filter(listing_id=listing.pk).order_by("-changed_at", "-pk")
-    return (PriceDropNotice.objects.filter(price_change_id=Subquery(latest_change.values("pk")[:1]))
-            .values_list("likers_reached", flat=True).first())
-
-
 def price_drops(listing: Listing):
     """The listing's price-drop notices, newest first: order by ("-created_at", "-pk")."""
     return PriceDropNotice.objects.filter(listing_id=listing.pk)

@@ -71,7 +71,7 @@ def on_price_change(*, listing: Listing, change: ListingPriceChange) -> PriceDro
     """Tell the listing's likers of a drop of at least the threshold below the lowest price they
     were last told of; a smaller drop or a rise tells nobody.
 
-    Called by marketplace.services.update_listing in its transaction, with the listing locked, so
+    A marketplace.hooks.PRICE_CHANGE hook: update_listing runs it in its transaction, the listing locked, so
     drops of one listing are serialised. Drops within the window of a notified one keep one
     notification per liker: they notify with the same dedupe key and `replace=True`, so each
     liker's row is rewritten with the latest price (and new likers get it) instead of a second
@@ -243,7 +243,7 @@ def set_greetings_enabled(*, user, enabled: bool) -> None:
 def schedule_auto_greeting(*, visit: ClosetVisit) -> ScheduledGreeting | None:
     """After a recorded closet visit: if the seller greets automatically and may greet this
     visitor, schedule it after the rule's delay (one pending per pair, so repeated visits add
-    nothing); a task sends it once committed and due. Called by social.services."""
+    nothing); a task sends it once committed and due. A social.hooks.CLOSET_VISIT hook."""
     rule = AutoGreeting.objects.filter(seller_id=visit.closet_owner_id, enabled=True).first()
     if rule is None:
         return None

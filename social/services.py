@@ -27,6 +27,7 @@ from social.models import (
     Participant,
     Share,
 )
+from social import hooks
 from social.selectors import is_blocked
 
 # `@name` not preceded by a word character (so emails are not mentions); trailing dots end a sentence.
@@ -151,9 +152,8 @@ def record_closet_visit(*, visitor, closet_owner, at: datetime | None = None) ->
         visitor=visitor, closet_owner=closet_owner, hour=at.replace(minute=0, second=0, microsecond=0),
         defaults={"visited_at": at})
     if created:
-        from sellers.services import schedule_auto_greeting  # sellers builds on social: imported on use
-
-        schedule_auto_greeting(visit=visit)
+        for hook in hooks.CLOSET_VISIT:
+            hook(visit=visit)
     return created
 
 

@@ -1,0 +1,14 @@
+"""Extension points of notifications for the apps whose objects they point at (registered in
+their AppConfig.ready(); notifications never import them, see CONTRIBUTING: layers).
+
+- `TARGETS`: `(viewer) -> queryset`: how an inbox loads the targets of one kind (one query per
+  kind, prefetched); a target the queryset leaves out (hidden from the viewer) comes as null.
+"""
+
+from collections.abc import Callable
+
+TARGETS: list[Callable] = []
+
+
+def target_querysets(viewer) -> list:
+    return [targets(viewer) for targets in TARGETS]
