@@ -5,7 +5,8 @@ from graphene_django import DjangoObjectType
 from accounts import services
 from accounts.models import User
 from config.graphql.mutations import BaseMutation, enforce_rate_limit
-from config.graphql.node import Node
+from config.errors import ErrorCode, ServiceError
+from config.graphql.node import Node, decode_id
 from config.graphql.pagination import connection_args, keyset_page
 from config.graphql.permissions import Access, viewer
 from social import selectors as social_selectors
@@ -193,3 +194,11 @@ class Mutation(graphene.ObjectType):
     login = Login.Field()
     logout = Logout.Field()
     update_profile = UpdateProfile.Field()
+
+
+def active_member(global_id: str, field: str = "userId") -> User:
+    """The active member a `User` global ID of an input names, or NOT_FOUND on `field`."""
+    user = User.objects.filter(pk=decode_id(global_id, "User", field), is_active=True).first()
+    if user is None:
+        raise ServiceError(ErrorCode.NOT_FOUND, "This member does not exist.", field)
+    return user

@@ -5,7 +5,7 @@ from `Show.last_seq` and stores the event in the same transaction: events commit
 their numbers, and a rolled-back change never reaches anyone. On commit the event goes to the
 show's channel-layer group (config.realtime), the pub/sub Redis layer in production.
 
-A subscriber (live.consumers) joins the group first, then catches up from the log: the events
+A subscriber (live.room_stream) joins the group first, then catches up from the log: the events
 after the client's `afterSeq` while the log still holds every one of them (at most
 LIVE_REPLAY_MAX_EVENTS, none older than LIVE_REPLAY_MAX_AGE), else a `snapshot` of the room as
 of the last number; it then streams live events past what it sent. Viewer counts are not logged

@@ -6,16 +6,14 @@ from django.core.files.storage import default_storage
 from graphene_django import DjangoObjectType
 from graphql_relay import to_global_id
 
-from accounts.models import User
-from accounts.schema import UserType
-from config.errors import ErrorCode, ServiceError
+from accounts.schema import UserType, active_member
 from config.graphql.execution import shared_events
 from config.graphql.mutations import BaseMutation
 from config.graphql.node import Node, decode_id
 from config.graphql.pagination import connection_args, keyset_page
 from config.graphql.permissions import Access, require_user, viewer
 from config.graphql.upload import Upload
-from live import consumers, rules, selectors, services
+from live import room_stream, rules, selectors, services
 from live.models import Auction, Bid, CoHost, Show, ShowEvent, ShowListing, ShowMessage, ShowRestriction
 from marketplace import selectors as marketplace_selectors
 from marketplace.schema import (
@@ -369,13 +367,6 @@ def _show(info, show_id: str) -> Show:
     return selectors.get_show(viewer(info), decode_id(show_id, "Show", "showId"))
 
 
-def _member(info, user_id: str, field: str = "userId") -> User:
-    user = User.objects.filter(pk=decode_id(user_id, "User", field), is_active=True).first()
-    if user is None:
-        raise ServiceError(ErrorCode.NOT_FOUND, "This member does not exist.", field)
-    return user
-
-
 def _listing(info, listing_id: str):
     return marketplace_selectors.get_visible_listing(viewer(info), decode_id(listing_id, "Listing", "listingId"))
 
@@ -437,32 +428,64 @@ class ShowIdInput(graphene.InputObjectType):
     show_id = graphene.ID(required=True)
 
 
-def show_mutation(name: str, action, description: str, input_type=ShowIdInput, target=None):
-    """A mutation on a show, answering with the show as it is now: `action(show, user)` is the
-    service call, or `action(show, user, target(info, input))` for one member or listing of it."""
+class ShowAction(ShowPayload, BaseMutation):
+    """A mutation on one show, answering with the show as it is now: a subclass's `act` makes the
+    service call, given the member or listing its input names (`target`)."""
 
+    class Arguments:
+        input = ShowIdInput(required=True)
+
+    access = Access.AUTHENTICATED
+
+    @classmethod
     def perform(cls, info, input):
         show = _show(info, input.show_id)
-        action(show, info.context.user, *([target(info, input)] if target else []))
+        cls.act(show, info.context.user, *cls.target(info, input))
         return cls(show=show, errors=[])
 
-    return type(name, (ShowPayload, BaseMutation), {
-        "__doc__": description, "Arguments": type("Arguments", (), {"input": input_type(required=True)}),
-        "access": Access.AUTHENTICATED, "perform": classmethod(perform)})
+    @classmethod
+    def target(cls, info, input) -> tuple:
+        return ()
 
 
-StartShow = show_mutation("StartShow", lambda show, user: services.start_show(show=show, user=user),
-                          "Go live: the host's followers and the show's savers are reminded.")
-EndShow = show_mutation("EndShow", lambda show, user: services.end_show(show=show, user=user),
-                        "End a live show, or cancel a scheduled one (host).")
-SaveShow = show_mutation("SaveShow", lambda show, user: services.save_show(user=user, show=show),
-                         "Be reminded when the show goes live.")
-UnsaveShow = show_mutation("UnsaveShow", lambda show, user: services.unsave_show(user=user, show=show),
-                           "No reminder for this show any more.")
-RotateShowLink = show_mutation("RotateShowLink",
-                               lambda show, user: services.rotate_show_link(show=show, user=user),
-                               "Replace the show's link (host): the old one opens nothing more; members who "
-                               "opened it keep access.")
+class StartShow(ShowAction):
+    """Go live: the host's followers and the show's savers are reminded."""
+
+    @staticmethod
+    def act(show, user):
+        services.start_show(show=show, user=user)
+
+
+class EndShow(ShowAction):
+    """End a live show, or cancel a scheduled one (host)."""
+
+    @staticmethod
+    def act(show, user):
+        services.end_show(show=show, user=user)
+
+
+class SaveShow(ShowAction):
+    """Be reminded when the show goes live."""
+
+    @staticmethod
+    def act(show, user):
+        services.save_show(user=user, show=show)
+
+
+class UnsaveShow(ShowAction):
+    """No reminder for this show any more."""
+
+    @staticmethod
+    def act(show, user):
+        services.unsave_show(user=user, show=show)
+
+
+class RotateShowLink(ShowAction):
+    """Replace the show's link (host): the old one opens nothing more; members who opened it keep access."""
+
+    @staticmethod
+    def act(show, user):
+        services.rotate_show_link(show=show, user=user)
 
 
 class OpenShowLinkInput(graphene.InputObjectType):
@@ -492,28 +515,55 @@ class ShowMemberInput(graphene.InputObjectType):
     user_id = graphene.ID(required=True)
 
 
-def member_mutation(name: str, action, description: str):
-    """`action(show, user, member)` on one member of a show."""
-    return show_mutation(name, action, description, ShowMemberInput, lambda info, input: _member(info, input.user_id))
+class ShowMemberAction(ShowAction):
+    """A ShowAction on one member of the show (`act(show, user, member)`)."""
+
+    class Arguments:
+        input = ShowMemberInput(required=True)
+
+    @classmethod
+    def target(cls, info, input) -> tuple:
+        return (active_member(input.user_id),)
 
 
-AddCoHost = member_mutation(
-    "AddCoHost", lambda show, user, member: services.invite_cohost(show=show, host=user, invitee=member),
-    "Invite a member to co-host (host); they accept or decline.")
-RemoveCoHost = member_mutation(
-    "RemoveCoHost", lambda show, user, member: services.remove_cohost(show=show, user=user, cohost_user=member),
-    "Withdraw an invitation or remove a co-host (host), or step down (the co-host).")
-MuteShowViewer = member_mutation(
-    "MuteShowViewer", lambda show, user, member: services.restrict_viewer(
-        show=show, moderator=user, viewer=member, kind=ShowRestriction.Kind.MUTED),
-    "The viewer keeps watching but cannot chat (host or co-host).")
-UnmuteShowViewer = member_mutation(
-    "UnmuteShowViewer", lambda show, user, member: services.unmute_viewer(show=show, moderator=user, viewer=member),
-    "Let a muted viewer chat again (host or co-host).")
-RemoveShowViewer = member_mutation(
-    "RemoveShowViewer", lambda show, user, member: services.restrict_viewer(
-        show=show, moderator=user, viewer=member, kind=ShowRestriction.Kind.REMOVED),
-    "End the viewer's stream; they cannot watch, chat or bid in this show again (host or co-host).")
+class AddCoHost(ShowMemberAction):
+    """Invite a member to co-host (host); they accept or decline."""
+
+    @staticmethod
+    def act(show, user, member):
+        services.invite_cohost(show=show, host=user, invitee=member)
+
+
+class RemoveCoHost(ShowMemberAction):
+    """Withdraw an invitation or remove a co-host (host), or step down (the co-host)."""
+
+    @staticmethod
+    def act(show, user, member):
+        services.remove_cohost(show=show, user=user, cohost_user=member)
+
+
+class MuteShowViewer(ShowMemberAction):
+    """The viewer keeps watching but cannot chat (host or co-host)."""
+
+    @staticmethod
+    def act(show, user, member):
+        services.restrict_viewer(show=show, moderator=user, viewer=member, kind=ShowRestriction.Kind.MUTED)
+
+
+class UnmuteShowViewer(ShowMemberAction):
+    """Let a muted viewer chat again (host or co-host)."""
+
+    @staticmethod
+    def act(show, user, member):
+        services.unmute_viewer(show=show, moderator=user, viewer=member)
+
+
+class RemoveShowViewer(ShowMemberAction):
+    """End the viewer's stream; they cannot watch, chat or bid in this show again (host or co-host)."""
+
+    @staticmethod
+    def act(show, user, member):
+        services.restrict_viewer(show=show, moderator=user, viewer=member, kind=ShowRestriction.Kind.REMOVED)
 
 
 class RespondToCoHostInviteInput(graphene.InputObjectType):
@@ -539,19 +589,31 @@ class ShowListingInput(graphene.InputObjectType):
     listing_id = graphene.ID(required=True)
 
 
-def listing_mutation(name: str, action, description: str):
-    """`action(show, user, listing)` on one listing of a show."""
-    return show_mutation(name, action, description, ShowListingInput,
-                         lambda info, input: _listing(info, input.listing_id))
+class ShowListingAction(ShowAction):
+    """A ShowAction on one listing of the show (`act(show, user, listing)`)."""
+
+    class Arguments:
+        input = ShowListingInput(required=True)
+
+    @classmethod
+    def target(cls, info, input) -> tuple:
+        return (_listing(info, input.listing_id),)
 
 
-AddShowListing = listing_mutation(
-    "AddShowListing", lambda show, user, listing: services.add_show_listing(show=show, user=user, listing=listing),
-    "Curate an available listing from any closet into the line-up (host or co-host); its seller is told.")
-RemoveShowListing = listing_mutation(
-    "RemoveShowListing",
-    lambda show, user, listing: services.remove_show_listing(show=show, user=user, listing=listing),
-    "Take a listing out of the line-up (host or co-host).")
+class AddShowListing(ShowListingAction):
+    """Curate an available listing from any closet into the line-up (host or co-host); its seller is told."""
+
+    @staticmethod
+    def act(show, user, listing):
+        services.add_show_listing(show=show, user=user, listing=listing)
+
+
+class RemoveShowListing(ShowListingAction):
+    """Take a listing out of the line-up (host or co-host)."""
+
+    @staticmethod
+    def act(show, user, listing):
+        services.remove_show_listing(show=show, user=user, listing=listing)
 
 
 class FeatureShowListingInput(graphene.InputObjectType):
@@ -793,7 +855,7 @@ class Subscription(graphene.ObjectType):
         user = require_user(info)
         show_pk = decode_id(show_id, "Show", "showId")
         await database_sync_to_async(selectors.watchable_show)(user, show_pk, link_token)
-        return shared_events(consumers.show_events(info.context, show_pk, user, after_seq))
+        return shared_events(room_stream.show_events(info.context, show_pk, user, after_seq))
 
     def resolve_show_events(event, info, show_id, after_seq=None, link_token=None):
         return event

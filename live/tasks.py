@@ -16,7 +16,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from live import services
-from live.consumers import spawn
+from live.room_stream import spawn
 from live.models import Auction
 
 

@@ -9,8 +9,7 @@ handlers must be idempotent (key their work on `event.pk`).
 Subscribe in your AppConfig.ready():
 
     from marketplace import events
-    from marketplace import tasks
-from marketplace.models import DomainEvent
+    from marketplace.models import DomainEvent
 
     events.subscribe(DomainEvent.Name.FIRST_SALE, start_mentoring)   # start_mentoring(event)
 

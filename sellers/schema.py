@@ -7,8 +7,7 @@ from django.utils import timezone
 from graphene.utils.str_converters import to_camel_case
 from graphene_django import DjangoObjectType
 
-from accounts.models import User
-from accounts.schema import UserType
+from accounts.schema import UserType, active_member
 from config.errors import ErrorCode, ServiceError
 from config.graphql.mutations import BaseMutation
 from config.graphql.node import Node, decode_id
@@ -343,9 +342,7 @@ class SendGreeting(BaseMutation):
     @classmethod
     def perform(cls, info, input):
         seller = info.context.user
-        visitor = User.objects.filter(pk=decode_id(input.visitor_id, "User", "visitorId"), is_active=True).first()
-        if visitor is None:
-            raise ServiceError(ErrorCode.NOT_FOUND, "This member does not exist.", "visitorId")
+        visitor = active_member(input.visitor_id, "visitorId")
         greeting = services.send_greeting(
             seller=seller, visitor=visitor, text=input.text,
             template=_own_template(info, input.template_id) if input.template_id else None,

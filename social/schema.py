@@ -4,8 +4,7 @@ from django.db.models import Q
 from graphene_django import DjangoObjectType
 from graphql_relay import to_global_id
 
-from accounts.models import User
-from accounts.schema import UserType
+from accounts.schema import UserType, active_member
 from config.errors import ErrorCode, ServiceError
 from config.graphql.mutations import BaseMutation, enforce_rate_limit
 from config.graphql.node import Node, decode_id
@@ -186,13 +185,6 @@ def _conversation(info, global_id: str) -> Conversation:
     return conversation
 
 
-def _user(global_id: str, field: str = "userId") -> User:
-    user = User.objects.filter(pk=decode_id(global_id, "User", field), is_active=True).first()
-    if user is None:
-        raise ServiceError(ErrorCode.NOT_FOUND, "This member does not exist.", field)
-    return user
-
-
 class UserIdInput(graphene.InputObjectType):
     user_id = graphene.ID(required=True)
 
@@ -248,7 +240,7 @@ class UserMutation(BaseMutation):
 
     @classmethod
     def perform(cls, info, input):
-        target = _user(input.user_id)
+        target = active_member(input.user_id)
         cls.change(info.context.user, target)
         return cls(user=selectors.follow_stats(target, info.context.user), errors=[])
 
@@ -381,7 +373,7 @@ class RecordClosetVisit(BaseMutation):
 
     @classmethod
     def perform(cls, info, input):
-        recorded = services.record_closet_visit(visitor=info.context.user, closet_owner=_user(input.user_id))
+        recorded = services.record_closet_visit(visitor=info.context.user, closet_owner=active_member(input.user_id))
         return cls(recorded=recorded, errors=[])
 
 
@@ -410,7 +402,7 @@ class SendMessage(BaseMutation):
         if bool(input.recipient_id) == bool(input.conversation_id):
             raise ServiceError(ErrorCode.REQUIRED, "Give either a recipient or a conversation.", "recipientId")
         if input.recipient_id:
-            message = services.send_message(sender=user, recipient=_user(input.recipient_id, "recipientId"),
+            message = services.send_message(sender=user, recipient=active_member(input.recipient_id, "recipientId"),
                                             body=input.body)
         else:
             message = services.send_message(sender=user, conversation=_conversation(info, input.conversation_id),

@@ -1,4 +1,4 @@
-"""The consumer side of a show room: one showEvents subscription, between the channel layer and
+"""A show room's stream: one showEvents subscription, between the channel layer and
 its client (the graphql-transport-ws consumer of config.graphql runs it).
 
 `show_events` joins the show's group before reading anything, catches up from the log (the
