@@ -21,6 +21,7 @@ class ErrorCode(enum.Enum):
     RATE_LIMITED = "rate_limited"
     # Accounts
     DUPLICATE_USERNAME = "duplicate_username"
+    USERNAME_LOOKS_TAKEN = "username_looks_taken"
     DUPLICATE_EMAIL = "duplicate_email"
     INVALID_CREDENTIALS = "invalid_credentials"
     PASSWORD_TOO_SHORT = "password_too_short"
