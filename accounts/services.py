@@ -13,6 +13,9 @@ from config.realtime import AUTH_REVOKED, auth_token_group, broadcast_on_commit
 from config.textfold import fold_case
 
 PROFILE_FIELDS = ("display_name", "bio", "time_zone")
+# Called with the ids of tokens being revoked, inside the revoking transaction: upper apps
+# register here in AppConfig.ready() (notifications lets go of the devices those sessions held).
+TOKENS_REVOKED_HOOKS: list = []
 
 
 def register(*, username: str, email: str, password: str, display_name: str = "", time_zone: str = "UTC",
@@ -72,6 +75,8 @@ def logout(*, token: AuthToken, all_devices: bool = False) -> int:
 def revoke_tokens(tokens) -> int:
     ids = list(tokens.select_for_update().values_list("pk", flat=True))
     AuthToken.objects.filter(pk__in=ids).update(revoked_at=timezone.now())
+    for hook in TOKENS_REVOKED_HOOKS:
+        hook(ids)
     for token_id in ids:
         broadcast_on_commit(auth_token_group(token_id), {}, AUTH_REVOKED)
     return len(ids)
