@@ -9,6 +9,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from accounts.identity import KeyField
+
 
 @functools.cache
 def _time_zones() -> frozenset[str]:
@@ -35,6 +37,10 @@ class User(AbstractUser):
     bio = models.TextField(max_length=500, blank=True)
     avatar = models.ImageField(upload_to="avatars/%Y/%m/", blank=True)
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    # What the username and email are compared by: every lookup and login limit (accounts.identity).
+    username_key = KeyField(max_length=150, unique=True, source="username",
+                            normaliser="accounts.identity.username_key")
+    email_key = KeyField(max_length=320, unique=True, source="email", normaliser="accounts.identity.email_key")
 
     class Meta:
         constraints = [
@@ -44,6 +50,13 @@ class User(AbstractUser):
 
     def __str__(self):
         return self.username
+
+    def save(self, *args, update_fields=None, **kwargs):
+        if update_fields is not None:
+            update_fields = set(update_fields)
+            update_fields |= {key for source, key in (("username", "username_key"), ("email", "email_key"))
+                              if source in update_fields}
+        super().save(*args, update_fields=update_fields, **kwargs)
 
 
 class AuthToken(models.Model):

@@ -3,9 +3,10 @@ from django.conf import settings
 from graphene_django import DjangoObjectType
 
 from accounts import services
+from accounts.login_limits import client_address
 from accounts.models import User
-from config.graphql.mutations import BaseMutation, enforce_rate_limit
 from config.errors import ErrorCode, ServiceError
+from config.graphql.mutations import BaseMutation
 from config.graphql.node import Node, decode_id
 from config.graphql.pagination import connection_args, keyset_page
 from config.graphql.permissions import Access, viewer
@@ -135,15 +136,13 @@ class Login(BaseMutation):
     token = graphene.String(description="Send as `Authorization: Bearer <token>`. Shown once.")
 
     access = Access.PUBLIC
-    rate_limit = None  # limited per IP and per account below, so guessing is slow either way
+    rate_limit = None  # failures limited per account and address, per address, per account (login_limits)
 
     @classmethod
     def perform(cls, info, input):
-        username = input.username.strip().lower()
-        enforce_rate_limit(info, "login:ip", settings.LOGIN_RATE_LIMIT, key="ip")
-        enforce_rate_limit(info, "login:account", settings.LOGIN_RATE_LIMIT, key=lambda _group, _request: username)
         user, token = services.login(username=input.username, password=input.password,
-                                     device_name=input.device_name or "")
+                                     device_name=input.device_name or "",
+                                     address=client_address(info.context))
         return cls(user=user, token=token, errors=[])
 
 

@@ -4,12 +4,18 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts import identity
+from accounts.login_limits import LoginLimits
 from accounts.models import AuthToken, User
 from accounts.tokens import hash_token, new_raw_token
 from config.errors import ErrorCode, FieldError, ServiceError
 from config.realtime import AUTH_REVOKED, auth_token_group, broadcast_on_commit
+from config.textfold import fold_case
 
 PROFILE_FIELDS = ("display_name", "bio", "time_zone")
+# Called with the ids of tokens being revoked, inside the revoking transaction: upper apps
+# register here in AppConfig.ready() (notifications lets go of the devices those sessions held).
+TOKENS_REVOKED_HOOKS: list = []
 
 
 def register(*, username: str, email: str, password: str, display_name: str = "", time_zone: str = "UTC",
@@ -36,19 +42,25 @@ def register(*, username: str, email: str, password: str, display_name: str = ""
     return user, raw
 
 
-def login(*, username: str, password: str, device_name: str = "") -> tuple[User, str]:
-    """Check credentials (username or email, case-insensitive) and issue a token for the device."""
+def login(*, username: str, password: str, device_name: str = "", address: str = "") -> tuple[User, str]:
+    """Check credentials (username or email, compared by their keys: accounts.identity) and issue
+    a token for the device; failures are limited per account and address (accounts.login_limits)."""
     identifier = username.strip()
-    field = "email__iexact" if "@" in identifier else "username__iexact"
-    user = User.objects.filter(**{field: identifier}).first()
+    user = identity.user_for_identifier(identifier)
+    limits = LoginLimits(account=f"user:{user.pk}" if user else f"key:{identity.identifier_key(identifier)}",
+                         address=address)
+    limits.check()
     if user is None:
         User().set_password(password)  # same work as a real check, so timing reveals nothing
+        limits.failed()
         raise _bad_credentials()
     if not user.check_password(password) or not user.is_active:
+        limits.failed()
         raise _bad_credentials()
     with transaction.atomic():
         raw = _issue_token(user, device_name)
         User.objects.filter(pk=user.pk).update(last_login=timezone.now())
+    limits.succeeded()
     return user, raw
 
 
@@ -63,6 +75,8 @@ def logout(*, token: AuthToken, all_devices: bool = False) -> int:
 def revoke_tokens(tokens) -> int:
     ids = list(tokens.select_for_update().values_list("pk", flat=True))
     AuthToken.objects.filter(pk__in=ids).update(revoked_at=timezone.now())
+    for hook in TOKENS_REVOKED_HOOKS:
+        hook(ids)
     for token_id in ids:
         broadcast_on_commit(auth_token_group(token_id), {}, AUTH_REVOKED)
     return len(ids)
@@ -100,11 +114,18 @@ def _field_errors(user: User) -> list[FieldError]:
     except ValidationError as exc:
         errors += ServiceError.from_validation_error(exc).errors
     others = User.objects.exclude(pk=user.pk)
-    if user.username and others.filter(username__iexact=user.username).exists():
-        errors.append(FieldError(ErrorCode.DUPLICATE_USERNAME, "This username is taken.", "username"))
-    if user.email and others.filter(email__iexact=user.email).exists():
+    if user.username:
+        taken = others.filter(username_key=identity.username_key(user.username)).values_list("username", flat=True)
+        errors += [_username_taken(user.username, other) for other in taken[:1]]
+    if user.email and others.filter(email_key=identity.email_key(user.email)).exists():
         errors.append(FieldError(ErrorCode.DUPLICATE_EMAIL, "An account with this email exists.", "email"))
     return errors
+
+
+def _username_taken(username: str, other: str) -> FieldError:
+    if fold_case(other) == fold_case(username):
+        return FieldError(ErrorCode.DUPLICATE_USERNAME, "This username is taken.", "username")
+    return FieldError(ErrorCode.USERNAME_LOOKS_TAKEN, "This username looks like one that is taken.", "username")
 
 
 def _bad_credentials() -> ServiceError:

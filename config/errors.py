@@ -21,6 +21,7 @@ class ErrorCode(enum.Enum):
     RATE_LIMITED = "rate_limited"
     # Accounts
     DUPLICATE_USERNAME = "duplicate_username"
+    USERNAME_LOOKS_TAKEN = "username_looks_taken"
     DUPLICATE_EMAIL = "duplicate_email"
     INVALID_CREDENTIALS = "invalid_credentials"
     PASSWORD_TOO_SHORT = "password_too_short"
@@ -65,6 +66,7 @@ class ErrorCode(enum.Enum):
     CONVERSATION_CLOSED = "conversation_closed"
     # Notifications
     INVALID_DEVICE_TOKEN = "invalid_device_token"
+    DEVICE_TOKEN_IN_USE = "device_token_in_use"
     INVALID_QUIET_HOURS = "invalid_quiet_hours"
     DAILY_CAP_OUT_OF_RANGE = "daily_cap_out_of_range"
     # Sellers

@@ -183,7 +183,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 AUTH_TOKEN_LIFETIME = timedelta(days=env.int("AUTH_TOKEN_LIFETIME_DAYS", default=30))
+# Failed logins (accounts.login_limits): per account and address together, per address, and a
+# slower per-account backoff once more than BACKOFF_ADDRESSES addresses failed within WINDOW s,
+# which never holds an address the member logged in from in the last KNOWN_ADDRESS_DAYS.
 LOGIN_RATE_LIMIT = env("LOGIN_RATE_LIMIT", default="10/m")
+LOGIN_ADDRESS_RATE_LIMIT = env("LOGIN_ADDRESS_RATE_LIMIT", default="50/m")
+LOGIN_ACCOUNT_BACKOFF_ADDRESSES = env.int("LOGIN_ACCOUNT_BACKOFF_ADDRESSES", default=3)
+LOGIN_ACCOUNT_BACKOFF_WINDOW = env.int("LOGIN_ACCOUNT_BACKOFF_WINDOW", default=3600)
+LOGIN_ACCOUNT_BACKOFF_MAX_SECONDS = env.int("LOGIN_ACCOUNT_BACKOFF_MAX_SECONDS", default=900)
+LOGIN_KNOWN_ADDRESS_DAYS = env.int("LOGIN_KNOWN_ADDRESS_DAYS", default=30)
 REGISTER_RATE_LIMIT = env("REGISTER_RATE_LIMIT", default="20/h")
 MUTATION_RATE_LIMIT = env("MUTATION_RATE_LIMIT", default="300/m")
 RATELIMIT_USE_CACHE = "default"

@@ -22,6 +22,7 @@ withdrew consent) makes no sale. The terms bind whoever acts on a listing that i
 co-hosts on the host's listings included. Buy-now is always at the listing's own price.
 """
 
+import functools
 import re
 import secrets
 import uuid
@@ -37,6 +38,7 @@ from django.utils import timezone
 from graphql_relay import to_global_id
 
 from config.errors import ErrorCode, ServiceError
+from config.textfold import fold
 from live import events, payloads, rules, selectors, tasks
 from live.models import (
     Auction,
@@ -372,9 +374,10 @@ def set_slow_mode(*, show: Show, user, seconds: int, now=None) -> Show:
 
 
 def set_muted_words(*, show: Show, user, words: list[str]) -> Show:
-    """Replace the muted words (case-insensitive, whole words or phrases). Not announced: the
-    list is the moderators' own."""
-    cleaned = list(dict.fromkeys(" ".join(word.split()).lower() for word in words if word.strip()))
+    """Replace the muted words (whole words or phrases, matched as people see them: case, width,
+    invisible characters and look-alike letters do not matter, config.textfold). Not announced:
+    the list is the moderators' own."""
+    cleaned = list(dict.fromkeys(" ".join(word.split()).lower() for word in words if fold(word).strip()))
     if len(cleaned) > settings.LIVE_MUTED_WORDS_MAX or any(len(word) > MAX_MUTED_WORD_LENGTH for word in cleaned):
         raise ServiceError(ErrorCode.INVALID, f"Up to {settings.LIVE_MUTED_WORDS_MAX} words of at most "
                                               f"{MAX_MUTED_WORD_LENGTH} characters.", "words")
@@ -569,7 +572,7 @@ def _require_may_chat(show: Show, author, body: str, *, now) -> None:
         raise ServiceError(ErrorCode.VIEWER_REMOVED, "You were removed from this show.", "showId")
     if ShowRestriction.Kind.MUTED in restrictions:
         raise ServiceError(ErrorCode.VIEWER_MUTED, "You were muted in this show.", "body")
-    if show.muted_words and _muted_words(show.muted_words).search(body):
+    if show.muted_words and _muted_words(tuple(show.muted_words)).search(fold(body)):
         raise ServiceError(ErrorCode.MUTED_WORD, "This message contains a word muted in this show.", "body")
     if show.slow_mode_seconds and ShowMessage.objects.filter(
             show_id=show.pk, author_id=author.pk,
@@ -578,8 +581,13 @@ def _require_may_chat(show: Show, author, body: str, *, now) -> None:
                            f"Slow mode: one message every {show.slow_mode_seconds} seconds.", "body")
 
 
-def _muted_words(words: list[str]) -> re.Pattern:
-    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(word) for word in words) + r")(?!\w)", re.IGNORECASE)
+@functools.lru_cache(maxsize=256)
+def _muted_words(words: tuple[str, ...]) -> re.Pattern:
+    """The words as people see them (config.textfold.fold), to search a folded message."""
+    folded = sorted({" ".join(fold(word).split()) for word in words} - {""}, key=len, reverse=True)
+    if not folded:
+        return re.compile(r"(?!)")
+    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(word) for word in folded) + r")(?!\w)")
 
 
 def _require_price(amount: Decimal, field: str) -> None:

@@ -238,7 +238,10 @@ class NotificationSettings(models.Model):
 
 
 class Device(models.Model):
-    """A push token of one app install. A token belongs to whoever registered it last."""
+    """A push token of one app install, held by the signed-in session that registered it: another
+    account's registration of the same token moves it only once that session has ended (logout,
+    expiry, or the device deactivated), as a second login on the same phone does
+    (notifications.services.register_device)."""
 
     class Platform(models.TextChoices):
         FCM = "fcm", "Firebase Cloud Messaging (Android)"
@@ -246,6 +249,10 @@ class Device(models.Model):
         WEB_PUSH = "web_push", "Web Push (browser)"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="push_devices")
+    # The session (bearer token) that registered it; null for registrations made before sessions
+    # were recorded (or whose session row is gone): those are held while their user has any live one.
+    session = models.ForeignKey("accounts.AuthToken", on_delete=models.SET_NULL, null=True, blank=True,
+                                related_name="push_devices")
     platform = models.CharField(max_length=16, choices=Platform.choices)
     token = models.CharField(max_length=1024, unique=True)
     name = models.CharField(max_length=100, blank=True)

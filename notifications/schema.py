@@ -142,7 +142,8 @@ class RegisterDeviceInput(graphene.InputObjectType):
 
 
 class RegisterDevice(BaseMutation):
-    """Receive pushes on this device; a token registered before by someone else moves to the viewer."""
+    """Receive pushes on this device. A token held by another account's signed-in session is refused
+    (`DEVICE_TOKEN_IN_USE`) until that session ends (logout or expiry); then it moves to the viewer."""
 
     class Arguments:
         input = RegisterDeviceInput(required=True)
@@ -154,7 +155,8 @@ class RegisterDevice(BaseMutation):
     @classmethod
     def perform(cls, info, input):
         device = services.register_device(user=info.context.user, platform=_enum_value(input.platform),
-                                          token=input.token, name=input.name or "")
+                                          token=input.token, name=input.name or "",
+                                          session=getattr(info.context.user, "auth_token", None))
         return cls(device=device, errors=[])
 
 

@@ -49,11 +49,12 @@ from datetime import datetime, time
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.text import Truncator
 
+from accounts.models import AuthToken
 from config.errors import ErrorCode, ServiceError
 from notifications import tasks
 from notifications.models import (
@@ -116,23 +117,58 @@ def mark_read(*, user, notification_ids: list[int] | None = None, everything: bo
 
 
 @transaction.atomic
-def register_device(*, user, platform: str, token: str, name: str = "") -> Device:
-    """Register (or refresh) a push token for this user; a token another user had moves here."""
+def register_device(*, user, platform: str, token: str, name: str = "", session=None) -> Device:
+    """Register (or refresh) a push token for this user and the session (AuthToken) registering it.
+
+    A token is held by the session that registered it. Another account registering the same token
+    is refused (DEVICE_TOKEN_IN_USE) while that session is live, so knowing a token takes over no
+    one's pushes; once the session has ended (logout, expiry, its user deactivated) or the device
+    was deactivated, the token moves: that is what a second login on the same phone looks like."""
     token = token.strip()
     if not token or len(token) > Device._meta.get_field("token").max_length:
         raise ServiceError(ErrorCode.INVALID_DEVICE_TOKEN, "This push token is empty or too long.", "token")
     if platform not in Device.Platform.values:
         raise ServiceError(ErrorCode.INVALID, "Unknown platform.", "platform")
     now = timezone.now()
-    device, _ = Device.objects.update_or_create(token=token, defaults={
-        "user": user, "platform": platform, "name": name.strip()[:100], "is_active": True, "registered_at": now,
-        "deactivated_at": None, "deactivation_reason": ""})
+    device = Device.objects.select_for_update().filter(token=token).first()
+    if device is None:
+        try:
+            with transaction.atomic():
+                device = Device.objects.create(user=user, session=session, platform=platform, token=token,
+                                               name=name.strip()[:100], registered_at=now)
+        except IntegrityError:  # registered meanwhile by another request: the rule below decides
+            device = Device.objects.select_for_update().get(token=token)
+    if device.user_id != user.pk and _held(device, now):
+        raise ServiceError(ErrorCode.DEVICE_TOKEN_IN_USE, "This push token belongs to another signed-in account "
+                                                          "on that device; it moves once they sign out.", "token")
+    for field, value in {"user": user, "session": session, "platform": platform, "name": name.strip()[:100],
+                         "is_active": True, "registered_at": now, "deactivated_at": None,
+                         "deactivation_reason": ""}.items():
+        setattr(device, field, value)
+    device.save()
     # Old installs rarely unregister; past the limit the least recently registered ones retire.
     retired = list(Device.objects.filter(user=user, is_active=True).order_by("-registered_at", "-pk")
                    .values_list("pk", flat=True)[settings.NOTIFICATIONS_MAX_DEVICES_PER_USER:])
     Device.objects.filter(pk__in=retired).update(is_active=False, deactivated_at=now,
                                                  deactivation_reason="replaced by newer devices")
     return device
+
+
+def _held(device: Device, now) -> bool:
+    """Whether the device still belongs to its user's signed-in session."""
+    if not device.is_active:
+        return False
+    live = AuthToken.objects.filter(revoked_at__isnull=True, expires_at__gt=now, user__is_active=True)
+    if device.session_id is not None:
+        return live.filter(pk=device.session_id).exists()
+    return live.filter(user_id=device.user_id).exists()  # registered before sessions were recorded
+
+
+def release_devices_of_sessions(session_ids: list[int]) -> int:
+    """Sessions ended (accounts.services.revoke_tokens): their devices stop receiving that
+    account's pushes and are free for whoever signs in on them next."""
+    return Device.objects.filter(session_id__in=session_ids, is_active=True).update(
+        is_active=False, deactivated_at=timezone.now(), deactivation_reason="signed out on this device")
 
 
 def unregister_device(*, user, token: str) -> None:

@@ -5,10 +5,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q
-from django.db.models.functions import Lower
 from django.utils import timezone
 from graphql_relay import to_global_id
 
+from accounts.identity import username_key
 from accounts.models import User
 from config.errors import ErrorCode, ServiceError
 from config.realtime import broadcast_on_commit, user_group
@@ -293,13 +293,12 @@ def _mentioned_users(comment: Comment) -> list[User]:
         comment.full_clean(exclude=["listing", "author"], validate_unique=False, validate_constraints=False)
     except ValidationError as exc:
         raise ServiceError.from_validation_error(exc) from None
-    names = {match.rstrip(".").lower() for match in MENTION.findall(comment.body)}
+    names = {username_key(match.rstrip(".")) for match in MENTION.findall(comment.body)}
     if len(names) > settings.COMMENT_MAX_MENTIONS:
         raise ServiceError(ErrorCode.TOO_MANY_MENTIONS,
                            f"Mention at most {settings.COMMENT_MAX_MENTIONS} people in a comment.", "body")
     author_id = comment.author_id
-    return list(User.objects.annotate(name=Lower("username"))
-                .filter(name__in=names, is_active=True)
+    return list(User.objects.filter(username_key__in=names, is_active=True)
                 .exclude(pk=author_id)
                 .exclude(blocks_made__blocked_id=author_id)
                 .exclude(blocks_received__blocker_id=author_id)

@@ -3,8 +3,10 @@ member's object (curation, auctions, bids, offers, bundles, add-ons, greetings) 
 currency and amount money moves. The permission matrix says who may call a mutation; these rules
 say what the call may then do with someone else's item or money.
 
-Every mutation that names an object by ID is listed in PATHS with the rules that bind it, and
-every mutation that makes or changes an order, an offer, a bundle or a bid in MONEY_PATHS:
+Every mutation that names an object by ID is listed in PATHS with the rules that bind it, every
+mutation that makes or changes an order, an offer, a bundle or a bid in MONEY_PATHS, every one
+that takes a username, an email or a password in IDENTITY_PATHS, every one that takes a push
+token in DEVICE_PATHS, and every one that posts or mutes show chat in CHAT_PATHS:
 test_business_rules.py fails, naming it, for a new path without a rule, and for a rule whose
 proving tests do not exist.
 """
@@ -24,6 +26,9 @@ MATRIX = "tests/hardening/test_business_rules.py"
 LINKS = "tests/live/test_private_links.py"
 LIFECYCLE = "tests/marketplace/test_orders_lifecycle.py"
 PERMISSIONS = "tests/hardening/test_permission_matrix.py::test_mutation_cell"
+IDENTITY = "tests/accounts/test_identity.py"
+DEVICES = "tests/notifications/test_device_takeover.py"
+CHAT = "tests/live/test_chat.py"
 
 RULES = {
     "own-objects-only": BusinessRule(
@@ -75,6 +80,36 @@ RULES = {
         (f"{LINKS}::test_counting_ids_reveals_no_private_show",
          f"{LINKS}::test_the_link_opens_it_and_who_opened_it_keeps_access_after_a_rotation",
          f"{LINKS}::test_the_subscription_follows_the_same_rule")),
+    "one-identity-per-person": BusinessRule(
+        "Usernames and emails are compared by stored keys (NFKC, case-folded; usernames also without invisible "
+        "characters and with confusable letters mapped): a look-alike spelling names the same account, and a "
+        "look-alike of a taken username is not registered (USERNAME_LOOKS_TAKEN), racing sign-ups included.",
+        (f"{IDENTITY}::test_look_alikes_name_one_account_when_nothing_is_limited",
+         f"{IDENTITY}::test_registering_a_look_alike_of_a_taken_username_is_refused",
+         f"{IDENTITY}::test_an_email_differing_only_in_case_or_width_is_taken",
+         f"{IDENTITY}::test_look_alike_registrations_racing_make_one_account")),
+    "login-limits-without-lockout": BusinessRule(
+        "Failed logins are limited per account and address, per address and by a slower per-account backoff, "
+        "keyed on the account whatever spelling names it; one address failing on a name never locks its owner "
+        "out elsewhere, and the backoff never holds an address the owner logged in from.",
+        (f"{IDENTITY}::test_look_alikes_of_a_limited_name_get_no_token_and_no_fresh_limit",
+         f"{IDENTITY}::test_the_victim_logs_in_from_another_address_while_the_attacker_is_limited",
+         f"{IDENTITY}::test_one_address_failing_on_many_names_is_limited",
+         f"{IDENTITY}::test_failures_from_many_addresses_back_off_new_addresses_but_never_the_members_own")),
+    "device-held-by-its-session": BusinessRule(
+        "A push token is held by the signed-in session that registered it: another account's registration is "
+        "refused (DEVICE_TOKEN_IN_USE) while that session is live, and moves it once the session ended.",
+        (f"{DEVICES}::test_an_attacker_registering_the_victims_token_gets_none_of_her_pushes",
+         f"{DEVICES}::test_a_legitimate_login_on_the_phone_after_logout_moves_the_token",
+         f"{DEVICES}::test_an_expired_session_lets_go_of_its_device",
+         f"{DEVICES}::test_a_device_registered_before_sessions_were_recorded_is_held_while_its_member_is_signed_in",
+         f"{DEVICES}::test_two_accounts_racing_for_a_new_token_leave_it_with_one")),
+    "muted-words-as-seen": BusinessRule(
+        "A show's muted words match what people see: case, width, invisible characters and confusable letters "
+        "do not dodge them, in the message or in the word as the moderator typed it.",
+        (f"{CHAT}::test_a_muted_word_in_disguise_is_still_muted",
+         f"{CHAT}::test_a_muted_word_typed_in_look_alikes_mutes_the_plain_word_and_only_whole_words",
+         f"{CHAT}::test_the_room_never_hears_a_disguised_muted_word")),
     "room-powers-never-sell": BusinessRule(
         "Co-host powers (feature, remove, reorder, moderate) change what the room shows, never a price or a "
         "sale; the host and co-hosts cannot be muted or removed.", (PERMISSIONS,)),
@@ -133,4 +168,23 @@ MONEY_PATHS = {
     "addToOrder": ("add-on-same-closet-and-currency",),
     "cancelOrder": _OWN, "shipOrder": _OWN, "markOrderDelivered": _OWN, "acceptOrder": _OWN,
     "rateOrder": _OWN,
+}
+
+# Every mutation that takes a username, an email or a password: how identities are compared and
+# guessing is limited.
+IDENTITY_PATHS = {
+    "register": ("one-identity-per-person",),
+    "login": ("one-identity-per-person", "login-limits-without-lockout"),
+}
+
+# Every mutation that takes a push token: who holds the device.
+DEVICE_PATHS = {
+    "registerDevice": ("device-held-by-its-session",),
+    "unregisterDevice": (*_OWN, "device-held-by-its-session"),
+}
+
+# Every mutation that posts show chat or sets what it mutes.
+CHAT_PATHS = {
+    "sendShowMessage": ("muted-words-as-seen",),
+    "setShowMutedWords": ("muted-words-as-seen",),
 }

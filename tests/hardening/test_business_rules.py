@@ -16,7 +16,7 @@ from live import services as live_services
 from live.models import Auction, ShowListing
 from marketplace import services
 from marketplace.models import Bundle, Listing, Order, OrderLine
-from tests.hardening.business_rules import MONEY_PATHS, PATHS, RULES
+from tests.hardening.business_rules import CHAT_PATHS, DEVICE_PATHS, IDENTITY_PATHS, MONEY_PATHS, PATHS, RULES
 from tests.helpers import gid
 
 MUTATIONS = schema.graphql_schema.mutation_type.fields
@@ -48,8 +48,41 @@ def test_every_money_path_has_a_currency_rule():
     assert not missing, f"say in tests/hardening/business_rules.py MONEY_PATHS which rules bind: {missing}"
 
 
+def _input_names(field) -> set[str]:
+    argument = field.args.get("input")
+    return set(get_named_type(argument.type).fields) if argument is not None else set()
+
+
+def _returns(field, type_name: str) -> bool:
+    return any(get_named_type(payload_field.type).name == type_name
+               for payload_field in get_named_type(field.type).fields.values())
+
+
+def test_every_identity_path_has_a_rule():
+    taking = sorted(name for name, field in MUTATIONS.items()
+                    if any(word in input_name.lower() for input_name in _input_names(field)
+                           for word in ("username", "email", "password")))
+    missing = [name for name in taking if name not in IDENTITY_PATHS]
+    assert not missing, f"say in tests/hardening/business_rules.py IDENTITY_PATHS which rules bind: {missing}"
+
+
+def test_every_device_token_path_has_a_rule():
+    taking = sorted(name for name, field in MUTATIONS.items()
+                    if "token" in _input_names(field) or _returns(field, "Device"))
+    missing = [name for name in taking if name not in DEVICE_PATHS]
+    assert not missing, f"say in tests/hardening/business_rules.py DEVICE_PATHS which rules bind: {missing}"
+
+
+def test_every_show_chat_path_has_a_rule():
+    taking = sorted(name for name, field in MUTATIONS.items()
+                    if _returns(field, "ShowMessage") or "words" in _input_names(field))
+    missing = [name for name in taking if name not in CHAT_PATHS]
+    assert not missing, f"say in tests/hardening/business_rules.py CHAT_PATHS which rules bind: {missing}"
+
+
 def test_every_rule_is_named_and_proved_by_tests_that_exist():
-    named = {rule for rules in (*PATHS.values(), *MONEY_PATHS.values()) for rule in rules}
+    paths = (PATHS, MONEY_PATHS, IDENTITY_PATHS, DEVICE_PATHS, CHAT_PATHS)
+    named = {rule for table in paths for rules in table.values() for rule in rules}
     assert named <= set(RULES), named - set(RULES)
     for name, rule in RULES.items():
         assert rule.proved_by, name
@@ -57,7 +90,8 @@ def test_every_rule_is_named_and_proved_by_tests_that_exist():
             path, test = proof.split("::")
             module = importlib.import_module(path.removesuffix(".py").replace("/", "."))
             assert callable(getattr(module, test, None)), f"{name}: {proof} does not exist"
-    assert not set(PATHS) - set(MUTATIONS), set(PATHS) - set(MUTATIONS)
+    for table in paths:
+        assert not set(table) - set(MUTATIONS), set(table) - set(MUTATIONS)
 
 
 # Curation: own and others' listings x the owner's terms x the actor's role --------------------

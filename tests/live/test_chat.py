@@ -89,6 +89,49 @@ def test_muted_words_refuse_a_viewer_s_message_and_stay_private(gql, room):
         "setShowMutedWords"]["errors"] == [{"field": "words", "code": "INVALID"}]
 
 
+# Finding 6 of issue 14: what a muted word looks like on screen, spelled some other way.
+DISGUISED = {
+    "zero-width space": "what a sc\u200bam", "cyrillic a": "what a scаm", "fullwidth": "what a ｓｃａｍ",
+    "mixed case": "what a ScAm", "cyrillic s and c": "what a ѕсam", "soft hyphen": "what a sc\u00adam",
+    "word joiner and capitals": "what a S\u2060C\u2060A\u2060M", "no-break space in a phrase": "fake\u00a0news",
+    "mathematical bold": "what a 𝐬𝐜𝐚𝐦", "cyrillic e in a phrase": "fake nеws",
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("body", DISGUISED.values(), ids=DISGUISED.keys())
+def test_a_muted_word_in_disguise_is_still_muted(gql, room, body):
+    show, priya, ava = room
+    gql(WORDS, {"input": {"showId": gid(show), "words": ["scam", "fake news"]}}, token=priya.token)
+    assert send(gql, ava, show, body) == {"message": None, "errors": [
+        {"field": "body", "code": "MUTED_WORD", "message": "This message contains a word muted in this show."}]}
+    assert not ShowMessage.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_muted_word_typed_in_look_alikes_mutes_the_plain_word_and_only_whole_words(gql, room):
+    show, priya, ava = room
+    words = gql(WORDS, {"input": {"showId": gid(show), "words": ["ＳＣＡＭ", "\u200b", "ѕcam"]}}, token=priya.token)
+    assert words["data"]["setShowMutedWords"] == {"show": {"mutedWords": ["ｓｃａｍ", "ѕcam"]}, "errors": []}
+    assert code_of(send(gql, ava, show, "what a scam")) == "MUTED_WORD"
+    assert code_of(send(gql, ava, show, "scampi tonight?")) is None
+    assert code_of(send(gql, ava, show, "a zero-width space alone mutes nothing")) is None
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_room_never_hears_a_disguised_muted_word(gql, room):
+    show, priya, ava = room
+    await database_sync_to_async(gql)(WORDS, {"input": {"showId": gid(show), "words": ["scam"]}}, token=priya.token)
+    watcher = await Viewer.watch(priya.token, show)
+    await watcher.event()
+    refused = await database_sync_to_async(send)(gql, ava, show, "total s\u200bсаm")
+    assert code_of(refused) == "MUTED_WORD"
+    await watcher.nothing_more()
+    assert code_of(await database_sync_to_async(send)(gql, ava, show, "lovely jacket")) is None
+    assert (await watcher.event())["message"]["body"] == "lovely jacket"
+    await watcher.close()
+
+
 @pytest.mark.django_db(transaction=True)
 async def test_a_muted_viewer_cannot_chat_and_the_room_never_hears_it(gql, room):
     show, priya, ava = room

@@ -52,6 +52,15 @@ def test_mentions_notify_once_committed(gql, thread, make_user, django_capture_o
     assert set(Mention.objects.values_list("user__username", flat=True)) == {"ava", "priya"}
 
 
+def test_a_mention_spelled_in_look_alikes_names_the_member_it_looks_like(gql, thread, make_user,
+                                                                          django_capture_on_commit_callbacks):
+    listing, _, (marco, marco_token) = thread
+    priya, _ = make_user("priya")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert add(gql, marco_token, listing, "hi @АVА and @prıya")["errors"] == []  # Cyrillic А, dotless ı
+    assert set(Mention.objects.values_list("user__username", flat=True)) == {"ava", "priya"}
+
+
 def test_edit_notifies_only_newly_mentioned(gql, thread, make_user, django_capture_on_commit_callbacks):
     listing, (ava, ava_token), (marco, marco_token) = thread
     priya, _ = make_user("priya")
