@@ -47,7 +47,7 @@ class DataExportType(graphene.ObjectType):
     download_url = graphene.String(description="Signed link, yours alone, until expiresAt; null until ready.")
 
     def resolve_status(export: DataExport, info):
-        return export.status
+        return DataExport.Status(export.status).value
 
     def resolve_download_url(export: DataExport, info):
         return exports.download_url(export)

@@ -5,6 +5,12 @@ class SellersConfig(AppConfig):
     name = "sellers"
 
     def ready(self):
+        from accounts import hooks
+        from sellers import account_data
+
+        # What deleting an account and exporting its data mean for this app's data.
+        hooks.register("sellers", export=account_data.export, erase=account_data.erase)
+
         from marketplace import events, pricing
         from marketplace.models import DomainEvent
         from sellers import services
