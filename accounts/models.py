@@ -41,6 +41,12 @@ class User(AbstractUser):
     username_key = KeyField(max_length=150, unique=True, source="username",
                             normaliser="accounts.identity.username_key")
     email_key = KeyField(max_length=320, unique=True, source="email", normaliser="accounts.identity.email_key")
+    # Null until the member follows the link mailed to the address (accounts.recovery); an account
+    # registered over the API logs in only once verified.
+    email_verified_at = models.DateTimeField(null=True, blank=True)
+    # Set when the member deleted their account: the row stays, anonymised, for the other party's
+    # orders (accounts.lifecycle.delete_account).
+    deleted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -79,3 +85,51 @@ class AuthToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class AccountToken(models.Model):
+    """A single-use, expiring token mailed to an address: verify it, reset a password, confirm a new
+    email. Only its SHA-256 is stored; the raw value is in the mail alone."""
+
+    class Purpose(models.TextChoices):
+        VERIFY_EMAIL = "verify_email", "Verify email"
+        RESET_PASSWORD = "reset_password", "Reset password"
+        CHANGE_EMAIL = "change_email", "Change email"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="account_tokens")
+    purpose = models.CharField(max_length=20, choices=Purpose.choices)
+    email = models.EmailField(help_text="The address the token was mailed to (the new one for a change).")
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "purpose", "used_at"])]
+
+    def __str__(self):
+        return f"{self.user} · {self.purpose} · {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class DataExport(models.Model):
+    """A member's copy of their data: a zip built by a task, downloaded by a signed link that expires,
+    shown to the member only (accounts.exports)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="data_exports")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    file = models.FileField(upload_to="exports/", blank=True, max_length=200)
+    size = models.PositiveBigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    ready_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "created_at"])]
+
+    def __str__(self):
+        return f"{self.user} · export {self.created_at:%Y-%m-%d %H:%M} · {self.status}"

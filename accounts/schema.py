@@ -2,7 +2,7 @@ import graphene
 from django.conf import settings
 from graphene_django import DjangoObjectType
 
-from accounts import services
+from accounts import account_schema, recovery, services
 from accounts.login_limits import client_address
 from accounts.models import User
 from config.errors import ErrorCode, ServiceError
@@ -79,7 +79,7 @@ def _is_self(info, user) -> bool:
     return current is not None and current.pk == user.pk
 
 
-class Query(graphene.ObjectType):
+class Query(account_schema.Query, graphene.ObjectType):
     me = graphene.Field(UserType, description="The logged-in user, or null when anonymous.")
 
     def resolve_me(root, info):
@@ -92,32 +92,35 @@ class RegisterInput(graphene.InputObjectType):
     password = graphene.String(required=True)
     display_name = graphene.String()
     time_zone = graphene.String(description="IANA name, e.g. America/New_York. Default UTC.")
-    device_name = graphene.String(description="Shown in the list of logged-in devices.")
+    device_name = graphene.String(description="Unused since sign-up verifies by mail: verifyEmail takes it.")
 
 
 class Register(BaseMutation):
-    """Create an account and log in on this device."""
+    """Sign up: the account is created unverified and a link is mailed to the address; following it
+    (verifyEmail) logs in. The answer is the same when the address already has an account (nothing
+    is created; its owner is mailed instead), so it never tells which addresses have accounts."""
 
     class Arguments:
         input = RegisterInput(required=True)
 
-    user = graphene.Field(UserType)
-    token = graphene.String(description="Send as `Authorization: Bearer <token>`. Shown once.")
+    check_email = graphene.Boolean(description="True: the sign-up goes on by the link mailed to the address "
+                                               "(verifyEmail); null with errors.")
+    user = graphene.Field(UserType, deprecation_reason="Always null: the account is usable once verified (verifyEmail).")
+    token = graphene.String(deprecation_reason="Null: verifyEmail logs in.")
 
     access = Access.PUBLIC
     rate_limit = settings.REGISTER_RATE_LIMIT
 
     @classmethod
     def perform(cls, info, input):
-        user, token = services.register(
+        recovery.sign_up(
             username=input.username,
             email=input.email,
             password=input.password,
             display_name=input.display_name or "",
             time_zone=input.time_zone or "UTC",
-            device_name=input.device_name or "",
         )
-        return cls(user=user, token=token, errors=[])
+        return cls(check_email=True, errors=[])
 
 
 class LoginInput(graphene.InputObjectType):
@@ -188,7 +191,7 @@ class UpdateProfile(BaseMutation):
         return cls(user=user, errors=[])
 
 
-class Mutation(graphene.ObjectType):
+class Mutation(account_schema.Mutation, graphene.ObjectType):
     register = Register.Field()
     login = Login.Field()
     logout = Logout.Field()

@@ -19,11 +19,14 @@ TOKENS_REVOKED_HOOKS: list = []
 
 
 def register(*, username: str, email: str, password: str, display_name: str = "", time_zone: str = "UTC",
-             device_name: str = "") -> tuple[User, str]:
-    """Create a member and log them in; returns the user and a raw token for this device."""
+             device_name: str = "", verified: bool = True, log_in: bool = True) -> tuple[User, str | None]:
+    """Create a member and log them in; returns the user and a raw token for this device.
+
+    In-process callers (staff tools, demo data, tests) vouch for the address. Sign-ups over the API
+    go through accounts.recovery.sign_up: unverified, no token, the existing address never told."""
     username, email = username.strip(), email.strip()
     user = User(username=username, email=User.objects.normalize_email(email), display_name=display_name.strip(),
-                time_zone=time_zone)
+                time_zone=time_zone, email_verified_at=timezone.now() if verified else None)
     errors = _field_errors(user)
     try:
         validate_password(password, user)
@@ -35,10 +38,12 @@ def register(*, username: str, email: str, password: str, display_name: str = ""
     try:
         with transaction.atomic():
             user.save()
-            raw = _issue_token(user, device_name)
+            raw = _issue_token(user, device_name) if log_in else None
     except IntegrityError:
-        # Two sign-ups raced for the same name; the constraint decided.
-        raise ServiceError(ErrorCode.DUPLICATE_USERNAME, "This username or email is taken.", "username") from None
+        # Two sign-ups raced for the same name or address; the constraint decided.
+        if not User.objects.filter(username__iexact=user.username).exists():
+            raise ServiceError(ErrorCode.DUPLICATE_EMAIL, "An account with this email exists.", "email") from None
+        raise ServiceError(ErrorCode.DUPLICATE_USERNAME, "This username is taken.", "username") from None
     return user, raw
 
 
@@ -57,6 +62,11 @@ def login(*, username: str, password: str, device_name: str = "", address: str =
     if not user.check_password(password) or not user.is_active:
         limits.failed()
         raise _bad_credentials()
+    if user.email_verified_at is None:
+        # Only with the right password: the address's owner learns what to do, nobody else anything.
+        raise ServiceError(ErrorCode.EMAIL_NOT_VERIFIED,
+                           "Verify your email first: follow the link we mailed you (requestEmailVerification "
+                           "sends a new one).")
     with transaction.atomic():
         raw = _issue_token(user, device_name)
         User.objects.filter(pk=user.pk).update(last_login=timezone.now())
@@ -94,6 +104,11 @@ def update_profile(*, user: User, **changes) -> User:
         raise ServiceError.many(errors)
     user.save(update_fields=list(changes))
     return user
+
+
+def issue_token(user: User, device_name: str = "") -> str:
+    """A new bearer token for one device (after verifying an email, resetting a password)."""
+    return _issue_token(user, device_name)
 
 
 def _issue_token(user: User, device_name: str) -> str:

@@ -29,6 +29,11 @@ class ErrorCode(enum.Enum):
     PASSWORD_ENTIRELY_NUMERIC = "password_entirely_numeric"
     PASSWORD_TOO_SIMILAR = "password_too_similar"
     INVALID_TIME_ZONE = "invalid_time_zone"
+    EMAIL_NOT_VERIFIED = "email_not_verified"
+    INVALID_TOKEN = "invalid_token"
+    TOKEN_EXPIRED = "token_expired"
+    ACCOUNT_HAS_OPEN_ORDERS = "account_has_open_orders"
+    ACCOUNT_HAS_LIVE_SHOW = "account_has_live_show"
     # Marketplace
     INVALID_PRICE = "invalid_price"
     INVALID_CURRENCY = "invalid_currency"

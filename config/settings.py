@@ -196,6 +196,31 @@ REGISTER_RATE_LIMIT = env("REGISTER_RATE_LIMIT", default="20/h")
 MUTATION_RATE_LIMIT = env("MUTATION_RATE_LIMIT", default="300/m")
 RATELIMIT_USE_CACHE = "default"
 
+# Account mail and recovery (accounts/mail.py, recovery.py, lifecycle.py, exports.py). Mail goes
+# through Django's email framework from a Celery task enqueued on commit: console here (`make run`
+# prints it), locmem in tests, a provider through django-anymail or SMTP in production
+# (config.settings_production, EMAIL_PROVIDER).
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Closetline <no-reply@closetline.test>")
+# Links in account mail open the app at this address with `?token=...` (the app calls verifyEmail,
+# resetPassword or confirmEmailChange with it); the token is also printed in the mail.
+ACCOUNTS_APP_URL = env("ACCOUNTS_APP_URL", default="http://127.0.0.1:8000/app")
+# Data export downloads are served by the API itself at this base (signed links).
+PUBLIC_API_URL = env("PUBLIC_API_URL", default="http://127.0.0.1:8000")
+ACCOUNTS_VERIFY_EMAIL_LIFETIME = timedelta(hours=env.int("ACCOUNTS_VERIFY_EMAIL_HOURS", default=48))
+ACCOUNTS_RESET_PASSWORD_LIFETIME = timedelta(minutes=env.int("ACCOUNTS_RESET_PASSWORD_MINUTES", default=60))
+ACCOUNTS_CHANGE_EMAIL_LIFETIME = timedelta(hours=env.int("ACCOUNTS_CHANGE_EMAIL_HOURS", default=24))
+ACCOUNTS_EXPORT_LIFETIME = timedelta(hours=env.int("ACCOUNTS_EXPORT_HOURS", default=72))
+ACCOUNT_MAIL_RATE_LIMIT = env("ACCOUNT_MAIL_RATE_LIMIT", default="5/h")  # mails one address may be sent on request
+CELERY_BEAT_SCHEDULE["accounts-purge-expired-exports"] = {"task": "accounts.tasks.purge_expired_exports",
+                                                          "schedule": 3600.0}
+
 GRAPHENE = {
     "SCHEMA": "config.graphql.schema.schema",
     "SCHEMA_OUTPUT": "schema.graphql",

@@ -14,6 +14,23 @@ if DEBUG or GRAPHQL_INTROSPECTION or GRAPHQL_SUGGESTIONS:
 if SECRET_KEY.startswith("dev-only"):
     raise ImproperlyConfigured("Set SECRET_KEY in production.")
 
+# Account mail goes through a provider a member's inbox trusts: Postmark through django-anymail
+# (EMAIL_PROVIDER=postmark, POSTMARK_SERVER_TOKEN), or an SMTP relay the operator names
+# (EMAIL_PROVIDER=smtp with EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER/PASSWORD, EMAIL_USE_TLS).
+# The console backend of development never reaches a member.
+EMAIL_PROVIDER = env("EMAIL_PROVIDER", default="")
+if EMAIL_PROVIDER == "postmark":
+    EMAIL_BACKEND = "anymail.backends.postmark.EmailBackend"
+    ANYMAIL = {"POSTMARK_SERVER_TOKEN": env("POSTMARK_SERVER_TOKEN")}
+    if env("POSTMARK_API_URL", default=""):
+        ANYMAIL["POSTMARK_API_URL"] = env("POSTMARK_API_URL")
+elif EMAIL_PROVIDER == "smtp":
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+else:
+    raise ImproperlyConfigured("Set EMAIL_PROVIDER to postmark (with POSTMARK_SERVER_TOKEN) or smtp (with EMAIL_HOST).")
+if env("DEFAULT_FROM_EMAIL", default="").endswith("closetline.test>") or not env("DEFAULT_FROM_EMAIL", default=""):
+    raise ImproperlyConfigured("Set DEFAULT_FROM_EMAIL to an address of your domain in production.")
+
 # Collected by `manage.py collectstatic`; names carry a content hash, so they are cached forever.
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}}
 

@@ -7,6 +7,12 @@ class SellersConfig(AppConfig):
     name = "sellers"
 
     def ready(self):
+        from accounts import hooks as account_hooks
+        from sellers import account_data
+
+        # What deleting an account and exporting its data mean for this app's data.
+        account_hooks.register("sellers", export=account_data.export, erase=account_data.erase)
+
         from marketplace import events, hooks, pricing
         from marketplace.models import DomainEvent
         from sellers import selectors, services

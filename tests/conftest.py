@@ -181,3 +181,19 @@ def make_listing(category):
         return marketplace_services.create_listing(seller=seller, **fields)
 
     return make
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server on 127.0.0.1 (aiosmtpd) and Django's SMTP backend pointed at it: mail
+    leaves as in production and the test reads what arrived (`smtp_server.messages`)."""
+    from tests.mailbox import SMTPServer
+
+    server = SMTPServer().start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_USE_TLS = "127.0.0.1", server.port, False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    try:
+        yield server
+    finally:
+        server.stop()

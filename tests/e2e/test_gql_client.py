@@ -12,13 +12,15 @@ from gql.transport.websockets import WebsocketsTransport
 from tests.helpers import gid
 from tests.live.conftest import _live_settings, member, show_of  # noqa: F401  (the live tests' fixtures)
 from tests.live.helpers import line_up_of
+from tests.mailbox import mailed_token
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PASSWORD = "correct horse battery staple"
 DEADLINE = 60  # seconds for the whole conversation
 
-REGISTER = gql("""mutation($input: RegisterInput!) { register(input: $input) { token errors { code } } }""")
+REGISTER = gql("""mutation($input: RegisterInput!) { register(input: $input) { checkEmail errors { code } } }""")
+VERIFY = gql("""mutation($input: VerifyEmailInput!) { verifyEmail(input: $input) { token errors { code } } }""")
 LOGIN = gql("""mutation($input: LoginInput!) { login(input: $input) { token user { username } errors { code } } }""")
 LISTINGS = gql("""query($sellerId: ID) { listings(sellerId: $sellerId, first: 10) {
   edges { node { id title price { amount currency } likeCount viewerHasLiked seller { username } } } } }""")
@@ -41,12 +43,17 @@ async def run(session, request, **variables) -> dict:
     return await session.execute(GraphQLRequest(request, variable_values=variables))
 
 
-async def sign_up_and_log_in(port, username) -> str:
-    """Register (the app's first start), then log in as on a second device: the login's token."""
+async def sign_up_and_log_in(port, username, smtp_server) -> str:
+    """Register (the app's first start), follow the link the server mailed (over SMTP to the test's
+    server), then log in as on a second device: the login's token."""
     async with http(port) as session:
         registered = await run(session, REGISTER, input={"username": username, "email": f"{username}@example.com",
                                                          "password": PASSWORD})
-        assert registered["register"]["errors"] == [] and registered["register"]["token"]
+        assert registered["register"] == {"checkEmail": True, "errors": []}
+        await asyncio.to_thread(smtp_server.wait_for, 1, 30)
+        link_token = mailed_token(smtp_server.messages, f"{username}@example.com", "verify-email")
+        verified = await run(session, VERIFY, input={"token": link_token})
+        assert verified["verifyEmail"]["errors"] == [] and verified["verifyEmail"]["token"]
         result = await run(session, LOGIN, input={"username": username, "password": PASSWORD, "deviceName": "phone"})
     assert result["login"]["errors"] == [] and result["login"]["user"]["username"] == username
     return result["login"]["token"]
@@ -60,11 +67,13 @@ def world(member, show_of):  # noqa: F811
     return priya, show, [gid(listing) for listing in line_up_of(show)]
 
 
-async def test_log_in_browse_like_and_watch_a_show_with_the_gql_client(world, processes):
+async def test_log_in_browse_like_and_watch_a_show_with_the_gql_client(world, processes, smtp_server):
     priya, show, (first, second) = world
-    port = await asyncio.to_thread(processes.daphne, DB_CONN_MAX_AGE="0")
+    port = await asyncio.to_thread(processes.daphne, DB_CONN_MAX_AGE="0", CELERY_TASK_ALWAYS_EAGER="true",
+                                   EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+                                   EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(smtp_server.port))
     async with asyncio.timeout(DEADLINE):
-        token = await sign_up_and_log_in(port, "ava")
+        token = await sign_up_and_log_in(port, "ava", smtp_server)
         async with http(port, token) as ava:
             listings = (await run(ava, LISTINGS, sellerId=gid(priya)))["listings"]
             cards = {edge["node"]["id"]: edge["node"] for edge in listings["edges"]}

@@ -6,7 +6,8 @@ say what the call may then do with someone else's item or money.
 Every mutation that names an object by ID is listed in PATHS with the rules that bind it, every
 mutation that makes or changes an order, an offer, a bundle or a bid in MONEY_PATHS, every one
 that takes a username, an email or a password in IDENTITY_PATHS, every one that takes a push
-token in DEVICE_PATHS, and every one that posts or mutes show chat in CHAT_PATHS:
+token in DEVICE_PATHS, every one that posts or mutes show chat in CHAT_PATHS, and every
+mutation of the accounts app in ACCOUNT_PATHS:
 test_business_rules.py fails, naming it, for a new path without a rule, and for a rule whose
 proving tests do not exist.
 """
@@ -29,6 +30,9 @@ PERMISSIONS = "tests/hardening/test_permission_matrix.py::test_mutation_cell"
 IDENTITY = "tests/accounts/test_identity.py"
 DEVICES = "tests/notifications/test_device_takeover.py"
 CHAT = "tests/live/test_chat.py"
+SIGN_UP = "tests/accounts/test_sign_up.py"
+CREDENTIALS = "tests/accounts/test_password_and_email.py"
+ACCOUNT = "tests/accounts/test_delete_and_export.py"
 
 RULES = {
     "own-objects-only": BusinessRule(
@@ -113,6 +117,56 @@ RULES = {
     "room-powers-never-sell": BusinessRule(
         "Co-host powers (feature, remove, reorder, moderate) change what the room shows, never a price or a "
         "sale; the host and co-hosts cannot be muted or removed.", (PERMISSIONS,)),
+    # Accounts: what a call about an address or an account may reveal, and what proves its owner.
+    "no-account-enumeration": BusinessRule(
+        "An answer never tells whether an address has an account: register, requestPasswordReset, "
+        "requestEmailVerification and changeEmail answer the same, on the same path (the lookup and the mail "
+        "are a task's), and mail the address's owner instead (finding 7).",
+        (f"{SIGN_UP}::test_an_existing_email_answers_as_a_sign_up_and_mails_its_owner",
+         f"{SIGN_UP}::test_an_existing_email_costs_the_same_work_as_a_sign_up",
+         f"{SIGN_UP}::test_request_email_verification_answers_the_same_for_every_address",
+         f"{SIGN_UP}::test_mail_asked_for_one_address_is_capped_without_a_different_answer",
+         f"{CREDENTIALS}::test_reset_answers_the_same_on_the_same_path_whether_or_not_the_email_exists",
+         f"{CREDENTIALS}::test_changing_to_a_taken_email_answers_the_same_and_mails_that_address_a_note")),
+    "verified-before-use": BusinessRule(
+        "An account signed up over the API logs in only once its address is verified by the mailed link.",
+        (f"{SIGN_UP}::test_sign_up_mails_a_link_over_smtp_and_following_it_logs_in",)),
+    "mailed-tokens-single-use-and-expiring": BusinessRule(
+        "A mailed token (verification, reset, email change) works once, before it expires, for the address it "
+        "was mailed to; garbage is INVALID_TOKEN, late TOKEN_EXPIRED.",
+        (f"{SIGN_UP}::test_sign_up_mails_a_link_over_smtp_and_following_it_logs_in",
+         f"{SIGN_UP}::test_an_expired_verification_link_is_refused_and_a_new_one_works",
+         f"{SIGN_UP}::test_garbage_verification_tokens_are_typed_errors",
+         f"{CREDENTIALS}::test_password_reset_over_smtp_signs_every_device_out_and_works_once",
+         f"{CREDENTIALS}::test_an_expired_reset_link_is_refused_and_changes_nothing",
+         f"{CREDENTIALS}::test_a_password_change_kills_outstanding_reset_links",
+         f"{CREDENTIALS}::test_change_email_takes_effect_once_the_new_address_confirms_and_the_old_is_told")),
+    "password-proves-the-owner": BusinessRule(
+        "Changing the password or the email and deleting the account need the current password: a bearer "
+        "token alone takes no account over.",
+        (f"{CREDENTIALS}::test_change_password_needs_the_current_one_and_signs_out_the_other_devices",
+         f"{CREDENTIALS}::test_change_email_takes_effect_once_the_new_address_confirms_and_the_old_is_told",
+         f"{ACCOUNT}::test_deleting_erases_the_member_and_the_other_party_keeps_their_order")),
+    "new-credentials-sign-out": BusinessRule(
+        "A reset signs out every device, a password change every other one; the address is told.",
+        (f"{CREDENTIALS}::test_password_reset_over_smtp_signs_every_device_out_and_works_once",
+         f"{CREDENTIALS}::test_change_password_needs_the_current_one_and_signs_out_the_other_devices")),
+    "old-address-told": BusinessRule(
+        "A new email takes effect only once confirmed from that address; the old one is told of the request "
+        "and of the change.",
+        (f"{CREDENTIALS}::test_change_email_takes_effect_once_the_new_address_confirms_and_the_old_is_told",)),
+    "deletion-keeps-the-other-partys-order": BusinessRule(
+        "Deleting an account removes its listings (ending their offers) and erases its personal data in every "
+        "app (hooks), keeps orders and money for the other party with the member anonymous (deleted-<id>), and "
+        "waits for orders in progress (ACCOUNT_HAS_OPEN_ORDERS).",
+        (f"{ACCOUNT}::test_deleting_erases_the_member_and_the_other_party_keeps_their_order",
+         f"{ACCOUNT}::test_deleting_is_refused_while_an_order_is_in_progress",
+         f"{ACCOUNT}::test_deleting_also_removes_the_members_exports_and_pending_links")),
+    "export-for-the-member-only": BusinessRule(
+        "A data export holds every app's part of the member's data and opens only by its signed link, shown "
+        "to the member alone, until it expires.",
+        (f"{ACCOUNT}::test_export_builds_a_zip_of_every_app_downloaded_by_a_signed_link_for_the_member_only",
+         f"{ACCOUNT}::test_expired_exports_are_purged_with_their_files")),
 }
 
 _OWN = ("own-objects-only",)
@@ -152,6 +206,22 @@ PATHS = {
     "unfollowUser": _OWN, "recordClosetVisit": _OWN, "likeListing": _OWN, "unlikeListing": _OWN,
     "shareListing": _OWN, "addComment": _OWN, "editComment": _OWN, "deleteComment": _OWN, "sendMessage": _OWN,
     "markConversationRead": _OWN, "markNotificationsRead": _OWN,
+}
+
+# Every mutation of the accounts app: the rules that bind what it may reveal and whom it acts for.
+ACCOUNT_PATHS = {
+    "register": ("no-account-enumeration", "verified-before-use"),
+    "login": ("verified-before-use",),
+    "logout": _OWN, "updateProfile": _OWN,
+    "requestEmailVerification": ("no-account-enumeration",),
+    "verifyEmail": ("mailed-tokens-single-use-and-expiring", "verified-before-use"),
+    "requestPasswordReset": ("no-account-enumeration",),
+    "resetPassword": ("mailed-tokens-single-use-and-expiring", "new-credentials-sign-out"),
+    "changePassword": ("password-proves-the-owner", "new-credentials-sign-out"),
+    "changeEmail": ("password-proves-the-owner", "no-account-enumeration", "old-address-told"),
+    "confirmEmailChange": ("mailed-tokens-single-use-and-expiring", "old-address-told"),
+    "deleteAccount": ("password-proves-the-owner", "deletion-keeps-the-other-partys-order"),
+    "requestDataExport": ("export-for-the-member-only",),
 }
 
 # Every mutation that makes or changes an order, an offer, a bundle or a bid: its money rules.

@@ -9,14 +9,16 @@ that every caller is a stranger to them.
 """
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import time, timedelta
 from decimal import Decimal
 from functools import cached_property
-from typing import Callable
 
 from django.utils import timezone
 
+from accounts import exports as account_exports
+from accounts import recovery
 from accounts import services as account_services
 from live import services as live_services
 from live.models import ShowRestriction
@@ -315,6 +317,21 @@ MUTATION_RULES: dict[str, Rule] = {
     "login": Rule(Who.PUBLIC, lambda w: {"username": "owner", "password": "a-long-enough-passphrase"}),
     "logout": Rule(Who.AUTHENTICATED, lambda w: {}),
     "updateProfile": Rule(Who.AUTHENTICATED, lambda w: {"bio": "Vintage lover"}),
+    # Account basics: the mailed-token ones are anyone's who holds the token; the others act on the
+    # caller's own account only, with its password.
+    "requestEmailVerification": Rule(Who.PUBLIC, lambda w: {"email": "owner@example.com"}),
+    "verifyEmail": Rule(Who.PUBLIC, lambda w: {"token": recovery.issue(w.owner, "verify_email", w.owner.email)}),
+    "requestPasswordReset": Rule(Who.PUBLIC, lambda w: {"email": "owner@example.com"}),
+    "resetPassword": Rule(Who.PUBLIC, lambda w: {"token": recovery.issue(w.owner, "reset_password", w.owner.email),
+                                                 "newPassword": "another-long-passphrase"}),
+    "changePassword": Rule(Who.AUTHENTICATED, lambda w: {"currentPassword": "a-long-enough-passphrase",
+                                                         "newPassword": "another-long-passphrase"}),
+    "changeEmail": Rule(Who.AUTHENTICATED, lambda w: {"password": "a-long-enough-passphrase",
+                                                      "newEmail": "moved@example.com"}),
+    "confirmEmailChange": Rule(Who.PUBLIC, lambda w: {"token": recovery.issue(w.owner, "change_email",
+                                                                              "moved@example.com")}),
+    "deleteAccount": Rule(Who.AUTHENTICATED, lambda w: {"password": "a-long-enough-passphrase"}),
+    "requestDataExport": Rule(Who.AUTHENTICATED, lambda w: {"mailLink": False}),
     # Listings
     "createListing": Rule(Who.AUTHENTICATED, lambda w: {"title": "Skirt", "categoryId": gid(w.category),
                                                         "price": "20.00"}),
@@ -720,6 +737,9 @@ READ_RULES: dict[str, ReadRule] = {
     "me": ReadRule(Who.OWNER, lambda w: Query("{ me { username email timeZone } }", secret="owner@example.com"),
                    anonymous=NO_EFFECT),
     "notifications": ReadRule(Who.OWNER, _notifications),
+    "latestDataExport": ReadRule(Who.OWNER, lambda w: (account_exports.request_data_export(user=w.owner),
+                                                       Query("{ latestDataExport { status } }",
+                                                             secret='"status": "PENDING"'))[1]),
     "unreadNotificationCount": ReadRule(Who.OWNER, _unread_notifications),
     "notificationPreferences": ReadRule(Who.OWNER, _quiet_hours),
     "feed": ReadRule(Who.OWNER, _feed),

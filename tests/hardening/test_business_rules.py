@@ -9,14 +9,24 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
+from graphene.utils.str_converters import to_camel_case
 from graphql import get_named_type
 
+from accounts.schema import Mutation as AccountMutations
 from config.graphql.schema import schema
 from live import services as live_services
 from live.models import Auction, ShowListing
 from marketplace import services
 from marketplace.models import Bundle, Listing, Order, OrderLine
-from tests.hardening.business_rules import CHAT_PATHS, DEVICE_PATHS, IDENTITY_PATHS, MONEY_PATHS, PATHS, RULES
+from tests.hardening.business_rules import (
+    ACCOUNT_PATHS,
+    CHAT_PATHS,
+    DEVICE_PATHS,
+    IDENTITY_PATHS,
+    MONEY_PATHS,
+    PATHS,
+    RULES,
+)
 from tests.helpers import gid
 
 MUTATIONS = schema.graphql_schema.mutation_type.fields
@@ -80,8 +90,15 @@ def test_every_show_chat_path_has_a_rule():
     assert not missing, f"say in tests/hardening/business_rules.py CHAT_PATHS which rules bind: {missing}"
 
 
+def test_every_account_mutation_has_an_account_rule():
+    names = {to_camel_case(name) for name in AccountMutations._meta.fields}
+    missing = sorted(names - set(ACCOUNT_PATHS))
+    assert not missing, f"say in tests/hardening/business_rules.py ACCOUNT_PATHS which rules bind: {missing}"
+    assert not set(ACCOUNT_PATHS) - names, set(ACCOUNT_PATHS) - names
+
+
 def test_every_rule_is_named_and_proved_by_tests_that_exist():
-    paths = (PATHS, MONEY_PATHS, IDENTITY_PATHS, DEVICE_PATHS, CHAT_PATHS)
+    paths = (PATHS, MONEY_PATHS, IDENTITY_PATHS, DEVICE_PATHS, CHAT_PATHS, ACCOUNT_PATHS)
     named = {rule for table in paths for rules in table.values() for rule in rules}
     assert named <= set(RULES), named - set(RULES)
     for name, rule in RULES.items():
