@@ -9,7 +9,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts import hooks, mail, recovery, services
+from accounts import hooks, identity, mail, recovery, services
 from accounts.models import AccountToken, AuthToken, DataExport, User
 from config.errors import ErrorCode, ServiceError
 
@@ -80,7 +80,7 @@ def confirm_email_change(*, token: str) -> User:
             spent = recovery.redeem(token, Purpose.CHANGE_EMAIL)
             user = User.objects.select_for_update().get(pk=spent.user_id)
             old_address = user.email
-            if User.objects.exclude(pk=user.pk).filter(email__iexact=spent.email).exists():
+            if User.objects.exclude(pk=user.pk).filter(email_key=identity.email_key(spent.email)).exists():
                 # The holder of the new mailbox learns its own address has an account: nothing new.
                 raise ServiceError(ErrorCode.DUPLICATE_EMAIL, "Another account uses this email now.", "token")
             user.email, user.email_verified_at = spent.email, timezone.now()

@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from accounts import mail, services
+from accounts import identity, mail, services
 from accounts.models import AccountToken, AuthToken, User
 from accounts.tokens import hash_token, new_raw_token
 from config.errors import ErrorCode, ServiceError
@@ -40,7 +40,7 @@ def member_with_email(email: str) -> User | None:
     address = normalized_email(email)
     if not address or len(address) > 254:
         return None
-    return User.objects.filter(email__iexact=address, is_active=True).first()
+    return User.objects.filter(email_key=identity.email_key(address), is_active=True).first()
 
 
 # Tokens --------------------------------------------------------------------------------------

@@ -41,7 +41,7 @@ def register(*, username: str, email: str, password: str, display_name: str = ""
             raw = _issue_token(user, device_name) if log_in else None
     except IntegrityError:
         # Two sign-ups raced for the same name or address; the constraint decided.
-        if not User.objects.filter(username__iexact=user.username).exists():
+        if not User.objects.filter(username_key=user.username_key).exists():
             raise ServiceError(ErrorCode.DUPLICATE_EMAIL, "An account with this email exists.", "email") from None
         raise ServiceError(ErrorCode.DUPLICATE_USERNAME, "This username is taken.", "username") from None
     return user, raw

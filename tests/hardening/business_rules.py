@@ -245,12 +245,22 @@ MONEY_PATHS = {
 IDENTITY_PATHS = {
     "register": ("one-identity-per-person",),
     "login": ("one-identity-per-person", "login-limits-without-lockout"),
+    "requestEmailVerification": ("one-identity-per-person", "no-account-enumeration"),
+    "requestPasswordReset": ("one-identity-per-person", "no-account-enumeration"),
+    "resetPassword": ("mailed-tokens-single-use-and-expiring",),
+    "changePassword": ("password-proves-the-owner",),
+    "changeEmail": ("one-identity-per-person", "password-proves-the-owner"),
+    "deleteAccount": ("password-proves-the-owner",),
 }
 
 # Every mutation that takes a push token: who holds the device.
 DEVICE_PATHS = {
     "registerDevice": ("device-held-by-its-session",),
     "unregisterDevice": (*_OWN, "device-held-by-its-session"),
+    # these take a mailed token, not a push token
+    "verifyEmail": ("mailed-tokens-single-use-and-expiring",),
+    "resetPassword": ("mailed-tokens-single-use-and-expiring",),
+    "confirmEmailChange": ("mailed-tokens-single-use-and-expiring",),
 }
 
 # Every mutation that posts show chat or sets what it mutes.
