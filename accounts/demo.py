@@ -1,3 +1,5 @@
+from django.utils import timezone
+
 from accounts.models import User
 
 DEMO_PASSWORD = "closetline-demo"
@@ -14,11 +16,12 @@ def load(stdout):
         user, created = User.objects.get_or_create(
             username=username,
             defaults={"email": f"{username}@demo.closetline.test", "display_name": display_name, "bio": bio,
-                      "time_zone": time_zone},
+                      "time_zone": time_zone, "email_verified_at": timezone.now()},
         )
         if created:
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
     if not User.objects.filter(username="admin").exists():
-        User.objects.create_superuser("admin", "admin@demo.closetline.test", DEMO_PASSWORD)
+        User.objects.create_superuser("admin", "admin@demo.closetline.test", DEMO_PASSWORD,
+                                      email_verified_at=timezone.now())
     stdout.write(f"Users: {', '.join(u[0] for u in DEMO_USERS)} and staff 'admin' (password {DEMO_PASSWORD!r}).")
