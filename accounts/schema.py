@@ -4,6 +4,7 @@ from graphene_django import DjangoObjectType
 
 from accounts import services
 from accounts.models import User
+from config import media
 from config.graphql.mutations import BaseMutation, enforce_rate_limit
 from config.graphql.node import Node
 from config.graphql.pagination import connection_args, keyset_page
@@ -49,7 +50,7 @@ class UserType(DjangoObjectType):
                            ordering=("-followed_at", "-pk"))
 
     def resolve_avatar_url(user, info):
-        return user.avatar.url if user.avatar else None
+        return media.absolute_url(info.context, user.avatar.name) if user.avatar else None
 
     def resolve_email(user, info):
         return user.email if _is_self(info, user) else None

@@ -1,13 +1,12 @@
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import path
 
+from config import media
 from config.graphql.views import GraphQLEndpoint
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("graphql/", GraphQLEndpoint.as_view(), name="graphql"),
 ]
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Local media (the embedded default storage) is served by the project, DEBUG or not (config/media.py).
+urlpatterns += media.urlpatterns()

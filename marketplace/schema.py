@@ -1,10 +1,10 @@
 import graphene
 from django.conf import settings
-from django.core.files.storage import default_storage
 from django.utils import timezone
 from graphene_django import DjangoObjectType
 
 from accounts.schema import UserType
+from config import media
 from config.errors import ErrorCode, ServiceError
 from config.graphql.mutations import BaseMutation
 from config.graphql.node import Node, decode_id
@@ -12,7 +12,6 @@ from config.graphql.pagination import connection_args, keyset_page, offset_page
 from config.graphql.permissions import Access, require_owner, require_user, viewer
 from config.graphql.upload import Upload
 from marketplace import selectors, services
-from marketplace.pricing import to_cents
 from marketplace.models import (
     Bundle,
     Category,
@@ -25,6 +24,7 @@ from marketplace.models import (
     OrderLine,
     ShippingAddress,
 )
+from marketplace.pricing import to_cents
 from sellers import selectors as seller_selectors
 
 ListingCondition = graphene.Enum.from_enum(Listing.Condition, name="ListingCondition")
@@ -69,7 +69,7 @@ class ListingImageType(DjangoObjectType):
         return queryset.filter(listing__in=selectors.visible_listings(viewer(info)))
 
     def resolve_url(image, info, size):
-        return default_storage.url(image.renditions.get(size.value, image.original))
+        return media.absolute_url(info.context, image.renditions.get(size.value, image.original))
 
 
 class ListingType(DjangoObjectType):
