@@ -5,8 +5,9 @@ from graphene_django import DjangoObjectType
 from accounts import account_schema, recovery, services
 from accounts.login_limits import client_address
 from accounts.models import User
+from config import media
 from config.errors import ErrorCode, ServiceError
-from config.graphql.mutations import BaseMutation
+from config.graphql.mutations import BaseMutation, enforce_rate_limit
 from config.graphql.node import Node, decode_id
 from config.graphql.pagination import connection_args, keyset_page
 from config.graphql.permissions import Access, viewer
@@ -51,7 +52,7 @@ class UserType(DjangoObjectType):
                            ordering=("-followed_at", "-pk"))
 
     def resolve_avatar_url(user, info):
-        return user.avatar.url if user.avatar else None
+        return media.absolute_url(info.context, user.avatar.name) if user.avatar else None
 
     def resolve_email(user, info):
         return user.email if _is_self(info, user) else None

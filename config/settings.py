@@ -305,7 +305,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))  # where collectstatic writes
 # Browser packages installed from npm (package.json) are served from node_modules under
 # static/vendor/: the repository holds no copies of them.
 NODE_MODULES = BASE_DIR / "node_modules"

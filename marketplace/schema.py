@@ -1,10 +1,10 @@
 import graphene
 from django.conf import settings
-from django.core.files.storage import default_storage
 from django.utils import timezone
 from graphene_django import DjangoObjectType
 
 from accounts.schema import UserType
+from config import media
 from config.errors import ErrorCode, ServiceError
 from config.graphql.mutations import BaseMutation
 from config.graphql.node import Node, decode_id
@@ -13,7 +13,6 @@ from config.graphql.permissions import Access, require_owner, require_user, view
 from config.graphql.upload import Upload
 from discovery import selectors as discovery
 from marketplace import selectors, services
-from marketplace.pricing import to_cents
 from marketplace.models import (
     Bundle,
     Category,
@@ -26,6 +25,7 @@ from marketplace.models import (
     OrderLine,
     ShippingAddress,
 )
+from marketplace.pricing import to_cents
 from sellers.models import PriceDropNotice
 
 ListingCondition = graphene.Enum.from_enum(Listing.Condition, name="ListingCondition")
@@ -70,7 +70,7 @@ class ListingImageType(DjangoObjectType):
         return queryset.filter(listing__in=selectors.visible_listings(viewer(info)))
 
     def resolve_url(image, info, size):
-        return default_storage.url(image.renditions.get(size.value, image.original))
+        return media.absolute_url(info.context, image.renditions.get(size.value, image.original))
 
 
 class ListingType(DjangoObjectType):

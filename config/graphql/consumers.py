@@ -33,6 +33,7 @@ from accounts.selectors import user_for_bearer_header
 from config.graphql.execution import OperationRejected, SharedEvent, format_error, prepare, run
 from config.graphql.schema import schema
 from config.loops import OnePerLoop
+from config.media import absolute_uri_for_scope
 from config.realtime import auth_token_group
 
 logger = logging.getLogger("closetline.graphql.ws")
@@ -68,6 +69,9 @@ class WebSocketContext:
 
     def listen(self, group: str):
         return self.consumer.listen(group)
+
+    def build_absolute_uri(self, location: str) -> str:
+        return absolute_uri_for_scope(self.consumer.scope, location)
 
     async def join(self, group: str) -> "GroupEvents":
         return await self.consumer.join(group)

@@ -6,7 +6,7 @@ from functools import cached_property
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
-from graphql import ExecutionResult, GraphQLError, OperationType, execute, get_operation_ast
+from graphql import ExecutionContext, ExecutionResult, GraphQLError, OperationType, execute, get_operation_ast
 
 from config.errors import ServiceError
 from config.graphql.limits import UNSTORABLE_TEXT, is_unstorable, parse_document, validate_document
@@ -21,19 +21,26 @@ SERVICE_UNAVAILABLE = {"message": "The service is briefly unavailable; try again
 
 
 class OperationRejected(Exception):
-    """The document was refused before execution (syntax, limits, validation)."""
+    """The document was refused before execution (syntax, limits, validation).
 
-    def __init__(self, errors: list[GraphQLError]):
+    `well_formed` is False when the request itself was not a GraphQL-over-HTTP request (its
+    `query` or `operationName` not a string): HTTP answers that 400 under either media type, a
+    document that is refused 200 under application/json (config/graphql/views.py)."""
+
+    def __init__(self, errors: list[GraphQLError], well_formed: bool = True):
         self.errors = errors
+        self.well_formed = well_formed
         super().__init__(errors[0].message)
 
 
 def prepare(schema, query, operation_name):
     """Parse and validate; returns (document, operation type) or raises OperationRejected."""
-    if not isinstance(query, str) or not query.strip():
+    if not isinstance(query, str):
+        raise OperationRejected([GraphQLError("Provide the query as a non-empty string.")], well_formed=False)
+    if not query.strip():
         raise OperationRejected([GraphQLError("Provide the query as a non-empty string.")])
     if operation_name is not None and not isinstance(operation_name, str):
-        raise OperationRejected([GraphQLError("operationName must be a string.")])
+        raise OperationRejected([GraphQLError("operationName must be a string.")], well_formed=False)
     try:
         document = parse_document(query)
     except GraphQLError as error:
@@ -85,18 +92,45 @@ def _shared(event: dict) -> SharedEvent:
     return last[1]
 
 
+class NotExecuted(ExecutionResult):
+    """The variables were refused (coercion, or text no column can store): a GraphQL request
+    error, so the response has no `data` entry at all, unlike an execution whose errors nulled it."""
+
+
+class _VariablesRefused(Exception):
+    def __init__(self, errors: list[GraphQLError]):
+        self.errors = errors
+
+
+class _ExecutionContext(ExecutionContext):
+    """graphql-core's, telling refused variables apart from an execution that produced null data
+    (both come back from `execute` as data=None)."""
+
+    @classmethod
+    def build(cls, *args, **kwargs):
+        built = super().build(*args, **kwargs)
+        if isinstance(built, list):
+            raise _VariablesRefused(built)
+        return built
+
+
 def run(schema, document, context, variables, operation_name, root_value=None) -> ExecutionResult:
-    """Execute synchronously: resolvers use the ORM, and list selectors prefetch what they show."""
+    """Execute synchronously: resolvers use the ORM, and list selectors prefetch what they show.
+    Refused variables give a NotExecuted result."""
     if _holds_unstorable_text(variables):
-        return ExecutionResult(data=None, errors=[GraphQLError(UNSTORABLE_TEXT, extensions={"code": "BAD_USER_INPUT"})])
-    return execute(
-        schema.graphql_schema,
-        document,
-        root_value=root_value,
-        context_value=context,
-        variable_values=variables,
-        operation_name=operation_name,
-    )
+        return NotExecuted(data=None, errors=[GraphQLError(UNSTORABLE_TEXT, extensions={"code": "BAD_USER_INPUT"})])
+    try:
+        return execute(
+            schema.graphql_schema,
+            document,
+            root_value=root_value,
+            context_value=context,
+            variable_values=variables,
+            operation_name=operation_name,
+            execution_context_class=_ExecutionContext,
+        )
+    except _VariablesRefused as refused:
+        return NotExecuted(data=None, errors=refused.errors)
 
 
 def _holds_unstorable_text(variables) -> bool:
