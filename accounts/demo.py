@@ -1,6 +1,7 @@
 from accounts.models import User
 
 DEMO_PASSWORD = "closetline-demo"
+STAFF = "admin"
 DEMO_USERS = [
     ("ava", "Ava Chen", "Vintage denim and 90s outerwear. Bundles welcome!", "America/New_York"),
     ("marco", "Marco Rossi", "Sneakers, streetwear, and the occasional grail.", "Europe/Rome"),
@@ -21,4 +22,4 @@ def load(stdout):
             user.save(update_fields=["password"])
     if not User.objects.filter(username="admin").exists():
         User.objects.create_superuser("admin", "admin@demo.closetline.test", DEMO_PASSWORD)
-    stdout.write(f"Users: {', '.join(u[0] for u in DEMO_USERS)} and staff 'admin' (password {DEMO_PASSWORD!r}).")
+    stdout.write(f"Users: {', '.join(u[0] for u in DEMO_USERS)} and staff 'admin'.")
