@@ -3,6 +3,7 @@ from django.utils import timezone
 from accounts.models import User
 
 DEMO_PASSWORD = "closetline-demo"
+STAFF = "admin"
 DEMO_USERS = [
     ("ava", "Ava Chen", "Vintage denim and 90s outerwear. Bundles welcome!", "America/New_York"),
     ("marco", "Marco Rossi", "Sneakers, streetwear, and the occasional grail.", "Europe/Rome"),
@@ -24,4 +25,4 @@ def load(stdout):
     if not User.objects.filter(username="admin").exists():
         User.objects.create_superuser("admin", "admin@demo.closetline.test", DEMO_PASSWORD,
                                       email_verified_at=timezone.now())
-    stdout.write(f"Users: {', '.join(u[0] for u in DEMO_USERS)} and staff 'admin' (password {DEMO_PASSWORD!r}).")
+    stdout.write(f"Users: {', '.join(u[0] for u in DEMO_USERS)} and staff 'admin'.")

@@ -316,6 +316,7 @@ STATICFILES_DIRS = [
     ("vendor/graphql-ws", NODE_MODULES / "graphql-ws" / "umd"),
     ("vendor/react", NODE_MODULES / "react" / "umd"),
     ("vendor/react-dom", NODE_MODULES / "react-dom" / "umd"),
+    ("vendor/chart.js", NODE_MODULES / "chart.js" / "dist"),  # the admin's Program results charts
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

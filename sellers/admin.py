@@ -1,14 +1,16 @@
 """The community team's view of the seller tools (their figures, and what they sent) and of the
 community programs (their settings and audit, what they paid and sent)."""
 
+from datetime import datetime
+
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.html import format_html_join
 
-from sellers import selectors, services
+from sellers import program_charts, services
 from sellers.models import (
     Ambassador,
     AmbassadorProgram,
@@ -31,18 +33,26 @@ from sellers.models import (
 )
 
 
-@admin.register(SellerToolSettings)
-class SellerToolSettingsAdmin(admin.ModelAdmin):
-    """One row: added once (with the defaults filled in), then edited."""
-
-    list_display = ("__str__", "price_drop_threshold_percent", "price_drop_window_minutes", "greeting_visit_days",
-                    "greeting_period_days")
+class SingleRowAdmin(admin.ModelAdmin):
+    """A model of one row (settings, a program): added once, with the defaults filled in, then
+    edited; never deleted. Its pages offer no "add" once the row exists, and its add page no "Save
+    and add another" (there is no other)."""
 
     def has_add_permission(self, request):
-        return not SellerToolSettings.objects.exists()
+        return not self.model.objects.exists()
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["show_save_and_add_another"] = False
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
+
+
+@admin.register(SellerToolSettings)
+class SellerToolSettingsAdmin(SingleRowAdmin):
+    list_display = ("__str__", "price_drop_threshold_percent", "price_drop_window_minutes", "greeting_visit_days",
+                    "greeting_period_days")
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -132,18 +142,47 @@ class ProgramForm(forms.ModelForm):
             self._update_errors(exc)
 
 
-class ProgramAdmin(admin.ModelAdmin):
-    """A program's one row: added once (the defaults filled in), then edited. Saved through
-    services.update_program, so that an edit here is validated and audited like one through the API."""
+PROGRAM_MODELS = {model.KEY: model for model in (FirstSaleShippingProgram, FirstSaleNudgeProgram, AmbassadorProgram,
+                                                  MentoringProgram)}
+
+
+def audit_lines(change: ProgramChange) -> list[str]:
+    """A program change as people read it: one "field: old → new" line per setting changed, with
+    the field's name in the admin's words and its values as the form shows them."""
+    model = PROGRAM_MODELS.get(change.program)
+    lines = []
+    for name, values in change.changes.items():
+        try:
+            label = model._meta.get_field(name).verbose_name if model else name
+        except FieldDoesNotExist:
+            label = name
+        lines.append(f"{label}: {_audit_value(values['old'])} → {_audit_value(values['new'])}")
+    return lines
+
+
+def _audit_value(value) -> str:
+    if value is None or value == "":
+        return "(empty)"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, str) and "T" in value:  # a date and time, as the audit keeps it (ISO 8601)
+        try:
+            return f"{timezone.localtime(datetime.fromisoformat(value)):%Y-%m-%d %H:%M %Z}"
+        except ValueError:
+            pass
+    return str(value)
+
+
+def audit_html(change: ProgramChange):
+    return format_html_join("", "{}<br>", ((line,) for line in audit_lines(change)))
+
+
+class ProgramAdmin(SingleRowAdmin):
+    """A program's one row, saved through services.update_program, so that an edit here is
+    validated and audited like one through the API."""
 
     form = ProgramForm
     readonly_fields = ("updated_at", "recent_changes")
-
-    def has_add_permission(self, request):
-        return not self.model.objects.exists()
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def save_model(self, request, obj, form, change):
         program = services.update_program(program_class=self.model, changed_by=request.user,
@@ -155,9 +194,8 @@ class ProgramAdmin(admin.ModelAdmin):
         changes = ProgramChange.objects.filter(program=program.KEY).select_related("changed_by").order_by(
             "-changed_at", "-pk")[:10]
         return format_html_join(
-            "", "<p>{} by {}: {}</p>",
-            ((f"{change.changed_at:%Y-%m-%d %H:%M}", change.changed_by or "someone deleted",
-              "; ".join(f"{name} {values['old']} → {values['new']}" for name, values in change.changes.items()))
+            "", "<p>{} by {}:<br>{}</p>",
+            ((f"{change.changed_at:%Y-%m-%d %H:%M}", change.changed_by or "someone deleted", audit_html(change))
              for change in changes)) or "none yet"
 
 
@@ -238,11 +276,17 @@ class MentoringGroupAdmin(ReadOnlyAdmin):
 class ProgramChangeAdmin(ReadOnlyAdmin):
     """The audit: who changed which program setting, from what to what."""
 
-    list_display = ("program", "changed_by", "changed_at", "changes")
+    list_display = ("program", "changed_by", "changed_at", "what_changed")
     list_filter = ("program",)
     search_fields = ("changed_by__username",)
     list_select_related = ("changed_by",)
     date_hierarchy = "changed_at"
+    fields = ("program", "changed_by", "changed_at", "what_changed")
+    readonly_fields = ("what_changed",)
+
+    @admin.display(description="changes")
+    def what_changed(self, change):
+        return audit_html(change)
 
 
 @admin.register(ShippingSubsidy)
@@ -259,7 +303,9 @@ class ShippingSubsidyAdmin(ReadOnlyAdmin):
 
 @admin.register(ProgramResultsReport)
 class ProgramResultsAdmin(ReadOnlyAdmin):
-    """The figures of staff GraphQL's programResults, computed on opening (aggregate SQL)."""
+    """The figures of staff GraphQL's programResults, computed on opening (aggregate SQL), drawn as
+    charts by Chart.js (served from node_modules as static/vendor/chart.js, see settings), the
+    tables below them."""
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -268,5 +314,7 @@ class ProgramResultsAdmin(ReadOnlyAdmin):
         weeks = request.GET.get("weeks", "12")
         weeks = min(max(int(weeks), 1), 104) if weeks.isdigit() else 12
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, "title": "Program results",
-                   "weeks": weeks, "results": selectors.program_results(now=timezone.now(), weeks=weeks)}
+                   "weeks": weeks}
+        page = program_charts.program_charts(now=timezone.now(), weeks=weeks)
+        context |= {"results": page.results, "charts": page.charts}
         return TemplateResponse(request, "admin/sellers/program_results.html", context)

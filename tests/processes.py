@@ -90,18 +90,20 @@ class Processes:
             test_database.backup(target)
         return f"sqlite:///{copy}"
 
-    def daphne(self, **environment) -> int:
-        """A daphne process serving config.asgi; returns its port once it accepts connections."""
-        port = free_port()
+    def daphne(self, port: int | None = None, **environment) -> int:
+        """A daphne process serving config.asgi (on `port`, or a free one); returns its port once
+        it accepts connections."""
+        port = port or free_port()
         process, log = self._spawn("daphne", [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port),
                                               "config.asgi:application"], self.environment(**environment))
         wait_for_port(process, log, port, 30, "daphne to start")
         return port
 
-    def make_run(self) -> tuple[int, Path]:
+    def make_run(self, port: int | None = None) -> tuple[int, Path]:
         """`make run` as a newcomer runs it: the embedded default (a fresh SQLite file here, no
-        Redis), migrations, the demo data, then daphne. Returns its port and its output's log."""
-        port = free_port()
+        Redis), migrations, the demo data, then daphne (on `port`, or a free one). Returns its port
+        and its output's log."""
+        port = port or free_port()
         environment = {name: value for name, value in os.environ.items()
                        if name not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")}
         environment |= {"DATABASE_URL": f"sqlite:///{self.log_dir / 'make-run.sqlite3'}",

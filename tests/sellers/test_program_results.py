@@ -1,7 +1,6 @@
 """Program results for staff, on a small constructed dataset with known answers: first sales by
 join-week cohort in and out of each program, the subsidy, mentors' response times, buyers' habit."""
 
-import itertools
 from datetime import timedelta
 from decimal import Decimal
 
@@ -12,7 +11,6 @@ from django.utils import timezone
 
 from accounts.models import User
 from marketplace import services as marketplace_services
-from marketplace.models import Order
 from sellers import selectors
 from sellers.models import FirstSaleNudge, FirstSaleShippingProgram, MentoringGroup, ShippingSubsidy
 from social import services as social_services
@@ -22,7 +20,6 @@ from tests.sellers.programs import run_program
 pytestmark = pytest.mark.django_db
 
 DAY, HOUR = timedelta(days=1), timedelta(hours=1)
-KEYS = itertools.count()
 RESULTS = """query($weeks: Int) { programResults(weeks: $weeks) {
   firstSale { program weekStarting inProgram sellers firstSales firstSaleRate averageDaysToFirstSale }
   subsidy { budget { amount } spent { amount } remaining { amount } paid { amount } returned { amount }
@@ -30,28 +27,6 @@ RESULTS = """query($weeks: Int) { programResults(weeks: $weeks) {
   mentorResponses { questions answered averageHours }
   habitOrders habitDays buyerHabit { weekStarting buyers withTwoOrders withThreeOrders reachedHabit habitRate
                                      windowOver } } }"""
-
-
-@pytest.fixture
-def weeks():
-    """(now, the Monday of last week, the Monday of the week before)."""
-    now = timezone.now()
-    monday = (now - now.weekday() * DAY).replace(hour=0, minute=0, second=0, microsecond=0)
-    return now, monday - 7 * DAY, monday - 14 * DAY
-
-
-@pytest.fixture
-def sale(make_buyer, make_listing):
-    """`sale(seller, at, cancelled=False)`: an order of one of the seller's items, placed then."""
-    buyer, _ = make_buyer("shopper")
-
-    def make(seller, at, *, cancelled=False, buyer=buyer):
-        order = marketplace_services.purchase_listing(buyer=buyer, listing=make_listing(seller),
-                                                      idempotency_key=f"sale-{next(KEYS)}")
-        Order.objects.filter(pk=order.pk).update(placed_at=at, status="cancelled" if cancelled else "paid")
-        return order
-
-    return make
 
 
 def joined(make_user, name, at, *, listing=True, make_listing=None):
