@@ -67,6 +67,7 @@ def test_a_reset_mail_goes_out_through_the_postmark_api(api, make_user, postmark
 
 
 PRODUCTION = {"DJANGO_SETTINGS_MODULE": "config.settings_production", "ALLOWED_HOSTS": "api.closetline.example",
+              "MEDIA_S3_BUCKET": "closetline-media",
               "SECRET_KEY": "test-not-secret-but-long-enough-0123456789abcdef0123456789abcdef"}
 
 

@@ -13,6 +13,9 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from django.conf import settings
+from django.utils import timezone
+
+from accounts.models import User
 
 from tests.helpers import gid
 from tests.marketplace.test_media_local import gps_photo
@@ -20,7 +23,8 @@ from tests.marketplace.test_media_s3 import BUCKET, CREDENTIALS, s3_server  # no
 from tests.processes import BIN, PROJECT, free_port, wait_for, wait_for_port
 
 PROCESS_TYPES = ("release", "web", "worker", "beat")
-REGISTER = """mutation($input: RegisterInput!) { register(input: $input) { token errors { code } } }"""
+REGISTER = """mutation($input: RegisterInput!) { register(input: $input) { checkEmail errors { code } } }"""
+LOGIN = """mutation($input: LoginInput!) { login(input: $input) { token errors { code } } }"""
 CREATE = """mutation($input: CreateListingInput!) { createListing(input: $input) { listing { id } errors { code } } }"""
 UPLOAD = """mutation($input: UploadListingImageInput!) { uploadListingImage(input: $input) { errors { code } } }"""
 IMAGES = """query($id: ID!) { listing(id: $id) { title images { small: url(size: SMALL) } } }"""
@@ -58,7 +62,7 @@ def test_release_then_web_worker_and_beat_serve_a_client_behind_a_tls_proxy(proc
         "PATH": f"{BIN}:{os.environ['PATH']}",
         "DJANGO_SETTINGS_MODULE": "config.settings_production",
         "SECRET_KEY": "procfile-test-not-secret-but-long-enough-0123456789abcdefghijklmnop",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost", "EMAIL_PROVIDER": "smtp", "EMAIL_HOST": "127.0.0.1", "DEFAULT_FROM_EMAIL": "Closetline <no-reply@closetline.example>",
         "DATABASE_URL": processes.database_url(), "REDIS_URL": settings.REDIS_URL, "DB_CONN_MAX_AGE": "0",
         "MEDIA_S3_BUCKET": BUCKET, "MEDIA_S3_ENDPOINT_URL": endpoint, "MEDIA_S3_REGION": "us-east-1",
         "MEDIA_S3_ADDRESSING_STYLE": "path", "STATIC_ROOT": str(tmp_path / "static"),
@@ -92,8 +96,11 @@ def test_release_then_web_worker_and_beat_serve_a_client_behind_a_tls_proxy(proc
 
     registered = graphql(REGISTER, input={"username": "ava", "email": "ava@example.com",
                                           "password": "correct horse battery staple"})["register"]
-    assert registered["errors"] == []
-    token = registered["token"]
+    assert registered["errors"] == [] and registered["checkEmail"]
+    # The mailed link is followed (the worker's mail is not read here): the account is verified.
+    User.objects.filter(username="ava").update(email_verified_at=timezone.now())
+    token = graphql(LOGIN, input={"username": "ava", "password": "correct horse battery staple"})["login"]["token"]
+    assert token
     created = graphql(CREATE, token, input={"title": "Wrap dress", "categoryId": gid(category), "price": "25.00"})
     listing_id = created["createListing"]["listing"]["id"]
     uploaded = proxied.post("/graphql/", headers={"Authorization": f"Bearer {token}"}, data={

@@ -73,7 +73,7 @@ def production_storage(environment: dict) -> dict:
     env = {name: value for name, value in os.environ.items() if not name.startswith("MEDIA_")} | CREDENTIALS | {
         "DJANGO_SETTINGS_MODULE": "config.settings_production",
         "SECRET_KEY": "test-not-secret-but-long-enough-0123456789abcdefghijklmnopqrstuvwxyz",
-        "ALLOWED_HOSTS": "testserver", "DEBUG": "0"} | environment
+        "ALLOWED_HOSTS": "testserver", "DEBUG": "0", "EMAIL_PROVIDER": "smtp", "EMAIL_HOST": "127.0.0.1", "DEFAULT_FROM_EMAIL": "Closetline <no-reply@closetline.example>",} | environment
     done = subprocess.run([sys.executable, "-c", f"import django; django.setup(); {code}"], cwd=PROJECT, env=env,
                           capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
