@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install lock migrate demo schema check-schema worker beat bench load fuzz clean
+.PHONY: run test lint format install lock migrate demo schema check-schema worker beat bench load fuzz clean
 
 # Installs exactly what requirements.lock pins (hashes checked) and package-lock.json's browser assets.
 $(STAMP): requirements.lock package-lock.json
@@ -38,6 +38,15 @@ run: demo
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Ruff: lint, and the formatting it would write (`make format` writes it).
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
 
 # Regenerate the committed schema file after changing the API.
 schema: install

@@ -21,8 +21,13 @@ def address_may_be_mailed(info, group: str, email: str) -> bool:
     Past it the answer stays the same and nothing is sent: an error would differ by address."""
     address = recovery.normalized_email(email).lower()
     try:
-        return not is_ratelimited(info.context, group=group, key=lambda _group, _request: address,
-                                  rate=settings.ACCOUNT_MAIL_RATE_LIMIT, increment=True)
+        return not is_ratelimited(
+            info.context,
+            group=group,
+            key=lambda _group, _request: address,
+            rate=settings.ACCOUNT_MAIL_RATE_LIMIT,
+            increment=True,
+        )
     except RedisError as error:
         logger.warning("Rate limit %s not counted, the cache is out of reach: %s", group, error)
         return True
@@ -138,8 +143,9 @@ class ResetPassword(BaseMutation):
 
     @classmethod
     def perform(cls, info, input):
-        user, token = recovery.reset_password(token=input.token, new_password=input.new_password,
-                                              device_name=input.device_name or "")
+        user, token = recovery.reset_password(
+            token=input.token, new_password=input.new_password, device_name=input.device_name or ""
+        )
         return cls(user=user, token=token, errors=[])
 
 
@@ -161,8 +167,12 @@ class ChangePassword(BaseMutation):
     @classmethod
     def perform(cls, info, input):
         user = info.context.user
-        count = lifecycle.change_password(user=user, current_password=input.current_password,
-                                          new_password=input.new_password, keep_token=user.auth_token)
+        count = lifecycle.change_password(
+            user=user,
+            current_password=input.current_password,
+            new_password=input.new_password,
+            keep_token=user.auth_token,
+        )
         return cls(signed_out_count=count, errors=[])
 
 
@@ -184,8 +194,9 @@ class ChangeEmail(BaseMutation):
 
     @classmethod
     def perform(cls, info, input):
-        address = lifecycle.request_email_change(user=info.context.user, password=input.password,
-                                                 new_email=input.new_email)
+        address = lifecycle.request_email_change(
+            user=info.context.user, password=input.password, new_email=input.new_email
+        )
         return cls(pending_email=address, errors=[])
 
 

@@ -7,8 +7,9 @@ from accounts.models import AuthToken, User
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
-    fieldsets = DjangoUserAdmin.fieldsets + (("Closet profile", {"fields": ("display_name", "bio", "avatar",
-                                                                            "time_zone")}),)
+    fieldsets = DjangoUserAdmin.fieldsets + (
+        ("Closet profile", {"fields": ("display_name", "bio", "avatar", "time_zone")}),
+    )
     list_display = ("username", "email", "display_name", "is_staff", "date_joined")
     search_fields = ("username", "email", "display_name")
 

@@ -16,13 +16,19 @@ def load(stdout):
     for username, display_name, bio, time_zone in DEMO_USERS:
         user, created = User.objects.get_or_create(
             username=username,
-            defaults={"email": f"{username}@demo.closetline.test", "display_name": display_name, "bio": bio,
-                      "time_zone": time_zone, "email_verified_at": timezone.now()},
+            defaults={
+                "email": f"{username}@demo.closetline.test",
+                "display_name": display_name,
+                "bio": bio,
+                "time_zone": time_zone,
+                "email_verified_at": timezone.now(),
+            },
         )
         if created:
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
     if not User.objects.filter(username="admin").exists():
-        User.objects.create_superuser("admin", "admin@demo.closetline.test", DEMO_PASSWORD,
-                                      email_verified_at=timezone.now())
+        User.objects.create_superuser(
+            "admin", "admin@demo.closetline.test", DEMO_PASSWORD, email_verified_at=timezone.now()
+        )
     stdout.write(f"Users: {', '.join(u[0] for u in DEMO_USERS)} and staff 'admin'.")

@@ -56,14 +56,17 @@ def build(*, export_id: int, mail_link: bool = True) -> None:
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             archive.writestr("closetline-data.json", json.dumps(document, indent=2, default=str, ensure_ascii=False))
-        name = default_storage.save(f"exports/{secrets.token_hex(16)}/closetline-data-{timezone.now():%Y%m%d}.zip",
-                                    ContentFile(buffer.getvalue()))
+        name = default_storage.save(
+            f"exports/{secrets.token_hex(16)}/closetline-data-{timezone.now():%Y%m%d}.zip",
+            ContentFile(buffer.getvalue()),
+        )
     except Exception:
         DataExport.objects.filter(pk=export.pk).update(status=DataExport.Status.FAILED)
         raise
     with transaction.atomic():
         updated = DataExport.objects.filter(pk=export.pk, status=DataExport.Status.PENDING).update(
-            status=DataExport.Status.READY, file=name, size=buffer.tell(), ready_at=timezone.now())
+            status=DataExport.Status.READY, file=name, size=buffer.tell(), ready_at=timezone.now()
+        )
         if not updated:
             transaction.on_commit(lambda: default_storage.delete(name))
             return
@@ -74,12 +77,25 @@ def build(*, export_id: int, mail_link: bool = True) -> None:
 
 def account_section(user: User) -> dict:
     return {
-        "username": user.username, "email": user.email, "displayName": user.display_name, "bio": user.bio,
-        "timeZone": user.time_zone, "avatar": user.avatar.name or None, "dateJoined": user.date_joined,
-        "emailVerifiedAt": user.email_verified_at, "lastLogin": user.last_login,
-        "devices": [{"deviceName": token.device_name, "createdAt": token.created_at,
-                     "lastUsedAt": token.last_used_at, "expiresAt": token.expires_at, "revokedAt": token.revoked_at}
-                    for token in AuthToken.objects.filter(user=user).order_by("created_at")],
+        "username": user.username,
+        "email": user.email,
+        "displayName": user.display_name,
+        "bio": user.bio,
+        "timeZone": user.time_zone,
+        "avatar": user.avatar.name or None,
+        "dateJoined": user.date_joined,
+        "emailVerifiedAt": user.email_verified_at,
+        "lastLogin": user.last_login,
+        "devices": [
+            {
+                "deviceName": token.device_name,
+                "createdAt": token.created_at,
+                "lastUsedAt": token.last_used_at,
+                "expiresAt": token.expires_at,
+                "revokedAt": token.revoked_at,
+            }
+            for token in AuthToken.objects.filter(user=user).order_by("created_at")
+        ],
     }
 
 
@@ -96,9 +112,13 @@ def open_download(signed: str) -> DataExport | None:
         claims = signing.loads(signed, salt=_SALT, max_age=settings.ACCOUNTS_EXPORT_LIFETIME)
     except signing.BadSignature:
         return None
-    return (DataExport.objects.filter(pk=claims.get("export"), user_id=claims.get("user"), user__is_active=True,
-                                      status=DataExport.Status.READY, expires_at__gt=timezone.now())
-            .first())
+    return DataExport.objects.filter(
+        pk=claims.get("export"),
+        user_id=claims.get("user"),
+        user__is_active=True,
+        status=DataExport.Status.READY,
+        expires_at__gt=timezone.now(),
+    ).first()
 
 
 def purge_expired(*, now) -> int:

@@ -28,8 +28,9 @@ class AccountDataHook:
 _HOOKS: dict[str, AccountDataHook] = {}
 
 
-def register(app: str, *, export: Callable | None = None, erase: Callable | None = None,
-             check_deletion: Callable | None = None) -> None:
+def register(
+    app: str, *, export: Callable | None = None, erase: Callable | None = None, check_deletion: Callable | None = None
+) -> None:
     """Offer an app's part (once per app: registering again replaces it, so a reload is harmless)."""
     _HOOKS[app] = AccountDataHook(app, export, erase, check_deletion)
 

@@ -43,10 +43,14 @@ def user_for_identifier(identifier: str):
     if not identifier:
         return None
     if "@" in identifier:
-        return User.objects.filter(email=identifier).first() or User.objects.filter(
-            email_key=email_key(identifier)).first()
-    return User.objects.filter(username=identifier).first() or User.objects.filter(
-        username_key=username_key(identifier)).first()
+        return (
+            User.objects.filter(email=identifier).first()
+            or User.objects.filter(email_key=email_key(identifier)).first()
+        )
+    return (
+        User.objects.filter(username=identifier).first()
+        or User.objects.filter(username_key=username_key(identifier)).first()
+    )
 
 
 def user_for_email(email: str):
@@ -90,15 +94,21 @@ def backfill_keys(User, *, batch_size: int = 1000) -> list[tuple[int, str, str]]
     collided, last = [], 0
     while True:
         with transaction.atomic():
-            rows = list(User.objects.filter(Q(username_key__isnull=True) | Q(email_key__isnull=True), pk__gt=last)
-                        .order_by("pk").select_for_update()
-                        .only("pk", "username", "email", "username_key", "email_key")[:batch_size])
+            rows = list(
+                User.objects.filter(Q(username_key__isnull=True) | Q(email_key__isnull=True), pk__gt=last)
+                .order_by("pk")
+                .select_for_update()
+                .only("pk", "username", "email", "username_key", "email_key")[:batch_size]
+            )
             if not rows:
                 return collided
             for field, source, normalise in fields:
                 wanted = {row.pk: normalise(getattr(row, source) or "") for row in rows if getattr(row, field) is None}
-                taken = set(User.objects.filter(**{f"{field}__in": set(wanted.values())})
-                            .exclude(pk__in=list(wanted)).values_list(field, flat=True))
+                taken = set(
+                    User.objects.filter(**{f"{field}__in": set(wanted.values())})
+                    .exclude(pk__in=list(wanted))
+                    .values_list(field, flat=True)
+                )
                 for row in rows:
                     if row.pk not in wanted:
                         continue

@@ -31,7 +31,8 @@ def change_password(*, user: User, current_password: str, new_password: str, kee
     user.save(update_fields=["password"])
     recovery.spend_outstanding(user, Purpose.RESET_PASSWORD)
     signed_out = services.revoke_tokens(
-        AuthToken.objects.filter(user=user, revoked_at__isnull=True).exclude(pk=keep_token.pk))
+        AuthToken.objects.filter(user=user, revoked_at__isnull=True).exclude(pk=keep_token.pk)
+    )
     mail.send_on_commit(mail.password_changed(user))
     return signed_out
 

@@ -56,9 +56,11 @@ class LoginLimits:
 
     def check(self) -> None:
         try:
-            limited = (self._full("login:pair", f"{self.account}|{self.address}", settings.LOGIN_RATE_LIMIT)
-                       or self._full("login:address", self.address, settings.LOGIN_ADDRESS_RATE_LIMIT)
-                       or self._held())
+            limited = (
+                self._full("login:pair", f"{self.account}|{self.address}", settings.LOGIN_RATE_LIMIT)
+                or self._full("login:address", self.address, settings.LOGIN_ADDRESS_RATE_LIMIT)
+                or self._held()
+            )
         except RedisError as error:
             logger.warning("Login limits not checked, the cache is out of reach: %s", error)
             return

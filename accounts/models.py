@@ -38,8 +38,7 @@ class User(AbstractUser):
     avatar = models.ImageField(upload_to="avatars/%Y/%m/", blank=True)
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     # What the username and email are compared by: every lookup and login limit (accounts.identity).
-    username_key = KeyField(max_length=150, unique=True, source="username",
-                            normaliser="accounts.identity.username_key")
+    username_key = KeyField(max_length=150, unique=True, source="username", normaliser="accounts.identity.username_key")
     email_key = KeyField(max_length=320, unique=True, source="email", normaliser="accounts.identity.email_key")
     # Null until the member follows the link mailed to the address (accounts.recovery); an account
     # registered over the API logs in only once verified.
@@ -60,8 +59,9 @@ class User(AbstractUser):
     def save(self, *args, update_fields=None, **kwargs):
         if update_fields is not None:
             update_fields = set(update_fields)
-            update_fields |= {key for source, key in (("username", "username_key"), ("email", "email_key"))
-                              if source in update_fields}
+            update_fields |= {
+                key for source, key in (("username", "username_key"), ("email", "email_key")) if source in update_fields
+            }
         super().save(*args, update_fields=update_fields, **kwargs)
 
 

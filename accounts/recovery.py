@@ -45,11 +45,17 @@ def member_with_email(email: str) -> User | None:
 
 # Tokens --------------------------------------------------------------------------------------
 
+
 def issue(user: User, purpose: str, email: str) -> str:
     """A new token for `purpose`, mailed to `email`; the raw value is returned once."""
     raw = new_raw_token()
-    AccountToken.objects.create(user=user, purpose=purpose, email=email, key_hash=hash_token(raw),
-                                expires_at=timezone.now() + getattr(settings, _LIFETIMES[purpose]))
+    AccountToken.objects.create(
+        user=user,
+        purpose=purpose,
+        email=email,
+        key_hash=hash_token(raw),
+        expires_at=timezone.now() + getattr(settings, _LIFETIMES[purpose]),
+    )
     return raw
 
 
@@ -59,8 +65,11 @@ def redeem(raw: str, purpose: str, *, field: str = "token") -> AccountToken:
     now = timezone.now()
     token = None
     if raw and len(raw) <= 200:
-        token = AccountToken.objects.select_related("user").filter(key_hash=hash_token(raw.strip()),
-                                                                   purpose=purpose).first()
+        token = (
+            AccountToken.objects.select_related("user")
+            .filter(key_hash=hash_token(raw.strip()), purpose=purpose)
+            .first()
+        )
     if token is None or token.used_at is not None or not token.user.is_active:
         raise ServiceError(ErrorCode.INVALID_TOKEN, "This link is not valid (or was used already).", field)
     if token.expires_at <= now:
@@ -74,10 +83,12 @@ def redeem(raw: str, purpose: str, *, field: str = "token") -> AccountToken:
 def spend_outstanding(user: User, *purposes: str) -> int:
     """Retire every unused token of these purposes (a password or address changed under them)."""
     return AccountToken.objects.filter(user=user, purpose__in=purposes, used_at__isnull=True).update(
-        used_at=timezone.now())
+        used_at=timezone.now()
+    )
 
 
 # Sign-up and verification ---------------------------------------------------------------------
+
 
 def sign_up(*, username: str, email: str, password: str, display_name: str = "", time_zone: str = "UTC") -> None:
     """Create an unverified account and mail its address a verification link. The answer is the same
@@ -86,9 +97,15 @@ def sign_up(*, username: str, email: str, password: str, display_name: str = "",
     about the address."""
     try:
         with transaction.atomic():
-            user, _ = services.register(username=username, email=email, password=password,
-                                        display_name=display_name, time_zone=time_zone, verified=False,
-                                        log_in=False)
+            user, _ = services.register(
+                username=username,
+                email=email,
+                password=password,
+                display_name=display_name,
+                time_zone=time_zone,
+                verified=False,
+                log_in=False,
+            )
             transaction.on_commit(lambda: _enqueue("send_verification_mail", user.pk))
     except ServiceError as exc:
         others = [error for error in exc.errors if error.code is not ErrorCode.DUPLICATE_EMAIL]
@@ -128,8 +145,7 @@ def verify_email(*, token: str, device_name: str = "") -> tuple[User, str]:
     spent = redeem(token, Purpose.VERIFY_EMAIL)
     user = User.objects.select_for_update().get(pk=spent.user_id)
     if user.email.lower() != spent.email.lower():
-        raise ServiceError(ErrorCode.INVALID_TOKEN, "This link is for an address the account no longer uses.",
-                           "token")
+        raise ServiceError(ErrorCode.INVALID_TOKEN, "This link is for an address the account no longer uses.", "token")
     if user.email_verified_at is None:
         user.email_verified_at = timezone.now()
         user.save(update_fields=["email_verified_at"])
@@ -138,6 +154,7 @@ def verify_email(*, token: str, device_name: str = "") -> tuple[User, str]:
 
 
 # Password reset -------------------------------------------------------------------------------
+
 
 def request_password_reset(*, email: str) -> None:
     """Answer the same for every address: the lookup and the mail are the worker's."""
@@ -162,8 +179,7 @@ def reset_password(*, token: str, new_password: str, device_name: str = "") -> t
     spent = redeem(token, Purpose.RESET_PASSWORD)
     user = User.objects.select_for_update().get(pk=spent.user_id)
     if user.email.lower() != spent.email.lower():
-        raise ServiceError(ErrorCode.INVALID_TOKEN, "This link is for an address the account no longer uses.",
-                           "token")
+        raise ServiceError(ErrorCode.INVALID_TOKEN, "This link is for an address the account no longer uses.", "token")
     set_password(user, new_password, field="new_password")
     user.email_verified_at = user.email_verified_at or timezone.now()
     user.save(update_fields=["password", "email_verified_at"])

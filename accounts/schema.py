@@ -7,7 +7,7 @@ from accounts.login_limits import client_address
 from accounts.models import User
 from config import media
 from config.errors import ErrorCode, ServiceError
-from config.graphql.mutations import BaseMutation, enforce_rate_limit
+from config.graphql.mutations import BaseMutation
 from config.graphql.node import Node, decode_id
 from config.graphql.pagination import connection_args, keyset_page
 from config.graphql.permissions import Access, viewer
@@ -44,12 +44,22 @@ class UserType(DjangoObjectType):
         return _with_follow_stats(user, info).viewer_is_following
 
     def resolve_followers(user, info, first=None, after=None):
-        return keyset_page(social_selectors.followers(user, viewer(info)), UserConnection, first=first, after=after,
-                           ordering=("-followed_at", "-pk"))
+        return keyset_page(
+            social_selectors.followers(user, viewer(info)),
+            UserConnection,
+            first=first,
+            after=after,
+            ordering=("-followed_at", "-pk"),
+        )
 
     def resolve_following(user, info, first=None, after=None):
-        return keyset_page(social_selectors.following(user, viewer(info)), UserConnection, first=first, after=after,
-                           ordering=("-followed_at", "-pk"))
+        return keyset_page(
+            social_selectors.following(user, viewer(info)),
+            UserConnection,
+            first=first,
+            after=after,
+            ordering=("-followed_at", "-pk"),
+        )
 
     def resolve_avatar_url(user, info):
         return media.absolute_url(info.context, user.avatar.name) if user.avatar else None
@@ -104,9 +114,12 @@ class Register(BaseMutation):
     class Arguments:
         input = RegisterInput(required=True)
 
-    check_email = graphene.Boolean(description="True: the sign-up goes on by the link mailed to the address "
-                                               "(verifyEmail); null with errors.")
-    user = graphene.Field(UserType, deprecation_reason="Always null: the account is usable once verified (verifyEmail).")
+    check_email = graphene.Boolean(
+        description="True: the sign-up goes on by the link mailed to the address (verifyEmail); null with errors."
+    )
+    user = graphene.Field(
+        UserType, deprecation_reason="Always null: the account is usable once verified (verifyEmail)."
+    )
     token = graphene.String(deprecation_reason="Null: verifyEmail logs in.")
 
     access = Access.PUBLIC
@@ -144,9 +157,12 @@ class Login(BaseMutation):
 
     @classmethod
     def perform(cls, info, input):
-        user, token = services.login(username=input.username, password=input.password,
-                                     device_name=input.device_name or "",
-                                     address=client_address(info.context))
+        user, token = services.login(
+            username=input.username,
+            password=input.password,
+            device_name=input.device_name or "",
+            address=client_address(info.context),
+        )
         return cls(user=user, token=token, errors=[])
 
 

@@ -18,15 +18,29 @@ PROFILE_FIELDS = ("display_name", "bio", "time_zone")
 TOKENS_REVOKED_HOOKS: list = []
 
 
-def register(*, username: str, email: str, password: str, display_name: str = "", time_zone: str = "UTC",
-             device_name: str = "", verified: bool = True, log_in: bool = True) -> tuple[User, str | None]:
+def register(
+    *,
+    username: str,
+    email: str,
+    password: str,
+    display_name: str = "",
+    time_zone: str = "UTC",
+    device_name: str = "",
+    verified: bool = True,
+    log_in: bool = True,
+) -> tuple[User, str | None]:
     """Create a member and log them in; returns the user and a raw token for this device.
 
     In-process callers (staff tools, demo data, tests) vouch for the address. Sign-ups over the API
     go through accounts.recovery.sign_up: unverified, no token, the existing address never told."""
     username, email = username.strip(), email.strip()
-    user = User(username=username, email=User.objects.normalize_email(email), display_name=display_name.strip(),
-                time_zone=time_zone, email_verified_at=timezone.now() if verified else None)
+    user = User(
+        username=username,
+        email=User.objects.normalize_email(email),
+        display_name=display_name.strip(),
+        time_zone=time_zone,
+        email_verified_at=timezone.now() if verified else None,
+    )
     errors = _field_errors(user)
     try:
         validate_password(password, user)
@@ -52,8 +66,9 @@ def login(*, username: str, password: str, device_name: str = "", address: str =
     a token for the device; failures are limited per account and address (accounts.login_limits)."""
     identifier = username.strip()
     user = identity.user_for_identifier(identifier)
-    limits = LoginLimits(account=f"user:{user.pk}" if user else f"key:{identity.identifier_key(identifier)}",
-                         address=address)
+    limits = LoginLimits(
+        account=f"user:{user.pk}" if user else f"key:{identity.identifier_key(identifier)}", address=address
+    )
     limits.check()
     if user is None:
         User().set_password(password)  # same work as a real check, so timing reveals nothing
@@ -64,9 +79,10 @@ def login(*, username: str, password: str, device_name: str = "", address: str =
         raise _bad_credentials()
     if user.email_verified_at is None:
         # Only with the right password: the address's owner learns what to do, nobody else anything.
-        raise ServiceError(ErrorCode.EMAIL_NOT_VERIFIED,
-                           "Verify your email first: follow the link we mailed you (requestEmailVerification "
-                           "sends a new one).")
+        raise ServiceError(
+            ErrorCode.EMAIL_NOT_VERIFIED,
+            "Verify your email first: follow the link we mailed you (requestEmailVerification sends a new one).",
+        )
     with transaction.atomic():
         raw = _issue_token(user, device_name)
         User.objects.filter(pk=user.pk).update(last_login=timezone.now())

@@ -13,8 +13,12 @@ def download_data_export(request, signed: str):
     export = exports.open_download(signed)
     if export is None:
         raise Http404("No such export.")
-    response = FileResponse(default_storage.open(export.file.name, "rb"), as_attachment=True,
-                            filename="closetline-data.zip", content_type="application/zip")
+    response = FileResponse(
+        default_storage.open(export.file.name, "rb"),
+        as_attachment=True,
+        filename="closetline-data.zip",
+        content_type="application/zip",
+    )
     response["Cache-Control"] = "private, no-store"
     response["Referrer-Policy"] = "no-referrer"
     return response

@@ -26,8 +26,9 @@ HERE = Path(__file__).resolve().parent
 
 
 def main(names: list[str]) -> int:
-    available = sorted(m.name.removeprefix("bench_") for m in pkgutil.iter_modules([str(HERE)])
-                       if m.name.startswith("bench_"))
+    available = sorted(
+        m.name.removeprefix("bench_") for m in pkgutil.iter_modules([str(HERE)]) if m.name.startswith("bench_")
+    )
     unknown = set(names) - set(available)
     if unknown:
         print(f"Unknown benchmark(s): {', '.join(sorted(unknown))}; available: {', '.join(available)}")

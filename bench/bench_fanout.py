@@ -40,8 +40,16 @@ def run(report):
             report.add(NAME, f"{label}: Celery tasks", tasks, "tasks", target="≤ 20", met=tasks <= 20)
             copy_seconds = _copy_same_rows(recipient_ids, listing)
             rate, copy_rate = RECIPIENTS / insert_seconds, RECIPIENTS / copy_seconds
-            report.add(NAME, f"{label}: inbox insert rate", rate, "rows/s", baseline=copy_rate,
-                       baseline_label="raw COPY", target="≥ 0.33× COPY", met=rate >= copy_rate / 3)
+            report.add(
+                NAME,
+                f"{label}: inbox insert rate",
+                rate,
+                "rows/s",
+                baseline=copy_rate,
+                baseline_label="raw COPY",
+                target="≥ 0.33× COPY",
+                met=rate >= copy_rate / 3,
+            )
 
 
 @contextmanager
@@ -57,11 +65,13 @@ def _embedded_runtime():
 
 def _people_with_devices(count: int) -> list[int]:
     User = get_user_model()
-    User.objects.bulk_create([User(username=f"liker{n}", email=f"liker{n}@bench.test", password="!")
-                              for n in range(count)], batch_size=2000)
+    User.objects.bulk_create(
+        [User(username=f"liker{n}", email=f"liker{n}@bench.test", password="!") for n in range(count)], batch_size=2000
+    )
     ids = list(User.objects.filter(username__startswith="liker").values_list("pk", flat=True))
-    Device.objects.bulk_create([Device(user_id=pk, platform=Device.Platform.FCM, token=f"bench-token-{pk}")
-                                for pk in ids], batch_size=2000)
+    Device.objects.bulk_create(
+        [Device(user_id=pk, platform=Device.Platform.FCM, token=f"bench-token-{pk}") for pk in ids], batch_size=2000
+    )
     return ids
 
 
@@ -87,9 +97,15 @@ def _fan_out(recipient_ids, listing) -> tuple[float, int, float]:
     task_prerun.connect(count_task)
     try:
         with transaction.atomic():
-            services.notify(recipient_ids=recipient_ids, kind=Kind.PRICE_DROP, title="Price drop on a liked item",
-                            body="Vintage Levi's 501 — now $38 (was $45)", dedupe_key=f"price_drop:{listing}:38.00",
-                            coalesce_key=f"listing:{listing}", data={"listingId": listing, "price": "38.00"})
+            services.notify(
+                recipient_ids=recipient_ids,
+                kind=Kind.PRICE_DROP,
+                title="Price drop on a liked item",
+                body="Vintage Levi's 501 — now $38 (was $45)",
+                dedupe_key=f"price_drop:{listing}:38.00",
+                coalesce_key=f"listing:{listing}",
+                data={"listingId": listing, "price": "38.00"},
+            )
             committing = time.perf_counter()
         wall = time.perf_counter() - committing
     finally:
@@ -98,7 +114,8 @@ def _fan_out(recipient_ids, listing) -> tuple[float, int, float]:
     dedupe_key = f"price_drop:{listing}:38.00"
     assert Notification.objects.filter(dedupe_key=dedupe_key).count() == len(recipient_ids)
     assert PushDecision.objects.filter(notification__dedupe_key=dedupe_key, outcome=Outcome.SENT).count() == len(
-        recipient_ids)
+        recipient_ids
+    )
     assert len(MemoryBackend.sent) == len(recipient_ids)
     return wall, len(started), insert_seconds
 
@@ -107,8 +124,18 @@ def _copy_same_rows(recipient_ids, listing) -> float:
     """The same inbox rows (another dedupe key) through psycopg 3's COPY, the fastest way in."""
     now, data = timezone.now(), json.dumps({"listingId": listing, "price": "38.00"})
     columns = ("recipient_id", "kind", "title", "body", "data", "dedupe_key", "created_at")
-    rows = [(pk, Kind.PRICE_DROP.value, "Price drop on a liked item", "Vintage Levi's 501 — now $38 (was $45)", data,
-             f"copy:{listing}", now) for pk in recipient_ids]
+    rows = [
+        (
+            pk,
+            Kind.PRICE_DROP.value,
+            "Price drop on a liked item",
+            "Vintage Levi's 501 — now $38 (was $45)",
+            data,
+            f"copy:{listing}",
+            now,
+        )
+        for pk in recipient_ids
+    ]
     with transaction.atomic(), connection.cursor() as cursor:
         began = time.perf_counter()
         with cursor.cursor.copy(f"COPY {Notification._meta.db_table} ({', '.join(columns)}) FROM STDIN") as copy:

@@ -37,7 +37,7 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from decimal import Decimal
 from pathlib import Path
 
@@ -48,8 +48,16 @@ from django.utils import timezone
 from graphql_relay import to_global_id
 from websockets.asyncio.client import connect
 
-from bench.harness import (daphne_command, daphne_environment, database_url_for_server, give_default_addresses,
-                           members_with_tokens, post_graphql, raise_open_file_limit, server)
+from bench.harness import (
+    daphne_command,
+    daphne_environment,
+    database_url_for_server,
+    give_default_addresses,
+    members_with_tokens,
+    post_graphql,
+    raise_open_file_limit,
+    server,
+)
 from bench.loadgen import percentile
 from live import services
 from marketplace import services as marketplace_services
@@ -103,28 +111,48 @@ def run(report):
     spread = bool(settings.REDIS_URL) and connection.vendor == "postgresql"
     with tempfile.TemporaryDirectory() as scratch:
         # The auction's timer runs in the server; no anti-sniping, so it ends when the burst is over.
-        environment = daphne_environment(database_url_for_server(Path(scratch)), LIVE_AUCTION_TIMER="in_process",
-                                         LIVE_AUCTION_SNIPE_SECONDS="0")
+        environment = daphne_environment(
+            database_url_for_server(Path(scratch)), LIVE_AUCTION_TIMER="in_process", LIVE_AUCTION_SNIPE_SECONDS="0"
+        )
         with server(daphne_command(), environment) as port, _client_collections_paused():
             graphql = asyncio.run(_measure_graphql([port], world))
         if spread:
-            with (server(daphne_command(), environment) as first, server(daphne_command(), environment) as second,
-                  _client_collections_paused()):
+            with (
+                server(daphne_command(), environment) as first,
+                server(daphne_command(), environment) as second,
+                _client_collections_paused(),
+            ):
                 two = asyncio.run(_measure_featured_on_two([first, second], world))
     with server([sys.executable, "-c", RAW_SERVER, "{port}"], os.environ.copy()) as port, _client_collections_paused():
         raw = asyncio.run(_measure_raw(port, graphql["featured_message"], graphql["chat_message"]))
     layer = "Redis pub/sub" if settings.REDIS_URL else "in-memory"
-    report.add("live", f"{VIEWERS:,} viewers joined the room (connect, sign in, subscribe, snapshot)",
-               graphql["joined"], "s", baseline=raw["joined"], baseline_label="raw websockets: connect",
-               target=f"(no §6 target; {CONNECTING_AT_ONCE} connecting at a time)")
+    report.add(
+        "live",
+        f"{VIEWERS:,} viewers joined the room (connect, sign in, subscribe, snapshot)",
+        graphql["joined"],
+        "s",
+        baseline=raw["joined"],
+        baseline_label="raw websockets: connect",
+        target=f"(no §6 target; {CONNECTING_AT_ONCE} connecting at a time)",
+    )
     _report_featured(report, f"featured item to {VIEWERS:,} viewers", graphql["latencies"], raw["latencies"])
-    report.add("live", f"chat delivered to all {VIEWERS:,} viewers", graphql["chat_rate"], "msg/s",
-               baseline=raw["chat_rate"], baseline_label="raw websockets broadcast",
-               target=f"({layer} channel layer, {CHATTERS} chatters)")
+    report.add(
+        "live",
+        f"chat delivered to all {VIEWERS:,} viewers",
+        graphql["chat_rate"],
+        "msg/s",
+        baseline=raw["chat_rate"],
+        baseline_label="raw websockets broadcast",
+        target=f"({layer} channel layer, {CHATTERS} chatters)",
+    )
     _report_bidding(report, graphql["bidding"], raw["latencies"])
     if spread:
-        _report_featured(report, f"featured item to {VIEWERS:,} viewers on two processes via Redis",
-                         two["latencies"], raw["latencies"])
+        _report_featured(
+            report,
+            f"featured item to {VIEWERS:,} viewers on two processes via Redis",
+            two["latencies"],
+            raw["latencies"],
+        )
     else:
         print(f"{'live':>12} | the room on two processes needs REDIS_URL and PostgreSQL; not measured")
 
@@ -149,23 +177,49 @@ def _client_collections_paused():
 def _report_featured(report, metric: str, latencies: list[float], raw: list[float]) -> None:
     for percent in (50, 99):
         value = percentile(latencies, percent)
-        report.add("live", f"{metric}, p{percent}", value, "ms", baseline=percentile(raw, percent),
-                   baseline_label="raw websockets broadcast", target="p99 ≤ 250 ms" if percent == 99 else "",
-                   met=value <= 250 if percent == 99 else None)
+        report.add(
+            "live",
+            f"{metric}, p{percent}",
+            value,
+            "ms",
+            baseline=percentile(raw, percent),
+            baseline_label="raw websockets broadcast",
+            target="p99 ≤ 250 ms" if percent == 99 else "",
+            met=value <= 250 if percent == 99 else None,
+        )
 
 
 def _report_bidding(report, bidding: "Bidding", raw: list[float]) -> None:
     accepted, rejected = len(bidding.accepted), sum(bidding.rejected.values())
-    print(f"{'live':>12} | auction: {accepted} bids accepted, {rejected} lost a race "
-          f"({', '.join(f'{count} {code}' for code, count in bidding.rejected.items()) or 'none'})")
-    report.add("live", f"bids accepted ({BIDDERS} bidders, {BID_SECONDS:g} s burst)", accepted / BID_SECONDS,
-               "bids/s", target="(no §6 target)")
+    print(
+        f"{'live':>12} | auction: {accepted} bids accepted, {rejected} lost a race "
+        f"({', '.join(f'{count} {code}' for code, count in bidding.rejected.items()) or 'none'})"
+    )
+    report.add(
+        "live",
+        f"bids accepted ({BIDDERS} bidders, {BID_SECONDS:g} s burst)",
+        accepted / BID_SECONDS,
+        "bids/s",
+        target="(no §6 target)",
+    )
     for percent in (50, 99):
-        report.add("live", f"bid to all {VIEWERS:,} viewers, p{percent}", percentile(bidding.latencies(), percent),
-                   "ms", baseline=percentile(raw, percent), baseline_label="raw websockets broadcast (one frame)",
-                   target="(no §6 target)")
-    report.add("live", "auction won by the highest accepted bid, orders made", bidding.orders, "orders",
-               target="(no §6 target) exactly 1, at the highest bid, to its bidder", met=bidding.settled_right())
+        report.add(
+            "live",
+            f"bid to all {VIEWERS:,} viewers, p{percent}",
+            percentile(bidding.latencies(), percent),
+            "ms",
+            baseline=percentile(raw, percent),
+            baseline_label="raw websockets broadcast (one frame)",
+            target="(no §6 target)",
+        )
+    report.add(
+        "live",
+        "auction won by the highest accepted bid, orders made",
+        bidding.orders,
+        "orders",
+        target="(no §6 target) exactly 1, at the highest bid, to its bidder",
+        met=bidding.settled_right(),
+    )
 
 
 # The world
@@ -178,16 +232,27 @@ def _build_world() -> dict:
     give_default_addresses(viewers[:BIDDERS])
     (host,), (host_token,) = members_with_tokens("live-host", 1)
     show = services.create_show(host=host, title="Bench night", scheduled_start=timezone.now())
-    listings = [marketplace_services.create_listing(seller=host, title=f"Bench bag {number}", price=Decimal("40"),
-                                                    category_id=Category.objects.order_by("pk").first().pk)
-                for number in range(3)]
+    listings = [
+        marketplace_services.create_listing(
+            seller=host,
+            title=f"Bench bag {number}",
+            price=Decimal("40"),
+            category_id=Category.objects.order_by("pk").first().pk,
+        )
+        for number in range(3)
+    ]
     for listing in listings:
         services.add_show_listing(show=show, user=host, listing=listing)
     services.start_show(show=show, user=host)
     featured, auctioned = listings[:2], listings[2]
-    return {"show": to_global_id("Show", show.pk), "listings": [to_global_id("Listing", item.pk) for item in featured],
-            "auctioned": to_global_id("Listing", auctioned.pk), "host_token": host_token, "viewer_tokens": tokens,
-            "viewer_names": [viewer.username for viewer in viewers]}
+    return {
+        "show": to_global_id("Show", show.pk),
+        "listings": [to_global_id("Listing", item.pk) for item in featured],
+        "auctioned": to_global_id("Listing", auctioned.pk),
+        "host_token": host_token,
+        "viewer_tokens": tokens,
+        "viewer_names": [viewer.username for viewer in viewers],
+    }
 
 
 # Measuring
@@ -233,8 +298,14 @@ class Room:
 
         async def join(number):
             async with limit:
-                socket_ = await connect(self.urls[number % len(self.urls)], subprotocols=[PROTOCOL], compression=None, max_queue=None,
-                                        open_timeout=DEADLINE, ping_interval=None)
+                socket_ = await connect(
+                    self.urls[number % len(self.urls)],
+                    subprotocols=[PROTOCOL],
+                    compression=None,
+                    max_queue=None,
+                    open_timeout=DEADLINE,
+                    ping_interval=None,
+                )
                 await greet(socket_, number)
                 return socket_
 
@@ -293,24 +364,30 @@ class Bidding:
 
     async def news(self, timeout: float):
         """Until the next minimum bid moves (or `timeout` seconds)."""
-        try:
+        with suppress(TimeoutError):
             await asyncio.wait_for(self._news.wait(), max(timeout, 0))
-        except TimeoutError:
-            pass
 
     def everyone_saw_it_all(self) -> bool:
         return len(self.closed) == VIEWERS and all(len(self.received[amount]) == VIEWERS for amount in self.accepted)
 
     def latencies(self) -> list[float]:
-        return [(at - sent) * 1000 for amount, (_, sent) in self.accepted.items()
-                for at in self.received[amount].values()]
+        return [
+            (at - sent) * 1000 for amount, (_, sent) in self.accepted.items() for at in self.received[amount].values()
+        ]
 
     def settled_right(self) -> bool:
         """Every viewer saw the highest accepted bid win (SOLD to its bidder), with one order at it."""
         highest = max(self.accepted)
-        return (self.orders == 1 and self.order_price == highest and all(
-            auction["state"] == "SOLD" and Decimal(auction["currentBid"]["amount"]) == highest
-            and auction["leader"]["username"] == self.winner_name for auction in self.closed.values()))
+        return (
+            self.orders == 1
+            and self.order_price == highest
+            and all(
+                auction["state"] == "SOLD"
+                and Decimal(auction["currentBid"]["amount"]) == highest
+                and auction["leader"]["username"] == self.winner_name
+                for auction in self.closed.values()
+            )
+        )
 
 
 def _parse_event(message: str) -> dict:
@@ -319,12 +396,20 @@ def _parse_event(message: str) -> dict:
 
 async def _open_room(ports: list[int], world: dict) -> Room:
     """Every viewer subscribed to the show (spread over the ports), once the room is quiet."""
+
     async def greet(socket_, number):
         token = world["viewer_tokens"][number]
         await socket_.send(json.dumps({"type": "connection_init", "payload": {"token": token}}))
         assert json.loads(await socket_.recv())["type"] == "connection_ack"
-        await socket_.send(json.dumps({"id": "show", "type": "subscribe", "payload": {
-            "query": EVENTS, "variables": {"showId": world["show"]}}}))
+        await socket_.send(
+            json.dumps(
+                {
+                    "id": "show",
+                    "type": "subscribe",
+                    "payload": {"query": EVENTS, "variables": {"showId": world["show"]}},
+                }
+            )
+        )
         assert _parse_event(await socket_.recv())["type"] == "SNAPSHOT"
 
     room = Room([f"ws://127.0.0.1:{port}/graphql/" for port in ports], _parse_event)
@@ -344,16 +429,30 @@ async def _measure_graphql(ports: list[int], world: dict) -> dict:
         featured_message = room.round.sample
         room.round = Round(lambda event: event["type"] == "MESSAGE", count=MESSAGES)
         started = time.perf_counter()
-        await asyncio.gather(*(_chat(client, world["viewer_tokens"][chatter], world["show"],
-                                     MESSAGES // CHATTERS + (chatter < MESSAGES % CHATTERS))
-                               for chatter in range(CHATTERS)))
+        await asyncio.gather(
+            *(
+                _chat(
+                    client,
+                    world["viewer_tokens"][chatter],
+                    world["show"],
+                    MESSAGES // CHATTERS + (chatter < MESSAGES % CHATTERS),
+                )
+                for chatter in range(CHATTERS)
+            )
+        )
         await room.wait(room.round)
         finished = max(times[-1] for times in room.round.times.values())
         chat_message = room.round.sample
         bidding = await _bidding_burst(room, client, world)
     await room.close()
-    return {"latencies": latencies, "chat_rate": MESSAGES / (finished - started), "joined": joined,
-            "featured_message": featured_message, "chat_message": chat_message, "bidding": bidding}
+    return {
+        "latencies": latencies,
+        "chat_rate": MESSAGES / (finished - started),
+        "joined": joined,
+        "featured_message": featured_message,
+        "chat_message": chat_message,
+        "bidding": bidding,
+    }
 
 
 async def _measure_featured_on_two(ports: list[int], world: dict) -> dict:
@@ -369,11 +468,13 @@ async def _featured_rounds(room: Room, client: httpx.AsyncClient, world: dict) -
     latencies = []
     for number in range(ROUNDS):
         listing = world["listings"][number % 2]
-        room.round = Round(lambda event, listing=listing: event["type"] == "FEATURED"
-                           and event["item"]["listingId"] == listing)
+        room.round = Round(
+            lambda event, listing=listing: event["type"] == "FEATURED" and event["item"]["listingId"] == listing
+        )
         started = time.perf_counter()
-        body = await post_graphql(client, world["host_token"], FEATURE,
-                                  {"input": {"showId": world["show"], "listingId": listing}})
+        body = await post_graphql(
+            client, world["host_token"], FEATURE, {"input": {"showId": world["show"], "listingId": listing}}
+        )
         assert body["data"]["featureShowListing"]["errors"] == [], body
         await room.wait(room.round)
         latencies += [(times[0] - started) * 1000 for times in room.round.times.values()]
@@ -391,9 +492,19 @@ async def _bidding_burst(room: Room, client: httpx.AsyncClient, world: dict) -> 
     they can for BID_SECONDS (a leader waits to be outbid); the server's timer closes the auction
     just after. Bidders losing a race (BID_TOO_LOW, ALREADY_HIGHEST_BIDDER) try again."""
     bidding = room.round = Bidding()
-    body = await post_graphql(client, world["host_token"], START_AUCTION, {"input": {
-        "showId": world["show"], "listingId": world["auctioned"], "startPrice": "10.00",
-        "durationSeconds": max(math.ceil(BID_SECONDS) + 1, 5)}})
+    body = await post_graphql(
+        client,
+        world["host_token"],
+        START_AUCTION,
+        {
+            "input": {
+                "showId": world["show"],
+                "listingId": world["auctioned"],
+                "startPrice": "10.00",
+                "durationSeconds": max(math.ceil(BID_SECONDS) + 1, 5),
+            }
+        },
+    )
     assert body["data"]["startShowAuction"]["errors"] == [], body
     auction = body["data"]["startShowAuction"]["auction"]
     bidding.shown(Decimal(auction["nextMinimumBid"]["amount"]))
@@ -406,8 +517,12 @@ async def _bidding_burst(room: Room, client: httpx.AsyncClient, world: dict) -> 
                 await bidding.news(left)
                 continue
             sent = time.perf_counter()
-            body = await post_graphql(client, world["viewer_tokens"][number], PLACE_BID,
-                                      {"input": {"auctionId": auction["id"], "amount": str(amount)}})
+            body = await post_graphql(
+                client,
+                world["viewer_tokens"][number],
+                PLACE_BID,
+                {"input": {"auctionId": auction["id"], "amount": str(amount)}},
+            )
             payload = body["data"]["placeBid"]
             codes = [error["code"] for error in payload["errors"]]
             if not codes:
@@ -429,16 +544,16 @@ async def _bidding_burst(room: Room, client: httpx.AsyncClient, world: dict) -> 
     assert bidding.accepted, "no bid was accepted"
     bidding.winner_name = world["viewer_names"][bidding.accepted[max(bidding.accepted)][0]]
     sales = (await post_graphql(client, world["host_token"], SALES))["data"]["myOrders"]["edges"]
-    lines = [line for edge in sales for line in edge["node"]["lines"]
-             if line["listing"]["id"] == world["auctioned"]]
+    lines = [line for edge in sales for line in edge["node"]["lines"] if line["listing"]["id"] == world["auctioned"]]
     bidding.orders = len(lines)
     bidding.order_price = Decimal(lines[0]["price"]["amount"]) if lines else None
     return bidding
 
 
 def _client(port: int) -> httpx.AsyncClient:
-    return httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=DEADLINE,
-                             limits=httpx.Limits(max_connections=BIDDERS + CHATTERS))
+    return httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{port}", timeout=DEADLINE, limits=httpx.Limits(max_connections=BIDDERS + CHATTERS)
+    )
 
 
 async def _measure_raw(port: int, featured_message: str, chat_message: str) -> dict:

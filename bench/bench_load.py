@@ -35,8 +35,16 @@ import httpx
 from graphql_relay import to_global_id
 
 from bench import bench_feed
-from bench.harness import (Rejected, daphne_command, daphne_environment, database_url_for_server,
-                           give_default_addresses, members_with_tokens, post_graphql, server)
+from bench.harness import (
+    Rejected,
+    daphne_command,
+    daphne_environment,
+    database_url_for_server,
+    give_default_addresses,
+    members_with_tokens,
+    post_graphql,
+    server,
+)
 from bench.loadgen import Run, open_loop, percentile
 from marketplace import services as marketplace_services
 from marketplace.models import Category, ListingImage
@@ -75,8 +83,9 @@ def run(report):
     plan = _plan()
     world = _build_world(fresh_listings=sum((operation == "purchase") + contended for operation, contended in plan))
     with tempfile.TemporaryDirectory() as scratch:
-        environment = daphne_environment(database_url_for_server(Path(scratch)),
-                                         DJANGO_SETTINGS_MODULE="bench.server_settings")
+        environment = daphne_environment(
+            database_url_for_server(Path(scratch)), DJANGO_SETTINGS_MODULE="bench.server_settings"
+        )
         with server(daphne_command(), environment) as port:
             baseline, mixed, sales, traffic = asyncio.run(_measure(port, world, plan))
     _report(report, baseline, mixed, sales, traffic)
@@ -104,17 +113,38 @@ def _build_world(*, fresh_listings: int) -> dict:
     category = Category.objects.get(path="women/dresses")
     browsed = []
     for index in range(SELLERS * LISTINGS_PER_SELLER):
-        listing = marketplace_services.create_listing(seller=sellers[index % SELLERS], title=f"Load listing {index}",
-                                                      category_id=category.pk, price=Decimal("20.00") + index)
-        ListingImage.objects.bulk_create([  # rows only, as bench_feed's
-            ListingImage(listing=listing, position=position, original=f"bench/{index}-{position}.jpg", width=1280,
-                         height=1600, renditions={"medium": f"bench/{index}-{position}-640w.jpg",
-                                                  "large": f"bench/{index}-{position}-1280w.jpg"})
-            for position in range(3)])
+        listing = marketplace_services.create_listing(
+            seller=sellers[index % SELLERS],
+            title=f"Load listing {index}",
+            category_id=category.pk,
+            price=Decimal("20.00") + index,
+        )
+        ListingImage.objects.bulk_create(
+            [  # rows only, as bench_feed's
+                ListingImage(
+                    listing=listing,
+                    position=position,
+                    original=f"bench/{index}-{position}.jpg",
+                    width=1280,
+                    height=1600,
+                    renditions={
+                        "medium": f"bench/{index}-{position}-640w.jpg",
+                        "large": f"bench/{index}-{position}-1280w.jpg",
+                    },
+                )
+                for position in range(3)
+            ]
+        )
         browsed.append(to_global_id("Listing", listing.pk))
-    for_sale = [to_global_id("Listing", marketplace_services.create_listing(
-        seller=shop, title=f"Load item {index}", category_id=category.pk, price=Decimal("25.00")).pk)
-        for index in range(fresh_listings)]
+    for_sale = [
+        to_global_id(
+            "Listing",
+            marketplace_services.create_listing(
+                seller=shop, title=f"Load item {index}", category_id=category.pk, price=Decimal("25.00")
+            ).pk,
+        )
+        for index in range(fresh_listings)
+    ]
     return {"buyer_tokens": buyer_tokens, "browsed": browsed, "for_sale": for_sale, "shop_token": shop_token}
 
 
@@ -132,8 +162,12 @@ class Traffic:
         self.for_sale = iter(world["for_sale"])
         self.orders: dict[str, list[str]] = {}  # listing → orders answered for it
         self.contended: list[str] = []
-        self.requests_for = {"feed": self._feed, "listing": self._listing, "like/unlike": self._like_unlike,
-                             "purchase": self._purchase}
+        self.requests_for = {
+            "feed": self._feed,
+            "listing": self._listing,
+            "like/unlike": self._like_unlike,
+            "purchase": self._purchase,
+        }
 
     def arrival(self, number: int):
         operation, contended = self.plan[number]
@@ -141,8 +175,10 @@ class Traffic:
         if contended:
             listing = next(self.for_sale)
             self.contended.append(listing)
-            requests += [("contended purchase", self._purchase(contender, listing, EXPECTED_LOSSES))
-                         for contender in self.draw.sample(range(BUYERS), CONTENDERS)]
+            requests += [
+                ("contended purchase", self._purchase(contender, listing, EXPECTED_LOSSES))
+                for contender in self.draw.sample(range(BUYERS), CONTENDERS)
+            ]
         return requests
 
     def _feed(self, buyer):
@@ -159,25 +195,29 @@ class Traffic:
 
         async def toggle():
             _payload(await self.graphql(buyer, mutation, {"input": {"listingId": key[1]}}), name)
+
         return toggle
 
     def _purchase(self, buyer, listing=None, expected_losses=frozenset()):
         listing = listing or next(self.for_sale)
 
         async def purchase():
-            body = await self.graphql(buyer, PURCHASE, {"input": {"listingId": listing,
-                                                                  "idempotencyKey": str(uuid.uuid4())}})
+            body = await self.graphql(
+                buyer, PURCHASE, {"input": {"listingId": listing, "idempotencyKey": str(uuid.uuid4())}}
+            )
             order = _payload(body, "purchaseListing", expected_losses)["order"]
             if order:
                 self.orders.setdefault(listing, []).append(order["id"])
+
         return purchase
 
     async def graphql(self, buyer, query: str, variables: dict | None = None) -> dict:
         return await post_graphql(self.client, self.world["buyer_tokens"][buyer], query, variables)
 
     async def plain_feed(self, buyer) -> None:
-        answer = await self.client.get("/plain/feed/",
-                                       headers={"Authorization": f"Bearer {self.world['buyer_tokens'][buyer]}"})
+        answer = await self.client.get(
+            "/plain/feed/", headers={"Authorization": f"Bearer {self.world['buyer_tokens'][buyer]}"}
+        )
         if answer.status_code != 200:
             raise Rejected(f"HTTP {answer.status_code}")
 
@@ -190,8 +230,12 @@ async def _measure(port: int, world: dict, plan: list[tuple[str, bool]]):
             await traffic.graphql(buyer, bench_feed.FEED)
             await traffic.plain_feed(buyer)
         draw = random.Random(5)
-        baseline = await open_loop(lambda number: [("plain feed view", lambda: traffic.plain_feed(
-            draw.randrange(BUYERS)))], rate=RATE, seconds=SECONDS, timeout=TIMEOUT)
+        baseline = await open_loop(
+            lambda number: [("plain feed view", lambda: traffic.plain_feed(draw.randrange(BUYERS)))],
+            rate=RATE,
+            seconds=SECONDS,
+            timeout=TIMEOUT,
+        )
         mixed = await open_loop(traffic.arrival, rate=RATE, seconds=SECONDS, timeout=TIMEOUT)
         sales = await _sales(client, world["shop_token"])
     return baseline, mixed, sales, traffic
@@ -226,21 +270,53 @@ def _report(report, baseline: Run, mixed: Run, sales: Counter, traffic: Traffic)
         latencies = mixed.latencies_ms(operation)
         name = operation or f"all operations at {RATE:g} req/s for {SECONDS:g} s"
         for percent, plain in ((50, plain_p50), (99, plain_p99)):
-            report.add(NAME, f"{name}, p{percent} ({len(latencies):,} requests)", percentile(latencies, percent),
-                       "ms", baseline=plain, baseline_label=label, target="(no §6 target)")
-    report.add(NAME, "error rate", 100 * mixed.error_rate(), "%", baseline=100 * baseline.error_rate(),
-               baseline_label=label, target="(no §6 target) 0 %", met=mixed.error_rate() == 0)
-    report.add(NAME, "achieved rate", mixed.achieved_rate, "req/s", baseline=baseline.achieved_rate,
-               baseline_label=label, target=f"(no §6 target) offered {RATE:g} req/s plus contended bursts")
+            report.add(
+                NAME,
+                f"{name}, p{percent} ({len(latencies):,} requests)",
+                percentile(latencies, percent),
+                "ms",
+                baseline=plain,
+                baseline_label=label,
+                target="(no §6 target)",
+            )
+    report.add(
+        NAME,
+        "error rate",
+        100 * mixed.error_rate(),
+        "%",
+        baseline=100 * baseline.error_rate(),
+        baseline_label=label,
+        target="(no §6 target) 0 %",
+        met=mixed.error_rate() == 0,
+    )
+    report.add(
+        NAME,
+        "achieved rate",
+        mixed.achieved_rate,
+        "req/s",
+        baseline=baseline.achieved_rate,
+        baseline_label=label,
+        target=f"(no §6 target) offered {RATE:g} req/s plus contended bursts",
+    )
     for failure, count in {**baseline.failures(), **mixed.failures()}.items():
         print(f"{NAME:>12} | {count:>6} × {failure}")
 
     answered = Counter({listing: len(orders) for listing, orders in traffic.orders.items()})
     sold_once = sum(answered[listing] == 1 and sales[listing] == 1 for listing in traffic.contended)
-    report.add(NAME, f"contended listings ({CONTENDERS} buyers at once) sold exactly once", sold_once, "listings",
-               target=f"all {len(traffic.contended)}: one order, {CONTENDERS - 1} clear errors (§6, 50 buyers)",
-               met=sold_once == len(traffic.contended))
+    report.add(
+        NAME,
+        f"contended listings ({CONTENDERS} buyers at once) sold exactly once",
+        sold_once,
+        "listings",
+        target=f"all {len(traffic.contended)}: one order, {CONTENDERS - 1} clear errors (§6, 50 buyers)",
+        met=sold_once == len(traffic.contended),
+    )
     # What the API answered is what the shop sees: no order lost, none made twice.
-    report.add(NAME, "shop's orders matching the purchases answered", sum(sales.values()), "orders",
-               target=f"{sum(answered.values())}, one per listing (no §6 target)",
-               met=sales == answered and set(sales.values()) <= {1})
+    report.add(
+        NAME,
+        "shop's orders matching the purchases answered",
+        sum(sales.values()),
+        "orders",
+        target=f"{sum(answered.values())}, one per listing (no §6 target)",
+        met=sales == answered and set(sales.values()) <= {1},
+    )

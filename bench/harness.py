@@ -34,12 +34,20 @@ LOG_TAIL = 20_000  # characters of a failed server's log shown
 def members_with_tokens(prefix: str, count: int) -> tuple[list[User], list[str]]:
     """`count` members named prefix0, prefix1, … with a bearer token each, bulk-made: the password
     hashers would take minutes."""
-    users = User.objects.bulk_create([User(username=f"{prefix}{number}", email=f"{prefix}{number}@bench.test",
-                                           password="!") for number in range(count)])
+    users = User.objects.bulk_create(
+        [
+            User(username=f"{prefix}{number}", email=f"{prefix}{number}@bench.test", password="!")
+            for number in range(count)
+        ]
+    )
     tokens = [new_raw_token() for _ in users]
     expires = timezone.now() + settings.AUTH_TOKEN_LIFETIME
-    AuthToken.objects.bulk_create([AuthToken(user=user, key_hash=hash_token(token), expires_at=expires)
-                                   for user, token in zip(users, tokens)])
+    AuthToken.objects.bulk_create(
+        [
+            AuthToken(user=user, key_hash=hash_token(token), expires_at=expires)
+            for user, token in zip(users, tokens, strict=False)
+        ]
+    )
     return users, tokens
 
 
@@ -50,8 +58,9 @@ class Rejected(Exception):
 async def post_graphql(client: httpx.AsyncClient, token: str, query: str, variables: dict | None = None) -> dict:
     """POST a GraphQL request to the client's server as the token's member; its body, unless the
     answer is not a 200 or has top-level errors (Rejected)."""
-    answer = await client.post("/graphql/", json={"query": query, "variables": variables or {}},
-                               headers={"Authorization": f"Bearer {token}"})
+    answer = await client.post(
+        "/graphql/", json={"query": query, "variables": variables or {}}, headers={"Authorization": f"Bearer {token}"}
+    )
     if answer.status_code != 200:
         raise Rejected(f"HTTP {answer.status_code}")
     body = answer.json()
@@ -63,32 +72,44 @@ async def post_graphql(client: httpx.AsyncClient, token: str, query: str, variab
 def give_default_addresses(users: list[User]) -> None:
     """A default shipping address each, so that they can buy and bid."""
     for user in users:
-        marketplace_services.add_shipping_address(user=user, recipient_name=user.username, line1="1 Bench St",
-                                                  city="Portland", region="OR", postal_code="97201", country="US")
+        marketplace_services.add_shipping_address(
+            user=user,
+            recipient_name=user.username,
+            line1="1 Bench St",
+            city="Portland",
+            region="OR",
+            postal_code="97201",
+            country="US",
+        )
 
 
 @contextmanager
 def server(command: list[str], environment: dict):
     """Run `command`, which listens on the port put in place of "{port}" in its arguments; yield the port."""
     port = free_port()
-    log = tempfile.TemporaryFile()
-    process = subprocess.Popen([part.replace("{port}", str(port)) for part in command], cwd=PROJECT, env=environment,
-                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        _wait_for_port(port, process, log)
-        yield port
-    except BaseException:
-        log.seek(0)
-        print(f"The server's log:\n{log.read().decode(errors='replace')[-LOG_TAIL:]}", file=sys.stderr)
-        raise
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            [part.replace("{port}", str(port)) for part in command],
+            cwd=PROJECT,
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(10)
-        log.close()
+            _wait_for_port(port, process, log)
+            yield port
+        except BaseException:
+            log.seek(0)
+            print(f"The server's log:\n{log.read().decode(errors='replace')[-LOG_TAIL:]}", file=sys.stderr)
+            raise
+        finally:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(10)
 
 
 def daphne_command() -> list[str]:
@@ -103,9 +124,17 @@ def daphne_environment(database_url: str, **overrides: str) -> dict:
     of this one (in-memory, or Redis with REDIS_URL), quiet, its mutation rate limit out of the way.
     No Celery worker runs: tasks (payment captures, notifications) run eagerly in the requests, as
     in the embedded runtime, and nothing is left behind in a broker."""
-    return os.environ | {"DATABASE_URL": database_url, "REDIS_URL": settings.REDIS_URL,
-                         "CELERY_TASK_ALWAYS_EAGER": "true", "MUTATION_RATE_LIMIT": "1000000/m",
-                         "LOG_LEVEL": "WARNING"} | overrides
+    return (
+        os.environ
+        | {
+            "DATABASE_URL": database_url,
+            "REDIS_URL": settings.REDIS_URL,
+            "CELERY_TASK_ALWAYS_EAGER": "true",
+            "MUTATION_RATE_LIMIT": "1000000/m",
+            "LOG_LEVEL": "WARNING",
+        }
+        | overrides
+    )
 
 
 def database_url_for_server(scratch: Path) -> str:

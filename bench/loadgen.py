@@ -54,8 +54,7 @@ class Run:
         return [sample for sample in self.samples if operation is None or sample.operation == operation]
 
 
-async def open_loop(arrival: Callable[[int], list[Request]], *, rate: float, seconds: float,
-                    timeout: float) -> Run:
+async def open_loop(arrival: Callable[[int], list[Request]], *, rate: float, seconds: float, timeout: float) -> Run:
     """Send `arrival(n)`'s requests at start + n / rate for n below rate × seconds; every request
     ends within `timeout` seconds of going out (later counts as an error), so the run ends by
     itself: seconds + timeout at most."""
@@ -67,8 +66,9 @@ async def open_loop(arrival: Callable[[int], list[Request]], *, rate: float, sec
         due = start + number / rate
         if due > loop.time():
             await asyncio.sleep(due - loop.time())
-        pending += [asyncio.create_task(_timed(run, operation, call, due, timeout))
-                    for operation, call in arrival(number)]
+        pending += [
+            asyncio.create_task(_timed(run, operation, call, due, timeout)) for operation, call in arrival(number)
+        ]
     await asyncio.gather(*pending)
     run.seconds = loop.time() - start
     return run

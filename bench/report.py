@@ -3,7 +3,7 @@
 import json
 import platform
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from django.db import connection
@@ -40,18 +40,28 @@ class Report:
 
     def write(self, directory: Path):
         directory.mkdir(parents=True, exist_ok=True)
-        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H%M%SZ")
-        context = {"when": stamp, "database": connection.vendor, "python": platform.python_version(),
-                   "machine": platform.machine()}
-        (directory / f"{stamp}.json").write_text(json.dumps(
-            {**context, "figures": [asdict(f) | {"ratio": f.ratio} for f in self.figures]}, indent=2))
-        lines = [f"# Benchmarks — {stamp} on {connection.vendor}", "",
-                 "| benchmark | metric | value | baseline (same run) | ratio | target | met |",
-                 "|---|---|---|---|---|---|---|"]
+        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H%M%SZ")
+        context = {
+            "when": stamp,
+            "database": connection.vendor,
+            "python": platform.python_version(),
+            "machine": platform.machine(),
+        }
+        (directory / f"{stamp}.json").write_text(
+            json.dumps({**context, "figures": [asdict(f) | {"ratio": f.ratio} for f in self.figures]}, indent=2)
+        )
+        lines = [
+            f"# Benchmarks — {stamp} on {connection.vendor}",
+            "",
+            "| benchmark | metric | value | baseline (same run) | ratio | target | met |",
+            "|---|---|---|---|---|---|---|",
+        ]
         for f in self.figures:
             baseline = f"{f.baseline:,.2f} {f.unit} ({f.baseline_label})" if f.baseline is not None else "-"
             ratio = f"{f.ratio:.2f}×" if f.ratio else "-"
             met = "-" if f.met is None else ("yes" if f.met else "NO")
-            lines.append(f"| {f.benchmark} | {f.metric} | {f.value:,.2f} {f.unit} | {baseline} | {ratio} | "
-                         f"{f.target or '-'} | {met} |")
+            lines.append(
+                f"| {f.benchmark} | {f.metric} | {f.value:,.2f} {f.unit} | {baseline} | {ratio} | "
+                f"{f.target or '-'} | {met} |"
+            )
         (directory / "latest.md").write_text("\n".join(lines) + "\n")

@@ -33,20 +33,25 @@ def s3_storage(env) -> dict:
         "signature_version": "s3v4",  # presigned URLs in the current scheme (SigV2 is retired)
         "object_parameters": {"CacheControl": IMMUTABLE},
     }
-    for option, name in (("endpoint_url", "MEDIA_S3_ENDPOINT_URL"), ("region_name", "MEDIA_S3_REGION"),
-                         ("addressing_style", "MEDIA_S3_ADDRESSING_STYLE")):
+    for option, name in (
+        ("endpoint_url", "MEDIA_S3_ENDPOINT_URL"),
+        ("region_name", "MEDIA_S3_REGION"),
+        ("addressing_style", "MEDIA_S3_ADDRESSING_STYLE"),
+    ):
         if value := env(name, default=""):
             options[option] = value
     cdn = env("MEDIA_CDN_URL", default="").rstrip("/")
     if cdn:
         parts = urlsplit(cdn)
         if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
-            raise ImproperlyConfigured("MEDIA_CDN_URL must be an absolute http(s) base URL, e.g. https://cdn.example.com")
-        options.update(custom_domain=parts.netloc + parts.path, url_protocol=f"{parts.scheme}:",
-                       querystring_auth=False)
+            raise ImproperlyConfigured(
+                "MEDIA_CDN_URL must be an absolute http(s) base URL, e.g. https://cdn.example.com"
+            )
+        options.update(custom_domain=parts.netloc + parts.path, url_protocol=f"{parts.scheme}:", querystring_auth=False)
     else:
-        options.update(querystring_auth=True,
-                       querystring_expire=env.int("MEDIA_S3_URL_EXPIRE_SECONDS", default=24 * 3600))
+        options.update(
+            querystring_auth=True, querystring_expire=env.int("MEDIA_S3_URL_EXPIRE_SECONDS", default=24 * 3600)
+        )
     return {"BACKEND": S3_BACKEND, "OPTIONS": options}
 
 

@@ -26,9 +26,12 @@ class MakeUniqueAndRequired(migrations.AlterField):
         unique, check = f"{table}_{column}_uniq", f"{table}_{column}_notnull"
         quote = schema_editor.quote_name
         with schema_editor.connection.cursor() as cursor:
-            cursor.execute("SELECT i.indisvalid, c.conname IS NOT NULL FROM pg_class x JOIN pg_index i "
-                           "ON i.indexrelid = x.oid LEFT JOIN pg_constraint c ON c.conindid = x.oid "
-                           "WHERE x.relname = %s", [unique])
+            cursor.execute(
+                "SELECT i.indisvalid, c.conname IS NOT NULL FROM pg_class x JOIN pg_index i "
+                "ON i.indexrelid = x.oid LEFT JOIN pg_constraint c ON c.conindid = x.oid "
+                "WHERE x.relname = %s",
+                [unique],
+            )
             found = cursor.fetchone()
         statements = []
         if found and not found[0]:
@@ -36,8 +39,9 @@ class MakeUniqueAndRequired(migrations.AlterField):
         if not found or not found[0]:
             statements.append(f"CREATE UNIQUE INDEX CONCURRENTLY {quote(unique)} ON {quote(table)} ({quote(column)})")
         if not found or not found[1]:
-            statements.append(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(unique)} UNIQUE USING INDEX "
-                              f"{quote(unique)}")
+            statements.append(
+                f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(unique)} UNIQUE USING INDEX {quote(unique)}"
+            )
         statements += [
             f"ALTER TABLE {quote(table)} DROP CONSTRAINT IF EXISTS {quote(check)}",
             f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(check)} CHECK ({quote(column)} IS NOT NULL) NOT VALID",
@@ -53,8 +57,7 @@ class MakeUniqueAndRequired(migrations.AlterField):
             return super().database_backwards(app_label, schema_editor, from_state, to_state)
         table, column = self._table_and_column(app_label, from_state)
         quote = schema_editor.quote_name
-        schema_editor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT IF EXISTS "
-                              f"{quote(f'{table}_{column}_uniq')}")
+        schema_editor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT IF EXISTS {quote(f'{table}_{column}_uniq')}")
         schema_editor.execute(f"ALTER TABLE {quote(table)} ALTER COLUMN {quote(column)} DROP NOT NULL")
 
     def _table_and_column(self, app_label, state):

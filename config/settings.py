@@ -90,8 +90,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env("REDIS_URL", default="")
 
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
-                          "OPTIONS": {"pool_class": "config.caching.ProcessConnectionPool"}}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"pool_class": "config.caching.ProcessConnectionPool"},
+        }
+    }
     CHANNEL_LAYERS = {
         "default": {
             # The pub/sub layer fans a group message out once per server process, which suits
@@ -99,7 +104,10 @@ if REDIS_URL:
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             # Pub/sub channels ignore Redis database numbers; the prefix keeps two deployments
             # (or test runs) on one Redis from hearing each other's groups.
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": env("CHANNEL_LAYER_PREFIX", default=f"closetline{urlparse(REDIS_URL).path}")},
+            "CONFIG": {
+                "hosts": [REDIS_URL],
+                "prefix": env("CHANNEL_LAYER_PREFIX", default=f"closetline{urlparse(REDIS_URL).path}"),
+            },
         }
     }
 else:
@@ -135,10 +143,11 @@ NOTIFICATIONS_RELEASE_BATCHES_PER_RUN = 20  # held pushes released per beat run:
 NOTIFICATIONS_PUSH_MAX_RETRIES = 6
 NOTIFICATIONS_PUSH_RETRY_BACKOFF = 5
 NOTIFICATIONS_PUSH_RETRY_BACKOFF_MAX = 600
-CELERY_BEAT_SCHEDULE["notifications-sweep-outbox"] = {"task": "notifications.tasks.sweep_outbox",
-                                                      "schedule": 60.0}
-CELERY_BEAT_SCHEDULE["notifications-release-held-pushes"] = {"task": "notifications.tasks.release_held_pushes",
-                                                             "schedule": 60.0}
+CELERY_BEAT_SCHEDULE["notifications-sweep-outbox"] = {"task": "notifications.tasks.sweep_outbox", "schedule": 60.0}
+CELERY_BEAT_SCHEDULE["notifications-release-held-pushes"] = {
+    "task": "notifications.tasks.release_held_pushes",
+    "schedule": 60.0,
+}
 
 # Live selling (live/): chat and moderation limits, auctions, the show event log and presence.
 LIVE_MESSAGE_MAX_LENGTH = env.int("LIVE_MESSAGE_MAX_LENGTH", default=300)
@@ -218,8 +227,10 @@ ACCOUNTS_RESET_PASSWORD_LIFETIME = timedelta(minutes=env.int("ACCOUNTS_RESET_PAS
 ACCOUNTS_CHANGE_EMAIL_LIFETIME = timedelta(hours=env.int("ACCOUNTS_CHANGE_EMAIL_HOURS", default=24))
 ACCOUNTS_EXPORT_LIFETIME = timedelta(hours=env.int("ACCOUNTS_EXPORT_HOURS", default=72))
 ACCOUNT_MAIL_RATE_LIMIT = env("ACCOUNT_MAIL_RATE_LIMIT", default="5/h")  # mails one address may be sent on request
-CELERY_BEAT_SCHEDULE["accounts-purge-expired-exports"] = {"task": "accounts.tasks.purge_expired_exports",
-                                                          "schedule": 3600.0}
+CELERY_BEAT_SCHEDULE["accounts-purge-expired-exports"] = {
+    "task": "accounts.tasks.purge_expired_exports",
+    "schedule": 3600.0,
+}
 
 GRAPHENE = {
     "SCHEMA": "config.graphql.schema.schema",
@@ -279,8 +290,10 @@ PAYMENT_DEV_PROVIDER_ALLOWED = env.bool("PAYMENT_DEV_PROVIDER_ALLOWED", default=
 # Payments caught mid provider call and events never dispatched this long are retried by beat.
 CHECKOUT_SWEEP_GRACE = timedelta(minutes=5)
 CELERY_BEAT_SCHEDULE["marketplace-expire-offers"] = {"task": "marketplace.tasks.expire_offers", "schedule": 60.0}
-CELERY_BEAT_SCHEDULE["marketplace-auto-accept-orders"] = {"task": "marketplace.tasks.auto_accept_orders",
-                                                          "schedule": 3600.0}
+CELERY_BEAT_SCHEDULE["marketplace-auto-accept-orders"] = {
+    "task": "marketplace.tasks.auto_accept_orders",
+    "schedule": 3600.0,
+}
 CELERY_BEAT_SCHEDULE["marketplace-sweep-checkout"] = {"task": "marketplace.tasks.sweep_checkout", "schedule": 60.0}
 
 # Direct messages (social/) and seller tools (sellers/). The seller tools' figures (price-drop
@@ -292,12 +305,18 @@ CELERY_BEAT_SCHEDULE["sellers-send-due-greetings"] = {"task": "sellers.tasks.sen
 # Community programs (sellers/): staff set each one in the admin or through staff GraphQL, every
 # change audited. Beat nudges sellers with no sale (each at most once per the program's cadence),
 # grants and revokes ambassador status, and closes mentoring groups after the first sale's grace.
-CELERY_BEAT_SCHEDULE["sellers-send-first-sale-nudges"] = {"task": "sellers.tasks.send_first_sale_nudges",
-                                                          "schedule": 3600.0}
-CELERY_BEAT_SCHEDULE["sellers-refresh-ambassadors"] = {"task": "sellers.tasks.refresh_ambassadors",
-                                                       "schedule": 6 * 3600.0}
-CELERY_BEAT_SCHEDULE["sellers-close-mentoring-groups"] = {"task": "sellers.tasks.close_mentoring_groups",
-                                                          "schedule": 3600.0}
+CELERY_BEAT_SCHEDULE["sellers-send-first-sale-nudges"] = {
+    "task": "sellers.tasks.send_first_sale_nudges",
+    "schedule": 3600.0,
+}
+CELERY_BEAT_SCHEDULE["sellers-refresh-ambassadors"] = {
+    "task": "sellers.tasks.refresh_ambassadors",
+    "schedule": 6 * 3600.0,
+}
+CELERY_BEAT_SCHEDULE["sellers-close-mentoring-groups"] = {
+    "task": "sellers.tasks.close_mentoring_groups",
+    "schedule": 3600.0,
+}
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -34,8 +34,11 @@ if env("DEFAULT_FROM_EMAIL", default="").endswith("closetline.test>") or not env
 
 # Collected by `manage.py collectstatic`; names carry a content hash, so they are cached forever.
 # Media in an S3-compatible bucket (django-storages), absolute URLs through MEDIA_CDN_URL (config/media.py).
-STORAGES = {**STORAGES, "default": s3_storage(env),
-            "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}}
+STORAGES = {
+    **STORAGES,
+    "default": s3_storage(env),
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)

@@ -8,5 +8,13 @@ class ClosetlineStaticFilesConfig(StaticFilesConfig):
     storage of production refuses; its esm/ and dist/ trees are for bundlers.
     """
 
-    ignore_patterns = [*StaticFilesConfig.ignore_patterns, "graphiql.js", "graphiql.css", "esm", "dist", "*.d.ts",
-                       "*.md", "src"]
+    ignore_patterns = [
+        *StaticFilesConfig.ignore_patterns,
+        "graphiql.js",
+        "graphiql.css",
+        "esm",
+        "dist",
+        "*.d.ts",
+        "*.md",
+        "src",
+    ]

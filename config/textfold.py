@@ -24,8 +24,16 @@ from confusable_homoglyphs.confusables import confusables_data
 # Default_Ignorable_Code_Point (Unicode DerivedCoreProperties) beyond the format characters (Cf):
 # combining grapheme joiner, Hangul fillers, Khmer inherent vowels, Mongolian variation
 # selectors, variation selectors and their supplement, tags.
-_IGNORABLE_RANGES = ((0x034F, 0x034F), (0x115F, 0x1160), (0x17B4, 0x17B5), (0x180B, 0x180F),
-                     (0x3164, 0x3164), (0xFE00, 0xFE0F), (0xFFA0, 0xFFA0), (0xE0000, 0xE0FFF))
+_IGNORABLE_RANGES = (
+    (0x034F, 0x034F),
+    (0x115F, 0x1160),
+    (0x17B4, 0x17B5),
+    (0x180B, 0x180F),
+    (0x3164, 0x3164),
+    (0xFE00, 0xFE0F),
+    (0xFFA0, 0xFFA0),
+    (0xE0000, 0xE0FFF),
+)
 _BIDI_MARKS = "\u200e\u200f"  # the package writes right-to-left letters between these
 _MAX_ROUNDS = 4
 

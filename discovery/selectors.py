@@ -24,8 +24,15 @@ KEYSET_SORTS = {"newest": NEWEST, "price_low": ("price", "pk"), "price_high": ("
 RECENT_DROP = timedelta(days=7)
 
 
-def browse(viewer, *, search: str | None = None, sort: str | None = None, seller_id: int | None = None,
-           available_only: bool = True, **filters):
+def browse(
+    viewer,
+    *,
+    search: str | None = None,
+    sort: str | None = None,
+    seller_id: int | None = None,
+    available_only: bool = True,
+    **filters,
+):
     """The `listings` query: (listing cards, keyset ordering), the ordering None when ranked.
 
     `sort` is "newest" (the default without a search), "relevance" (the default with one),
@@ -40,8 +47,9 @@ def browse(viewer, *, search: str | None = None, sort: str | None = None, seller
     elif available_only:
         listings = discoverable_listings(viewer)
     else:
-        raise ServiceError(ErrorCode.INVALID, "Sold listings are shown only within a closet (sellerId).",
-                           "availableOnly")
+        raise ServiceError(
+            ErrorCode.INVALID, "Sold listings are shown only within a closet (sellerId).", "availableOnly"
+        )
     listings = listing_cards(filtered(listings, **filters), viewer)
     if search:
         listings = searched(listings, search)
@@ -56,8 +64,18 @@ def closet(viewer, seller_id: int, *, available_only: bool):
     return listings.filter(status=Listing.Status.AVAILABLE) if available_only else listings
 
 
-def filtered(listings, *, category_id=None, brand=None, size=None, colour=None, conditions=None, min_price=None,
-             max_price=None, currency=None):
+def filtered(
+    listings,
+    *,
+    category_id=None,
+    brand=None,
+    size=None,
+    colour=None,
+    conditions=None,
+    min_price=None,
+    max_price=None,
+    currency=None,
+):
     """The discovery filters; a category includes its whole subtree."""
     if category_id is not None:
         category = Category.objects.filter(pk=category_id).first()
@@ -98,17 +116,27 @@ def for_you(listings, viewer):
     Python; anonymous viewers get recency and price drops only. Own listings are left out.
     """
     now = timezone.now()
-    score = (_points(Q(listed_at__gte=now - timedelta(days=1)), 3)
-             + _points(Q(listed_at__gte=now - timedelta(days=7), listed_at__lt=now - timedelta(days=1)), 2)
-             + _points(Q(listed_at__gte=now - timedelta(days=30), listed_at__lt=now - timedelta(days=7)), 1)
-             + _points(Exists(ListingPriceChange.objects.filter(
-                 listing_id=OuterRef("pk"), new_price__lt=F("old_price"), changed_at__gte=now - RECENT_DROP)), 2))
+    score = (
+        _points(Q(listed_at__gte=now - timedelta(days=1)), 3)
+        + _points(Q(listed_at__gte=now - timedelta(days=7), listed_at__lt=now - timedelta(days=1)), 2)
+        + _points(Q(listed_at__gte=now - timedelta(days=30), listed_at__lt=now - timedelta(days=7)), 1)
+        + _points(
+            Exists(
+                ListingPriceChange.objects.filter(
+                    listing_id=OuterRef("pk"), new_price__lt=F("old_price"), changed_at__gte=now - RECENT_DROP
+                )
+            ),
+            2,
+        )
+    )
     if viewer is not None:
         liked = Like.objects.filter(user_id=viewer.pk)
-        score += (_points(Q(seller_id__in=Follow.objects.filter(follower_id=viewer.pk).values("followee_id")), 3)
-                  + _points(Q(category_id__in=liked.values("listing__category_id")), 2)
-                  + _points(Q(brand__in=liked.exclude(listing__brand="").values("listing__brand")), 2)
-                  + _points(Q(size__in=liked.exclude(listing__size="").values("listing__size")), 1))
+        score += (
+            _points(Q(seller_id__in=Follow.objects.filter(follower_id=viewer.pk).values("followee_id")), 3)
+            + _points(Q(category_id__in=liked.values("listing__category_id")), 2)
+            + _points(Q(brand__in=liked.exclude(listing__brand="").values("listing__brand")), 2)
+            + _points(Q(size__in=liked.exclude(listing__size="").values("listing__size")), 1)
+        )
         listings = listings.exclude(seller_id=viewer.pk)
     return listings.annotate(score=score).order_by("-score", *NEWEST)
 
@@ -125,9 +153,13 @@ def feed(viewer):
         .exclude(seller_id=viewer.pk)
         .filter(Q(seller_id__in=followed) | Q(pk__in=shares.values("listing_id")))
         .annotate(shared_at=Subquery(latest_share))
-        .annotate(feed_at=Case(
-            When(seller_id__in=followed, then=Greatest("listed_at", Coalesce("shared_at", "listed_at"))),
-            default=F("shared_at"), output_field=DateTimeField()))
+        .annotate(
+            feed_at=Case(
+                When(seller_id__in=followed, then=Greatest("listed_at", Coalesce("shared_at", "listed_at"))),
+                default=F("shared_at"),
+                output_field=DateTimeField(),
+            )
+        )
     )
 
 

@@ -27,11 +27,16 @@ def erase(user) -> None:
 
 def export(user) -> dict:
     return {
-        "hostedShows": list(Show.objects.filter(host=user).order_by("created_at").values(
-            "id", "title", "description", "state", "scheduled_start", "started_at", "ended_at")),
-        "chat": list(ShowMessage.objects.filter(author=user).order_by("created_at").values("show_id", "body",
-                                                                                             "created_at")),
-        "bids": list(Bid.objects.filter(bidder=user).order_by("created_at").values("auction_id", "amount",
-                                                                                     "created_at")),
+        "hostedShows": list(
+            Show.objects.filter(host=user)
+            .order_by("created_at")
+            .values("id", "title", "description", "state", "scheduled_start", "started_at", "ended_at")
+        ),
+        "chat": list(
+            ShowMessage.objects.filter(author=user).order_by("created_at").values("show_id", "body", "created_at")
+        ),
+        "bids": list(
+            Bid.objects.filter(bidder=user).order_by("created_at").values("auction_id", "amount", "created_at")
+        ),
         "savedShows": list(SavedShow.objects.filter(user=user).values("show_id")),
     }

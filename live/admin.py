@@ -32,8 +32,17 @@ class ShowListingInline(admin.TabularInline):
 class AuctionInline(admin.TabularInline):
     model = Auction
     extra = 0
-    fields = ("listing", "state", "start_price", "floor_price", "currency", "bid_count", "started_at", "ends_at",
-              "closed_at")
+    fields = (
+        "listing",
+        "state",
+        "start_price",
+        "floor_price",
+        "currency",
+        "bid_count",
+        "started_at",
+        "ends_at",
+        "closed_at",
+    )
     readonly_fields = fields
     show_change_link = True
     can_delete = False
@@ -79,8 +88,17 @@ class BidInline(admin.TabularInline):
 
 @admin.register(Auction)
 class AuctionAdmin(admin.ModelAdmin):
-    list_display = ("listing", "show", "state", "start_price", "floor_price", "currency", "bid_count", "ends_at",
-                    "closed_at")
+    list_display = (
+        "listing",
+        "show",
+        "state",
+        "start_price",
+        "floor_price",
+        "currency",
+        "bid_count",
+        "ends_at",
+        "closed_at",
+    )
     list_filter = ("state",)
     search_fields = ("listing__title", "show__title")
     raw_id_fields = ("show", "listing", "high_bid")
@@ -94,8 +112,10 @@ class AuctionAdmin(admin.ModelAdmin):
     @admin.action(description="Close the selected auctions whose timer is over")
     def close_if_due(self, request, queryset):
         now = timezone.now()
-        closed = [services.close_auction_if_due(auction_id=pk, now=now)
-                  for pk in queryset.filter(state=Auction.State.RUNNING).values_list("pk", flat=True)]
+        closed = [
+            services.close_auction_if_due(auction_id=pk, now=now)
+            for pk in queryset.filter(state=Auction.State.RUNNING).values_list("pk", flat=True)
+        ]
         count = sum(1 for auction in closed if auction.state != Auction.State.RUNNING)
         self.message_user(request, f"Closed {count} auction(s).", messages.SUCCESS)
 

@@ -10,8 +10,11 @@ from marketplace.models import Listing
 TITLE = "Sunday bags & vintage"
 SCHEDULED_TITLE = "Sneaker Saturday"
 
-ROLES = {"priya": "hosts the live show", "ava": "co-hosts the live show",
-         "marco": f"hosts {SCHEDULED_TITLE!r}, scheduled in 3 days"}
+ROLES = {
+    "priya": "hosts the live show",
+    "ava": "co-hosts the live show",
+    "marco": f"hosts {SCHEDULED_TITLE!r}, scheduled in 3 days",
+}
 
 
 def load(stdout):
@@ -20,8 +23,12 @@ def load(stdout):
     Sam and Ava saved (they are reminded when it starts). Each loaded once (by title)."""
     priya, ava, marco, sam = (User.objects.get(username=username) for username in ("priya", "ava", "marco", "sam"))
     if not Show.objects.filter(host=priya, title=TITLE).exists():
-        show = services.create_show(host=priya, title=TITLE, description="Designer bags, authenticated, and "
-                                    "Ava's best vintage denim.", scheduled_start=timezone.now())
+        show = services.create_show(
+            host=priya,
+            title=TITLE,
+            description="Designer bags, authenticated, and Ava's best vintage denim.",
+            scheduled_start=timezone.now(),
+        )
         services.save_show(user=marco, show=show)
         services.invite_cohost(show=show, host=priya, invitee=ava)
         services.respond_to_cohost_invite(show=show, user=ava, accept=True)
@@ -34,10 +41,15 @@ def load(stdout):
         services.send_message(show=show, author=ava, body="Welcome in! Ask us about sizes and bundles.")
     if not Show.objects.filter(host=marco, title=SCHEDULED_TITLE).exists():
         start = (timezone.now() + timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
-        show = services.create_show(host=marco, title=SCHEDULED_TITLE, scheduled_start=start,
-                                    description="Runners and streetwear from Marco's closet, bids from 1 USD.")
-        services.add_show_listing(show=show, user=marco, listing=Listing.objects.get(seller=marco,
-                                                                                      title="Box logo tee"))
+        show = services.create_show(
+            host=marco,
+            title=SCHEDULED_TITLE,
+            scheduled_start=start,
+            description="Runners and streetwear from Marco's closet, bids from 1 USD.",
+        )
+        services.add_show_listing(
+            show=show, user=marco, listing=Listing.objects.get(seller=marco, title="Box logo tee")
+        )
         for saver in (sam, ava):
             services.save_show(user=saver, show=show)
     stdout.write(f"Live: {TITLE!r} is live (host priya, co-host ava); {SCHEDULED_TITLE!r} (marco) in 3 days.")

@@ -65,8 +65,11 @@ def _logged_after(show_id: int, after_seq: int, *, now) -> list[dict] | None:
         return None
     if missed == 0:
         return []  # the usual answer of a subscription checking for lost events
-    events = list(ShowEvent.objects.filter(show_id=show_id, seq__gt=after_seq, seq__lte=last_seq,
-                                           created_at__gte=now - settings.LIVE_REPLAY_MAX_AGE).order_by("seq"))
+    events = list(
+        ShowEvent.objects.filter(
+            show_id=show_id, seq__gt=after_seq, seq__lte=last_seq, created_at__gte=now - settings.LIVE_REPLAY_MAX_AGE
+        ).order_by("seq")
+    )
     return [as_message(event) for event in events] if len(events) == missed else None
 
 
@@ -77,8 +80,11 @@ def snapshot(show_id: int, *, now) -> dict:
     one query instead of a locked read of the whole room per viewer."""
     last_seq = Show.objects.filter(pk=show_id).values_list("last_seq", flat=True).get()
     try:
-        return cache.get_or_set(f"live:snapshot:{show_id}:{last_seq}", lambda: _snapshot(show_id, now=now),
-                                settings.LIVE_SNAPSHOT_REUSE_SECONDS)
+        return cache.get_or_set(
+            f"live:snapshot:{show_id}:{last_seq}",
+            lambda: _snapshot(show_id, now=now),
+            settings.LIVE_SNAPSHOT_REUSE_SECONDS,
+        )
     except RedisError:  # the cache out of reach costs the reuse, not the snapshot
         return _snapshot(show_id, now=now)
 
@@ -90,10 +96,9 @@ def _snapshot(show_id: int, *, now) -> dict:
         show = Show.objects.select_for_update().get(pk=show_id)
         on_sale = selectors.items(Listing.objects.filter(status__in=selectors.LINE_UP_STATUSES))
         featured = on_sale.filter(pk=show.featured_listing_id).first() if show.featured_listing_id else None
-        line_up = on_sale.filter(show_entries__show_id=show.pk).order_by("show_entries__position",
-                                                                          "show_entries__pk")
+        line_up = on_sale.filter(show_entries__show_id=show.pk).order_by("show_entries__position", "show_entries__pk")
         auction = selectors.running_auction(show)
-        recent = list(selectors.messages(show, None).order_by("-created_at", "-pk")[:settings.LIVE_RECENT_MESSAGES])
+        recent = list(selectors.messages(show, None).order_by("-created_at", "-pk")[: settings.LIVE_RECENT_MESSAGES])
         cohosts = CoHost.objects.filter(show_id=show.pk, status=CoHost.Status.ACCEPTED).select_related("user")
         state = {
             "state": show.state,
@@ -105,6 +110,4 @@ def _snapshot(show_id: int, *, now) -> dict:
             "slow_mode_seconds": show.slow_mode_seconds,
             "viewer_count": presence.backend().counts([show.pk], time.time())[show.pk],
         }
-    return {"seq": show.last_seq, "type": ShowEvent.Type.SNAPSHOT, "at": now.isoformat(),
-            "data": {"snapshot": state}}
-
+    return {"seq": show.last_seq, "type": ShowEvent.Type.SNAPSHOT, "at": now.isoformat(), "data": {"snapshot": state}}

@@ -26,17 +26,19 @@ class Show(models.Model):
     scheduled_start = models.DateTimeField()
     state = models.CharField(max_length=10, choices=State.choices, default=State.SCHEDULED)
     is_private = models.BooleanField(
-        default=False, help_text="Left out of show lists and reminded only to those who saved it; open by link.")
+        default=False, help_text="Left out of show lists and reminded only to those who saved it; open by link."
+    )
     # The secret of a private show's link (live.services.new_link_token): its ID alone opens nothing.
     link_token = models.CharField(max_length=64, blank=True, default="", editable=False)
     started_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
-    featured_listing = models.ForeignKey(Listing, on_delete=models.SET_NULL, null=True, blank=True,
-                                         related_name="+")
+    featured_listing = models.ForeignKey(Listing, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     slow_mode_seconds = models.PositiveIntegerField(
-        default=0, help_text="Seconds a viewer waits between chat messages; 0 is off. Hosts are exempt.")
-    muted_words = models.JSONField(default=list, blank=True,
-                                   help_text="Chat messages containing one of these words are refused.")
+        default=0, help_text="Seconds a viewer waits between chat messages; 0 is off. Hosts are exempt."
+    )
+    muted_words = models.JSONField(
+        default=list, blank=True, help_text="Chat messages containing one of these words are refused."
+    )
     # The sequence number of the last event in the log; writers increment it under this row's
     # lock, so events commit in sequence order (live.events).
     last_seq = models.PositiveBigIntegerField(default=0, editable=False)
@@ -127,8 +129,9 @@ class ShowMessage(models.Model):
     body = models.TextField()
     created_at = models.DateTimeField(default=timezone.now)
     deleted_at = models.DateTimeField(null=True, blank=True)
-    deleted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="+")
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         indexes = [
@@ -177,8 +180,12 @@ class Auction(models.Model):
     listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="auctions")
     start_price = models.DecimalField(max_digits=10, decimal_places=2)
     floor_price = models.DecimalField(
-        max_digits=10, decimal_places=2, null=True, blank=True,
-        help_text="The owner's floor when another member auctions their listing (none for their own).")
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="The owner's floor when another member auctions their listing (none for their own).",
+    )
     currency = models.CharField(max_length=3)
     duration_seconds = models.PositiveIntegerField()
     started_at = models.DateTimeField()
@@ -187,8 +194,9 @@ class Auction(models.Model):
     high_bid = models.ForeignKey("Bid", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     bid_count = models.PositiveIntegerField(default=0)
     closed_at = models.DateTimeField(null=True, blank=True, help_text="When bidding ended.")
-    order = models.ForeignKey(Order, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-                              help_text="The winner's order.")
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, null=True, blank=True, related_name="+", help_text="The winner's order."
+    )
     failure_reason = models.CharField(max_length=200, blank=True)
 
     class Meta:
@@ -196,8 +204,9 @@ class Auction(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(start_price__gt=0), name="auction_start_price_positive"),
             models.UniqueConstraint(fields=["show"], condition=Q(state="running"), name="auction_one_running_per_show"),
-            models.UniqueConstraint(fields=["listing"], condition=Q(state="running"),
-                                    name="auction_one_running_per_listing"),
+            models.UniqueConstraint(
+                fields=["listing"], condition=Q(state="running"), name="auction_one_running_per_listing"
+            ),
         ]
 
     def __str__(self):

@@ -17,8 +17,11 @@ COVER_SIZE = "medium"
 
 
 def user(person) -> dict:
-    return {"id": to_global_id("User", person.pk), "username": person.username,
-            "avatar_url": person.avatar.url if person.avatar else None}
+    return {
+        "id": to_global_id("User", person.pk),
+        "username": person.username,
+        "avatar_url": person.avatar.url if person.avatar else None,
+    }
 
 
 def money(amount: Decimal, currency: str) -> dict:
@@ -29,29 +32,48 @@ def item(listing) -> dict:
     """A listing as the room shows it; `listing` comes with its seller and images loaded."""
     images = listing.images.all()
     cover = default_storage.url(images[0].renditions.get(COVER_SIZE, images[0].original)) if images else None
-    return {"listing_id": to_global_id("Listing", listing.pk), "title": listing.title,
-            "price": money(listing.price, listing.currency), "status": listing.status, "brand": listing.brand,
-            "size": listing.size, "condition": listing.condition, "cover_image_url": cover,
-            "seller": user(listing.seller)}
+    return {
+        "listing_id": to_global_id("Listing", listing.pk),
+        "title": listing.title,
+        "price": money(listing.price, listing.currency),
+        "status": listing.status,
+        "brand": listing.brand,
+        "size": listing.size,
+        "condition": listing.condition,
+        "cover_image_url": cover,
+        "seller": user(listing.seller),
+    }
 
 
 def message(chat_message) -> dict:
-    return {"id": to_global_id("ShowMessage", chat_message.pk), "body": chat_message.body,
-            "author": user(chat_message.author), "created_at": chat_message.created_at.isoformat()}
+    return {
+        "id": to_global_id("ShowMessage", chat_message.pk),
+        "body": chat_message.body,
+        "author": user(chat_message.author),
+        "created_at": chat_message.created_at.isoformat(),
+    }
 
 
 def bid(placed) -> dict:
-    return {"amount": money(placed.amount, placed.auction.currency), "bidder": user(placed.bidder),
-            "created_at": placed.created_at.isoformat()}
+    return {
+        "amount": money(placed.amount, placed.auction.currency),
+        "bidder": user(placed.bidder),
+        "created_at": placed.created_at.isoformat(),
+    }
 
 
 def auction(running) -> dict:
     """An auction with its listing, high bid and bidder loaded (live.selectors.auctions)."""
     high = running.high_bid
-    return {"id": to_global_id("Auction", running.pk), "state": running.state, "item": item(running.listing),
-            "start_price": money(running.start_price, running.currency),
-            "current_bid": money(high.amount, running.currency) if high else None,
-            "leader": user(high.bidder) if high else None, "bid_count": running.bid_count,
-            "next_minimum_bid": money(minimum_bid(running), running.currency),
-            "ends_at": running.ends_at.isoformat(),
-            "closed_at": running.closed_at.isoformat() if running.closed_at else None}
+    return {
+        "id": to_global_id("Auction", running.pk),
+        "state": running.state,
+        "item": item(running.listing),
+        "start_price": money(running.start_price, running.currency),
+        "current_bid": money(high.amount, running.currency) if high else None,
+        "leader": user(high.bidder) if high else None,
+        "bid_count": running.bid_count,
+        "next_minimum_bid": money(minimum_bid(running), running.currency),
+        "ends_at": running.ends_at.isoformat(),
+        "closed_at": running.closed_at.isoformat() if running.closed_at else None,
+    }

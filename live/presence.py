@@ -56,7 +56,7 @@ class RedisPresence:
             pipe.zremrangebyscore(_key(show_id), "-inf", now)
             pipe.zcard(_key(show_id))
         results = pipe.execute()
-        return dict(zip(show_ids, results[1::2]))
+        return dict(zip(show_ids, results[1::2], strict=False))
 
     def claim_count_broadcast(self, show_id: int, seconds: float) -> bool:
         return bool(self.client.set(f"live:viewer-count-due:{show_id}", 1, nx=True, px=int(seconds * 1000)))

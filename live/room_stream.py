@@ -187,8 +187,7 @@ async def _announce_viewer_count(show_id: int) -> None:
     change (in any process) opened it already: at most one count per show per interval."""
     interval = settings.LIVE_VIEWER_COUNT_INTERVAL
     if await in_thread(presence.backend().claim_count_broadcast)(show_id, interval):
-        asyncio.get_running_loop().call_later(interval,
-                                              lambda: spawn(_best_effort(_broadcast_viewer_count(show_id))))
+        asyncio.get_running_loop().call_later(interval, lambda: spawn(_best_effort(_broadcast_viewer_count(show_id))))
 
 
 async def _broadcast_viewer_count(show_id: int) -> None:

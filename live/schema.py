@@ -29,8 +29,9 @@ from marketplace.schema import (
 ShowState = graphene.Enum.from_enum(Show.State, name="ShowState")
 CoHostStatus = graphene.Enum.from_enum(CoHost.Status, name="CoHostStatus")
 AuctionState = graphene.Enum.from_enum(Auction.State, name="AuctionState")
-ShowEventKind = graphene.Enum.from_enum(ShowEvent.Type, name="ShowEventKind",
-                                        description="What a show event is about; see ShowEvent's fields.")
+ShowEventKind = graphene.Enum.from_enum(
+    ShowEvent.Type, name="ShowEventKind", description="What a show event is about; see ShowEvent's fields."
+)
 
 
 class ShowRole(graphene.Enum):
@@ -131,17 +132,29 @@ class ShowType(DjangoObjectType):
         model = Show
         name = "Show"
         interfaces = (Node,)
-        fields = ("title", "description", "scheduled_start", "is_private", "started_at", "ended_at",
-                  "slow_mode_seconds", "created_at")
+        fields = (
+            "title",
+            "description",
+            "scheduled_start",
+            "is_private",
+            "started_at",
+            "ended_at",
+            "slow_mode_seconds",
+            "created_at",
+        )
 
     host = graphene.Field(UserType, required=True)
     state = ShowState(required=True)
     cover_url = graphene.String()
     co_hosts = graphene.List(graphene.NonNull(UserType), required=True, description="Accepted co-hosts.")
-    co_host_invitations = graphene.List(graphene.NonNull(ShowCoHostType),
-                                        description="Every invitation and its answer; the host's only.")
-    line_up = graphene.List(graphene.NonNull(ShowListingType), required=True,
-                            description="In order; listings sold or removed meanwhile drop out.")
+    co_host_invitations = graphene.List(
+        graphene.NonNull(ShowCoHostType), description="Every invitation and its answer; the host's only."
+    )
+    line_up = graphene.List(
+        graphene.NonNull(ShowListingType),
+        required=True,
+        description="In order; listings sold or removed meanwhile drop out.",
+    )
     featured_listing = graphene.Field(ListingType)
     current_auction = graphene.Field(AuctionType, description="The running auction, if any.")
     viewer_count = graphene.Int(required=True, description="Viewers watching now (showEvents subscriptions).")
@@ -149,11 +162,15 @@ class ShowType(DjangoObjectType):
     viewer_has_saved = graphene.Boolean(required=True)
     viewer_role = graphene.Field(ShowRole, description="Null when anonymous.")
     muted_words = graphene.List(graphene.NonNull(graphene.String), description="Hosts and co-hosts only.")
-    last_seq = graphene.Int(required=True, description="The sequence number of the show's last event: "
-                                                        "subscribe with afterSeq to get what follows.")
+    last_seq = graphene.Int(
+        required=True,
+        description="The sequence number of the show's last event: subscribe with afterSeq to get what follows.",
+    )
     messages = graphene.Field(ShowMessageConnection, **connection_args(), description="Chat, newest first.")
-    link_token = graphene.String(description="The secret of the show's link (show(id, linkToken)); hosts and "
-                                             "co-hosts only. rotateShowLink replaces it.")
+    link_token = graphene.String(
+        description="The secret of the show's link (show(id, linkToken)); hosts and "
+        "co-hosts only. rotateShowLink replaces it."
+    )
 
     @classmethod
     def get_queryset(cls, queryset, info):
@@ -192,8 +209,13 @@ class ShowType(DjangoObjectType):
         return show.muted_words if _role(show, info) in (ShowRole.HOST, ShowRole.COHOST) else None
 
     def resolve_messages(show, info, first=None, after=None):
-        return keyset_page(selectors.messages(show, viewer(info)), ShowMessageConnection, first=first, after=after,
-                           ordering=("-created_at", "-pk"))
+        return keyset_page(
+            selectors.messages(show, viewer(info)),
+            ShowMessageConnection,
+            first=first,
+            after=after,
+            ordering=("-created_at", "-pk"),
+        )
 
 
 class ShowConnection(graphene.relay.Connection):
@@ -281,8 +303,9 @@ class ShowSnapshot(graphene.ObjectType):
     featured = graphene.Field(ShowEventItem)
     line_up = graphene.List(graphene.NonNull(ShowEventItem), required=True)
     auction = graphene.Field(ShowEventAuction, description="The running auction.")
-    messages = graphene.List(graphene.NonNull(ShowEventMessage), required=True,
-                             description="Recent chat, oldest first.")
+    messages = graphene.List(
+        graphene.NonNull(ShowEventMessage), required=True, description="Recent chat, oldest first."
+    )
     cohosts = graphene.List(graphene.NonNull(ShowEventUser), required=True)
     slow_mode_seconds = graphene.Int(required=True)
     viewer_count = graphene.Int(required=True)
@@ -328,16 +351,23 @@ class ShowEventType(graphene.ObjectType):
 
 
 class Query(graphene.ObjectType):
-    show = graphene.Field(ShowType, id=graphene.ID(required=True),
-                          link_token=graphene.String(description="From the link of a private show."),
-                          description="A show; null when it does not exist or is hidden from you (a private "
-                                      "one opens with its link's token).")
+    show = graphene.Field(
+        ShowType,
+        id=graphene.ID(required=True),
+        link_token=graphene.String(description="From the link of a private show."),
+        description="A show; null when it does not exist or is hidden from you (a private "
+        "one opens with its link's token).",
+    )
     upcoming_shows = graphene.Field(ShowConnection, **connection_args(), description="Scheduled shows, soonest first.")
     live_shows = graphene.Field(ShowConnection, **connection_args(), description="Live now, latest started first.")
-    saved_shows = graphene.Field(ShowConnection, **connection_args(),
-                                 description="Shows you saved that are not over, most recently saved first.")
-    co_host_invitations = graphene.List(graphene.NonNull(ShowType), required=True,
-                                        description="Shows you are invited to co-host (respondToCoHostInvite).")
+    saved_shows = graphene.Field(
+        ShowConnection, **connection_args(), description="Shows you saved that are not over, most recently saved first."
+    )
+    co_host_invitations = graphene.List(
+        graphene.NonNull(ShowType),
+        required=True,
+        description="Shows you are invited to co-host (respondToCoHostInvite).",
+    )
 
     def resolve_show(root, info, id, link_token=None):
         show = selectors.show_card(viewer(info), decode_id(id, "Show"), link_token)
@@ -346,15 +376,17 @@ class Query(graphene.ObjectType):
         return show
 
     def resolve_upcoming_shows(root, info, first=None, after=None):
-        return _shows_page(selectors.upcoming_shows(viewer(info)), first=first, after=after,
-                           ordering=selectors.UPCOMING)
+        return _shows_page(
+            selectors.upcoming_shows(viewer(info)), first=first, after=after, ordering=selectors.UPCOMING
+        )
 
     def resolve_live_shows(root, info, first=None, after=None):
         return _shows_page(selectors.live_shows(viewer(info)), first=first, after=after, ordering=selectors.LIVE_NOW)
 
     def resolve_saved_shows(root, info, first=None, after=None):
-        return _shows_page(selectors.saved_shows(require_user(info)), first=first, after=after,
-                           ordering=selectors.SAVED)
+        return _shows_page(
+            selectors.saved_shows(require_user(info)), first=first, after=after, ordering=selectors.SAVED
+        )
 
     def resolve_co_host_invitations(root, info):
         return list(selectors.invited_shows(require_user(info)))
@@ -404,9 +436,14 @@ class CreateShow(ShowPayload, BaseMutation):
 
     @classmethod
     def perform(cls, info, input):
-        show = services.create_show(host=info.context.user, title=input.title, scheduled_start=input.scheduled_start,
-                                    description=input.description or "", is_private=bool(input.is_private),
-                                    cover=input.cover)
+        show = services.create_show(
+            host=info.context.user,
+            title=input.title,
+            scheduled_start=input.scheduled_start,
+            description=input.description or "",
+            is_private=bool(input.is_private),
+            cover=input.cover,
+        )
         return cls(show=show, errors=[])
 
 
@@ -419,8 +456,9 @@ class UpdateShow(ShowPayload, BaseMutation):
     @classmethod
     def perform(cls, info, input):
         details = {name: input.get(name) for name in ("title", "description", "scheduled_start", "is_private")}
-        show = services.update_show(show=_show(info, input.show_id), user=info.context.user, cover=input.cover,
-                                    **details)
+        show = services.update_show(
+            show=_show(info, input.show_id), user=info.context.user, cover=input.cover, **details
+        )
         return cls(show=show, errors=[])
 
 
@@ -504,8 +542,7 @@ class OpenShowLink(ShowPayload, BaseMutation):
 
     @classmethod
     def perform(cls, info, input):
-        show = selectors.get_show(viewer(info), decode_id(input.show_id, "Show", "showId"),
-                                  link_token=input.link_token)
+        show = selectors.get_show(viewer(info), decode_id(input.show_id, "Show", "showId"), link_token=input.link_token)
         services.open_show_link(show=show, user=info.context.user)
         return cls(show=show, errors=[])
 
@@ -639,8 +676,11 @@ class FeatureShowListing(ShowPayload, BaseMutation):
 
 class ReorderShowListingsInput(graphene.InputObjectType):
     show_id = graphene.ID(required=True)
-    listing_ids = graphene.List(graphene.NonNull(graphene.ID), required=True,
-                                description="These first, in this order; the others follow as they were.")
+    listing_ids = graphene.List(
+        graphene.NonNull(graphene.ID),
+        required=True,
+        description="These first, in this order; the others follow as they were.",
+    )
 
 
 class ReorderShowListings(ShowPayload, BaseMutation):
@@ -718,8 +758,11 @@ class SetShowSlowMode(ShowPayload, BaseMutation):
 
 class SetShowMutedWordsInput(graphene.InputObjectType):
     show_id = graphene.ID(required=True)
-    words = graphene.List(graphene.NonNull(graphene.String), required=True,
-                          description="Replaces the list; messages with one of them are refused.")
+    words = graphene.List(
+        graphene.NonNull(graphene.String),
+        required=True,
+        description="Replaces the list; messages with one of them are refused.",
+    )
 
 
 class SetShowMutedWords(ShowPayload, BaseMutation):
@@ -737,8 +780,9 @@ class SetShowMutedWords(ShowPayload, BaseMutation):
 class BuyShowListingInput(graphene.InputObjectType):
     show_id = graphene.ID(required=True)
     listing_id = graphene.ID(required=True, description="The featured listing.")
-    idempotency_key = graphene.String(required=True, description="Your key for this purchase: a retry with the "
-                                                                 "same key returns the same order.")
+    idempotency_key = graphene.String(
+        required=True, description="Your key for this purchase: a retry with the same key returns the same order."
+    )
     shipping_address_id = graphene.ID(description="Default: your default address.")
 
 
@@ -756,10 +800,18 @@ class BuyShowListing(OrderPayload, ShowPayload, BaseMutation):
     def perform(cls, info, input):
         show = _show(info, input.show_id)
         order = services.buy_featured_listing(
-            show=show, buyer=info.context.user, listing=_listing(info, input.listing_id),
-            idempotency_key=client_key(input.idempotency_key), shipping_address_id=optional_address_id(input))
-        return cls(order_id=to_global_id("Order", order.pk), order=marketplace_selectors.get_order(
-            info.context.user, order.pk), show=show, errors=[])
+            show=show,
+            buyer=info.context.user,
+            listing=_listing(info, input.listing_id),
+            idempotency_key=client_key(input.idempotency_key),
+            shipping_address_id=optional_address_id(input),
+        )
+        return cls(
+            order_id=to_global_id("Order", order.pk),
+            order=marketplace_selectors.get_order(info.context.user, order.pk),
+            show=show,
+            errors=[],
+        )
 
 
 class StartShowAuctionInput(graphene.InputObjectType):
@@ -782,9 +834,13 @@ class StartShowAuction(BaseMutation):
 
     @classmethod
     def perform(cls, info, input):
-        auction = services.start_auction(show=_show(info, input.show_id), user=info.context.user,
-                                         listing=_listing(info, input.listing_id), start_price=input.start_price,
-                                         duration_seconds=input.duration_seconds)
+        auction = services.start_auction(
+            show=_show(info, input.show_id),
+            user=info.context.user,
+            listing=_listing(info, input.listing_id),
+            start_price=input.start_price,
+            duration_seconds=input.duration_seconds,
+        )
         return cls(auction=_auction_card(info, auction), errors=[])
 
 
@@ -845,11 +901,15 @@ class Mutation(graphene.ObjectType):
 
 class Subscription(graphene.ObjectType):
     show_events = graphene.Field(
-        ShowEventType, show_id=graphene.ID(required=True),
+        ShowEventType,
+        show_id=graphene.ID(required=True),
         link_token=graphene.String(description="From the link of a private show."),
-        after_seq=graphene.Int(description="The seq of the last event you got: the missed events follow (or a "
-                                           "snapshot when they are too old). Leave out to start with a snapshot."),
-        description="Everything that happens in a show, in order; counts you as a viewer while subscribed.")
+        after_seq=graphene.Int(
+            description="The seq of the last event you got: the missed events follow (or a "
+            "snapshot when they are too old). Leave out to start with a snapshot."
+        ),
+        description="Everything that happens in a show, in order; counts you as a viewer while subscribed.",
+    )
 
     async def subscribe_show_events(root, info, show_id, after_seq=None, link_token=None):
         user = require_user(info)

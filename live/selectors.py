@@ -43,34 +43,52 @@ def visible_shows(viewer, link_token: str | None = None):
         opens |= Q(link_token=link_token)
     if viewer is None:
         return Show.objects.filter(opens)
-    opens |= (Q(host_id=viewer.pk)
-              | Q(pk__in=CoHost.objects.filter(user_id=viewer.pk, status__in=(
-                  CoHost.Status.INVITED, CoHost.Status.ACCEPTED)).values("show_id"))
-              | Q(pk__in=ShowPass.objects.filter(user_id=viewer.pk).values("show_id"))
-              | Q(pk__in=SavedShow.objects.filter(user_id=viewer.pk).values("show_id"))
-              | Q(pk__in=ShowListing.objects.filter(listing__seller_id=viewer.pk).values("show_id")))
+    opens |= (
+        Q(host_id=viewer.pk)
+        | Q(
+            pk__in=CoHost.objects.filter(
+                user_id=viewer.pk, status__in=(CoHost.Status.INVITED, CoHost.Status.ACCEPTED)
+            ).values("show_id")
+        )
+        | Q(pk__in=ShowPass.objects.filter(user_id=viewer.pk).values("show_id"))
+        | Q(pk__in=SavedShow.objects.filter(user_id=viewer.pk).values("show_id"))
+        | Q(pk__in=ShowListing.objects.filter(listing__seller_id=viewer.pk).values("show_id"))
+    )
     return Show.objects.filter(opens).exclude(host_id__in=social_selectors.blockers_of(viewer))
 
 
 def show_cards(shows, viewer):
     """What a show shows in fixed queries: host, accepted co-hosts, line-up and featured listing
     cards, the running auction, saves."""
-    saves = SavedShow.objects.filter(show_id=OuterRef("pk")).order_by().values("show_id").annotate(
-        n=Count("pk")).values("n")
+    saves = (
+        SavedShow.objects.filter(show_id=OuterRef("pk"))
+        .order_by()
+        .values("show_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     on_sale = marketplace_selectors.visible_listings(viewer).filter(status__in=LINE_UP_STATUSES)
     return shows.prefetch_related(
         Prefetch("host", queryset=social_selectors.users_for(viewer)),
-        Prefetch("cohosts", queryset=CoHost.objects.filter(status=CoHost.Status.ACCEPTED).order_by(
-            "responded_at", "pk").prefetch_related(Prefetch("user", queryset=social_selectors.users_for(viewer))),
-            to_attr="accepted_cohosts"),
+        Prefetch(
+            "cohosts",
+            queryset=CoHost.objects.filter(status=CoHost.Status.ACCEPTED)
+            .order_by("responded_at", "pk")
+            .prefetch_related(Prefetch("user", queryset=social_selectors.users_for(viewer))),
+            to_attr="accepted_cohosts",
+        ),
         Prefetch("line_up", queryset=line_up(viewer), to_attr="visible_line_up"),
         Prefetch("featured_listing", queryset=marketplace_selectors.listing_cards(on_sale, viewer)),
-        Prefetch("auctions", queryset=auction_cards(Auction.objects.filter(state=Auction.State.RUNNING), viewer),
-                 to_attr="running_auctions"),
+        Prefetch(
+            "auctions",
+            queryset=auction_cards(Auction.objects.filter(state=Auction.State.RUNNING), viewer),
+            to_attr="running_auctions",
+        ),
     ).annotate(
         save_count=Coalesce(Subquery(saves, output_field=IntegerField()), Value(0)),
         viewer_has_saved=Exists(SavedShow.objects.filter(show_id=OuterRef("pk"), user_id=viewer.pk))
-        if viewer is not None else Value(False),
+        if viewer is not None
+        else Value(False),
     )
 
 
@@ -78,17 +96,25 @@ def line_up(viewer):
     """Line-up entries `viewer` may see (the listing still on sale, not hidden), with listing cards;
     the caller filters by show."""
     listings = marketplace_selectors.visible_listings(viewer).filter(status__in=LINE_UP_STATUSES)
-    return ShowListing.objects.filter(listing__in=listings).order_by("position", "pk").prefetch_related(
-        Prefetch("listing", queryset=marketplace_selectors.listing_cards(Listing.objects.all(), viewer)),
-        Prefetch("added_by", queryset=social_selectors.users_for(viewer)))
+    return (
+        ShowListing.objects.filter(listing__in=listings)
+        .order_by("position", "pk")
+        .prefetch_related(
+            Prefetch("listing", queryset=marketplace_selectors.listing_cards(Listing.objects.all(), viewer)),
+            Prefetch("added_by", queryset=social_selectors.users_for(viewer)),
+        )
+    )
 
 
 def auction_cards(auctions, viewer):
     """Auctions as the API shows them: the listing card, the high bid and its bidder."""
     return auctions.prefetch_related(
         Prefetch("listing", queryset=marketplace_selectors.listing_cards(Listing.objects.all(), viewer)),
-        Prefetch("high_bid", queryset=Bid.objects.prefetch_related(
-            Prefetch("bidder", queryset=social_selectors.users_for(viewer)))))
+        Prefetch(
+            "high_bid",
+            queryset=Bid.objects.prefetch_related(Prefetch("bidder", queryset=social_selectors.users_for(viewer))),
+        ),
+    )
 
 
 def get_show(viewer, show_id: int, field: str = "showId", link_token: str | None = None) -> Show:
@@ -108,10 +134,12 @@ def listed_shows(viewer):
     shows = visible_shows(viewer)
     if viewer is None:
         return shows.filter(is_private=False)
-    return shows.filter(Q(is_private=False) | Q(host_id=viewer.pk)
-                        | Q(pk__in=CoHost.objects.filter(user_id=viewer.pk, status=CoHost.Status.ACCEPTED)
-                            .values("show_id"))
-                        | Q(pk__in=SavedShow.objects.filter(user_id=viewer.pk).values("show_id")))
+    return shows.filter(
+        Q(is_private=False)
+        | Q(host_id=viewer.pk)
+        | Q(pk__in=CoHost.objects.filter(user_id=viewer.pk, status=CoHost.Status.ACCEPTED).values("show_id"))
+        | Q(pk__in=SavedShow.objects.filter(user_id=viewer.pk).values("show_id"))
+    )
 
 
 def upcoming_shows(viewer):
@@ -126,8 +154,12 @@ def live_shows(viewer):
 
 def invited_shows(viewer):
     """Shows `viewer` is invited to co-host and has not answered, soonest first."""
-    return show_cards(visible_shows(viewer).filter(cohosts__user_id=viewer.pk, cohosts__status=CoHost.Status.INVITED)
-                      .exclude(state=Show.State.ENDED), viewer).order_by(*UPCOMING)
+    return show_cards(
+        visible_shows(viewer)
+        .filter(cohosts__user_id=viewer.pk, cohosts__status=CoHost.Status.INVITED)
+        .exclude(state=Show.State.ENDED),
+        viewer,
+    ).order_by(*UPCOMING)
 
 
 def visible_auction(viewer, auction_id: int) -> Auction:
@@ -139,8 +171,13 @@ def visible_auction(viewer, auction_id: int) -> Auction:
 
 def saved_shows(viewer):
     """Shows `viewer` saved and that are not over, most recently saved first: order by SAVED."""
-    return show_cards(visible_shows(viewer).filter(saves__user_id=viewer.pk).exclude(state=Show.State.ENDED)
-                      .annotate(saved_at=F("saves__created_at")), viewer)
+    return show_cards(
+        visible_shows(viewer)
+        .filter(saves__user_id=viewer.pk)
+        .exclude(state=Show.State.ENDED)
+        .annotate(saved_at=F("saves__created_at")),
+        viewer,
+    )
 
 
 def attach_viewer_counts(shows: list[Show]) -> None:
@@ -152,8 +189,10 @@ def attach_viewer_counts(shows: list[Show]) -> None:
 
 def moderator_ids(show: Show) -> set[int]:
     """The host and the accepted co-hosts: who runs the room."""
-    return {show.host_id, *CoHost.objects.filter(show_id=show.pk, status=CoHost.Status.ACCEPTED)
-            .values_list("user_id", flat=True)}
+    return {
+        show.host_id,
+        *CoHost.objects.filter(show_id=show.pk, status=CoHost.Status.ACCEPTED).values_list("user_id", flat=True),
+    }
 
 
 def restrictions_of(show: Show, user) -> set[str]:
@@ -171,13 +210,15 @@ def watchable_show(viewer, show_id: int, link_token: str | None = None) -> Show:
 def items(listings):
     """Listings with what the room renders of them (live.payloads.item): seller and images."""
     return listings.select_related("seller").prefetch_related(
-        Prefetch("images", queryset=ListingImage.objects.order_by("position", "pk")))
+        Prefetch("images", queryset=ListingImage.objects.order_by("position", "pk"))
+    )
 
 
 def auctions():
     """Auctions with what the room renders of them (live.payloads.auction)."""
     return Auction.objects.select_related("high_bid__bidder").prefetch_related(
-        Prefetch("listing", queryset=items(Listing.objects.all())))
+        Prefetch("listing", queryset=items(Listing.objects.all()))
+    )
 
 
 def running_auction(show: Show) -> Auction | None:
@@ -195,4 +236,5 @@ def get_message(viewer, message_id: int) -> ShowMessage:
 def messages(show: Show, viewer):
     """Chat that was not deleted, newest first: order by ("-created_at", "-pk")."""
     return ShowMessage.objects.filter(show_id=show.pk, deleted_at__isnull=True).prefetch_related(
-        Prefetch("author", queryset=social_selectors.users_for(viewer)))
+        Prefetch("author", queryset=social_selectors.users_for(viewer))
+    )

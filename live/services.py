@@ -70,11 +70,13 @@ MAX_MUTED_WORD_LENGTH = 50
 # Shows
 
 
-def create_show(*, host, title: str, scheduled_start, description: str = "", is_private: bool = False,
-                cover=None, now=None) -> Show:
+def create_show(
+    *, host, title: str, scheduled_start, description: str = "", is_private: bool = False, cover=None, now=None
+) -> Show:
     show = Show(host=host, is_private=is_private, link_token=new_link_token())
-    _apply_details(show, title=title, description=description, scheduled_start=scheduled_start,
-                   now=now or timezone.now())
+    _apply_details(
+        show, title=title, description=description, scheduled_start=scheduled_start, now=now or timezone.now()
+    )
     if cover is not None:
         show.cover = _store_cover(cover)
     show.save()
@@ -184,13 +186,21 @@ def invite_cohost(*, show: Show, host, invitee, now=None) -> CoHost:
         if current is not None:
             return current
         if pending.count() >= settings.LIVE_MAX_COHOSTS:
-            raise ServiceError(ErrorCode.COHOST_LIMIT_REACHED,
-                               f"A show has at most {settings.LIVE_MAX_COHOSTS} co-hosts.", "userId")
-        cohost, _ = CoHost.objects.update_or_create(show=show, user=invitee, defaults={
-            "status": CoHost.Status.INVITED, "invited_at": now, "responded_at": None})
-        notify(recipient_ids=[invitee.pk], kind=Kind.COHOST_INVITE, title=f"@{show.host.username} invites you to co-host",
-               body=show.title, dedupe_key=f"show_cohost_invite:{cohost.pk}:{int(now.timestamp())}", target=show,
-               data={"show_id": to_global_id("Show", show.pk)})
+            raise ServiceError(
+                ErrorCode.COHOST_LIMIT_REACHED, f"A show has at most {settings.LIVE_MAX_COHOSTS} co-hosts.", "userId"
+            )
+        cohost, _ = CoHost.objects.update_or_create(
+            show=show, user=invitee, defaults={"status": CoHost.Status.INVITED, "invited_at": now, "responded_at": None}
+        )
+        notify(
+            recipient_ids=[invitee.pk],
+            kind=Kind.COHOST_INVITE,
+            title=f"@{show.host.username} invites you to co-host",
+            body=show.title,
+            dedupe_key=f"show_cohost_invite:{cohost.pk}:{int(now.timestamp())}",
+            target=show,
+            data={"show_id": to_global_id("Show", show.pk)},
+        )
     return cohost
 
 
@@ -217,8 +227,9 @@ def remove_cohost(*, show: Show, user, cohost_user, now=None) -> None:
         show = _locked(show.pk)
         if user.pk not in (show.host_id, cohost_user.pk):
             raise ServiceError(ErrorCode.FORBIDDEN, "Only the host can remove a co-host.", "userId")
-        cohost = CoHost.objects.filter(show_id=show.pk, user_id=cohost_user.pk,
-                                       status__in=[CoHost.Status.INVITED, CoHost.Status.ACCEPTED]).first()
+        cohost = CoHost.objects.filter(
+            show_id=show.pk, user_id=cohost_user.pk, status__in=[CoHost.Status.INVITED, CoHost.Status.ACCEPTED]
+        ).first()
         if cohost is None:
             raise ServiceError(ErrorCode.NOT_FOUND, "This member is not a co-host of the show.", "userId")
         was_cohosting = cohost.status == CoHost.Status.ACCEPTED
@@ -243,24 +254,33 @@ def add_show_listing(*, show: Show, user, listing: Listing, now=None) -> ShowLis
             raise ServiceError(ErrorCode.LISTING_NOT_AVAILABLE, "This listing is not available.", "listingId")
         terms = marketplace_selectors.curation_terms(listing.seller_id)
         if listing.seller_id != user.pk and not terms.allow_curation:
-            raise ServiceError(ErrorCode.CURATION_NOT_ALLOWED,
-                               "Its owner does not let others show this listing.", "listingId")
+            raise ServiceError(
+                ErrorCode.CURATION_NOT_ALLOWED, "Its owner does not let others show this listing.", "listingId"
+            )
         if ShowListing.objects.filter(show_id=show.pk, listing_id=listing.pk).exists():
-            raise ServiceError(ErrorCode.LISTING_ALREADY_IN_SHOW, "This listing is in the line-up already.",
-                               "listingId")
+            raise ServiceError(
+                ErrorCode.LISTING_ALREADY_IN_SHOW, "This listing is in the line-up already.", "listingId"
+            )
         entries = ShowListing.objects.filter(show_id=show.pk)
         if entries.filter(listing__status__in=selectors.LINE_UP_STATUSES).count() >= settings.LIVE_LINE_UP_MAX:
-            raise ServiceError(ErrorCode.LINE_UP_FULL, f"A line-up holds at most {settings.LIVE_LINE_UP_MAX} listings.",
-                               "listingId")
+            raise ServiceError(
+                ErrorCode.LINE_UP_FULL, f"A line-up holds at most {settings.LIVE_LINE_UP_MAX} listings.", "listingId"
+            )
         last = entries.aggregate(last=Max("position"))["last"]
-        entry = ShowListing.objects.create(show=show, listing=listing, added_by=user, added_at=now,
-                                           position=0 if last is None else last + 1)
+        entry = ShowListing.objects.create(
+            show=show, listing=listing, added_by=user, added_at=now, position=0 if last is None else last + 1
+        )
         events.record(show, Type.ITEM_ADDED, {"item": payloads.item(listing)}, now=now)
         if listing.seller_id != user.pk:
-            notify(recipient_ids=[listing.seller_id], kind=Kind.SHOW_ITEM,
-                   title=f"Your {listing.title} is in @{show.host.username}'s show", body=show.title,
-                   dedupe_key=f"show_item:{show.pk}:{listing.pk}", target=listing,
-                   data={"show_id": to_global_id("Show", show.pk)})
+            notify(
+                recipient_ids=[listing.seller_id],
+                kind=Kind.SHOW_ITEM,
+                title=f"Your {listing.title} is in @{show.host.username}'s show",
+                body=show.title,
+                dedupe_key=f"show_item:{show.pk}:{listing.pk}",
+                target=listing,
+                data={"show_id": to_global_id("Show", show.pk)},
+            )
     return entry
 
 
@@ -287,18 +307,32 @@ def reorder_line_up(*, show: Show, user, listing_ids: list[int], now=None) -> No
         _require_moderator(show, user)
         entries = {entry.listing_id: entry for entry in ShowListing.objects.filter(show_id=show.pk)}
         if any(listing_id not in entries for listing_id in listing_ids):
-            raise ServiceError(ErrorCode.LISTING_NOT_IN_SHOW, "Only listings of the line-up can be ordered.",
-                               "listingIds")
-        rest = sorted((entry for listing_id, entry in entries.items() if listing_id not in set(listing_ids)),
-                      key=lambda entry: (entry.position, entry.pk))
+            raise ServiceError(
+                ErrorCode.LISTING_NOT_IN_SHOW, "Only listings of the line-up can be ordered.", "listingIds"
+            )
+        rest = sorted(
+            (entry for listing_id, entry in entries.items() if listing_id not in set(listing_ids)),
+            key=lambda entry: (entry.position, entry.pk),
+        )
         ordered = [entries[listing_id] for listing_id in listing_ids] + rest
         for position, entry in enumerate(ordered):
             entry.position = position
         ShowListing.objects.bulk_update(ordered, ["position"])
-        on_sale = set(ShowListing.objects.filter(show_id=show.pk, listing__status__in=selectors.LINE_UP_STATUSES)
-                      .values_list("listing_id", flat=True))
-        events.record(show, Type.LINE_UP_REORDERED, {"listing_ids": [
-            to_global_id("Listing", entry.listing_id) for entry in ordered if entry.listing_id in on_sale]}, now=now)
+        on_sale = set(
+            ShowListing.objects.filter(show_id=show.pk, listing__status__in=selectors.LINE_UP_STATUSES).values_list(
+                "listing_id", flat=True
+            )
+        )
+        events.record(
+            show,
+            Type.LINE_UP_REORDERED,
+            {
+                "listing_ids": [
+                    to_global_id("Listing", entry.listing_id) for entry in ordered if entry.listing_id in on_sale
+                ]
+            },
+            now=now,
+        )
 
 
 # The room
@@ -317,8 +351,7 @@ def feature_listing(*, show: Show, user, listing: Listing | None, now=None) -> S
             _entry(show, listing)
             listing = _loaded(listing)
             if listing.status != Listing.Status.AVAILABLE:
-                raise ServiceError(ErrorCode.LISTING_NOT_AVAILABLE, "This listing is no longer available.",
-                                   "listingId")
+                raise ServiceError(ErrorCode.LISTING_NOT_AVAILABLE, "This listing is no longer available.", "listingId")
         if show.featured_listing_id != (listing.pk if listing else None):
             _feature(show, listing, now=now)
     return show
@@ -330,8 +363,9 @@ def send_message(*, show: Show, author, body: str, now=None) -> ShowMessage:
     if not body:
         raise ServiceError(ErrorCode.REQUIRED, "Write something first.", "body")
     if len(body) > settings.LIVE_MESSAGE_MAX_LENGTH:
-        raise ServiceError(ErrorCode.MESSAGE_TOO_LONG,
-                           f"Messages are at most {settings.LIVE_MESSAGE_MAX_LENGTH} characters.", "body")
+        raise ServiceError(
+            ErrorCode.MESSAGE_TOO_LONG, f"Messages are at most {settings.LIVE_MESSAGE_MAX_LENGTH} characters.", "body"
+        )
     with transaction.atomic():
         show = _locked(show.pk)
         _require_live(show)
@@ -349,8 +383,9 @@ def delete_message(*, message: ShowMessage, user, now=None) -> None:
         show = _locked(message.show_id)
         message = ShowMessage.objects.get(pk=message.pk)
         if user.pk != message.author_id and not user.is_staff and user.pk not in selectors.moderator_ids(show):
-            raise ServiceError(ErrorCode.FORBIDDEN, "Only the host, co-hosts and the author can delete it.",
-                               "messageId")
+            raise ServiceError(
+                ErrorCode.FORBIDDEN, "Only the host, co-hosts and the author can delete it.", "messageId"
+            )
         if message.deleted_at is not None:
             return
         message.deleted_at, message.deleted_by = now, user
@@ -361,8 +396,9 @@ def delete_message(*, message: ShowMessage, user, now=None) -> None:
 def set_slow_mode(*, show: Show, user, seconds: int, now=None) -> Show:
     now = now or timezone.now()
     if not 0 <= seconds <= settings.LIVE_SLOW_MODE_MAX_SECONDS:
-        raise ServiceError(ErrorCode.INVALID, f"Slow mode is 0 (off) to {settings.LIVE_SLOW_MODE_MAX_SECONDS} seconds.",
-                           "seconds")
+        raise ServiceError(
+            ErrorCode.INVALID, f"Slow mode is 0 (off) to {settings.LIVE_SLOW_MODE_MAX_SECONDS} seconds.", "seconds"
+        )
     with transaction.atomic():
         show = _locked(show.pk)
         _require_moderator(show, user)
@@ -379,8 +415,11 @@ def set_muted_words(*, show: Show, user, words: list[str]) -> Show:
     the list is the moderators' own."""
     cleaned = list(dict.fromkeys(" ".join(word.split()).lower() for word in words if fold(word).strip()))
     if len(cleaned) > settings.LIVE_MUTED_WORDS_MAX or any(len(word) > MAX_MUTED_WORD_LENGTH for word in cleaned):
-        raise ServiceError(ErrorCode.INVALID, f"Up to {settings.LIVE_MUTED_WORDS_MAX} words of at most "
-                                              f"{MAX_MUTED_WORD_LENGTH} characters.", "words")
+        raise ServiceError(
+            ErrorCode.INVALID,
+            f"Up to {settings.LIVE_MUTED_WORDS_MAX} words of at most {MAX_MUTED_WORD_LENGTH} characters.",
+            "words",
+        )
     with transaction.atomic():
         show = _locked(show.pk)
         _require_moderator(show, user)
@@ -398,8 +437,9 @@ def restrict_viewer(*, show: Show, moderator, viewer, kind: str, now=None) -> bo
         _require_moderator(show, moderator)
         if viewer.pk in selectors.moderator_ids(show):
             raise ServiceError(ErrorCode.FORBIDDEN, "The host and co-hosts cannot be muted or removed.", "userId")
-        _, created = ShowRestriction.objects.get_or_create(show=show, user=viewer, kind=kind,
-                                                           defaults={"created_by": moderator, "created_at": now})
+        _, created = ShowRestriction.objects.get_or_create(
+            show=show, user=viewer, kind=kind, defaults={"created_by": moderator, "created_at": now}
+        )
         if created:
             event = Type.VIEWER_MUTED if kind == ShowRestriction.Kind.MUTED else Type.VIEWER_REMOVED
             events.record(show, event, {"user": payloads.user(viewer)}, now=now)
@@ -420,8 +460,9 @@ def unmute_viewer(*, show: Show, moderator, viewer, now=None) -> bool:
 # Auctions
 
 
-def buy_featured_listing(*, show: Show, buyer, listing: Listing, idempotency_key: str,
-                         shipping_address_id: int | None = None, now=None) -> Order:
+def buy_featured_listing(
+    *, show: Show, buyer, listing: Listing, idempotency_key: str, shipping_address_id: int | None = None, now=None
+) -> Order:
     """Buy-now: the featured listing at its price, through the orders path (idempotent on the
     client's key: a retry while it is still featured returns the same order); then the room
     hears that it sold."""
@@ -430,25 +471,34 @@ def buy_featured_listing(*, show: Show, buyer, listing: Listing, idempotency_key
     if ShowRestriction.Kind.REMOVED in selectors.restrictions_of(show, buyer):
         raise ServiceError(ErrorCode.VIEWER_REMOVED, "You were removed from this show.", "showId")
     if show.featured_listing_id != listing.pk:
-        raise ServiceError(ErrorCode.LISTING_NOT_FEATURED, "Only the featured listing can be bought in the show.",
-                           "listingId")
+        raise ServiceError(
+            ErrorCode.LISTING_NOT_FEATURED, "Only the featured listing can be bought in the show.", "listingId"
+        )
     _require_no_auction_of(listing)
-    order = marketplace_services.purchase_listing(buyer=buyer, listing=listing, idempotency_key=idempotency_key,
-                                                  shipping_address_id=shipping_address_id,
-                                                  source=Order.Source.LIVE_BUY_NOW)
+    order = marketplace_services.purchase_listing(
+        buyer=buyer,
+        listing=listing,
+        idempotency_key=idempotency_key,
+        shipping_address_id=shipping_address_id,
+        source=Order.Source.LIVE_BUY_NOW,
+    )
     with transaction.atomic():
         _record_sale(_locked(show.pk), listing, buyer, order, now=now)
     return order
 
 
-def start_auction(*, show: Show, user, listing: Listing, start_price: Decimal, duration_seconds: int,
-                  now=None) -> Auction:
+def start_auction(
+    *, show: Show, user, listing: Listing, start_price: Decimal, duration_seconds: int, now=None
+) -> Auction:
     """Auction a listing of the line-up: featured at once, reserved until the auction closes."""
     now = now or timezone.now()
     _require_price(start_price, "startPrice")
     if not settings.LIVE_AUCTION_MIN_SECONDS <= duration_seconds <= settings.LIVE_AUCTION_MAX_SECONDS:
-        raise ServiceError(ErrorCode.INVALID, f"An auction lasts {settings.LIVE_AUCTION_MIN_SECONDS} to "
-                                              f"{settings.LIVE_AUCTION_MAX_SECONDS} seconds.", "durationSeconds")
+        raise ServiceError(
+            ErrorCode.INVALID,
+            f"An auction lasts {settings.LIVE_AUCTION_MIN_SECONDS} to {settings.LIVE_AUCTION_MAX_SECONDS} seconds.",
+            "durationSeconds",
+        )
     with transaction.atomic():
         show = _locked(show.pk)
         _require_moderator(show, user)
@@ -460,9 +510,15 @@ def start_auction(*, show: Show, user, listing: Listing, start_price: Decimal, d
         marketplace_services.reserve_listing(listing=listing)  # a typed error unless it is available
         listing = _loaded(listing)
         auction = Auction.objects.create(
-            show=show, listing=listing, start_price=start_price, floor_price=floor_price,
+            show=show,
+            listing=listing,
+            start_price=start_price,
+            floor_price=floor_price,
             currency=listing.currency,
-            duration_seconds=duration_seconds, started_at=now, ends_at=now + timedelta(seconds=duration_seconds))
+            duration_seconds=duration_seconds,
+            started_at=now,
+            ends_at=now + timedelta(seconds=duration_seconds),
+        )
         if show.featured_listing_id != listing.pk:
             _feature(show, listing, now=now)
         events.record(show, Type.AUCTION_STARTED, {"auction": _auction_payload(auction)}, now=now)
@@ -492,8 +548,7 @@ def place_bid(*, auction: Auction, bidder, amount: Decimal, now=None) -> Bid:
         if auction.listing.seller_id == bidder.pk:
             raise ServiceError(ErrorCode.CANNOT_BUY_OWN_LISTING, "You cannot bid on your own listing.", "auctionId")
         if bidder.pk in selectors.moderator_ids(show):
-            raise ServiceError(ErrorCode.SHOW_STAFF_CANNOT_BID, "Who runs the show does not bid in it.",
-                               "auctionId")
+            raise ServiceError(ErrorCode.SHOW_STAFF_CANNOT_BID, "Who runs the show does not bid in it.", "auctionId")
         if not ShippingAddress.objects.filter(user_id=bidder.pk, is_default=True).exists():
             raise ServiceError(ErrorCode.ADDRESS_REQUIRED, "Add a shipping address before bidding.", "amount")
         if auction.high_bid is not None and auction.high_bid.bidder_id == bidder.pk:
@@ -527,8 +582,9 @@ def close_due_auctions(*, now) -> int:
     """The sweep: close the auctions whose timer is over (a lost timer, a restarted worker) and
     settle again those a crash left settling for longer than LIVE_AUCTION_SETTLE_GRACE."""
     stuck_since = now - settings.LIVE_AUCTION_SETTLE_GRACE
-    due = Auction.objects.filter(Q(state=Auction.State.RUNNING, ends_at__lte=now)
-                                 | Q(state=Auction.State.SETTLING, closed_at__lte=stuck_since))
+    due = Auction.objects.filter(
+        Q(state=Auction.State.RUNNING, ends_at__lte=now) | Q(state=Auction.State.SETTLING, closed_at__lte=stuck_since)
+    )
     closed = [close_auction_if_due(auction_id=auction_id, now=now) for auction_id in due.values_list("pk", flat=True)]
     return sum(1 for auction in closed if auction is not None and auction.state not in CLOSING_STATES)
 
@@ -574,11 +630,15 @@ def _require_may_chat(show: Show, author, body: str, *, now) -> None:
         raise ServiceError(ErrorCode.VIEWER_MUTED, "You were muted in this show.", "body")
     if show.muted_words and _muted_words(tuple(show.muted_words)).search(fold(body)):
         raise ServiceError(ErrorCode.MUTED_WORD, "This message contains a word muted in this show.", "body")
-    if show.slow_mode_seconds and ShowMessage.objects.filter(
-            show_id=show.pk, author_id=author.pk,
-            created_at__gt=now - timedelta(seconds=show.slow_mode_seconds)).exists():
-        raise ServiceError(ErrorCode.SLOW_MODE,
-                           f"Slow mode: one message every {show.slow_mode_seconds} seconds.", "body")
+    if (
+        show.slow_mode_seconds
+        and ShowMessage.objects.filter(
+            show_id=show.pk, author_id=author.pk, created_at__gt=now - timedelta(seconds=show.slow_mode_seconds)
+        ).exists()
+    ):
+        raise ServiceError(
+            ErrorCode.SLOW_MODE, f"Slow mode: one message every {show.slow_mode_seconds} seconds.", "body"
+        )
 
 
 @functools.lru_cache(maxsize=256)
@@ -592,8 +652,9 @@ def _muted_words(words: tuple[str, ...]) -> re.Pattern:
 
 def _require_price(amount: Decimal, field: str) -> None:
     if not amount.is_finite() or not Decimal("0") < amount <= MAX_PRICE or amount != amount.quantize(Decimal("0.01")):
-        raise ServiceError(ErrorCode.INVALID_PRICE, f"Enter an amount above 0 and at most {MAX_PRICE}, in cents.",
-                           field)
+        raise ServiceError(
+            ErrorCode.INVALID_PRICE, f"Enter an amount above 0 and at most {MAX_PRICE}, in cents.", field
+        )
 
 
 def _require_no_auction_of(listing: Listing) -> None:
@@ -661,12 +722,14 @@ def _owner_floor(listing: Listing, user, start_price: Decimal) -> Decimal | None
         return None
     terms = marketplace_selectors.curation_terms(listing.seller_id)
     if not terms.allow_auctions:
-        raise ServiceError(ErrorCode.AUCTION_NOT_ALLOWED,
-                           "Its owner does not let others auction this listing.", "listingId")
+        raise ServiceError(
+            ErrorCode.AUCTION_NOT_ALLOWED, "Its owner does not let others auction this listing.", "listingId"
+        )
     floor = terms.auction_floor(listing)
     if start_price < floor:
-        raise ServiceError(ErrorCode.BELOW_AUCTION_FLOOR, f"Its owner's floor is {floor} {listing.currency}.",
-                           "startPrice")
+        raise ServiceError(
+            ErrorCode.BELOW_AUCTION_FLOOR, f"Its owner's floor is {floor} {listing.currency}.", "startPrice"
+        )
     return floor
 
 
@@ -685,9 +748,15 @@ def _unmet_terms(auction: Auction) -> str:
 
 def _tell_participants_of_no_sale(show: Show, auction: Auction, reason: str) -> None:
     bidder_ids = set(Bid.objects.filter(auction_id=auction.pk).values_list("bidder_id", flat=True))
-    notify(recipient_ids=sorted(bidder_ids | {auction.listing.seller_id}), kind=Kind.SYSTEM,
-           title=f"No sale: {auction.listing.title}", body=reason, dedupe_key=f"auction_not_met:{auction.pk}",
-           target=auction.listing, data={"show_id": to_global_id("Show", show.pk)})
+    notify(
+        recipient_ids=sorted(bidder_ids | {auction.listing.seller_id}),
+        kind=Kind.SYSTEM,
+        title=f"No sale: {auction.listing.title}",
+        body=reason,
+        dedupe_key=f"auction_not_met:{auction.pk}",
+        target=auction.listing,
+        data={"show_id": to_global_id("Show", show.pk)},
+    )
 
 
 def _settle(auction: Auction, *, now) -> Auction:
@@ -695,9 +764,17 @@ def _settle(auction: Auction, *, now) -> Auction:
     the outcome once."""
     high = Bid.objects.select_related("bidder").get(pk=auction.high_bid_id)
     try:
-        order, failure = marketplace_services.purchase_listing(
-            buyer=high.bidder, listing=auction.listing, price=high.amount, idempotency_key=f"auction:{auction.pk}",
-            source=Order.Source.AUCTION, allow_reserved=True), ""
+        order, failure = (
+            marketplace_services.purchase_listing(
+                buyer=high.bidder,
+                listing=auction.listing,
+                price=high.amount,
+                idempotency_key=f"auction:{auction.pk}",
+                source=Order.Source.AUCTION,
+                allow_reserved=True,
+            ),
+            "",
+        )
     except ServiceError as error:
         order, failure = None, error.errors[0].message
     with transaction.atomic():
@@ -715,11 +792,15 @@ def _settle(auction: Auction, *, now) -> Auction:
         if order is not None:
             _record_sale(show, auction.listing, high.bidder, order, now=now)
         # The winner's purchase, like any order, is transactional news.
-        notify(recipient_ids=[high.bidder_id], kind=Kind.AUCTION_WON,
-               title=f"You won {auction.listing.title}" if order else "Your winning bid could not be completed",
-               body=f"Your order at {high.amount} {auction.currency} is placed." if order else failure,
-               dedupe_key=f"auction_won:{auction.pk}", target=auction.listing,
-               data={"show_id": to_global_id("Show", show.pk)})
+        notify(
+            recipient_ids=[high.bidder_id],
+            kind=Kind.AUCTION_WON,
+            title=f"You won {auction.listing.title}" if order else "Your winning bid could not be completed",
+            body=f"Your order at {high.amount} {auction.currency} is placed." if order else failure,
+            dedupe_key=f"auction_won:{auction.pk}",
+            target=auction.listing,
+            data={"show_id": to_global_id("Show", show.pk)},
+        )
     return auction
 
 
@@ -728,9 +809,17 @@ def _record_sale(show: Show, listing: Listing, buyer, order: Order, *, now) -> N
     `order_id` stays internal: ShowEvent exposes no field for it."""
     if ShowEvent.objects.filter(show_id=show.pk, type=Type.SOLD, data__order_id=order.pk).exists():
         return
-    events.record(show, Type.SOLD, {"item": payloads.item(_loaded(listing)), "buyer": payloads.user(buyer),
-                                    "price": payloads.money(order.item_total, order.currency),
-                                    "order_id": order.pk}, now=now)
+    events.record(
+        show,
+        Type.SOLD,
+        {
+            "item": payloads.item(_loaded(listing)),
+            "buyer": payloads.user(buyer),
+            "price": payloads.money(order.item_total, order.currency),
+            "order_id": order.pk,
+        },
+        now=now,
+    )
 
 
 def _auction_payload(auction: Auction) -> dict:
@@ -743,9 +832,16 @@ def _remind_audience(show: Show) -> None:
     if not show.is_private:
         audience |= set(social_selectors.followers(show.host, None).values_list("pk", flat=True))
     audience.discard(show.host_id)
-    notify(recipient_ids=audience, kind=Kind.SHOW_LIVE, title=f"@{show.host.username} is live", body=show.title,
-           dedupe_key=f"show_live:{show.pk}", target=show, coalesce_key=f"show:{show.pk}",
-           data={"show_id": to_global_id("Show", show.pk)})
+    notify(
+        recipient_ids=audience,
+        kind=Kind.SHOW_LIVE,
+        title=f"@{show.host.username} is live",
+        body=show.title,
+        dedupe_key=f"show_live:{show.pk}",
+        target=show,
+        coalesce_key=f"show:{show.pk}",
+        data={"show_id": to_global_id("Show", show.pk)},
+    )
 
 
 def _apply_details(show: Show, *, now, title=None, description=None, scheduled_start=None, is_private=None) -> None:

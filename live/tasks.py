@@ -16,8 +16,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from live import services
-from live.room_stream import spawn
 from live.models import Auction
+from live.room_stream import spawn
 
 
 @shared_task
@@ -52,4 +52,5 @@ async def _call_later(auction_id: int, ends_at) -> None:
     delay = max((ends_at - timezone.now()).total_seconds(), 0)
     # A fresh context: the request's would send the close to that request's thread, gone by then.
     asyncio.get_running_loop().call_later(
-        delay, lambda: spawn(database_sync_to_async(close_auction)(auction_id)), context=contextvars.Context())
+        delay, lambda: spawn(database_sync_to_async(close_auction)(auction_id)), context=contextvars.Context()
+    )

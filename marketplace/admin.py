@@ -72,8 +72,9 @@ class ListingAdmin(ServiceActions, admin.ModelAdmin):
 
     @admin.action(description="Remove (take down for good)")
     def remove(self, request, queryset):
-        self.run_for_each(request, queryset, lambda listing: services.remove_listing(listing=listing),
-                          "Listings removed")
+        self.run_for_each(
+            request, queryset, lambda listing: services.remove_listing(listing=listing), "Listings removed"
+        )
 
 
 @admin.register(ListingImage)
@@ -157,14 +158,18 @@ class OrderAdmin(ServiceActions, admin.ModelAdmin):
 
     @admin.action(description="Cancel (items back in stock, buyer refunded)")
     def cancel(self, request, queryset):
-        self.run_for_each(request, queryset, lambda order: services.cancel_order(order=order, actor=request.user),
-                          "Cancelled")
+        self.run_for_each(
+            request, queryset, lambda order: services.cancel_order(order=order, actor=request.user), "Cancelled"
+        )
 
     @admin.action(description="Mark delivered (the carrier says so)")
     def mark_delivered(self, request, queryset):
-        self.run_for_each(request, queryset,
-                          lambda order: services.mark_order_delivered(order=order, actor=request.user),
-                          "Marked delivered")
+        self.run_for_each(
+            request,
+            queryset,
+            lambda order: services.mark_order_delivered(order=order, actor=request.user),
+            "Marked delivered",
+        )
 
 
 @admin.register(Payment)
@@ -185,8 +190,19 @@ class PaymentAdmin(admin.ModelAdmin):
 
 @admin.register(Offer)
 class OfferAdmin(admin.ModelAdmin):
-    list_display = ("pk", "listing", "bundle", "buyer", "seller", "source", "status", "turn", "buyer_amount",
-                    "seller_amount", "expires_at")
+    list_display = (
+        "pk",
+        "listing",
+        "bundle",
+        "buyer",
+        "seller",
+        "source",
+        "status",
+        "turn",
+        "buyer_amount",
+        "seller_amount",
+        "expires_at",
+    )
     list_filter = ("status", "source")
     search_fields = ("buyer__username", "seller__username", "listing__title")
     list_select_related = ("listing", "buyer", "seller")

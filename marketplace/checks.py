@@ -8,7 +8,11 @@ DEV_PROVIDER = "marketplace.payments.DevPaymentProvider"
 def real_payment_provider(app_configs, **kwargs):
     """A deployment must not take orders through the provider that moves no money."""
     if settings.PAYMENT_PROVIDER == DEV_PROVIDER and not settings.PAYMENT_DEV_PROVIDER_ALLOWED:
-        return [Error("PAYMENT_PROVIDER is the dev provider, which approves payments without moving money.",
-                      hint="Set PAYMENT_PROVIDER to a real provider, or PAYMENT_DEV_PROVIDER_ALLOWED=true on staging.",
-                      id="marketplace.E001")]
+        return [
+            Error(
+                "PAYMENT_PROVIDER is the dev provider, which approves payments without moving money.",
+                hint="Set PAYMENT_PROVIDER to a real provider, or PAYMENT_DEV_PROVIDER_ALLOWED=true on staging.",
+                id="marketplace.E001",
+            )
+        ]
     return []

@@ -47,20 +47,34 @@ def load(stdout):
             if Listing.objects.filter(seller=seller, title=title).exists():
                 continue
             listing = services.create_listing(
-                seller=seller, title=title, brand=brand, size=size, price=Decimal(price),
+                seller=seller,
+                title=title,
+                brand=brand,
+                size=size,
+                price=Decimal(price),
                 category_id=Category.objects.get(path=category_path).pk,
-                description=f"{title} from {seller.display_name or username}'s closet.")
+                description=f"{title} from {seller.display_name or username}'s closet.",
+            )
             for shade in (color, "#ffffff"):
                 services.add_listing_image(listing=listing, upload=_photo(title, shade))
             created += 1
     for username, (name, line1, city, region, postal_code, country) in ADDRESSES.items():
         user = User.objects.get(username=username)
         if not ShippingAddress.objects.filter(user=user).exists():
-            services.add_shipping_address(user=user, recipient_name=name, line1=line1, city=city, region=region,
-                                          postal_code=postal_code, country=country)
+            services.add_shipping_address(
+                user=user,
+                recipient_name=name,
+                line1=line1,
+                city=city,
+                region=region,
+                postal_code=postal_code,
+                country=country,
+            )
     services.update_seller_discounts(seller=User.objects.get(username="ava"), bundle_percent=15, bundle_min_items=3)
-    stdout.write(f"Listings: {created} new, {Listing.objects.count()} in all; a shipping address each; ava takes 15% "
-                 "off bundles of 3+.")
+    stdout.write(
+        f"Listings: {created} new, {Listing.objects.count()} in all; a shipping address each; ava takes 15% "
+        "off bundles of 3+."
+    )
 
 
 def _photo(title: str, color: str) -> SimpleUploadedFile:

@@ -63,5 +63,8 @@ def dispatch(event_id: int) -> None:
 
 def undispatched(*, before: datetime) -> list[int]:
     """Events recorded before `before` and never dispatched: their task was lost or failed."""
-    return list(DomainEvent.objects.filter(dispatched_at__isnull=True, created_at__lt=before)
-                .order_by("created_at").values_list("pk", flat=True)[:1000])
+    return list(
+        DomainEvent.objects.filter(dispatched_at__isnull=True, created_at__lt=before)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:1000]
+    )

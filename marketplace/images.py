@@ -41,8 +41,9 @@ def normalise(upload, field: str = "image") -> EncodedImage:
         raise _too_large(f"Photos can have at most {settings.LISTING_IMAGE_MAX_PIXELS:,} pixels.", field) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         # Not an image, a refused format, or a damaged/truncated file.
-        raise ServiceError(ErrorCode.UNSUPPORTED_IMAGE, "Send a complete JPEG, PNG, WebP or HEIC photo.",
-                           field) from None
+        raise ServiceError(
+            ErrorCode.UNSUPPORTED_IMAGE, "Send a complete JPEG, PNG, WebP or HEIC photo.", field
+        ) from None
     return _encode(image)
 
 

@@ -15,8 +15,9 @@ class Category(models.Model):
     name = models.CharField(max_length=60)
     slug = models.SlugField(max_length=60)
     parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="children")
-    path = models.CharField(max_length=255, unique=True, editable=False,
-                            help_text="Slugs from the root, joined by '/', e.g. women/dresses.")
+    path = models.CharField(
+        max_length=255, unique=True, editable=False, help_text="Slugs from the root, joined by '/', e.g. women/dresses."
+    )
 
     class Meta:
         verbose_name_plural = "categories"
@@ -68,8 +69,13 @@ class Listing(models.Model):
     # social.services changes it with F() in the transaction that really inserted/deleted a like.
     like_count = models.PositiveIntegerField(default=0, editable=False)
     lowest_notified_price = models.DecimalField(
-        max_digits=10, decimal_places=2, null=True, blank=True, editable=False,
-        help_text="The lowest price likers were last told of (set at publishing; price-drop notices lower it).")
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The lowest price likers were last told of (set at publishing; price-drop notices lower it).",
+    )
     listed_at = models.DateTimeField(default=timezone.now, help_text="Creation, or publication of a draft.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -82,8 +88,10 @@ class Listing(models.Model):
         ]
         constraints = [
             models.CheckConstraint(condition=Q(price__gt=0), name="listing_price_positive"),
-            models.CheckConstraint(condition=Q(original_price__isnull=True) | Q(original_price__gt=0),
-                                   name="listing_original_price_positive"),
+            models.CheckConstraint(
+                condition=Q(original_price__isnull=True) | Q(original_price__gt=0),
+                name="listing_original_price_positive",
+            ),
             models.CheckConstraint(condition=Q(quantity__gte=0), name="listing_quantity_not_negative"),
             models.CheckConstraint(condition=Q(like_count__gte=0), name="listing_like_count_not_negative"),
         ]
@@ -176,8 +184,9 @@ class ShippingAddress(PostalAddress):
 
     class Meta:
         verbose_name_plural = "shipping addresses"
-        constraints = [models.UniqueConstraint(fields=["user"], condition=Q(is_default=True),
-                                               name="shipping_address_one_default")]
+        constraints = [
+            models.UniqueConstraint(fields=["user"], condition=Q(is_default=True), name="shipping_address_one_default")
+        ]
         indexes = [models.Index(fields=["user", "-created_at"], name="shipping_address_user_idx")]
 
     def __str__(self):
@@ -202,8 +211,9 @@ class ShippingRate(models.Model):
 class SellerDiscounts(models.Model):
     """What a seller takes off their orders: a bundle discount and a share of the shipping fee."""
 
-    seller = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True,
-                                  related_name="seller_discounts")
+    seller = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="seller_discounts"
+    )
     bundle_percent = models.PositiveSmallIntegerField(default=0, help_text="Off the items of a bundle, 0 for none.")
     bundle_min_items = models.PositiveSmallIntegerField(default=2, help_text="Items a bundle needs for it.")
     shipping_percent = models.PositiveSmallIntegerField(default=0, help_text="Off the label fee of every order.")
@@ -227,28 +237,31 @@ class CurationTerms(models.Model):
     default), and the floor of such auctions as a share of the list price: an auction that ends
     below it makes no sale. The member's own shows are never bound by them."""
 
-    seller = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True,
-                                  related_name="curation_terms")
-    allow_curation = models.BooleanField(default=True,
-                                         help_text="Others may add these listings to their shows.")
+    seller = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="curation_terms"
+    )
+    allow_curation = models.BooleanField(default=True, help_text="Others may add these listings to their shows.")
     allow_auctions = models.BooleanField(default=False, help_text="Others may auction these listings.")
     auction_floor_percent = models.PositiveSmallIntegerField(
-        default=100, help_text="Of the list price: others' auctions start at and sell for no less.")
+        default=100, help_text="Of the list price: others' auctions start at and sell for no less."
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name_plural = "curation terms"
-        constraints = [models.CheckConstraint(
-            condition=Q(auction_floor_percent__gte=1, auction_floor_percent__lte=100),
-            name="curation_auction_floor_percent_range")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(auction_floor_percent__gte=1, auction_floor_percent__lte=100),
+                name="curation_auction_floor_percent_range",
+            )
+        ]
 
     def __str__(self):
         return f"Curation terms of {self.seller_id}"
 
     def auction_floor(self, listing: "Listing") -> Decimal:
         """The least another member's auction of `listing` may start at and sell for."""
-        return (Decimal(listing.price) * self.auction_floor_percent / 100).quantize(Decimal("0.01"),
-                                                                                   rounding=ROUND_UP)
+        return (Decimal(listing.price) * self.auction_floor_percent / 100).quantize(Decimal("0.01"), rounding=ROUND_UP)
 
 
 class Order(PostalAddress):
@@ -292,8 +305,9 @@ class Order(PostalAddress):
     accepted_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancelled_by = models.CharField(max_length=10, blank=True, help_text="buyer, seller or platform.")
-    buyer_rating = models.PositiveSmallIntegerField(null=True, blank=True,
-                                                    help_text="1 to 5 stars from the buyer, once accepted.")
+    buyer_rating = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="1 to 5 stars from the buyer, once accepted."
+    )
     rated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -304,15 +318,20 @@ class Order(PostalAddress):
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(buyer=F("seller")), name="order_not_own_listing"),
-            models.CheckConstraint(condition=Q(item_total__gt=0, shipping_fee__gte=0, discount_total__gte=0,
-                                               total__gte=0), name="order_amounts_in_range"),
-            models.CheckConstraint(condition=Q(buyer_rating__isnull=True) | Q(buyer_rating__range=(1, 5)),
-                                   name="order_buyer_rating_range"),
+            models.CheckConstraint(
+                condition=Q(item_total__gt=0, shipping_fee__gte=0, discount_total__gte=0, total__gte=0),
+                name="order_amounts_in_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(buyer_rating__isnull=True) | Q(buyer_rating__range=(1, 5)), name="order_buyer_rating_range"
+            ),
             # total = items + shipping - discounts, to the cent (SQLite compares decimals as floats).
             models.CheckConstraint(
-                condition=LessThan(Abs(F("total") - (F("item_total") + F("shipping_fee") - F("discount_total"))),
-                                   Decimal("0.005")),
-                name="order_total_adds_up"),
+                condition=LessThan(
+                    Abs(F("total") - (F("item_total") + F("shipping_fee") - F("discount_total"))), Decimal("0.005")
+                ),
+                name="order_total_adds_up",
+            ),
         ]
 
     def __str__(self):
@@ -339,8 +358,9 @@ class OrderLine(models.Model):
         ordering = ["pk"]
         constraints = [
             models.UniqueConstraint(fields=["order", "listing"], name="order_line_listing_once_per_order"),
-            models.UniqueConstraint(fields=["listing"], condition=Q(active=True, sole_unit=True),
-                                    name="order_line_sole_unit_sold_once"),
+            models.UniqueConstraint(
+                fields=["listing"], condition=Q(active=True, sole_unit=True), name="order_line_sole_unit_sold_once"
+            ),
             models.CheckConstraint(condition=Q(price__gt=0), name="order_line_price_positive"),
         ]
 
@@ -475,8 +495,9 @@ class Offer(models.Model):
     list_price = models.DecimalField(max_digits=10, decimal_places=2, help_text="Of the listing or bundle, when made.")
     buyer_amount = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
     seller_amount = models.DecimalField(max_digits=10, decimal_places=2)
-    shipping_discount = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0.00"),
-                                            help_text="Off the label fee if accepted.")
+    shipping_discount = models.DecimalField(
+        max_digits=10, decimal_places=2, default=Decimal("0.00"), help_text="Off the label fee if accepted."
+    )
     counter_count = models.PositiveSmallIntegerField(default=0)
     expires_at = models.DateTimeField()
     order = models.OneToOneField(Order, on_delete=models.PROTECT, null=True, blank=True, related_name="offer")
@@ -490,16 +511,21 @@ class Offer(models.Model):
             models.Index(fields=["expires_at"], condition=Q(status="pending"), name="offer_pending_expiry_idx"),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(listing__isnull=True) ^ Q(bundle__isnull=True),
-                                   name="offer_on_listing_or_bundle"),
-            models.UniqueConstraint(fields=["buyer", "listing"], condition=Q(status="pending"),
-                                    name="offer_one_pending_per_buyer_listing"),
-            models.UniqueConstraint(fields=["bundle"], condition=Q(status="pending"),
-                                    name="offer_one_pending_per_bundle"),
+            models.CheckConstraint(
+                condition=Q(listing__isnull=True) ^ Q(bundle__isnull=True), name="offer_on_listing_or_bundle"
+            ),
+            models.UniqueConstraint(
+                fields=["buyer", "listing"], condition=Q(status="pending"), name="offer_one_pending_per_buyer_listing"
+            ),
+            models.UniqueConstraint(
+                fields=["bundle"], condition=Q(status="pending"), name="offer_one_pending_per_bundle"
+            ),
             models.CheckConstraint(condition=~Q(buyer=F("seller")), name="offer_not_own_listing"),
-            models.CheckConstraint(condition=Q(seller_amount__gt=0, shipping_discount__gte=0)
-                                   & (Q(buyer_amount__isnull=True) | Q(buyer_amount__gt=0)),
-                                   name="offer_amounts_positive"),
+            models.CheckConstraint(
+                condition=Q(seller_amount__gt=0, shipping_discount__gte=0)
+                & (Q(buyer_amount__isnull=True) | Q(buyer_amount__gt=0)),
+                name="offer_amounts_positive",
+            ),
         ]
 
     def __str__(self):
@@ -531,8 +557,9 @@ class IdempotencyKey(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_once_per_user"),
-            models.CheckConstraint(condition=Q(order__isnull=True) | Q(offer__isnull=True),
-                                   name="idempotency_key_one_result"),
+            models.CheckConstraint(
+                condition=Q(order__isnull=True) | Q(offer__isnull=True), name="idempotency_key_one_result"
+            ),
         ]
 
 
@@ -557,8 +584,9 @@ class DomainEvent(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["name", "-created_at"], name="domain_event_name_idx"),
-            models.Index(fields=["created_at"], condition=Q(dispatched_at__isnull=True),
-                         name="domain_event_pending_idx"),
+            models.Index(
+                fields=["created_at"], condition=Q(dispatched_at__isnull=True), name="domain_event_pending_idx"
+            ),
         ]
 
     def __str__(self):

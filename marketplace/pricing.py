@@ -106,11 +106,21 @@ def offer_discounts(basket: Basket) -> list[Discount]:
 def bundle_discount(basket: Basket) -> list[Discount]:
     """The seller's bundle discount; an accepted bundle offer already is the bundle's price."""
     terms = basket.seller_terms
-    if (not basket.bundled or basket.offer_price is not None or not terms.bundle_percent
-            or len(basket.item_prices) < terms.bundle_min_items):
+    if (
+        not basket.bundled
+        or basket.offer_price is not None
+        or not terms.bundle_percent
+        or len(basket.item_prices) < terms.bundle_min_items
+    ):
         return []
-    return [Discount("bundle", percent_of(sum(basket.item_prices), terms.bundle_percent), ITEMS,
-                     f"{terms.bundle_percent}% off {terms.bundle_min_items}+ items")]
+    return [
+        Discount(
+            "bundle",
+            percent_of(sum(basket.item_prices), terms.bundle_percent),
+            ITEMS,
+            f"{terms.bundle_percent}% off {terms.bundle_min_items}+ items",
+        )
+    ]
 
 
 def seller_shipping_discount(basket: Basket) -> list[Discount]:

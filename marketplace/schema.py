@@ -30,8 +30,11 @@ from sellers.models import PriceDropNotice
 
 ListingCondition = graphene.Enum.from_enum(Listing.Condition, name="ListingCondition")
 ListingStatus = graphene.Enum.from_enum(Listing.Status, name="ListingStatus")
-ImageSize = graphene.Enum("ImageSize", [(name.upper(), name) for name in ("original", *settings.LISTING_IMAGE_WIDTHS)],
-                          description="Display sizes; ORIGINAL is the normalised upload.")
+ImageSize = graphene.Enum(
+    "ImageSize",
+    [(name.upper(), name) for name in ("original", *settings.LISTING_IMAGE_WIDTHS)],
+    description="Display sizes; ORIGINAL is the normalised upload.",
+)
 
 
 class ListingSort(graphene.Enum):
@@ -62,8 +65,11 @@ class ListingImageType(DjangoObjectType):
         interfaces = (Node,)
         fields = ("position", "width", "height")
 
-    url = graphene.String(required=True, size=ImageSize(required=True, default_value=ImageSize.LARGE),
-                          description="Until a size is made, the original is served.")
+    url = graphene.String(
+        required=True,
+        size=ImageSize(required=True, default_value=ImageSize.LARGE),
+        description="Until a size is made, the original is served.",
+    )
 
     @classmethod
     def get_queryset(cls, queryset, info):
@@ -78,23 +84,36 @@ class ListingType(DjangoObjectType):
         model = Listing
         name = "Listing"
         interfaces = (Node,)
-        fields = ("title", "description", "brand", "size", "colour", "quantity", "category", "listed_at", "created_at",
-                  "updated_at")
+        fields = (
+            "title",
+            "description",
+            "brand",
+            "size",
+            "colour",
+            "quantity",
+            "category",
+            "listed_at",
+            "created_at",
+            "updated_at",
+        )
 
     seller = graphene.Field(UserType, required=True)
     condition = ListingCondition(required=True)
     status = ListingStatus(required=True)
     price = graphene.Field(Money, required=True)
     original_price = graphene.Field(Money, description="The retail price, when the seller gave one.")
-    images = graphene.List(graphene.NonNull(ListingImageType), required=True,
-                           description="In order; the first is the cover.")
+    images = graphene.List(
+        graphene.NonNull(ListingImageType), required=True, description="In order; the first is the cover."
+    )
     cover_image = graphene.Field(ListingImageType)
     like_count = graphene.Int(required=True)
     viewer_has_liked = graphene.Boolean(required=True)
     first_sale_shipping_discount = graphene.Field(
-        Money, description="The banner \"first purchase from this seller gets discounted shipping\": what Closetline "
-                           "takes off the shipping of the seller's first order; null once they made a sale or when "
-                           "no program offers it.")
+        Money,
+        description='The banner "first purchase from this seller gets discounted shipping": what Closetline '
+        "takes off the shipping of the seller's first order; null once they made a sale or when "
+        "no program offers it.",
+    )
 
     @classmethod
     def get_queryset(cls, queryset, info):
@@ -141,26 +160,40 @@ def page(listings, *, first, after, keyset: tuple[str, ...] | None = None):
 
 
 class ListingQuery(graphene.ObjectType):
-    listing = graphene.Field(ListingType, id=graphene.ID(required=True),
-                             description="A listing; null when it does not exist or is hidden from you.")
-    listings = graphene.Field(ListingConnection, **connection_args(
-        search=graphene.String(description="Words of the title, brand or description."),
-        category_id=graphene.ID(description="A category and everything below it."),
-        brand=graphene.String(),
-        size=graphene.String(),
-        colour=graphene.String(),
-        conditions=graphene.List(graphene.NonNull(ListingCondition)),
-        price=PriceRangeInput(),
-        seller_id=graphene.ID(description="One closet."),
-        available_only=graphene.Boolean(required=True, default_value=True,
-                                        description="False shows sold items too; only within a closet."),
-        sort=ListingSort(description="NEWEST without `search`, RELEVANCE with it; FOR_YOU ranks by your likes, "
-                                     "follows, sizes and brands; PRICE_LOW and PRICE_HIGH order by price."),
-    ), description="Search and browse available listings.")
-    feed = graphene.Field(ListingConnection, **connection_args(),
-                          description="New listings and shares of the closets you follow, newest first.")
-    my_likes = graphene.Field(ListingConnection, **connection_args(),
-                              description="Listings you liked, most recent like first.")
+    listing = graphene.Field(
+        ListingType,
+        id=graphene.ID(required=True),
+        description="A listing; null when it does not exist or is hidden from you.",
+    )
+    listings = graphene.Field(
+        ListingConnection,
+        **connection_args(
+            search=graphene.String(description="Words of the title, brand or description."),
+            category_id=graphene.ID(description="A category and everything below it."),
+            brand=graphene.String(),
+            size=graphene.String(),
+            colour=graphene.String(),
+            conditions=graphene.List(graphene.NonNull(ListingCondition)),
+            price=PriceRangeInput(),
+            seller_id=graphene.ID(description="One closet."),
+            available_only=graphene.Boolean(
+                required=True, default_value=True, description="False shows sold items too; only within a closet."
+            ),
+            sort=ListingSort(
+                description="NEWEST without `search`, RELEVANCE with it; FOR_YOU ranks by your likes, "
+                "follows, sizes and brands; PRICE_LOW and PRICE_HIGH order by price."
+            ),
+        ),
+        description="Search and browse available listings.",
+    )
+    feed = graphene.Field(
+        ListingConnection,
+        **connection_args(),
+        description="New listings and shares of the closets you follow, newest first.",
+    )
+    my_likes = graphene.Field(
+        ListingConnection, **connection_args(), description="Listings you liked, most recent like first."
+    )
     categories = graphene.List(graphene.NonNull(CategoryType), required=True, description="The whole tree.")
 
     def resolve_listing(root, info, id):
@@ -170,26 +203,39 @@ class ListingQuery(graphene.ObjectType):
         except ServiceError:
             return None
 
-    def resolve_listings(root, info, first=None, after=None, sort=None, seller_id=None, category_id=None,
-                         price=None, **filters):
+    def resolve_listings(
+        root, info, first=None, after=None, sort=None, seller_id=None, category_id=None, price=None, **filters
+    ):
         price = price or {}
         listings, keyset = discovery.browse(
-            viewer(info), sort=sort.value if sort else None,
+            viewer(info),
+            sort=sort.value if sort else None,
             seller_id=decode_id(seller_id, "User", "sellerId") if seller_id else None,
             category_id=decode_id(category_id, "Category", "categoryId") if category_id else None,
-            min_price=price.get("min"), max_price=price.get("max"),
-            currency=(price.get("currency") or settings.MARKETPLACE_DEFAULT_CURRENCY).upper(), **filters)
+            min_price=price.get("min"),
+            max_price=price.get("max"),
+            currency=(price.get("currency") or settings.MARKETPLACE_DEFAULT_CURRENCY).upper(),
+            **filters,
+        )
         return page(listings, first=first, after=after, keyset=keyset)
 
     def resolve_feed(root, info, first=None, after=None):
         current = require_user(info)
-        return page(selectors.listing_cards(discovery.feed(current), current), first=first, after=after,
-                    keyset=("-feed_at", "-pk"))
+        return page(
+            selectors.listing_cards(discovery.feed(current), current),
+            first=first,
+            after=after,
+            keyset=("-feed_at", "-pk"),
+        )
 
     def resolve_my_likes(root, info, first=None, after=None):
         current = require_user(info)
-        return page(selectors.listing_cards(discovery.liked_by(current), current), first=first, after=after,
-                    keyset=("-liked_at", "-pk"))
+        return page(
+            selectors.listing_cards(discovery.liked_by(current), current),
+            first=first,
+            after=after,
+            keyset=("-liked_at", "-pk"),
+        )
 
     def resolve_categories(root, info):
         return selectors.categories()
@@ -230,8 +276,11 @@ class UpdateListingInput(ListingFields, graphene.InputObjectType):
 
 def listing_changes(input) -> dict:
     """The given fields of a listing input, as service keyword arguments."""
-    changes = {name: value for name, value in input.items()
-               if value is not None and name not in ("listing_id", "draft", "status")}
+    changes = {
+        name: value
+        for name, value in input.items()
+        if value is not None and name not in ("listing_id", "draft", "status")
+    }
     if "category_id" in changes:
         changes["category_id"] = decode_id(changes["category_id"], "Category", "categoryId")
     return changes
@@ -257,8 +306,10 @@ class UpdateListing(BaseMutation):
         input = UpdateListingInput(required=True)
 
     listing = graphene.Field(ListingType)
-    likers_reached = graphene.Int(description="Likers told of this price drop; null when the update notified "
-                                              "nobody (no drop of at least the threshold).")
+    likers_reached = graphene.Int(
+        description="Likers told of this price drop; null when the update notified "
+        "nobody (no drop of at least the threshold)."
+    )
 
     access = Access.AUTHENTICATED
 
@@ -267,8 +318,11 @@ class UpdateListing(BaseMutation):
         listing = owned_listing(info, decode_id(input.listing_id, "Listing", "listingId"))
         update = services.update_listing(listing=listing, status=input.status, **listing_changes(input))
         notices = [outcome for outcome in update.price_change_outcomes if isinstance(outcome, PriceDropNotice)]
-        return cls(listing=selectors.get_listing(info.context.user, listing.pk),
-                   likers_reached=notices[0].likers_reached if notices else None, errors=[])
+        return cls(
+            listing=selectors.get_listing(info.context.user, listing.pk),
+            likers_reached=notices[0].likers_reached if notices else None,
+            errors=[],
+        )
 
 
 class ListingIdInput(graphene.InputObjectType):
@@ -317,8 +371,11 @@ class UploadListingImage(BaseMutation):
 
 class ReorderListingImagesInput(graphene.InputObjectType):
     listing_id = graphene.ID(required=True)
-    image_ids = graphene.List(graphene.NonNull(graphene.ID), required=True,
-                              description="Every photo of the listing, in the new order; the first is the cover.")
+    image_ids = graphene.List(
+        graphene.NonNull(graphene.ID),
+        required=True,
+        description="Every photo of the listing, in the new order; the first is the cover.",
+    )
 
 
 class ReorderListingImages(BaseMutation):
@@ -426,8 +483,16 @@ class Discount(graphene.ObjectType):
 
 def discounts_in(discounts, currency: str) -> list[dict]:
     """Order discounts (rows) or quoted ones (marketplace.pricing.Discount), as `Discount` values."""
-    return [{"source": discount.source, "applies_to": discount.applies_to, "description": discount.description,
-             "amount": money(discount.amount, currency)} for discount in discounts if discount.amount]
+    return [
+        {
+            "source": discount.source,
+            "applies_to": discount.applies_to,
+            "description": discount.description,
+            "amount": money(discount.amount, currency),
+        }
+        for discount in discounts
+        if discount.amount
+    ]
 
 
 class OrderLineType(DjangoObjectType):
@@ -449,8 +514,16 @@ class OrderType(DjangoObjectType):
         model = Order
         name = "Order"
         interfaces = (Node,)
-        fields = ("tracking_number", "placed_at", "add_on_until", "shipped_at", "delivered_at", "accepted_at",
-                  "cancelled_at", "rated_at")
+        fields = (
+            "tracking_number",
+            "placed_at",
+            "add_on_until",
+            "shipped_at",
+            "delivered_at",
+            "accepted_at",
+            "cancelled_at",
+            "rated_at",
+        )
 
     status = graphene.Field(OrderStatus, required=True)
     source = graphene.Field(OrderSource, required=True)
@@ -623,42 +696,59 @@ class SellerDiscountsType(graphene.ObjectType):
 class CurationTermsType(graphene.ObjectType):
     class Meta:
         name = "CurationTerms"
-        description = ("A member's terms for their listings in other members' live shows "
-                       "(their own shows are free).")
+        description = "A member's terms for their listings in other members' live shows (their own shows are free)."
 
-    allow_curation = graphene.Boolean(required=True,
-                                      description="Others may add these listings to their shows.")
+    allow_curation = graphene.Boolean(required=True, description="Others may add these listings to their shows.")
     allow_auctions = graphene.Boolean(required=True, description="Others may auction these listings.")
     auction_floor_percent = graphene.Int(
-        required=True, description="Of the list price: others' auctions start at and sell for no less.")
+        required=True, description="Of the list price: others' auctions start at and sell for no less."
+    )
 
 
 class CheckoutQuery(graphene.ObjectType):
-    my_shipping_addresses = graphene.List(graphene.NonNull(ShippingAddressType), required=True,
-                                          description="The default first.")
-    my_orders = graphene.Field(OrderConnection, **connection_args(
-        role=Party(required=True, description="BUYER: your purchases; SELLER: your sales."),
-        status=OrderStatus()), description="Newest first.")
-    order = graphene.Field(OrderType, id=graphene.ID(required=True),
-                           description="An order you bought or sold; null otherwise.")
-    my_offers = graphene.Field(OfferConnection, **connection_args(
-        role=Party(required=True, description="BUYER: offers on items you want; SELLER: on your items."),
-        pending_only=graphene.Boolean(required=True, default_value=False)), description="Most recently active first.")
+    my_shipping_addresses = graphene.List(
+        graphene.NonNull(ShippingAddressType), required=True, description="The default first."
+    )
+    my_orders = graphene.Field(
+        OrderConnection,
+        **connection_args(
+            role=Party(required=True, description="BUYER: your purchases; SELLER: your sales."), status=OrderStatus()
+        ),
+        description="Newest first.",
+    )
+    order = graphene.Field(
+        OrderType, id=graphene.ID(required=True), description="An order you bought or sold; null otherwise."
+    )
+    my_offers = graphene.Field(
+        OfferConnection,
+        **connection_args(
+            role=Party(required=True, description="BUYER: offers on items you want; SELLER: on your items."),
+            pending_only=graphene.Boolean(required=True, default_value=False),
+        ),
+        description="Most recently active first.",
+    )
     offer = graphene.Field(OfferType, id=graphene.ID(required=True))
-    bundle = graphene.Field(BundleType, seller_id=graphene.ID(required=True),
-                            description="Your open bundle from this closet, if you started one.")
+    bundle = graphene.Field(
+        BundleType,
+        seller_id=graphene.ID(required=True),
+        description="Your open bundle from this closet, if you started one.",
+    )
     seller_discounts = graphene.Field(SellerDiscountsType, required=True, seller_id=graphene.ID(required=True))
     curation_terms = graphene.Field(
-        CurationTermsType, required=True, seller_id=graphene.ID(required=True),
-        description="On what terms others may curate and auction this member's listings.")
+        CurationTermsType,
+        required=True,
+        seller_id=graphene.ID(required=True),
+        description="On what terms others may curate and auction this member's listings.",
+    )
 
     def resolve_my_shipping_addresses(root, info):
         return selectors.addresses_of(require_user(info))
 
     def resolve_my_orders(root, info, role, first=None, after=None, status=None):
         current = require_user(info)
-        orders = selectors.orders_of(current, as_seller=role.value == Offer.Party.SELLER,
-                                     status=status.value if status else None)
+        orders = selectors.orders_of(
+            current, as_seller=role.value == Offer.Party.SELLER, status=status.value if status else None
+        )
         return keyset_page(orders, OrderConnection, first=first, after=after, ordering=("-placed_at", "-pk"))
 
     def resolve_order(root, info, id):
@@ -696,8 +786,9 @@ def client_key(value: str) -> str:
     colon is kept for keys services derive themselves (an offer's acceptance), so no client key
     can collide with one."""
     if not 8 <= len(value) <= 100 or not all(char.isascii() and (char.isalnum() or char in "-_") for char in value):
-        raise ServiceError(ErrorCode.INVALID, "Send 8 to 100 letters, digits, '-' or '_' (e.g. a UUID).",
-                           "idempotencyKey")
+        raise ServiceError(
+            ErrorCode.INVALID, "Send 8 to 100 letters, digits, '-' or '_' (e.g. a UUID).", "idempotencyKey"
+        )
     return value
 
 
@@ -727,8 +818,9 @@ class UpdateShippingAddressInput(graphene.InputObjectType):
 
 
 def address_changes(input) -> dict:
-    return {name: value for name, value in input.items()
-            if name in ShippingAddress.ADDRESS_FIELDS and value is not None}
+    return {
+        name: value for name, value in input.items() if name in ShippingAddress.ADDRESS_FIELDS and value is not None
+    }
 
 
 class AddShippingAddress(BaseMutation):
@@ -741,8 +833,9 @@ class AddShippingAddress(BaseMutation):
 
     @classmethod
     def perform(cls, info, input):
-        address = services.add_shipping_address(user=info.context.user, make_default=bool(input.make_default),
-                                                **address_changes(input))
+        address = services.add_shipping_address(
+            user=info.context.user, make_default=bool(input.make_default), **address_changes(input)
+        )
         return cls(shipping_address=address, errors=[])
 
 
@@ -758,8 +851,9 @@ class UpdateShippingAddress(BaseMutation):
     def perform(cls, info, input):
         user = info.context.user
         address = selectors.get_address(user, address_id(input))
-        address = services.update_shipping_address(address=address, make_default=bool(input.make_default),
-                                                   **address_changes(input))
+        address = services.update_shipping_address(
+            address=address, make_default=bool(input.make_default), **address_changes(input)
+        )
         return cls(shipping_address=address, errors=[])
 
 
@@ -812,9 +906,12 @@ class PurchaseListing(OrderPayload, BaseMutation):
     def perform(cls, info, input):
         user = info.context.user
         listing = selectors.get_listing(user, decode_id(input.listing_id, "Listing", "listingId"))
-        order = services.purchase_listing(buyer=user, listing=listing,
-                                          idempotency_key=client_key(input.idempotency_key),
-                                          shipping_address_id=optional_address_id(input))
+        order = services.purchase_listing(
+            buyer=user,
+            listing=listing,
+            idempotency_key=client_key(input.idempotency_key),
+            shipping_address_id=optional_address_id(input),
+        )
         return cls(order=selectors.get_order(user, order.pk), errors=[])
 
 
@@ -836,8 +933,12 @@ class CheckoutBundle(OrderPayload, BaseMutation):
     def perform(cls, info, input):
         user = info.context.user
         bundle = selectors.get_bundle(user, decode_id(input.bundle_id, "Bundle", "bundleId"))
-        order = services.checkout_bundle(buyer=user, bundle=bundle, idempotency_key=client_key(input.idempotency_key),
-                                         shipping_address_id=optional_address_id(input))
+        order = services.checkout_bundle(
+            buyer=user,
+            bundle=bundle,
+            idempotency_key=client_key(input.idempotency_key),
+            shipping_address_id=optional_address_id(input),
+        )
         return cls(order=selectors.get_order(user, order.pk), errors=[])
 
 
@@ -861,8 +962,9 @@ class AddToOrder(OrderPayload, BaseMutation):
         user = info.context.user
         order = selectors.get_order(user, decode_id(input.order_id, "Order", "orderId"))
         listing = selectors.get_listing(user, decode_id(input.listing_id, "Listing", "listingId"))
-        services.add_to_order(buyer=user, order=order, listing=listing,
-                              idempotency_key=client_key(input.idempotency_key))
+        services.add_to_order(
+            buyer=user, order=order, listing=listing, idempotency_key=client_key(input.idempotency_key)
+        )
         return cls(order=selectors.get_order(user, order.pk), errors=[])
 
 
@@ -1082,8 +1184,9 @@ class UpdateBundleDiscount(SellerDiscountsPayload, BaseMutation):
     @classmethod
     def perform(cls, info, input):
         user = info.context.user
-        services.update_seller_discounts(seller=user, bundle_percent=input.bundle_percent,
-                                         bundle_min_items=input.bundle_min_items)
+        services.update_seller_discounts(
+            seller=user, bundle_percent=input.bundle_percent, bundle_min_items=input.bundle_min_items
+        )
         return cls(seller_discounts=selectors.seller_terms(user.pk), errors=[])
 
 
@@ -1124,8 +1227,11 @@ class UpdateCurationTerms(BaseMutation):
     @classmethod
     def perform(cls, info, input):
         terms = services.update_curation_terms(
-            seller=info.context.user, allow_curation=input.allow_curation,
-            allow_auctions=input.allow_auctions, auction_floor_percent=input.auction_floor_percent)
+            seller=info.context.user,
+            allow_curation=input.allow_curation,
+            allow_auctions=input.allow_auctions,
+            auction_floor_percent=input.auction_floor_percent,
+        )
         return cls(curation_terms=terms, errors=[])
 
 

@@ -14,9 +14,11 @@ SEARCH_INDEX_NAME = "listing_search_gin"
 
 
 def listing_search_vector() -> SearchVector:
-    return (SearchVector("title", weight="A", config=SEARCH_CONFIG)
-            + SearchVector("brand", weight="A", config=SEARCH_CONFIG)
-            + SearchVector("description", weight="C", config=SEARCH_CONFIG))
+    return (
+        SearchVector("title", weight="A", config=SEARCH_CONFIG)
+        + SearchVector("brand", weight="A", config=SEARCH_CONFIG)
+        + SearchVector("description", weight="C", config=SEARCH_CONFIG)
+    )
 
 
 def search_index() -> GinIndex:
@@ -29,10 +31,12 @@ def matching(listings, text: str):
         query = SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
         vector = listing_search_vector()
         return listings.annotate(search_document=vector, search_rank=SearchRank(vector, query)).filter(
-            search_document=query)
+            search_document=query
+        )
     # Every word must appear in the title, brand or description; the phrase in the title ranks first.
     condition = Q()
     for word in text.split():
         condition &= Q(title__icontains=word) | Q(brand__icontains=word) | Q(description__icontains=word)
     return listings.filter(condition).annotate(
-        search_rank=Case(When(title__icontains=text, then=Value(1.0)), default=Value(0.0)))
+        search_rank=Case(When(title__icontains=text, then=Value(1.0)), default=Value(0.0))
+    )

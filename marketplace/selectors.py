@@ -3,8 +3,8 @@ bundles, addresses, fees).
 
 Visibility: removed listings are gone; drafts are their seller's only; available, reserved and
 sold ones open for anyone but those the apps above hide them from (hooks.HIDDEN_SELLERS: blocks).
-Discovery (discovery.selectors: feed, search, "for you") only ever shows available listings. Orders, offers and bundles are their buyer's and seller's
-only; addresses their owner's.
+Discovery (discovery.selectors: feed, search, "for you") only ever shows available listings.
+Orders, offers and bundles are their buyer's and seller's only; addresses their owner's.
 """
 
 from decimal import Decimal
@@ -13,9 +13,9 @@ from django.conf import settings
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 
+from accounts.models import User
 from config.errors import ErrorCode, ServiceError
 from marketplace import hooks
-from accounts.models import User
 from marketplace.models import (
     Bundle,
     BundleItem,
@@ -33,13 +33,18 @@ from marketplace.models import (
 )
 from marketplace.pricing import Basket, SellerTerms, Totals, price
 
+
 def listing_cards(listings, viewer):
     """What a listing shows, in fixed queries: category, seller as members show, images, and what
     the apps above add to every card (hooks.LISTING_CARD_ANNOTATIONS)."""
-    return listings.select_related("category__parent").prefetch_related(
-        Prefetch("seller", queryset=hooks.members_as_shown(User.objects.filter(is_active=True), viewer)),
-        Prefetch("images", queryset=ListingImage.objects.order_by("position", "pk")),
-    ).annotate(**hooks.card_annotations(viewer, timezone.now()))
+    return (
+        listings.select_related("category__parent")
+        .prefetch_related(
+            Prefetch("seller", queryset=hooks.members_as_shown(User.objects.filter(is_active=True), viewer)),
+            Prefetch("images", queryset=ListingImage.objects.order_by("position", "pk")),
+        )
+        .annotate(**hooks.card_annotations(viewer, timezone.now()))
+    )
 
 
 def visible_listings(viewer):
@@ -94,8 +99,11 @@ def seller_terms(seller_id: int) -> SellerTerms:
     discounts = SellerDiscounts.objects.filter(seller_id=seller_id).first()
     if discounts is None:
         return SellerTerms()
-    return SellerTerms(bundle_percent=discounts.bundle_percent, bundle_min_items=discounts.bundle_min_items,
-                       shipping_percent=discounts.shipping_percent)
+    return SellerTerms(
+        bundle_percent=discounts.bundle_percent,
+        bundle_min_items=discounts.bundle_min_items,
+        shipping_percent=discounts.shipping_percent,
+    )
 
 
 def addresses_of(user):
@@ -120,8 +128,12 @@ def order_cards(orders, viewer):
     return orders.prefetch_related(
         Prefetch("buyer", queryset=_parties(viewer)),
         Prefetch("seller", queryset=_parties(viewer)),
-        Prefetch("lines", queryset=OrderLine.objects.order_by("pk").prefetch_related(
-            Prefetch("listing", queryset=listing_cards(visible_listings(viewer), viewer)))),
+        Prefetch(
+            "lines",
+            queryset=OrderLine.objects.order_by("pk").prefetch_related(
+                Prefetch("listing", queryset=listing_cards(visible_listings(viewer), viewer))
+            ),
+        ),
         Prefetch("discounts", queryset=OrderDiscount.objects.order_by("pk")),
     )
 
@@ -184,10 +196,17 @@ def bundle_cards(bundles, viewer):
     """Bundles with their items' listing cards and their pending offers."""
     return bundles.prefetch_related(
         Prefetch("seller", queryset=_parties(viewer)),
-        Prefetch("items", queryset=BundleItem.objects.order_by("added_at", "pk").prefetch_related(
-            Prefetch("listing", queryset=listing_cards(visible_listings(viewer), viewer)))),
-        Prefetch("offers", queryset=Offer.objects.filter(status=Offer.Status.PENDING, expires_at__gt=timezone.now()),
-                 to_attr="pending_offers"),
+        Prefetch(
+            "items",
+            queryset=BundleItem.objects.order_by("added_at", "pk").prefetch_related(
+                Prefetch("listing", queryset=listing_cards(visible_listings(viewer), viewer))
+            ),
+        ),
+        Prefetch(
+            "offers",
+            queryset=Offer.objects.filter(status=Offer.Status.PENDING, expires_at__gt=timezone.now()),
+            to_attr="pending_offers",
+        ),
     )
 
 
@@ -199,8 +218,9 @@ def visible_bundles(viewer):
 
 def open_bundle(viewer, seller_id: int) -> Bundle | None:
     """The viewer's bundle from this seller's closet being put together, if any."""
-    return bundle_cards(Bundle.objects.filter(buyer_id=viewer.pk, seller_id=seller_id, status=Bundle.Status.OPEN),
-                        viewer).first()
+    return bundle_cards(
+        Bundle.objects.filter(buyer_id=viewer.pk, seller_id=seller_id, status=Bundle.Status.OPEN), viewer
+    ).first()
 
 
 def get_bundle(viewer, bundle_id: int, field: str = "bundleId") -> Bundle:
@@ -217,7 +237,15 @@ def bundle_quote(bundle: Bundle) -> tuple[Totals, str] | None:
     if not listings:
         return None
     currency = listings[0].currency
-    totals = price(Basket(seller_id=bundle.seller_id, buyer_id=bundle.buyer_id, currency=currency,
-                          item_prices=tuple(listing.price for listing in listings), shipping_fee=label_fee(currency),
-                          seller_terms=seller_terms(bundle.seller_id), bundled=True))
+    totals = price(
+        Basket(
+            seller_id=bundle.seller_id,
+            buyer_id=bundle.buyer_id,
+            currency=currency,
+            item_prices=tuple(listing.price for listing in listings),
+            shipping_fee=label_fee(currency),
+            seller_terms=seller_terms(bundle.seller_id),
+            bundled=True,
+        )
+    )
     return totals, currency

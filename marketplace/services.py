@@ -43,20 +43,47 @@ from notifications.models import Kind
 
 logger = logging.getLogger(__name__)
 
-EDITABLE_FIELDS = ("title", "description", "brand", "size", "colour", "condition", "category_id", "price", "original_price",
-                   "currency", "quantity")
+EDITABLE_FIELDS = (
+    "title",
+    "description",
+    "brand",
+    "size",
+    "colour",
+    "condition",
+    "category_id",
+    "price",
+    "original_price",
+    "currency",
+    "quantity",
+)
 MAX_PRICE = Decimal("99999999.99")  # what DecimalField(max_digits=10, decimal_places=2) holds
 MAX_QUANTITY = 999
 OPEN_STATUSES = (Listing.Status.DRAFT, Listing.Status.AVAILABLE)
 
 
 @transaction.atomic
-def create_listing(*, seller, title: str, category_id: int, price: Decimal, currency: str | None = None,
-                   publish: bool = True, **details) -> Listing:
+def create_listing(
+    *,
+    seller,
+    title: str,
+    category_id: int,
+    price: Decimal,
+    currency: str | None = None,
+    publish: bool = True,
+    **details,
+) -> Listing:
     """A new listing, available at once (or a draft); `details` are other EDITABLE_FIELDS."""
     listing = Listing(seller=seller, status=Listing.Status.AVAILABLE if publish else Listing.Status.DRAFT)
-    _apply(listing, {"title": title, "category_id": category_id, "price": price,
-                     "currency": currency or settings.MARKETPLACE_DEFAULT_CURRENCY, **details})
+    _apply(
+        listing,
+        {
+            "title": title,
+            "category_id": category_id,
+            "price": price,
+            "currency": currency or settings.MARKETPLACE_DEFAULT_CURRENCY,
+            **details,
+        },
+    )
     _validate(listing)
     if publish:
         listing.lowest_notified_price = listing.price
@@ -82,8 +109,7 @@ def update_listing(*, listing: Listing, status: str | None = None, **changes) ->
     before = (listing.price, listing.currency, listing.status)
     _apply(listing, changes)
     if listing.currency != before[1] and listing.status != Listing.Status.DRAFT:
-        raise ServiceError(ErrorCode.INVALID_CURRENCY, "The currency of a published listing cannot change.",
-                           "currency")
+        raise ServiceError(ErrorCode.INVALID_CURRENCY, "The currency of a published listing cannot change.", "currency")
     if status is not None and status != listing.status:
         if status not in OPEN_STATUSES:
             raise ServiceError(ErrorCode.INVALID, "A listing can only be made a draft or available.", "status")
@@ -99,8 +125,9 @@ def update_listing(*, listing: Listing, status: str | None = None, **changes) ->
     elif listing.currency != before[1]:
         _release_buyers(listing, f"is now priced in {listing.currency}")
     if listing.price != before[0]:
-        change = ListingPriceChange.objects.create(listing=listing, old_price=before[0], new_price=listing.price,
-                                                   currency=listing.currency)
+        change = ListingPriceChange.objects.create(
+            listing=listing, old_price=before[0], new_price=listing.price, currency=listing.currency
+        )
         outcomes = (hook(listing=listing, change=change) for hook in hooks.PRICE_CHANGE)
         return ListingUpdate(listing, tuple(outcome for outcome in outcomes if outcome is not None))
     return ListingUpdate(listing)
@@ -128,12 +155,18 @@ def add_listing_image(*, listing: Listing, upload, cover: bool = False) -> Listi
             listing = _lock_open(listing)
             positions = list(listing.images.values_list("position", flat=True))
             if len(positions) >= settings.LISTING_MAX_IMAGES:
-                raise ServiceError(ErrorCode.TOO_MANY_IMAGES,
-                                   f"A listing has at most {settings.LISTING_MAX_IMAGES} photos.", "image")
+                raise ServiceError(
+                    ErrorCode.TOO_MANY_IMAGES, f"A listing has at most {settings.LISTING_MAX_IMAGES} photos.", "image"
+                )
             if cover:
                 listing.images.update(position=F("position") + 1)
-            image = ListingImage.objects.create(listing=listing, position=0 if cover else max(positions, default=-1) + 1,
-                                                original=path, width=encoded.width, height=encoded.height)
+            image = ListingImage.objects.create(
+                listing=listing,
+                position=0 if cover else max(positions, default=-1) + 1,
+                original=path,
+                width=encoded.width,
+                height=encoded.height,
+            )
             transaction.on_commit(lambda: tasks.make_listing_image_renditions.delay(image.pk))
     except BaseException:
         default_storage.delete(path)
@@ -174,16 +207,20 @@ def make_image_renditions(*, image_id: int) -> None:
     for name, width in settings.LISTING_IMAGE_WIDTHS.items():
         resized = images.resize_to_width(content, width)
         # A photo narrower than a size is shown as it is: never upscaled.
-        renditions[name] = image.original if resized is None else default_storage.save(
-            f"{stem}-{width}w.jpg", ContentFile(resized.content))
+        renditions[name] = (
+            image.original
+            if resized is None
+            else default_storage.save(f"{stem}-{width}w.jpg", ContentFile(resized.content))
+        )
     ListingImage.objects.filter(pk=image_id).update(renditions=renditions)
 
 
 def _lock_open(listing: Listing) -> Listing:
     listing = Listing.objects.select_for_update().get(pk=listing.pk)
     if listing.status not in OPEN_STATUSES:
-        raise ServiceError(ErrorCode.LISTING_NOT_AVAILABLE, "This listing is reserved, sold or removed; it cannot change.",
-                           "listingId")
+        raise ServiceError(
+            ErrorCode.LISTING_NOT_AVAILABLE, "This listing is reserved, sold or removed; it cannot change.", "listingId"
+        )
     return listing
 
 
@@ -201,13 +238,19 @@ def _apply(listing: Listing, changes: dict) -> None:
 def _validate(listing: Listing) -> None:
     errors = [*_price_errors(listing.price, "price"), *_price_errors(listing.original_price, "original_price")]
     if listing.currency not in settings.MARKETPLACE_CURRENCIES:
-        errors.append(FieldError(ErrorCode.INVALID_CURRENCY,
-                                 f"Choose one of {', '.join(settings.MARKETPLACE_CURRENCIES)}.", "currency"))
+        errors.append(
+            FieldError(
+                ErrorCode.INVALID_CURRENCY, f"Choose one of {', '.join(settings.MARKETPLACE_CURRENCIES)}.", "currency"
+            )
+        )
     if not 1 <= listing.quantity <= MAX_QUANTITY:
         errors.append(FieldError(ErrorCode.INVALID, f"Quantity is 1 to {MAX_QUANTITY}.", "quantity"))
     try:
-        listing.full_clean(exclude=["seller", "category", "price", "original_price", "currency", "quantity"],
-                           validate_unique=False, validate_constraints=False)
+        listing.full_clean(
+            exclude=["seller", "category", "price", "original_price", "currency", "quantity"],
+            validate_unique=False,
+            validate_constraints=False,
+        )
     except ValidationError as exc:
         errors += ServiceError.from_validation_error(exc).errors
     if errors:
@@ -232,7 +275,8 @@ def reserve_listing(*, listing: Listing) -> Listing:
     one else can buy it (nor accept an offer on it) until released or bought with
     `allow_reserved=True`."""
     held = Listing.objects.filter(pk=listing.pk, status=Listing.Status.AVAILABLE, quantity__gte=1).update(
-        status=Listing.Status.RESERVED, updated_at=timezone.now())
+        status=Listing.Status.RESERVED, updated_at=timezone.now()
+    )
     listing = Listing.objects.get(pk=listing.pk)
     if not held:
         raise _unavailable(listing)
@@ -242,7 +286,8 @@ def reserve_listing(*, listing: Listing) -> Listing:
 def release_listing(*, listing: Listing) -> Listing:
     """Make a reserved listing available again; a listing that is not reserved is left as it is."""
     Listing.objects.filter(pk=listing.pk, status=Listing.Status.RESERVED).update(
-        status=Listing.Status.AVAILABLE, updated_at=timezone.now())
+        status=Listing.Status.AVAILABLE, updated_at=timezone.now()
+    )
     return Listing.objects.get(pk=listing.pk)
 
 
@@ -332,7 +377,8 @@ def _apply_address(address: ShippingAddress, changes: dict) -> None:
 
 def _take_default(address: ShippingAddress) -> None:
     ShippingAddress.objects.filter(user_id=address.user_id, is_default=True).exclude(pk=address.pk).update(
-        is_default=False)
+        is_default=False
+    )
     address.is_default = True
 
 
@@ -357,16 +403,23 @@ def update_seller_discounts(*, seller, **changes) -> SellerDiscounts:
 
 
 @transaction.atomic
-def update_curation_terms(*, seller, allow_curation: bool | None = None, allow_auctions: bool | None = None,
-                          auction_floor_percent: int | None = None) -> CurationTerms:
+def update_curation_terms(
+    *,
+    seller,
+    allow_curation: bool | None = None,
+    allow_auctions: bool | None = None,
+    auction_floor_percent: int | None = None,
+) -> CurationTerms:
     """Set whether others may curate the seller's listings into their shows, whether they may
     auction them, and the floor of their auctions (1 to 100 percent of the list price)."""
     terms, _ = CurationTerms.objects.select_for_update().get_or_create(seller=seller)
     if auction_floor_percent is not None and not 1 <= auction_floor_percent <= 100:
-        raise ServiceError(ErrorCode.INVALID, "Choose 1 to 100 percent of the list price.",
-                           "auctionFloorPercent")
-    for name, value in (("allow_curation", allow_curation), ("allow_auctions", allow_auctions),
-                        ("auction_floor_percent", auction_floor_percent)):
+        raise ServiceError(ErrorCode.INVALID, "Choose 1 to 100 percent of the list price.", "auctionFloorPercent")
+    for name, value in (
+        ("allow_curation", allow_curation),
+        ("allow_auctions", allow_auctions),
+        ("auction_floor_percent", auction_floor_percent),
+    ):
         if value is not None:
             setattr(terms, name, value)
     terms.save()
@@ -388,9 +441,16 @@ def update_curation_terms(*, seller, allow_curation: bool | None = None, allow_a
 BINDING_SOURCES = (Order.Source.OFFER, Order.Source.AUCTION)  # no change of mind within the first hours
 
 
-def purchase_listing(*, buyer, listing: Listing, idempotency_key: str, shipping_address_id: int | None = None,
-                     price: Decimal | None = None, source: str = Order.Source.PURCHASE,
-                     allow_reserved: bool = False) -> Order:
+def purchase_listing(
+    *,
+    buyer,
+    listing: Listing,
+    idempotency_key: str,
+    shipping_address_id: int | None = None,
+    price: Decimal | None = None,
+    source: str = Order.Source.PURCHASE,
+    allow_reserved: bool = False,
+) -> Order:
     """One item bought (quantity 1), the single purchase path every feature uses.
 
     price=None → the listing's price; a given price (accepted offer, auction win) overrides it.
@@ -407,16 +467,41 @@ def purchase_listing(*, buyer, listing: Listing, idempotency_key: str, shipping_
     returned would leave an authorization behind (it lapses at the provider).
     """
     price = None if price is None else validated_money(price, "price")
-    request = _keyed(buyer, idempotency_key, "purchase", listing=listing.pk, shipping_address=shipping_address_id,
-                     price=price, source=source, allow_reserved=allow_reserved)
-    return _idempotent(request, lambda: _buy_listing(
-        buyer=buyer, listing=listing, request=request, price=price, source=source,
-        shipping_address_id=shipping_address_id, allow_reserved=allow_reserved))
+    request = _keyed(
+        buyer,
+        idempotency_key,
+        "purchase",
+        listing=listing.pk,
+        shipping_address=shipping_address_id,
+        price=price,
+        source=source,
+        allow_reserved=allow_reserved,
+    )
+    return _idempotent(
+        request,
+        lambda: _buy_listing(
+            buyer=buyer,
+            listing=listing,
+            request=request,
+            price=price,
+            source=source,
+            shipping_address_id=shipping_address_id,
+            allow_reserved=allow_reserved,
+        ),
+    )
 
 
-def _buy_listing(*, buyer, listing: Listing, request: "_Request", price: Decimal | None, source: str,
-                 shipping_address_id: int | None = None, allow_reserved: bool = False,
-                 accepting: "_Acceptance | None" = None) -> Order:
+def _buy_listing(
+    *,
+    buyer,
+    listing: Listing,
+    request: "_Request",
+    price: Decimal | None,
+    source: str,
+    shipping_address_id: int | None = None,
+    allow_reserved: bool = False,
+    accepting: "_Acceptance | None" = None,
+) -> Order:
     listing = Listing.objects.get(pk=listing.pk)
     _check_buyable(buyer, listing, allow_reserved=allow_reserved)
     currency = accepting.offer.currency if accepting else listing.currency
@@ -426,9 +511,14 @@ def _buy_listing(*, buyer, listing: Listing, request: "_Request", price: Decimal
 
     def basket(current: Listing) -> pricing.Basket:
         return pricing.Basket(
-            seller_id=current.seller_id, buyer_id=buyer.pk, currency=current.currency,
+            seller_id=current.seller_id,
+            buyer_id=buyer.pk,
+            currency=current.currency,
             item_prices=(current.price if price is None else price,),
-            shipping_fee=selectors.label_fee(current.currency), seller_terms=terms, offer_shipping_discount=_shipping_discount_of(accepting))
+            shipping_fee=selectors.label_fee(current.currency),
+            seller_terms=terms,
+            offer_shipping_discount=_shipping_discount_of(accepting),
+        )
 
     def place():
         _lock_member(listing.seller_id)
@@ -437,29 +527,34 @@ def _buy_listing(*, buyer, listing: Listing, request: "_Request", price: Decimal
         sole_unit = _take_stock(listing, allow_reserved=allow_reserved)
         current = Listing.objects.get(pk=listing.pk)
         _check_currency([current], currency)
-        order = _write_order(buyer=buyer, source=source, address=address, basket=basket(current),
-                             lines=[(current, sole_unit)])
+        order = _write_order(
+            buyer=buyer, source=source, address=address, basket=basket(current), lines=[(current, sole_unit)]
+        )
         if accepting:
             accepting.settle(order)
         return order, order.total
 
-    return _checkout(request=request, amount=pricing.price(basket(listing)).total, currency=currency,
-                     place=place)
+    return _checkout(request=request, amount=pricing.price(basket(listing)).total, currency=currency, place=place)
 
 
 def checkout_bundle(*, buyer, bundle: Bundle, idempotency_key: str, shipping_address_id: int | None = None) -> Order:
     """Buy every item of the buyer's open bundle as one order: one parcel, one label fee, the
     seller's bundle discount. Idempotent on the key like purchase_listing."""
-    request = _keyed(buyer, idempotency_key, "checkout_bundle", bundle=bundle.pk,
-                     shipping_address=shipping_address_id)
+    request = _keyed(buyer, idempotency_key, "checkout_bundle", bundle=bundle.pk, shipping_address=shipping_address_id)
     if bundle.buyer_id != buyer.pk:
         raise ServiceError(ErrorCode.NOT_FOUND, "This bundle does not exist.", "bundleId")
-    return _idempotent(request, lambda: _buy_bundle(bundle=bundle, request=request,
-                                                    shipping_address_id=shipping_address_id))
+    return _idempotent(
+        request, lambda: _buy_bundle(bundle=bundle, request=request, shipping_address_id=shipping_address_id)
+    )
 
 
-def _buy_bundle(*, bundle: Bundle, request: "_Request", shipping_address_id: int | None = None,
-                accepting: "_Acceptance | None" = None) -> Order:
+def _buy_bundle(
+    *,
+    bundle: Bundle,
+    request: "_Request",
+    shipping_address_id: int | None = None,
+    accepting: "_Acceptance | None" = None,
+) -> Order:
     buyer = bundle.buyer
     if bundle.status != Bundle.Status.OPEN:
         raise ServiceError(ErrorCode.BUNDLE_ALREADY_ORDERED, "This bundle was already checked out.", "bundleId")
@@ -475,32 +570,43 @@ def _buy_bundle(*, bundle: Bundle, request: "_Request", shipping_address_id: int
 
     def basket(current: list[Listing]) -> pricing.Basket:
         return pricing.Basket(
-            seller_id=bundle.seller_id, buyer_id=buyer.pk, currency=current[0].currency,
+            seller_id=bundle.seller_id,
+            buyer_id=buyer.pk,
+            currency=current[0].currency,
             item_prices=tuple(listing.price for listing in current),
-            shipping_fee=selectors.label_fee(current[0].currency), seller_terms=terms, bundled=True,
-            offer_price=offer_price, offer_shipping_discount=_shipping_discount_of(accepting))
+            shipping_fee=selectors.label_fee(current[0].currency),
+            seller_terms=terms,
+            bundled=True,
+            offer_price=offer_price,
+            offer_shipping_discount=_shipping_discount_of(accepting),
+        )
 
     def place():
         _lock_member(bundle.seller_id)
         locked = Bundle.objects.select_for_update().get(pk=bundle.pk)
         if locked.status != Bundle.Status.OPEN or _bundle_listings(locked) != listings:
-            raise ServiceError(ErrorCode.PRICE_CHANGED, "This bundle changed meanwhile; review it and try again.",
-                               "bundleId")
+            raise ServiceError(
+                ErrorCode.PRICE_CHANGED, "This bundle changed meanwhile; review it and try again.", "bundleId"
+            )
         if accepting:
             accepting.claim()
         sole_units = [_take_stock(listing) for listing in listings]
         current = _bundle_listings(locked)
         _check_currency(current, currency)
-        order = _write_order(buyer=buyer, source=Order.Source.OFFER if accepting else Order.Source.BUNDLE,
-                             address=address, basket=basket(current), lines=list(zip(current, sole_units)))
+        order = _write_order(
+            buyer=buyer,
+            source=Order.Source.OFFER if accepting else Order.Source.BUNDLE,
+            address=address,
+            basket=basket(current),
+            lines=list(zip(current, sole_units, strict=False)),
+        )
         locked.status, locked.order = Bundle.Status.ORDERED, order
         locked.save(update_fields=["status", "order"])
         if accepting:
             accepting.settle(order)
         return order, order.total
 
-    return _checkout(request=request, amount=pricing.price(basket(listings)).total, currency=currency,
-                     place=place)
+    return _checkout(request=request, amount=pricing.price(basket(listings)).total, currency=currency, place=place)
 
 
 def add_to_order(*, buyer, order: Order, listing: Listing, idempotency_key: str) -> Order:
@@ -517,8 +623,9 @@ def _add_to_order(buyer, order_id: int, listing_id: int, request: "_Request") ->
     order, listing = Order.objects.get(pk=order_id), Listing.objects.get(pk=listing_id)
     _check_add_on_window(order)
     if listing.seller_id != order.seller_id:
-        raise ServiceError(ErrorCode.DIFFERENT_SELLER, "Only items from the same closet can join this parcel.",
-                           "listingId")
+        raise ServiceError(
+            ErrorCode.DIFFERENT_SELLER, "Only items from the same closet can join this parcel.", "listingId"
+        )
     if listing.currency != order.currency:
         raise ServiceError(ErrorCode.INVALID_CURRENCY, "This item is priced in another currency.", "listingId")
     if order.lines.filter(listing=listing).exists():
@@ -537,33 +644,49 @@ def _add_to_order(buyer, order_id: int, listing_id: int, request: "_Request") ->
         sole_unit = _take_stock(listing)
         item = Listing.objects.get(pk=listing.pk)
         totals = totals_with(current, item.price)
-        OrderLine.objects.create(order=current, listing=item, title=item.title, price=item.price,
-                                 source=Order.Source.ADD_ON, sole_unit=sole_unit)
+        OrderLine.objects.create(
+            order=current,
+            listing=item,
+            title=item.title,
+            price=item.price,
+            source=Order.Source.ADD_ON,
+            sole_unit=sole_unit,
+        )
         charged = totals.total - current.total
         current.item_total, current.total = totals.items, totals.total
         current.save(update_fields=["item_total", "total"])
         notification_services.notify(
-            recipient_ids=[current.seller_id], kind=Kind.ITEM_SOLD, title=f"Sold: {item.title}",
+            recipient_ids=[current.seller_id],
+            kind=Kind.ITEM_SOLD,
+            title=f"Sold: {item.title}",
             body=f"@{buyer.username} added it to order {current.pk}: ship them together.",
-            dedupe_key=f"order:{current.pk}:add_on:{item.pk}", target=item, data={"orderId": _gid(current)})
+            dedupe_key=f"order:{current.pk}:add_on:{item.pk}",
+            target=item,
+            data={"orderId": _gid(current)},
+        )
         return current, charged
 
-    return _checkout(request=request, amount=totals_with(order, listing.price).total - order.total,
-                     currency=order.currency, place=place)
+    return _checkout(
+        request=request,
+        amount=totals_with(order, listing.price).total - order.total,
+        currency=order.currency,
+        place=place,
+    )
 
 
 def _check_single_currency(listings: list[Listing]) -> None:
     if len({listing.currency for listing in listings}) > 1:
-        raise ServiceError(ErrorCode.MIXED_CURRENCIES,
-                           "A basket is paid in one currency: remove the items priced in another.",
-                           "bundleId")
+        raise ServiceError(
+            ErrorCode.MIXED_CURRENCIES,
+            "A basket is paid in one currency: remove the items priced in another.",
+            "bundleId",
+        )
 
 
 def _check_currency(listings: list[Listing], currency: str) -> None:
     """What is charged is in the currency the buyer saw (the price shown, the offer accepted)."""
     if any(listing.currency != currency for listing in listings):
-        raise ServiceError(ErrorCode.CURRENCY_CHANGED, f"This item is no longer priced in {currency}.",
-                           "listingId")
+        raise ServiceError(ErrorCode.CURRENCY_CHANGED, f"This item is no longer priced in {currency}.", "listingId")
 
 
 def _shipping_discount_of(accepting: "_Acceptance | None") -> Decimal:
@@ -572,8 +695,11 @@ def _shipping_discount_of(accepting: "_Acceptance | None") -> Decimal:
 
 def _check_add_on_window(order: Order) -> None:
     if order.status != Order.Status.PAID or timezone.now() >= order.add_on_until:
-        raise ServiceError(ErrorCode.ADD_ON_WINDOW_CLOSED,
-                           "Items can join this parcel only within a day of purchase and before it ships.", "orderId")
+        raise ServiceError(
+            ErrorCode.ADD_ON_WINDOW_CLOSED,
+            "Items can join this parcel only within a day of purchase and before it ships.",
+            "orderId",
+        )
 
 
 def _checkout(*, request: "_Request", amount: Decimal, currency: str, place) -> Order:
@@ -591,8 +717,9 @@ def _checkout(*, request: "_Request", amount: Decimal, currency: str, place) -> 
             order, charged = place()
             if charged != amount:
                 raise ServiceError(ErrorCode.PRICE_CHANGED, "The price changed meanwhile; review it and try again.")
-            payment = Payment.objects.create(order=order, provider=settings.PAYMENT_PROVIDER, reference=reference,
-                                             amount=amount, currency=currency)
+            payment = Payment.objects.create(
+                order=order, provider=settings.PAYMENT_PROVIDER, reference=reference, amount=amount, currency=currency
+            )
             record.order = order
             record.save(update_fields=["order"])
             transaction.on_commit(lambda: tasks.settle_payment.delay(payment.pk), robust=True)
@@ -614,10 +741,13 @@ def _take_stock(listing: Listing, *, allow_reserved: bool = False) -> bool:
     UPDATE decides between racing buyers (the row lock makes the losers re-read the quantity);
     the listing is SOLD once its quantity reaches 0, and then its pending offers close. Returns
     whether the unit was the listing's only one (OrderLine.sole_unit)."""
-    taken = Listing.objects.filter(pk=listing.pk, status__in=_buyable(allow_reserved=allow_reserved),
-                                   quantity__gte=1).update(
-        quantity=F("quantity") - 1, updated_at=timezone.now(),
-        status=Case(When(quantity=1, then=Value(Listing.Status.SOLD)), default=Value(Listing.Status.AVAILABLE)))
+    taken = Listing.objects.filter(
+        pk=listing.pk, status__in=_buyable(allow_reserved=allow_reserved), quantity__gte=1
+    ).update(
+        quantity=F("quantity") - 1,
+        updated_at=timezone.now(),
+        status=Case(When(quantity=1, then=Value(Listing.Status.SOLD)), default=Value(Listing.Status.AVAILABLE)),
+    )
     if not taken:
         raise _unavailable(Listing.objects.get(pk=listing.pk))
     if Listing.objects.filter(pk=listing.pk, quantity__gt=0).exists():
@@ -626,23 +756,40 @@ def _take_stock(listing: Listing, *, allow_reserved: bool = False) -> bool:
     return not OrderLine.objects.filter(listing_id=listing.pk, active=True).exists()
 
 
-def _write_order(*, buyer, source: str, address: ShippingAddress, basket: pricing.Basket,
-                 lines: list[tuple[Listing, bool]]) -> Order:
+def _write_order(
+    *, buyer, source: str, address: ShippingAddress, basket: pricing.Basket, lines: list[tuple[Listing, bool]]
+) -> Order:
     """The order, its lines and discounts as `pricing.price` makes them; announced to the seller."""
     totals = pricing.price(basket)
     now = timezone.now()
     order = Order.objects.create(
-        buyer=buyer, seller_id=basket.seller_id, source=source, currency=basket.currency, item_total=totals.items,
-        shipping_fee=totals.shipping, discount_total=totals.discount_total, total=totals.total, placed_at=now,
+        buyer=buyer,
+        seller_id=basket.seller_id,
+        source=source,
+        currency=basket.currency,
+        item_total=totals.items,
+        shipping_fee=totals.shipping,
+        discount_total=totals.discount_total,
+        total=totals.total,
+        placed_at=now,
         add_on_until=now + settings.ORDER_ADD_ON_WINDOW,
-        **{name: getattr(address, name) for name in ShippingAddress.ADDRESS_FIELDS})
+        **{name: getattr(address, name) for name in ShippingAddress.ADDRESS_FIELDS},
+    )
     OrderLine.objects.bulk_create(
         OrderLine(order=order, listing=listing, title=listing.title, price=price, source=source, sole_unit=sole_unit)
-        for (listing, sole_unit), price in zip(lines, basket.item_prices))
+        for (listing, sole_unit), price in zip(lines, basket.item_prices, strict=False)
+    )
     OrderDiscount.objects.bulk_create(
-        OrderDiscount(order=order, source=discount.source, applies_to=discount.applies_to, amount=discount.amount,
-                      description=discount.description)
-        for discount in totals.discounts if discount.amount)
+        OrderDiscount(
+            order=order,
+            source=discount.source,
+            applies_to=discount.applies_to,
+            amount=discount.amount,
+            description=discount.description,
+        )
+        for discount in totals.discounts
+        if discount.amount
+    )
     for discount in totals.discounts:
         if discount.fund and discount.amount:
             discount.fund(order, discount.amount)
@@ -651,18 +798,34 @@ def _write_order(*, buyer, source: str, address: ShippingAddress, basket: pricin
 
 
 def _announce_order(order: Order, listings: list[Listing]) -> None:
-    events.record(DomainEvent.Name.ORDER_PLACED, order_id=order.pk, buyer_id=order.buyer_id,
-                  seller_id=order.seller_id, source=order.source, total=str(order.total), currency=order.currency)
+    events.record(
+        DomainEvent.Name.ORDER_PLACED,
+        order_id=order.pk,
+        buyer_id=order.buyer_id,
+        seller_id=order.seller_id,
+        source=order.source,
+        total=str(order.total),
+        currency=order.currency,
+    )
     # Exact under the seller's row lock: no other order of this seller is being written.
-    if not Order.objects.filter(seller_id=order.seller_id).exclude(pk=order.pk).exclude(
-            status=Order.Status.CANCELLED).exists():
+    if (
+        not Order.objects.filter(seller_id=order.seller_id)
+        .exclude(pk=order.pk)
+        .exclude(status=Order.Status.CANCELLED)
+        .exists()
+    ):
         events.record(DomainEvent.Name.FIRST_SALE, order_id=order.pk, seller_id=order.seller_id)
     what = listings[0].title if len(listings) == 1 else f"{len(listings)} items"
     notification_services.notify(
-        recipient_ids=[order.seller_id], kind=Kind.ITEM_SOLD, title=f"Sold: {what}",
+        recipient_ids=[order.seller_id],
+        kind=Kind.ITEM_SOLD,
+        title=f"Sold: {what}",
         body=f"@{order.buyer.username} paid {order.total} {order.currency}. "
-             f"Ship it within {settings.ORDER_UNSHIPPED_CANCEL_AFTER.days} days.",
-        dedupe_key=f"order:{order.pk}:placed", target=listings[0], data={"orderId": _gid(order)})
+        f"Ship it within {settings.ORDER_UNSHIPPED_CANCEL_AFTER.days} days.",
+        dedupe_key=f"order:{order.pk}:placed",
+        target=listings[0],
+        data={"orderId": _gid(order)},
+    )
 
 
 def _shipping_address(buyer, address_id: int | None) -> ShippingAddress:
@@ -718,13 +881,17 @@ class _Request:
 
     def replay(self) -> Order | Offer | None:
         """What this key already made, or None; the same key with other input is an error."""
-        record = IdempotencyKey.objects.filter(user_id=self.user.pk, key=self.key).select_related(
-            "order", "offer").first()
+        record = (
+            IdempotencyKey.objects.filter(user_id=self.user.pk, key=self.key).select_related("order", "offer").first()
+        )
         if record is None:
             return None
         if record.fingerprint != self.fingerprint:
-            raise ServiceError(ErrorCode.IDEMPOTENCY_KEY_REUSED,
-                               "This idempotency key was used for another request; use a new key.", "idempotencyKey")
+            raise ServiceError(
+                ErrorCode.IDEMPOTENCY_KEY_REUSED,
+                "This idempotency key was used for another request; use a new key.",
+                "idempotencyKey",
+            )
         return record.order or record.offer
 
     def claim(self) -> IdempotencyKey:
@@ -757,8 +924,9 @@ def _idempotent(request: _Request | None, write: Callable[[], Order | Offer]) ->
 def _keyed(user, key: str, operation: str, **inputs) -> _Request:
     key = (key or "").strip()
     if not 1 <= len(key) <= MAX_KEY_LENGTH:
-        raise ServiceError(ErrorCode.INVALID, f"An idempotency key has 1 to {MAX_KEY_LENGTH} characters.",
-                           "idempotencyKey")
+        raise ServiceError(
+            ErrorCode.INVALID, f"An idempotency key has 1 to {MAX_KEY_LENGTH} characters.", "idempotencyKey"
+        )
     canonical = json.dumps({"operation": operation, **inputs}, sort_keys=True, default=str)
     return _Request(user=user, key=key, fingerprint=hashlib.sha256(canonical.encode()).hexdigest())
 
@@ -788,8 +956,10 @@ def _buyer_may_cancel(order: Order, now) -> str | None:
     if _unshipped_long_enough(order, now) is None:
         return None
     hours = settings.ORDER_BUYER_CANCEL_WINDOW // timedelta(hours=1)
-    return (f"A purchase can be cancelled within {hours} hours (accepted offers and auctions are binding), "
-            f"or once unshipped for {settings.ORDER_UNSHIPPED_CANCEL_AFTER.days} days.")
+    return (
+        f"A purchase can be cancelled within {hours} hours (accepted offers and auctions are binding), "
+        f"or once unshipped for {settings.ORDER_UNSHIPPED_CANCEL_AFTER.days} days."
+    )
 
 
 def _delivered_long_enough(order: Order, now) -> str | None:
@@ -809,16 +979,26 @@ class Transition:
 
 
 ORDER_TRANSITIONS = {
-    "ship": Transition(frozenset({Order.Status.PAID}), Order.Status.SHIPPED, "shipped_at",
-                       {Role.SELLER: _anytime}),
-    "deliver": Transition(frozenset({Order.Status.SHIPPED}), Order.Status.DELIVERED, "delivered_at",
-                          {Role.BUYER: _anytime, Role.PLATFORM: _anytime}),
-    "accept": Transition(frozenset({Order.Status.SHIPPED, Order.Status.DELIVERED}), Order.Status.ACCEPTED,
-                         "accepted_at", {Role.BUYER: _anytime, Role.PLATFORM: _delivered_long_enough}),
-    "cancel": Transition(frozenset({Order.Status.PAID}), Order.Status.CANCELLED, "cancelled_at",
-                         {Role.BUYER: _buyer_may_cancel, Role.SELLER: _unshipped_long_enough,
-                          Role.PLATFORM: _anytime},
-                         refused=ErrorCode.CANCELLATION_WINDOW_CLOSED),
+    "ship": Transition(frozenset({Order.Status.PAID}), Order.Status.SHIPPED, "shipped_at", {Role.SELLER: _anytime}),
+    "deliver": Transition(
+        frozenset({Order.Status.SHIPPED}),
+        Order.Status.DELIVERED,
+        "delivered_at",
+        {Role.BUYER: _anytime, Role.PLATFORM: _anytime},
+    ),
+    "accept": Transition(
+        frozenset({Order.Status.SHIPPED, Order.Status.DELIVERED}),
+        Order.Status.ACCEPTED,
+        "accepted_at",
+        {Role.BUYER: _anytime, Role.PLATFORM: _delivered_long_enough},
+    ),
+    "cancel": Transition(
+        frozenset({Order.Status.PAID}),
+        Order.Status.CANCELLED,
+        "cancelled_at",
+        {Role.BUYER: _buyer_may_cancel, Role.SELLER: _unshipped_long_enough, Role.PLATFORM: _anytime},
+        refused=ErrorCode.CANCELLATION_WINDOW_CLOSED,
+    ),
 }
 
 
@@ -832,9 +1012,14 @@ def ship_order(*, order: Order, actor, tracking_number: str) -> Order:
         order.tracking_number = tracking_number
         order.save(update_fields=["tracking_number"])
         notification_services.notify(
-            recipient_ids=[order.buyer_id], kind=Kind.ORDER_SHIPPED, title="Your order is on its way",
-            body=f"Tracking number {tracking_number}.", dedupe_key=f"order:{order.pk}:shipped",
-            target=order.lines.first().listing, data={"orderId": _gid(order)})
+            recipient_ids=[order.buyer_id],
+            kind=Kind.ORDER_SHIPPED,
+            title="Your order is on its way",
+            body=f"Tracking number {tracking_number}.",
+            dedupe_key=f"order:{order.pk}:shipped",
+            target=order.lines.first().listing,
+            data={"orderId": _gid(order)},
+        )
     return order
 
 
@@ -860,11 +1045,18 @@ def cancel_order(*, order: Order, actor) -> Order:
         _lock_member(order.seller_id)  # the seller's sales ledger: "first sale" reads it
         lines = order.lines.filter(active=True)
         Listing.objects.filter(pk__in=lines.values("listing_id")).update(
-            quantity=F("quantity") + 1, updated_at=order.cancelled_at,
-            status=Case(When(status=Listing.Status.SOLD, then=Value(Listing.Status.AVAILABLE)), default=F("status")))
+            quantity=F("quantity") + 1,
+            updated_at=order.cancelled_at,
+            status=Case(When(status=Listing.Status.SOLD, then=Value(Listing.Status.AVAILABLE)), default=F("status")),
+        )
         lines.update(active=False)
-        events.record(DomainEvent.Name.ORDER_CANCELLED, order_id=order.pk, buyer_id=order.buyer_id,
-                      seller_id=order.seller_id, cancelled_by=order.cancelled_by)
+        events.record(
+            DomainEvent.Name.ORDER_CANCELLED,
+            order_id=order.pk,
+            buyer_id=order.buyer_id,
+            seller_id=order.seller_id,
+            cancelled_by=order.cancelled_by,
+        )
         payment_ids = list(order.payments.values_list("pk", flat=True))
         transaction.on_commit(lambda: [tasks.settle_payment.delay(pk) for pk in payment_ids], robust=True)
     return order
@@ -880,8 +1072,9 @@ def rate_order(*, order: Order, actor, stars: int) -> Order:
     if _order_role(order, actor) is not Role.BUYER:
         raise ServiceError(ErrorCode.FORBIDDEN, "Only its buyer rates an order.", "orderId")
     if order.status != Order.Status.ACCEPTED:
-        raise ServiceError(ErrorCode.ORDER_TRANSITION_NOT_ALLOWED, "Rate an order once you have accepted it.",
-                           "orderId")
+        raise ServiceError(
+            ErrorCode.ORDER_TRANSITION_NOT_ALLOWED, "Rate an order once you have accepted it.", "orderId"
+        )
     if stars not in RATING_STARS:
         raise ServiceError(ErrorCode.INVALID, "Give 1 to 5 stars.", "stars")
     order.buyer_rating, order.rated_at = stars, timezone.now()
@@ -911,8 +1104,10 @@ def _transition(order: Order, action: str, actor) -> Order:
     if rule is None:
         raise ServiceError(ErrorCode.FORBIDDEN, f"The {role} of an order cannot {action} it.")
     if order.status not in transition.sources:
-        raise ServiceError(ErrorCode.ORDER_TRANSITION_NOT_ALLOWED,
-                           f"This order is {order.get_status_display().lower()}: it cannot {action} now.")
+        raise ServiceError(
+            ErrorCode.ORDER_TRANSITION_NOT_ALLOWED,
+            f"This order is {order.get_status_display().lower()}: it cannot {action} now.",
+        )
     now = timezone.now()
     refusal = rule(order, now)
     if refusal:
@@ -964,17 +1159,21 @@ def _refund(provider, payment):
 _VOID = _PaymentStep(Payment.Status.VOIDING, _void_payment, Payment.Status.VOIDED, Payment.Status.VOIDED)
 # (payment status, is the order cancelled) → the step that brings the payment in line with its order
 PAYMENT_STEPS = {
-    (Payment.Status.AUTHORIZED, False): _PaymentStep(Payment.Status.CAPTURING, _capture, Payment.Status.CAPTURED,
-                                                     Payment.Status.CAPTURE_FAILED),
+    (Payment.Status.AUTHORIZED, False): _PaymentStep(
+        Payment.Status.CAPTURING, _capture, Payment.Status.CAPTURED, Payment.Status.CAPTURE_FAILED
+    ),
     (Payment.Status.AUTHORIZED, True): _VOID,
     (Payment.Status.CAPTURE_FAILED, True): _VOID,
-    (Payment.Status.CAPTURED, True): _PaymentStep(Payment.Status.REFUNDING, _refund, Payment.Status.REFUNDED,
-                                                  Payment.Status.REFUND_FAILED),
+    (Payment.Status.CAPTURED, True): _PaymentStep(
+        Payment.Status.REFUNDING, _refund, Payment.Status.REFUNDED, Payment.Status.REFUND_FAILED
+    ),
 }
 # Where a payment caught in flight (a killed worker) goes back to, to be tried again.
-PAYMENT_RETRY_FROM = {Payment.Status.CAPTURING: Payment.Status.AUTHORIZED,
-                      Payment.Status.VOIDING: Payment.Status.AUTHORIZED,
-                      Payment.Status.REFUNDING: Payment.Status.CAPTURED}
+PAYMENT_RETRY_FROM = {
+    Payment.Status.CAPTURING: Payment.Status.AUTHORIZED,
+    Payment.Status.VOIDING: Payment.Status.AUTHORIZED,
+    Payment.Status.REFUNDING: Payment.Status.CAPTURED,
+}
 
 
 def settle_payment(*, payment_id: int) -> None:
@@ -996,8 +1195,7 @@ def settle_payment(*, payment_id: int) -> None:
                 try:
                     cancel_order(order=payment.order, actor=None)
                 except ServiceError:
-                    logger.warning("Payment %s failed to capture after order %s shipped.", payment.pk,
-                                   payment.order_id)
+                    logger.warning("Payment %s failed to capture after order %s shipped.", payment.pk, payment.order_id)
                     return
         except BaseException:
             # The provider was not reached, or its answer was lost: back to where a retry (or the
@@ -1018,37 +1216,69 @@ def stalled_payments(*, now: datetime) -> list[int]:
         caught = list(stalled.filter(status=busy).values_list("pk", flat=True)[:1000])
         Payment.objects.filter(pk__in=caught, status=busy).update(status=before, updated_at=now)
         ids.update(caught)
-    unsettled = stalled.filter(Q(status=Payment.Status.AUTHORIZED) | Q(
-        status__in=[Payment.Status.CAPTURED, Payment.Status.CAPTURE_FAILED], order__status=Order.Status.CANCELLED))
+    unsettled = stalled.filter(
+        Q(status=Payment.Status.AUTHORIZED)
+        | Q(status__in=[Payment.Status.CAPTURED, Payment.Status.CAPTURE_FAILED], order__status=Order.Status.CANCELLED)
+    )
     ids.update(unsettled.values_list("pk", flat=True)[:1000])
     return sorted(ids)
 
 
 def _move_payment(payment_id: int, from_status: str, to_status: str, detail: str = "") -> bool:
-    return bool(Payment.objects.filter(pk=payment_id, status=from_status).update(
-        status=to_status, detail=detail, updated_at=timezone.now()))
+    return bool(
+        Payment.objects.filter(pk=payment_id, status=from_status).update(
+            status=to_status, detail=detail, updated_at=timezone.now()
+        )
+    )
 
 
 # Offers ----------------------------------------------------------------------------------------
 
 
-def create_offer(*, buyer, listing: Listing, amount: Decimal, source: str = Offer.Source.BUYER_OFFER,
-                 shipping_discount: Decimal | None = None, idempotency_key: str | None = None) -> Offer:
+def create_offer(
+    *,
+    buyer,
+    listing: Listing,
+    amount: Decimal,
+    source: str = Offer.Source.BUYER_OFFER,
+    shipping_discount: Decimal | None = None,
+    idempotency_key: str | None = None,
+) -> Offer:
     """Open a negotiation on a listing. A buyer's offer (BUYER_OFFER) is binding: the seller may
     accept it at once, so the buyer needs a default address; a seller's offer to a liker
     (OFFER_TO_LIKERS) waits for the liker. Either way: at least OFFER_MIN_PERCENT of the list
     price and below it; one pending offer per buyer and listing; it expires after OFFER_LIFETIME.
     `shipping_discount` comes off the label fee if accepted. With a key, a retry returns the first offer."""
     amount = validated_money(amount, "amount")
-    request = _keyed(buyer, idempotency_key, "offer", listing=listing.pk, amount=amount, source=source,
-                     shipping_discount=shipping_discount) if idempotency_key is not None else None
+    request = (
+        _keyed(
+            buyer,
+            idempotency_key,
+            "offer",
+            listing=listing.pk,
+            amount=amount,
+            source=source,
+            shipping_discount=shipping_discount,
+        )
+        if idempotency_key is not None
+        else None
+    )
 
     def make() -> Offer:
         current = Listing.objects.get(pk=listing.pk)
         _check_buyable(buyer, current)
-        return _open_offer(buyer=buyer, seller_id=current.seller_id, listing=current, bundle=None,
-                           list_price=current.price, currency=current.currency, amount=amount,
-                           source=Offer.Source(source), shipping_discount=shipping_discount, request=request)
+        return _open_offer(
+            buyer=buyer,
+            seller_id=current.seller_id,
+            listing=current,
+            bundle=None,
+            list_price=current.price,
+            currency=current.currency,
+            amount=amount,
+            source=Offer.Source(source),
+            shipping_discount=shipping_discount,
+            request=request,
+        )
 
     return _idempotent(request, make)
 
@@ -1059,8 +1289,11 @@ def make_bundle_offer(*, buyer, bundle: Bundle, amount: Decimal, idempotency_key
     amount = validated_money(amount, "amount")
     if bundle.buyer_id != buyer.pk:
         raise ServiceError(ErrorCode.NOT_FOUND, "This bundle does not exist.", "bundleId")
-    request = _keyed(buyer, idempotency_key, "bundle_offer", bundle=bundle.pk,
-                     amount=amount) if idempotency_key is not None else None
+    request = (
+        _keyed(buyer, idempotency_key, "bundle_offer", bundle=bundle.pk, amount=amount)
+        if idempotency_key is not None
+        else None
+    )
 
     def make() -> Offer:
         if bundle.status != Bundle.Status.OPEN:
@@ -1069,23 +1302,43 @@ def make_bundle_offer(*, buyer, bundle: Bundle, amount: Decimal, idempotency_key
         for listing in listings:
             _check_buyable(buyer, listing)
         _check_single_currency(listings)
-        return _open_offer(buyer=buyer, seller_id=bundle.seller_id, listing=None, bundle=bundle,
-                           list_price=sum(listing.price for listing in listings), currency=listings[0].currency,
-                           amount=amount, source=Offer.Source.BUYER_OFFER, shipping_discount=None, request=request)
+        return _open_offer(
+            buyer=buyer,
+            seller_id=bundle.seller_id,
+            listing=None,
+            bundle=bundle,
+            list_price=sum(listing.price for listing in listings),
+            currency=listings[0].currency,
+            amount=amount,
+            source=Offer.Source.BUYER_OFFER,
+            shipping_discount=None,
+            request=request,
+        )
 
     return _idempotent(request, make)
 
 
-def _open_offer(*, buyer, seller_id: int, listing: Listing | None, bundle: Bundle | None, list_price: Decimal,
-                currency: str, amount: Decimal, source: str, shipping_discount: Decimal | None,
-                request: _Request | None) -> Offer:
+def _open_offer(
+    *,
+    buyer,
+    seller_id: int,
+    listing: Listing | None,
+    bundle: Bundle | None,
+    list_price: Decimal,
+    currency: str,
+    amount: Decimal,
+    source: str,
+    shipping_discount: Decimal | None,
+    request: _Request | None,
+) -> Offer:
     floor = _offer_floor(list_price)
     if amount < floor:
         raise ServiceError(ErrorCode.OFFER_TOO_LOW, f"Offer at least {floor} {currency}.", "amount")
     if amount >= list_price:
         raise ServiceError(ErrorCode.OFFER_TOO_HIGH, "Offer less than the price, or buy it now.", "amount")
-    shipping_discount = (validated_money(shipping_discount, "shipping_discount") if shipping_discount
-                         else Decimal("0.00"))
+    shipping_discount = (
+        validated_money(shipping_discount, "shipping_discount") if shipping_discount else Decimal("0.00")
+    )
     from_buyer = source == Offer.Source.BUYER_OFFER
     if from_buyer:
         _shipping_address(buyer, None)  # binding: the seller's acceptance ships it there
@@ -1098,24 +1351,48 @@ def _open_offer(*, buyer, seller_id: int, listing: Listing | None, bundle: Bundl
         for stale in pending.filter(expires_at__lte=now):
             _expire(stale)
         if pending.filter(expires_at__gt=now).exists():
-            raise ServiceError(ErrorCode.OFFER_ALREADY_PENDING, "You already have an offer waiting on this.",
-                               "listingId" if listing else "bundleId")
+            raise ServiceError(
+                ErrorCode.OFFER_ALREADY_PENDING,
+                "You already have an offer waiting on this.",
+                "listingId" if listing else "bundleId",
+            )
         offer = Offer.objects.create(
-            listing=listing, bundle=bundle, buyer=buyer, seller_id=seller_id, source=source, currency=currency,
-            list_price=list_price, turn=Offer.Party.SELLER if from_buyer else Offer.Party.BUYER,
-            buyer_amount=amount if from_buyer else None, seller_amount=list_price if from_buyer else amount,
-            shipping_discount=shipping_discount, expires_at=now + settings.OFFER_LIFETIME, created_at=now,
-            updated_at=now)
+            listing=listing,
+            bundle=bundle,
+            buyer=buyer,
+            seller_id=seller_id,
+            source=source,
+            currency=currency,
+            list_price=list_price,
+            turn=Offer.Party.SELLER if from_buyer else Offer.Party.BUYER,
+            buyer_amount=amount if from_buyer else None,
+            seller_amount=list_price if from_buyer else amount,
+            shipping_discount=shipping_discount,
+            expires_at=now + settings.OFFER_LIFETIME,
+            created_at=now,
+            updated_at=now,
+        )
         if record:
             record.offer = offer
             record.save(update_fields=["offer"])
         recipient_id = seller_id if from_buyer else buyer.pk
-        events.record(DomainEvent.Name.OFFER_RECEIVED, **_offer_facts(offer), recipient_id=recipient_id,
-                      amount=str(amount), currency=currency, source=source)
+        events.record(
+            DomainEvent.Name.OFFER_RECEIVED,
+            **_offer_facts(offer),
+            recipient_id=recipient_id,
+            amount=str(amount),
+            currency=currency,
+            source=source,
+        )
         notification_services.notify(
-            recipient_ids=[recipient_id], kind=Kind.OFFER_RECEIVED if from_buyer else Kind.OFFER_TO_LIKERS,
-            title=f"Offer: {amount} {currency}", body=f"On {_offer_subject(offer)}. It expires in 24 hours.",
-            dedupe_key=f"offer:{offer.pk}:received", target=listing, data={"offerId": _gid(offer)})
+            recipient_ids=[recipient_id],
+            kind=Kind.OFFER_RECEIVED if from_buyer else Kind.OFFER_TO_LIKERS,
+            title=f"Offer: {amount} {currency}",
+            body=f"On {_offer_subject(offer)}. It expires in 24 hours.",
+            dedupe_key=f"offer:{offer.pk}:received",
+            target=listing,
+            data={"offerId": _gid(offer)},
+        )
     return offer
 
 
@@ -1142,8 +1419,7 @@ def withdraw_offer(*, offer: Offer, actor) -> Offer:
     offer = Offer.objects.select_for_update().get(pk=offer.pk)
     _check_pending(offer)
     if offer.turn == party:
-        raise ServiceError(ErrorCode.NOT_YOUR_TURN, "This offer waits for your answer: decline it instead.",
-                           "offerId")
+        raise ServiceError(ErrorCode.NOT_YOUR_TURN, "This offer waits for your answer: decline it instead.", "offerId")
     offer.status, offer.updated_at = Offer.Status.WITHDRAWN, timezone.now()
     offer.save(update_fields=["status", "updated_at"])
     return offer
@@ -1155,8 +1431,11 @@ def expire_offers(*, now: datetime, batch: int = 500) -> int:
     expired = 0
     while True:
         with transaction.atomic():
-            due = list(Offer.objects.select_for_update(skip_locked=True, of=("self",)).filter(
-                status=Offer.Status.PENDING, expires_at__lte=now).select_related("listing", "bundle")[:batch])
+            due = list(
+                Offer.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(status=Offer.Status.PENDING, expires_at__lte=now)
+                .select_related("listing", "bundle")[:batch]
+            )
             for offer in due:
                 _expire(offer)
         expired += len(due)
@@ -1183,15 +1462,24 @@ class _Acceptance:
     def settle(self, order: Order) -> None:
         Offer.objects.filter(pk=self.offer.pk).update(order=order)
         offer = self.offer
-        events.record(DomainEvent.Name.OFFER_ACCEPTED, **_offer_facts(offer), order_id=order.pk,
-                      amount=str(offer.amount), currency=offer.currency)
+        events.record(
+            DomainEvent.Name.OFFER_ACCEPTED,
+            **_offer_facts(offer),
+            order_id=order.pk,
+            amount=str(offer.amount),
+            currency=offer.currency,
+        )
         # The seller hears "sold" from the order; a buyer accepting a counter needs no news.
         if self.party == Offer.Party.SELLER:
             notification_services.notify(
-                recipient_ids=[offer.buyer_id], kind=Kind.OFFER_ACCEPTED, title="Your offer was accepted",
+                recipient_ids=[offer.buyer_id],
+                kind=Kind.OFFER_ACCEPTED,
+                title="Your offer was accepted",
                 body=f"{_offer_subject(offer)} is yours for {offer.amount} {offer.currency}.",
-                dedupe_key=f"offer:{offer.pk}:accepted", target=offer.listing,
-                data={"offerId": _gid(offer), "orderId": _gid(order)})
+                dedupe_key=f"offer:{offer.pk}:accepted",
+                target=offer.listing,
+                data={"offerId": _gid(offer), "orderId": _gid(order)},
+            )
 
 
 def _accept_offer(offer: Offer, party: str) -> Order:
@@ -1203,8 +1491,14 @@ def _accept_offer(offer: Offer, party: str) -> Order:
         _check_turn(offer, party)
         accepting = _Acceptance(offer=offer, party=party)
         if offer.listing_id:
-            return _buy_listing(buyer=offer.buyer, listing=offer.listing, request=request, price=offer.amount,
-                                source=Order.Source.OFFER, accepting=accepting)
+            return _buy_listing(
+                buyer=offer.buyer,
+                listing=offer.listing,
+                request=request,
+                price=offer.amount,
+                source=Order.Source.OFFER,
+                accepting=accepting,
+            )
         return _buy_bundle(bundle=offer.bundle, request=request, accepting=accepting)
 
     return _idempotent(request, accept)
@@ -1218,9 +1512,14 @@ def _decline_offer(offer: Offer, party: str) -> None:
     other = _other_party_id(offer, party)
     events.record(DomainEvent.Name.OFFER_DECLINED, **_offer_facts(offer), recipient_id=other)
     notification_services.notify(
-        recipient_ids=[other], kind=Kind.OFFER_DECLINED, title="Your offer was declined",
-        body=f"On {_offer_subject(offer)}.", dedupe_key=f"offer:{offer.pk}:declined", target=offer.listing,
-        data={"offerId": _gid(offer)})
+        recipient_ids=[other],
+        kind=Kind.OFFER_DECLINED,
+        title="Your offer was declined",
+        body=f"On {_offer_subject(offer)}.",
+        dedupe_key=f"offer:{offer.pk}:declined",
+        target=offer.listing,
+        data={"offerId": _gid(offer)},
+    )
 
 
 @transaction.atomic
@@ -1230,11 +1529,11 @@ def _counter_offer(offer: Offer, party: str, amount: Decimal | None) -> None:
     offer = _lock_for_answer(offer, party)
     floor = _offer_floor(offer.list_price)
     if amount < floor or (offer.buyer_amount is not None and amount <= offer.buyer_amount):
-        raise ServiceError(ErrorCode.OFFER_TOO_LOW, f"Counter above {offer.buyer_amount or floor} {offer.currency}.",
-                           "amount")
+        raise ServiceError(
+            ErrorCode.OFFER_TOO_LOW, f"Counter above {offer.buyer_amount or floor} {offer.currency}.", "amount"
+        )
     if amount >= offer.seller_amount:
-        raise ServiceError(ErrorCode.OFFER_TOO_HIGH, f"Counter below {offer.seller_amount} {offer.currency}.",
-                           "amount")
+        raise ServiceError(ErrorCode.OFFER_TOO_HIGH, f"Counter below {offer.seller_amount} {offer.currency}.", "amount")
     now = timezone.now()
     setattr(offer, f"{party}_amount", amount)
     offer.turn = Offer.Party.BUYER if party == Offer.Party.SELLER else Offer.Party.SELLER
@@ -1242,13 +1541,22 @@ def _counter_offer(offer: Offer, party: str, amount: Decimal | None) -> None:
     offer.expires_at, offer.updated_at = now + settings.OFFER_LIFETIME, now
     offer.save(update_fields=[f"{party}_amount", "turn", "counter_count", "expires_at", "updated_at"])
     other = _other_party_id(offer, party)
-    events.record(DomainEvent.Name.OFFER_COUNTERED, **_offer_facts(offer), recipient_id=other, amount=str(amount),
-                  currency=offer.currency)
+    events.record(
+        DomainEvent.Name.OFFER_COUNTERED,
+        **_offer_facts(offer),
+        recipient_id=other,
+        amount=str(amount),
+        currency=offer.currency,
+    )
     notification_services.notify(
-        recipient_ids=[other], kind=Kind.OFFER_COUNTERED, title=f"Counter offer: {amount} {offer.currency}",
+        recipient_ids=[other],
+        kind=Kind.OFFER_COUNTERED,
+        title=f"Counter offer: {amount} {offer.currency}",
         body=f"On {_offer_subject(offer)}. It expires in 24 hours.",
-        dedupe_key=f"offer:{offer.pk}:counter:{offer.counter_count}", target=offer.listing,
-        data={"offerId": _gid(offer)})
+        dedupe_key=f"offer:{offer.pk}:counter:{offer.counter_count}",
+        target=offer.listing,
+        data={"offerId": _gid(offer)},
+    )
 
 
 def _expire(offer: Offer) -> None:
@@ -1257,19 +1565,28 @@ def _expire(offer: Offer) -> None:
     offer.save(update_fields=["status"])
     events.record(DomainEvent.Name.OFFER_EXPIRED, **_offer_facts(offer))
     notification_services.notify(
-        recipient_ids=[offer.buyer_id], kind=Kind.OFFER_EXPIRED, title="An offer expired",
-        body=f"On {_offer_subject(offer)}.", dedupe_key=f"offer:{offer.pk}:expired", target=offer.listing,
-        data={"offerId": _gid(offer)})
+        recipient_ids=[offer.buyer_id],
+        kind=Kind.OFFER_EXPIRED,
+        title="An offer expired",
+        body=f"On {_offer_subject(offer)}.",
+        dedupe_key=f"offer:{offer.pk}:expired",
+        target=offer.listing,
+        data={"offerId": _gid(offer)},
+    )
 
 
 def _close_pending_offers(listing: Listing) -> list[Offer]:
     """The listing sold out or was removed: offers on it, or on bundles holding it, can no longer
     be accepted. Returns the offers closed."""
-    ids = list(Offer.objects.filter(Q(listing=listing) | Q(bundle__items__listing=listing),
-                                    status=Offer.Status.PENDING).values_list("pk", flat=True))
+    ids = list(
+        Offer.objects.filter(
+            Q(listing=listing) | Q(bundle__items__listing=listing), status=Offer.Status.PENDING
+        ).values_list("pk", flat=True)
+    )
     closed = list(Offer.objects.select_for_update().filter(pk__in=ids, status=Offer.Status.PENDING))
-    Offer.objects.filter(pk__in=[offer.pk for offer in closed]).update(status=Offer.Status.CANCELLED,
-                                                                        updated_at=timezone.now())
+    Offer.objects.filter(pk__in=[offer.pk for offer in closed]).update(
+        status=Offer.Status.CANCELLED, updated_at=timezone.now()
+    )
     return closed
 
 
@@ -1279,18 +1596,26 @@ def _release_buyers(listing: Listing, change: str) -> None:
     bundles, and each buyer is told."""
     for offer in _close_pending_offers(listing):
         notification_services.notify(
-            recipient_ids=[offer.buyer_id], kind=Kind.SYSTEM, title="An offer was closed",
+            recipient_ids=[offer.buyer_id],
+            kind=Kind.SYSTEM,
+            title="An offer was closed",
             body=f"{listing.title} {change}: your offer of {offer.amount} {offer.currency} no longer stands.",
-            dedupe_key=f"offer:{offer.pk}:closed", target=listing, data={"offerId": _gid(offer)})
+            dedupe_key=f"offer:{offer.pk}:closed",
+            target=listing,
+            data={"offerId": _gid(offer)},
+        )
     items = BundleItem.objects.filter(listing=listing, bundle__status=Bundle.Status.OPEN)
     buyer_ids = list(items.values_list("bundle__buyer_id", flat=True))
     items.delete()
     if buyer_ids:
         notification_services.notify(
-            recipient_ids=buyer_ids, kind=Kind.SYSTEM, title="An item left your bundle",
+            recipient_ids=buyer_ids,
+            kind=Kind.SYSTEM,
+            title="An item left your bundle",
             body=f"{listing.title} {change}.",
             dedupe_key=f"bundle_release:{listing.pk}:{listing.updated_at.timestamp()}",
-            target=listing)
+            target=listing,
+        )
 
 
 def _lock_for_answer(offer: Offer, party: str) -> Offer:
@@ -1303,8 +1628,11 @@ def _lock_for_answer(offer: Offer, party: str) -> Offer:
 def _check_pending(offer: Offer) -> None:
     status = offer.status_at(timezone.now())
     if status != Offer.Status.PENDING:
-        raise ServiceError(ErrorCode.OFFER_NOT_PENDING,
-                           f"This offer is {Offer.Status(status).label.lower()}; it cannot change.", "offerId")
+        raise ServiceError(
+            ErrorCode.OFFER_NOT_PENDING,
+            f"This offer is {Offer.Status(status).label.lower()}; it cannot change.",
+            "offerId",
+        )
 
 
 def _check_turn(offer: Offer, party: str) -> None:
@@ -1371,6 +1699,9 @@ def _lock_open_bundle(buyer, seller_id: int) -> Bundle:
     bundle, _ = Bundle.objects.get_or_create(buyer=buyer, seller_id=seller_id, status=Bundle.Status.OPEN)
     bundle = Bundle.objects.select_for_update().get(pk=bundle.pk)
     if bundle.offers.filter(status=Offer.Status.PENDING, expires_at__gt=timezone.now()).exists():
-        raise ServiceError(ErrorCode.BUNDLE_HAS_PENDING_OFFER,
-                           "Your offer on this bundle is waiting: withdraw it to change the bundle.", "listingId")
+        raise ServiceError(
+            ErrorCode.BUNDLE_HAS_PENDING_OFFER,
+            "Your offer on this bundle is waiting: withdraw it to change the bundle.",
+            "listingId",
+        )
     return bundle

@@ -28,8 +28,16 @@ class NotificationAdmin(admin.ModelAdmin):
 class PushDecisionAdmin(admin.ModelAdmin):
     """Recent decisions, newest first; search a username to see one member's day."""
 
-    list_display = ("recipient", "notification_title", "category", "outcome", "detail", "decided_at", "due_at",
-                    "attempts")
+    list_display = (
+        "recipient",
+        "notification_title",
+        "category",
+        "outcome",
+        "detail",
+        "decided_at",
+        "due_at",
+        "attempts",
+    )
     list_filter = ("outcome", "category", "decided_at")
     search_fields = ("recipient__username", "coalesce_key", "notification__title")
     date_hierarchy = "decided_at"
@@ -56,8 +64,16 @@ class PushDecisionAdmin(admin.ModelAdmin):
 class NotificationEventAdmin(admin.ModelAdmin):
     """The outbox: one row per notify() call, with how its fan-out went."""
 
-    list_display = ("kind", "title", "dedupe_key", "recipient_count", "chunks_done", "failed_pushes", "created_at",
-                    "completed_at")
+    list_display = (
+        "kind",
+        "title",
+        "dedupe_key",
+        "recipient_count",
+        "chunks_done",
+        "failed_pushes",
+        "created_at",
+        "completed_at",
+    )
     list_filter = ("kind", ("completed_at", admin.EmptyFieldListFilter))
     search_fields = ("dedupe_key", "coalesce_key", "title")
     date_hierarchy = "created_at"
@@ -66,9 +82,14 @@ class NotificationEventAdmin(admin.ModelAdmin):
     actions = ["resend_failed"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(
-            done=Count("done_chunks", distinct=True),
-            failed=Count("push_decisions", filter=Q(push_decisions__outcome=Outcome.FAILED), distinct=True))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                done=Count("done_chunks", distinct=True),
+                failed=Count("push_decisions", filter=Q(push_decisions__outcome=Outcome.FAILED), distinct=True),
+            )
+        )
 
     def has_add_permission(self, request):
         return False
@@ -102,8 +123,7 @@ class PushSegmentAdmin(admin.ModelAdmin):
 
 @admin.register(NotificationSettings)
 class NotificationSettingsAdmin(admin.ModelAdmin):
-    list_display = ("user", "segment", "daily_cap_override", "quiet_hours_start", "quiet_hours_end",
-                    "muted_categories")
+    list_display = ("user", "segment", "daily_cap_override", "quiet_hours_start", "quiet_hours_end", "muted_categories")
     list_filter = ("segment",)
     search_fields = ("user__username",)
     raw_id_fields = ("user",)

@@ -23,13 +23,18 @@ def hand_off(decisions: QuerySet, *, now: datetime) -> list[int]:
     skips them instead of sending twice; if this worker dies, the lock goes and the sweep retries.
     """
     with transaction.atomic():
-        pending = list(decisions.filter(outcome=Outcome.PENDING).select_for_update(skip_locked=True, of=("self",))
-                       .order_by("pk").values_list(*_PENDING_FIELDS, named=True))
+        pending = list(
+            decisions.filter(outcome=Outcome.PENDING)
+            .select_for_update(skip_locked=True, of=("self",))
+            .order_by("pk")
+            .values_list(*_PENDING_FIELDS, named=True)
+        )
         if not pending:
             return []
         devices = defaultdict(list)
-        for device in (Device.objects.filter(user_id__in={push.recipient_id for push in pending}, is_active=True)
-                       .values_list("pk", "user_id", "platform", "token", named=True)):
+        for device in Device.objects.filter(
+            user_id__in={push.recipient_id for push in pending}, is_active=True
+        ).values_list("pk", "user_id", "platform", "token", named=True):
             devices[device.user_id].append(device)
         batch, owners = [], []
         for push in pending:
@@ -40,21 +45,23 @@ def hand_off(decisions: QuerySet, *, now: datetime) -> list[int]:
         results = get_backend().send(batch) if batch else []
 
         statuses, details, dead_devices = defaultdict(set), {}, []
-        for (device, _), owner, result in zip(batch, owners, results):
+        for (device, _), owner, result in zip(batch, owners, results, strict=False):
             statuses[owner].add(result.status)
             if result.status is PushStatus.INVALID_TOKEN:
                 dead_devices.append(device.pk)
             if result.detail:
                 details[owner] = result.detail[:200]
         if dead_devices:
-            Device.objects.filter(pk__in=dead_devices).update(is_active=False, deactivated_at=now,
-                                                               deactivation_reason="token rejected by the provider")
+            Device.objects.filter(pk__in=dead_devices).update(
+                is_active=False, deactivated_at=now, deactivation_reason="token rejected by the provider"
+            )
         # One UPDATE per (outcome, detail): a chunk is nearly always a single "sent" statement.
         changes = defaultdict(list)
         for push in pending:
             outcome = _outcome(statuses[push.pk])
             detail = {Outcome.SENT: "", Outcome.NO_DEVICE: "no active device at hand-off"}.get(
-                outcome, details.get(push.pk, ""))
+                outcome, details.get(push.pk, "")
+            )
             changes[outcome, detail].append(push.pk)
         for (outcome, detail), ids in changes.items():
             fields = {"attempts": F("attempts") + 1, "outcome": outcome, "detail": detail}
@@ -66,8 +73,16 @@ def hand_off(decisions: QuerySet, *, now: datetime) -> list[int]:
     return [pk for (outcome, _), ids in changes.items() if outcome == Outcome.PENDING for pk in ids]
 
 
-_PENDING_FIELDS = ("pk", "recipient_id", "notification_id", "notification__kind", "notification__title",
-                   "notification__body", "notification__data", "notification__dedupe_key")
+_PENDING_FIELDS = (
+    "pk",
+    "recipient_id",
+    "notification_id",
+    "notification__kind",
+    "notification__title",
+    "notification__body",
+    "notification__data",
+    "notification__dedupe_key",
+)
 
 
 def _outcome(statuses: set[PushStatus]) -> Outcome:
@@ -87,8 +102,12 @@ def push_message(push) -> PushMessage:
         data["data"] = json.dumps(push.notification__data, separators=(",", ":"))
     # 32 URL-safe characters: what Web Push's Topic header allows, and unique enough per event.
     digest = hashlib.sha256(push.notification__dedupe_key.encode()).digest()
-    return PushMessage(title=push.notification__title, body=push.notification__body, data=data,
-                       collapse_key=urlsafe_b64encode(digest).decode()[:32])
+    return PushMessage(
+        title=push.notification__title,
+        body=push.notification__body,
+        data=data,
+        collapse_key=urlsafe_b64encode(digest).decode()[:32],
+    )
 
 
 def defer(decision_ids: list[int], *, until: datetime):
@@ -97,5 +116,6 @@ def defer(decision_ids: list[int], *, until: datetime):
 
 
 def give_up(decision_ids: list[int], *, detail: str):
-    PushDecision.objects.filter(pk__in=decision_ids, outcome=Outcome.PENDING).update(outcome=Outcome.FAILED,
-                                                                                      detail=detail)
+    PushDecision.objects.filter(pk__in=decision_ids, outcome=Outcome.PENDING).update(
+        outcome=Outcome.FAILED, detail=detail
+    )

@@ -51,13 +51,16 @@ def process_chunk(*, event_id: int, index: int, now: datetime) -> QuerySet | Non
         if created:
             _decide_pushes(event, created, now)
         if created or replaced:
-            announcements = [(user_group(recipient_id), {"notification_id": notification_id})
-                             for notification_id, recipient_id in sorted(created + replaced)]
+            announcements = [
+                (user_group(recipient_id), {"notification_id": notification_id})
+                for notification_id, recipient_id in sorted(created + replaced)
+            ]
             broadcast_many_on_commit(announcements)
         _mark_chunk_done(event, index, now)
     # Recipient ids are sorted, so the chunk is exactly this id range of the event's decisions.
-    return PushDecision.objects.filter(event=event, recipient_id__gte=recipient_ids[0],
-                                       recipient_id__lte=recipient_ids[-1])
+    return PushDecision.objects.filter(
+        event=event, recipient_id__gte=recipient_ids[0], recipient_id__lte=recipient_ids[-1]
+    )
 
 
 def _insert_inbox_rows(event: NotificationEvent, recipient_ids: list[int], now: datetime) -> list[tuple[int, int]]:
@@ -67,13 +70,23 @@ def _insert_inbox_rows(event: NotificationEvent, recipient_ids: list[int], now: 
     ON CONFLICT DO NOTHING on (recipient, dedupe_key) skips anyone already told of this event.
     Rows go in recipient order so two chunks racing on the same key cannot deadlock.
     """
-    constants = {"event": event.pk, "kind": event.kind, "title": event.title, "body": event.body, "data": event.data,
-                 "target_content_type": event.target_content_type_id, "target_object_id": event.target_object_id,
-                 "dedupe_key": event.dedupe_key, "created_at": now}
+    constants = {
+        "event": event.pk,
+        "kind": event.kind,
+        "title": event.title,
+        "body": event.body,
+        "data": event.data,
+        "target_content_type": event.target_content_type_id,
+        "target_object_id": event.target_object_id,
+        "dedupe_key": event.dedupe_key,
+        "created_at": now,
+    }
     fields = [Notification._meta.get_field(name) for name in constants]
     quote = connection.ops.quote_name
     columns = ", ".join(quote(field.column) for field in fields)
-    values = [field.get_db_prep_save(value, connection) for field, value in zip(fields, constants.values())]
+    values = [
+        field.get_db_prep_save(value, connection) for field, value in zip(fields, constants.values(), strict=False)
+    ]
     ids_sql, ids_param = _id_table(recipient_ids)
     user_table = quote(get_user_model()._meta.db_table)
     sql = (
@@ -95,14 +108,23 @@ def _replace_inbox_rows(event: NotificationEvent, recipient_ids: list[int]) -> l
     Rows of a later event are left alone: events of one key are created in order (their cause is
     serialised, e.g. by the listing's row lock), so the highest event id holds the latest text.
     """
-    rows = (Notification.objects.select_for_update()
-            .filter(dedupe_key=event.dedupe_key, recipient_id__in=recipient_ids)
-            .filter(Q(event__isnull=True) | Q(event_id__lt=event.pk)).order_by("recipient_id"))
+    rows = (
+        Notification.objects.select_for_update()
+        .filter(dedupe_key=event.dedupe_key, recipient_id__in=recipient_ids)
+        .filter(Q(event__isnull=True) | Q(event_id__lt=event.pk))
+        .order_by("recipient_id")
+    )
     replaced = list(rows.values_list("pk", "recipient_id"))
     if replaced:
         Notification.objects.filter(pk__in=[pk for pk, _ in replaced]).update(
-            event=event, kind=event.kind, title=event.title, body=event.body, data=event.data,
-            target_content_type_id=event.target_content_type_id, target_object_id=event.target_object_id)
+            event=event,
+            kind=event.kind,
+            title=event.title,
+            body=event.body,
+            data=event.data,
+            target_content_type_id=event.target_content_type_id,
+            target_object_id=event.target_object_id,
+        )
     return replaced
 
 
@@ -119,14 +141,28 @@ def _decide_pushes(event: NotificationEvent, created: list[tuple[int, int]], now
     decisions = []
     for notification_id, recipient_id in created:
         state = states[recipient_id]
-        decision = decide(state, category=category, coalesce_key=event.coalesce_key, now=now,
-                          coalesce_window=settings.NOTIFICATIONS_COALESCE_WINDOW)
+        decision = decide(
+            state,
+            category=category,
+            coalesce_key=event.coalesce_key,
+            now=now,
+            coalesce_window=settings.NOTIFICATIONS_COALESCE_WINDOW,
+        )
         if decision.outcome is Outcome.PENDING:
             state.record_push(now, category, event.coalesce_key)
-        decisions.append(PushDecision(
-            notification_id=notification_id, event=event, recipient_id=recipient_id, category=category,
-            coalesce_key=event.coalesce_key, outcome=decision.outcome, detail=decision.detail, decided_at=now,
-            due_at=now if decision.outcome is Outcome.PENDING else decision.due_at))
+        decisions.append(
+            PushDecision(
+                notification_id=notification_id,
+                event=event,
+                recipient_id=recipient_id,
+                category=category,
+                coalesce_key=event.coalesce_key,
+                outcome=decision.outcome,
+                detail=decision.detail,
+                decided_at=now,
+                due_at=now if decision.outcome is Outcome.PENDING else decision.due_at,
+            )
+        )
     PushDecision.objects.bulk_create(decisions, batch_size=settings.NOTIFICATIONS_CHUNK_SIZE)
 
 
@@ -146,25 +182,38 @@ def load_recipient_states(user_ids: list[int], now: datetime) -> dict[int, Recip
     coalescing window is never overrun by a race.
     """
     _create_missing_settings(user_ids)
-    rows = (NotificationSettings.objects.select_for_update(of=("self",)).filter(user_id__in=user_ids)
-            .order_by("user_id")
-            .values_list("user_id", "user__time_zone", "muted_categories", "quiet_hours_start", "quiet_hours_end",
-                         "daily_cap_override", "segment__daily_cap"))
+    rows = (
+        NotificationSettings.objects.select_for_update(of=("self",))
+        .filter(user_id__in=user_ids)
+        .order_by("user_id")
+        .values_list(
+            "user_id",
+            "user__time_zone",
+            "muted_categories",
+            "quiet_hours_start",
+            "quiet_hours_end",
+            "daily_cap_override",
+            "segment__daily_cap",
+        )
+    )
     default_cap = default_daily_cap()
     with_device = set(Device.objects.filter(user_id__in=user_ids, is_active=True).values_list("user_id", flat=True))
     recent = defaultdict(list)
-    for recipient_id, decided_at, category, coalesce_key in (
-            PushDecision.objects.filter(recipient_id__in=user_ids, outcome__in=[Outcome.PENDING, Outcome.SENT],
-                                        decided_at__gte=now - _LOOKBACK)
-            .values_list("recipient_id", "decided_at", "category", "coalesce_key")):
+    for recipient_id, decided_at, category, coalesce_key in PushDecision.objects.filter(
+        recipient_id__in=user_ids, outcome__in=[Outcome.PENDING, Outcome.SENT], decided_at__gte=now - _LOOKBACK
+    ).values_list("recipient_id", "decided_at", "category", "coalesce_key"):
         recent[recipient_id].append((decided_at, category, coalesce_key))
     states = {}
     for user_id, time_zone, muted, quiet_start, quiet_end, override, segment_cap in rows:
         states[user_id] = RecipientState(
-            user_id=user_id, time_zone=ZoneInfo(time_zone), muted_categories=frozenset(muted),
+            user_id=user_id,
+            time_zone=ZoneInfo(time_zone),
+            muted_categories=frozenset(muted),
             quiet_hours=(quiet_start, quiet_end) if quiet_start is not None else None,
-            daily_cap=override or segment_cap or default_cap, has_device=user_id in with_device,
-            recent_pushes=recent[user_id])
+            daily_cap=override or segment_cap or default_cap,
+            has_device=user_id in with_device,
+            recent_pushes=recent[user_id],
+        )
     return states
 
 
@@ -174,10 +223,11 @@ def _create_missing_settings(user_ids: list[int]):
     table = connection.ops.quote_name(NotificationSettings._meta.db_table)
     ids_sql, ids_param = _id_table(user_ids)
     with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {table} (user_id, muted_categories) SELECT r.id, %s FROM ({ids_sql}) AS r "
-                       f"ORDER BY r.id ON CONFLICT (user_id) DO NOTHING",
-                       [NotificationSettings._meta.get_field("muted_categories").get_db_prep_save([], connection),
-                        ids_param])
+        cursor.execute(
+            f"INSERT INTO {table} (user_id, muted_categories) SELECT r.id, %s FROM ({ids_sql}) AS r "
+            f"ORDER BY r.id ON CONFLICT (user_id) DO NOTHING",
+            [NotificationSettings._meta.get_field("muted_categories").get_db_prep_save([], connection), ids_param],
+        )
 
 
 def default_daily_cap() -> int:
@@ -192,15 +242,23 @@ def release_held(*, now: datetime, limit: int) -> list[int]:
     and the cap of the day they are released in applies.
     """
     with transaction.atomic():
-        due = list(PushDecision.objects.select_for_update(skip_locked=True, of=("self",))
-                   .filter(outcome=Outcome.HELD, due_at__lte=now).order_by("due_at")[:limit])
+        due = list(
+            PushDecision.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(outcome=Outcome.HELD, due_at__lte=now)
+            .order_by("due_at")[:limit]
+        )
         if not due:
             return []
         states = load_recipient_states(sorted({decision.recipient_id for decision in due}), now)
         for decision in sorted(due, key=lambda d: d.decided_at, reverse=True):
             state = states[decision.recipient_id]
-            verdict = decide(state, category=decision.category, coalesce_key=decision.coalesce_key, now=now,
-                             coalesce_window=settings.NOTIFICATIONS_COALESCE_WINDOW)
+            verdict = decide(
+                state,
+                category=decision.category,
+                coalesce_key=decision.coalesce_key,
+                now=now,
+                coalesce_window=settings.NOTIFICATIONS_COALESCE_WINDOW,
+            )
             if verdict.outcome is Outcome.PENDING:
                 state.record_push(now, decision.category, decision.coalesce_key)
             decision.outcome, decision.detail, decision.decided_at = verdict.outcome, verdict.detail, now
@@ -215,9 +273,12 @@ def claim_unfinished_chunks(*, now: datetime, grace: timedelta, limit: int = 100
     Their events are marked enqueued again now, so the next sweep gives the new tasks time.
     """
     with transaction.atomic():
-        events = list(NotificationEvent.objects.select_for_update(skip_locked=True)
-                      .filter(completed_at__isnull=True, enqueued_at__lte=now - grace)
-                      .order_by("enqueued_at").only("pk", "recipient_count", "chunk_size")[:limit])
+        events = list(
+            NotificationEvent.objects.select_for_update(skip_locked=True)
+            .filter(completed_at__isnull=True, enqueued_at__lte=now - grace)
+            .order_by("enqueued_at")
+            .only("pk", "recipient_count", "chunk_size")[:limit]
+        )
         done = defaultdict(set)
         for event_id, index in FanOutChunk.objects.filter(event__in=events).values_list("event_id", "index"):
             done[event_id].add(index)
@@ -227,8 +288,10 @@ def claim_unfinished_chunks(*, now: datetime, grace: timedelta, limit: int = 100
 
 def claim_stalled_hand_offs(*, now: datetime, grace: timedelta, limit: int = 20_000) -> list[int]:
     """Pending pushes nobody handed off within `grace` (their worker died); due again from now."""
-    ids = list(PushDecision.objects.filter(outcome=Outcome.PENDING, due_at__lte=now - grace)
-               .order_by("due_at").values_list("pk", flat=True)[:limit])
+    ids = list(
+        PushDecision.objects.filter(outcome=Outcome.PENDING, due_at__lte=now - grace)
+        .order_by("due_at")
+        .values_list("pk", flat=True)[:limit]
+    )
     PushDecision.objects.filter(pk__in=ids, outcome=Outcome.PENDING).update(due_at=now)
     return ids
-

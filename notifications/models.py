@@ -88,8 +88,9 @@ CATEGORY_OF_KIND = {
 class Target(models.Model):
     """The object a notification is about (a listing, an offer, a show...), whatever its app."""
 
-    target_content_type = models.ForeignKey(ContentType, on_delete=models.SET_NULL, null=True, blank=True,
-                                            related_name="+")
+    target_content_type = models.ForeignKey(
+        ContentType, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     target_object_id = models.PositiveBigIntegerField(null=True, blank=True)
     target = GenericForeignKey("target_content_type", "target_object_id")
 
@@ -111,7 +112,8 @@ class NotificationEvent(Target):
     dedupe_key = models.CharField(max_length=200)
     coalesce_key = models.CharField(max_length=200, blank=True)
     replaces = models.BooleanField(
-        default=False, help_text="Overwrites earlier rows with the same dedupe key instead of skipping them.")
+        default=False, help_text="Overwrites earlier rows with the same dedupe key instead of skipping them."
+    )
     # Sorted, distinct user ids packed as little-endian int64: 10,000 recipients are 80 kB.
     recipient_ids = models.BinaryField()
     recipient_count = models.PositiveIntegerField()
@@ -121,8 +123,11 @@ class NotificationEvent(Target):
     completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["enqueued_at"], condition=Q(completed_at__isnull=True),
-                                name="notif_event_incomplete_idx")]
+        indexes = [
+            models.Index(
+                fields=["enqueued_at"], condition=Q(completed_at__isnull=True), name="notif_event_incomplete_idx"
+            )
+        ]
 
     def __str__(self):
         return f"{self.kind} · {self.dedupe_key} · {self.recipient_count} recipient(s)"
@@ -165,8 +170,9 @@ class Notification(Target):
     """One entry of a person's inbox. Every notification lands here; push is decided apart."""
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
-    event = models.ForeignKey(NotificationEvent, on_delete=models.SET_NULL, null=True, blank=True,
-                              related_name="notifications")
+    event = models.ForeignKey(
+        NotificationEvent, on_delete=models.SET_NULL, null=True, blank=True, related_name="notifications"
+    )
     kind = models.CharField(max_length=32, choices=Kind.choices)
     title = models.CharField(max_length=140)
     body = models.TextField(blank=True)
@@ -191,16 +197,19 @@ class PushSegment(models.Model):
 
     name = models.CharField(max_length=60, unique=True)
     daily_cap = models.PositiveSmallIntegerField(
-        help_text=f"Pushes a day, {SEGMENT_DAILY_CAP_MIN}–{SEGMENT_DAILY_CAP_MAX}; transactional ones don't count.")
+        help_text=f"Pushes a day, {SEGMENT_DAILY_CAP_MIN}–{SEGMENT_DAILY_CAP_MAX}; transactional ones don't count."
+    )
     is_default = models.BooleanField(default=False, help_text="Applies to members without a segment.")
 
     class Meta:
         constraints = [
             models.CheckConstraint(
                 condition=Q(daily_cap__gte=SEGMENT_DAILY_CAP_MIN, daily_cap__lte=SEGMENT_DAILY_CAP_MAX),
-                name="push_segment_cap_range"),
-            models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True),
-                                    name="push_segment_one_default"),
+                name="push_segment_cap_range",
+            ),
+            models.UniqueConstraint(
+                fields=["is_default"], condition=Q(is_default=True), name="push_segment_one_default"
+            ),
         ]
 
     def __str__(self):
@@ -210,14 +219,14 @@ class PushSegment(models.Model):
 class NotificationSettings(models.Model):
     """A member's push preferences and limits; created on first use with the defaults."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True,
-                                related_name="notification_settings")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="notification_settings"
+    )
     muted_categories = models.JSONField(default=list, blank=True, help_text="Categories with push off.")
     quiet_hours_start = models.TimeField(null=True, blank=True, help_text="Local time, in the member's time zone.")
     quiet_hours_end = models.TimeField(null=True, blank=True)
     daily_cap_override = models.PositiveSmallIntegerField(null=True, blank=True)
-    segment = models.ForeignKey(PushSegment, on_delete=models.SET_NULL, null=True, blank=True,
-                                related_name="members")
+    segment = models.ForeignKey(PushSegment, on_delete=models.SET_NULL, null=True, blank=True, related_name="members")
 
     class Meta:
         verbose_name_plural = "notification settings"
@@ -225,12 +234,16 @@ class NotificationSettings(models.Model):
             models.CheckConstraint(
                 condition=Q(daily_cap_override__isnull=True)
                 | Q(daily_cap_override__gte=USER_DAILY_CAP_MIN, daily_cap_override__lte=USER_DAILY_CAP_MAX),
-                name="notification_settings_cap_range"),
+                name="notification_settings_cap_range",
+            ),
             models.CheckConstraint(
                 condition=Q(quiet_hours_start__isnull=True, quiet_hours_end__isnull=True)
-                | (Q(quiet_hours_start__isnull=False, quiet_hours_end__isnull=False)
-                   & ~Q(quiet_hours_start=models.F("quiet_hours_end"))),
-                name="notification_settings_quiet_hours"),
+                | (
+                    Q(quiet_hours_start__isnull=False, quiet_hours_end__isnull=False)
+                    & ~Q(quiet_hours_start=models.F("quiet_hours_end"))
+                ),
+                name="notification_settings_quiet_hours",
+            ),
         ]
 
     def __str__(self):
@@ -251,8 +264,9 @@ class Device(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="push_devices")
     # The session (bearer token) that registered it; null for registrations made before sessions
     # were recorded (or whose session row is gone): those are held while their user has any live one.
-    session = models.ForeignKey("accounts.AuthToken", on_delete=models.SET_NULL, null=True, blank=True,
-                                related_name="push_devices")
+    session = models.ForeignKey(
+        "accounts.AuthToken", on_delete=models.SET_NULL, null=True, blank=True, related_name="push_devices"
+    )
     platform = models.CharField(max_length=16, choices=Platform.choices)
     token = models.CharField(max_length=1024, unique=True)
     name = models.CharField(max_length=100, blank=True)
@@ -285,8 +299,9 @@ class PushDecision(models.Model):
     """Whether and why the push for one inbox row went out: what staff read to answer "why?"."""
 
     notification = models.OneToOneField(Notification, on_delete=models.CASCADE, related_name="push_decision")
-    event = models.ForeignKey(NotificationEvent, on_delete=models.SET_NULL, null=True, blank=True,
-                              related_name="push_decisions")
+    event = models.ForeignKey(
+        NotificationEvent, on_delete=models.SET_NULL, null=True, blank=True, related_name="push_decisions"
+    )
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="push_decisions")
     category = models.CharField(max_length=32, choices=Category.choices)
     coalesce_key = models.CharField(max_length=200, blank=True)
@@ -294,16 +309,21 @@ class PushDecision(models.Model):
     detail = models.CharField(max_length=200, blank=True, help_text="Why, in words staff can read.")
     decided_at = models.DateTimeField(default=timezone.now, help_text="When the current outcome was decided.")
     due_at = models.DateTimeField(
-        null=True, blank=True,
-        help_text="Held: when quiet hours end. Pending: not handed off again by the sweep before this.")
+        null=True,
+        blank=True,
+        help_text="Held: when quiet hours end. Pending: not handed off again by the sweep before this.",
+    )
     delivered_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         indexes = [
             models.Index(fields=["recipient", "-decided_at"], name="push_decision_recent_idx"),
-            models.Index(fields=["outcome", "due_at"], condition=Q(outcome__in=[Outcome.PENDING, Outcome.HELD]),
-                         name="push_decision_due_idx"),
+            models.Index(
+                fields=["outcome", "due_at"],
+                condition=Q(outcome__in=[Outcome.PENDING, Outcome.HELD]),
+                name="push_decision_due_idx",
+            ),
             models.Index(fields=["event", "outcome"], name="push_decision_event_idx"),
         ]
 

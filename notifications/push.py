@@ -96,8 +96,9 @@ class FirebaseBackend:
         for start in range(0, len(batch), self.BATCH_LIMIT):
             part = batch[start : start + self.BATCH_LIMIT]
             try:
-                response = messaging.send_each([_fcm_message(device, message) for device, message in part],
-                                               app=_firebase_app())
+                response = messaging.send_each(
+                    [_fcm_message(device, message) for device, message in part], app=_firebase_app()
+                )
             except Exception as exc:  # the whole request failed (credentials, network): nothing was sent
                 logger.warning("FCM batch failed: %s", exc)
                 results += [_result_for_error(exc)] * len(part)
@@ -117,14 +118,18 @@ def _fcm_message(device, message: PushMessage):
     else:
         # A tag, not a collapse_key: FCM keeps only four collapse keys per offline device.
         options["android"] = messaging.AndroidConfig(
-            notification=messaging.AndroidNotification(tag=message.collapse_key))
+            notification=messaging.AndroidNotification(tag=message.collapse_key)
+        )
     with warnings.catch_warnings():
         # firebase-admin 7.7 deprecates `token` for `fid` (installation ids), but the Firebase SDKs
         # still give apps registration tokens, and FCM still accepts them.
         warnings.filterwarnings("ignore", "Message.token is deprecated", DeprecationWarning)
-        return messaging.Message(token=device.token, data=message.data,
-                                 notification=messaging.Notification(title=message.title, body=message.body),
-                                 **options)
+        return messaging.Message(
+            token=device.token,
+            data=message.data,
+            notification=messaging.Notification(title=message.title, body=message.body),
+            **options,
+        )
 
 
 def _result_for_error(exc) -> PushResult:

@@ -28,8 +28,7 @@ class RecipientState:
 
     def pushes_today(self, now: datetime) -> int:
         midnight = local_midnight(now, self.time_zone)
-        return sum(1 for at, category, _ in self.recent_pushes
-                   if at >= midnight and category != Category.TRANSACTIONAL)
+        return sum(1 for at, category, _ in self.recent_pushes if at >= midnight and category != Category.TRANSACTIONAL)
 
     def pushed_about(self, coalesce_key: str, since: datetime) -> bool:
         return any(key == coalesce_key and at >= since for at, _, key in self.recent_pushes)
@@ -45,8 +44,9 @@ class Decision:
     due_at: datetime | None = None
 
 
-def decide(state: RecipientState, *, category: str, coalesce_key: str, now: datetime,
-           coalesce_window: timedelta) -> Decision:
+def decide(
+    state: RecipientState, *, category: str, coalesce_key: str, now: datetime, coalesce_window: timedelta
+) -> Decision:
     # Transactional pushes bypass the cap, never the person's preferences (DESIGN.md §2): a muted
     # category and quiet hours hold for every kind.
     if category in state.muted_categories:

@@ -13,7 +13,8 @@ from notifications.models import CATEGORY_OF_KIND, Category, Device, Kind, Notif
 
 NotificationKind = graphene.Enum.from_enum(Kind, name="NotificationKind", description="What happened.")
 NotificationCategory = graphene.Enum.from_enum(
-    Category, name="NotificationCategory", description="What push can be turned on or off for.")
+    Category, name="NotificationCategory", description="What push can be turned on or off for."
+)
 DevicePlatform = graphene.Enum.from_enum(Device.Platform, name="DevicePlatform")
 
 
@@ -85,8 +86,7 @@ class NotificationPreferences(graphene.ObjectType):
     daily_cap_max = graphene.Int(required=True)
 
     def resolve_categories(preferences, info):
-        return [CategoryPreference(category=category, push=preferences.push_enabled(category))
-                for category in Category]
+        return [CategoryPreference(category=category, push=preferences.push_enabled(category)) for category in Category]
 
     def resolve_quiet_hours(preferences, info):
         return QuietHours(*preferences.quiet_hours) if preferences.quiet_hours else None
@@ -103,8 +103,13 @@ class Query(graphene.ObjectType):
 
     def resolve_notifications(root, info, first=None, after=None, unread_only=False):
         user = require_user(info)
-        return keyset_page(selectors.inbox(user, unread_only=bool(unread_only)), NotificationConnection,
-                           first=first, after=after, ordering=("-created_at", "-pk"))
+        return keyset_page(
+            selectors.inbox(user, unread_only=bool(unread_only)),
+            NotificationConnection,
+            first=first,
+            after=after,
+            ordering=("-created_at", "-pk"),
+        )
 
     def resolve_unread_notification_count(root, info):
         return selectors.unread_count(require_user(info))
@@ -154,9 +159,13 @@ class RegisterDevice(BaseMutation):
 
     @classmethod
     def perform(cls, info, input):
-        device = services.register_device(user=info.context.user, platform=_enum_value(input.platform),
-                                          token=input.token, name=input.name or "",
-                                          session=getattr(info.context.user, "auth_token", None))
+        device = services.register_device(
+            user=info.context.user,
+            platform=_enum_value(input.platform),
+            token=input.token,
+            name=input.name or "",
+            session=getattr(info.context.user, "auth_token", None),
+        )
         return cls(device=device, errors=[])
 
 

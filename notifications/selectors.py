@@ -5,14 +5,15 @@ from django.contrib.contenttypes.prefetch import GenericPrefetch
 
 from notifications import hooks
 from notifications.fanout import default_daily_cap
-from notifications.models import USER_DAILY_CAP_MAX, USER_DAILY_CAP_MIN, Category, Notification, NotificationSettings
+from notifications.models import USER_DAILY_CAP_MAX, USER_DAILY_CAP_MIN, Notification, NotificationSettings
 
 
 def inbox(user, *, unread_only: bool = False):
     """The user's notifications with their targets prefetched (one query per kind of target, as
     hooks.TARGETS loads it): a listing target comes as a card the user may see, or not at all."""
     notifications = Notification.objects.filter(recipient=user).prefetch_related(
-        GenericPrefetch("target", hooks.target_querysets(user)))
+        GenericPrefetch("target", hooks.target_querysets(user))
+    )
     return notifications.filter(read_at__isnull=True) if unread_only else notifications
 
 
@@ -45,7 +46,9 @@ def preferences_of(user) -> Preferences:
     stored = stored or NotificationSettings(user=user)
     return Preferences(
         muted_categories=frozenset(stored.muted_categories),
-        quiet_hours=(stored.quiet_hours_start, stored.quiet_hours_end) if stored.quiet_hours_start is not None else None,
+        quiet_hours=(stored.quiet_hours_start, stored.quiet_hours_end)
+        if stored.quiet_hours_start is not None
+        else None,
         time_zone=user.time_zone,
         daily_cap_override=stored.daily_cap_override,
         segment_daily_cap=stored.segment.daily_cap if stored.segment else default_daily_cap(),

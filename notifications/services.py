@@ -75,9 +75,18 @@ from notifications.models import (
 UNCHANGED = object()
 
 
-def notify(*, recipient_ids, kind: str, title: str, body: str, dedupe_key: str, target=None,
-           data: dict | None = None, coalesce_key: str | None = None,
-           replace: bool = False) -> NotificationEvent | None:
+def notify(
+    *,
+    recipient_ids,
+    kind: str,
+    title: str,
+    body: str,
+    dedupe_key: str,
+    target=None,
+    data: dict | None = None,
+    coalesce_key: str | None = None,
+    replace: bool = False,
+) -> NotificationEvent | None:
     """Record a notification for many people at once; see the module docstring."""
     kind = Kind(kind)  # an unknown kind is a programming error, not a user's
     if not dedupe_key or len(dedupe_key) > 200:
@@ -89,11 +98,19 @@ def notify(*, recipient_ids, kind: str, title: str, body: str, dedupe_key: str, 
         return None
     with transaction.atomic():
         event = NotificationEvent.objects.create(
-            kind=kind, title=Truncator(title).chars(140), body=body, data=data or {}, dedupe_key=dedupe_key,
-            coalesce_key=coalesce_key or "", replaces=replace, recipient_ids=packed, recipient_count=len(packed) // 8,
+            kind=kind,
+            title=Truncator(title).chars(140),
+            body=body,
+            data=data or {},
+            dedupe_key=dedupe_key,
+            coalesce_key=coalesce_key or "",
+            replaces=replace,
+            recipient_ids=packed,
+            recipient_count=len(packed) // 8,
             chunk_size=settings.NOTIFICATIONS_CHUNK_SIZE,
             target_content_type=ContentType.objects.get_for_model(target) if target is not None else None,
-            target_object_id=target.pk if target is not None else None)
+            target_object_id=target.pk if target is not None else None,
+        )
         # robust: the cause has committed; if the broker is down, the sweep enqueues them later.
         transaction.on_commit(lambda: _enqueue_chunks(event.pk, event.chunk_count), robust=True)
     return event
@@ -134,23 +151,43 @@ def register_device(*, user, platform: str, token: str, name: str = "", session=
     if device is None:
         try:
             with transaction.atomic():
-                device = Device.objects.create(user=user, session=session, platform=platform, token=token,
-                                               name=name.strip()[:100], registered_at=now)
+                device = Device.objects.create(
+                    user=user,
+                    session=session,
+                    platform=platform,
+                    token=token,
+                    name=name.strip()[:100],
+                    registered_at=now,
+                )
         except IntegrityError:  # registered meanwhile by another request: the rule below decides
             device = Device.objects.select_for_update().get(token=token)
     if device.user_id != user.pk and _held(device, now):
-        raise ServiceError(ErrorCode.DEVICE_TOKEN_IN_USE, "This push token belongs to another signed-in account "
-                                                          "on that device; it moves once they sign out.", "token")
-    for field, value in {"user": user, "session": session, "platform": platform, "name": name.strip()[:100],
-                         "is_active": True, "registered_at": now, "deactivated_at": None,
-                         "deactivation_reason": ""}.items():
+        raise ServiceError(
+            ErrorCode.DEVICE_TOKEN_IN_USE,
+            "This push token belongs to another signed-in account on that device; it moves once they sign out.",
+            "token",
+        )
+    for field, value in {
+        "user": user,
+        "session": session,
+        "platform": platform,
+        "name": name.strip()[:100],
+        "is_active": True,
+        "registered_at": now,
+        "deactivated_at": None,
+        "deactivation_reason": "",
+    }.items():
         setattr(device, field, value)
     device.save()
     # Old installs rarely unregister; past the limit the least recently registered ones retire.
-    retired = list(Device.objects.filter(user=user, is_active=True).order_by("-registered_at", "-pk")
-                   .values_list("pk", flat=True)[settings.NOTIFICATIONS_MAX_DEVICES_PER_USER:])
-    Device.objects.filter(pk__in=retired).update(is_active=False, deactivated_at=now,
-                                                 deactivation_reason="replaced by newer devices")
+    retired = list(
+        Device.objects.filter(user=user, is_active=True)
+        .order_by("-registered_at", "-pk")
+        .values_list("pk", flat=True)[settings.NOTIFICATIONS_MAX_DEVICES_PER_USER :]
+    )
+    Device.objects.filter(pk__in=retired).update(
+        is_active=False, deactivated_at=now, deactivation_reason="replaced by newer devices"
+    )
     return device
 
 
@@ -168,7 +205,8 @@ def release_devices_of_sessions(session_ids: list[int]) -> int:
     """Sessions ended (accounts.services.revoke_tokens): their devices stop receiving that
     account's pushes and are free for whoever signs in on them next."""
     return Device.objects.filter(session_id__in=session_ids, is_active=True).update(
-        is_active=False, deactivated_at=timezone.now(), deactivation_reason="signed out on this device")
+        is_active=False, deactivated_at=timezone.now(), deactivation_reason="signed out on this device"
+    )
 
 
 def unregister_device(*, user, token: str) -> None:
@@ -179,8 +217,9 @@ def unregister_device(*, user, token: str) -> None:
 
 
 @transaction.atomic
-def update_preferences(*, user, categories: dict[str, bool] | None = None, quiet_hours=UNCHANGED,
-                       daily_cap_override=UNCHANGED) -> NotificationSettings:
+def update_preferences(
+    *, user, categories: dict[str, bool] | None = None, quiet_hours=UNCHANGED, daily_cap_override=UNCHANGED
+) -> NotificationSettings:
     """Turn push on/off per category, set or clear (None) quiet hours and the daily cap override.
 
     `quiet_hours` is a (start, end) pair of local times; `daily_cap_override` None means "use my
@@ -199,8 +238,11 @@ def update_preferences(*, user, categories: dict[str, bool] | None = None, quiet
         preferences.quiet_hours_start, preferences.quiet_hours_end = _valid_quiet_hours(quiet_hours)
     if daily_cap_override is not UNCHANGED:
         if daily_cap_override is not None and not USER_DAILY_CAP_MIN <= daily_cap_override <= USER_DAILY_CAP_MAX:
-            raise ServiceError(ErrorCode.DAILY_CAP_OUT_OF_RANGE,
-                               f"Choose {USER_DAILY_CAP_MIN} to {USER_DAILY_CAP_MAX} pushes a day.", "daily_cap")
+            raise ServiceError(
+                ErrorCode.DAILY_CAP_OUT_OF_RANGE,
+                f"Choose {USER_DAILY_CAP_MIN} to {USER_DAILY_CAP_MAX} pushes a day.",
+                "daily_cap",
+            )
         preferences.daily_cap_override = daily_cap_override
     preferences.save()
     return preferences
@@ -211,8 +253,9 @@ def _valid_quiet_hours(quiet_hours: tuple[time, time] | None) -> tuple[time | No
         return None, None
     start, end = (moment.replace(second=0, microsecond=0, tzinfo=None) for moment in quiet_hours)
     if start == end:
-        raise ServiceError(ErrorCode.INVALID_QUIET_HOURS, "Quiet hours must start and end at different times.",
-                           "quiet_hours")
+        raise ServiceError(
+            ErrorCode.INVALID_QUIET_HOURS, "Quiet hours must start and end at different times.", "quiet_hours"
+        )
     return start, end
 
 
@@ -221,8 +264,7 @@ def resend_failed(decisions: QuerySet, *, now: datetime | None = None) -> int:
     now = now or timezone.now()
     with transaction.atomic():
         ids = list(decisions.filter(outcome=Outcome.FAILED).select_for_update().values_list("pk", flat=True))
-        PushDecision.objects.filter(pk__in=ids).update(outcome=Outcome.PENDING, due_at=now,
-                                                       detail="resent by staff")
+        PushDecision.objects.filter(pk__in=ids).update(outcome=Outcome.PENDING, due_at=now, detail="resent by staff")
         # robust: they are pending again; without a broker, the sweep hands them off.
         transaction.on_commit(lambda: tasks.enqueue_hand_offs(ids), robust=True)
     return len(ids)

@@ -81,5 +81,12 @@ def _hand_off(decisions, *, attempt: int):
 
 def retry_countdown(attempt: int) -> int:
     """Exponential backoff with full jitter (Celery's own retry_backoff formula), at least a second."""
-    return max(1, get_exponential_backoff_interval(settings.NOTIFICATIONS_PUSH_RETRY_BACKOFF, attempt,
-                                                   settings.NOTIFICATIONS_PUSH_RETRY_BACKOFF_MAX, full_jitter=True))
+    return max(
+        1,
+        get_exponential_backoff_interval(
+            settings.NOTIFICATIONS_PUSH_RETRY_BACKOFF,
+            attempt,
+            settings.NOTIFICATIONS_PUSH_RETRY_BACKOFF_MAX,
+            full_jitter=True,
+        ),
+    )

@@ -51,8 +51,13 @@ class SingleRowAdmin(admin.ModelAdmin):
 
 @admin.register(SellerToolSettings)
 class SellerToolSettingsAdmin(SingleRowAdmin):
-    list_display = ("__str__", "price_drop_threshold_percent", "price_drop_window_minutes", "greeting_visit_days",
-                    "greeting_period_days")
+    list_display = (
+        "__str__",
+        "price_drop_threshold_percent",
+        "price_drop_window_minutes",
+        "greeting_visit_days",
+        "greeting_period_days",
+    )
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -67,8 +72,15 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(PriceDropNotice)
 class PriceDropNoticeAdmin(ReadOnlyAdmin):
-    list_display = ("listing", "previous_price", "new_price", "currency", "likers_reached", "window_start",
-                    "created_at")
+    list_display = (
+        "listing",
+        "previous_price",
+        "new_price",
+        "currency",
+        "likers_reached",
+        "window_start",
+        "created_at",
+    )
     search_fields = ("listing__title", "listing__seller__username")
     raw_id_fields = ("listing", "price_change", "window_start")
     list_select_related = ("listing",)
@@ -142,8 +154,9 @@ class ProgramForm(forms.ModelForm):
             self._update_errors(exc)
 
 
-PROGRAM_MODELS = {model.KEY: model for model in (FirstSaleShippingProgram, FirstSaleNudgeProgram, AmbassadorProgram,
-                                                  MentoringProgram)}
+PROGRAM_MODELS = {
+    model.KEY: model for model in (FirstSaleShippingProgram, FirstSaleNudgeProgram, AmbassadorProgram, MentoringProgram)
+}
 
 
 def audit_lines(change: ProgramChange) -> list[str]:
@@ -185,31 +198,61 @@ class ProgramAdmin(SingleRowAdmin):
     readonly_fields = ("updated_at", "recent_changes")
 
     def save_model(self, request, obj, form, change):
-        program = services.update_program(program_class=self.model, changed_by=request.user,
-                                          **{name: form.cleaned_data[name] for name in form.changed_data})
+        program = services.update_program(
+            program_class=self.model,
+            changed_by=request.user,
+            **{name: form.cleaned_data[name] for name in form.changed_data},
+        )
         obj.pk = program.pk
 
     @admin.display(description="recent changes")
     def recent_changes(self, program):
-        changes = ProgramChange.objects.filter(program=program.KEY).select_related("changed_by").order_by(
-            "-changed_at", "-pk")[:10]
-        return format_html_join(
-            "", "<p>{} by {}:<br>{}</p>",
-            ((f"{change.changed_at:%Y-%m-%d %H:%M}", change.changed_by or "someone deleted", audit_html(change))
-             for change in changes)) or "none yet"
+        changes = (
+            ProgramChange.objects.filter(program=program.KEY)
+            .select_related("changed_by")
+            .order_by("-changed_at", "-pk")[:10]
+        )
+        return (
+            format_html_join(
+                "",
+                "<p>{} by {}:<br>{}</p>",
+                (
+                    (f"{change.changed_at:%Y-%m-%d %H:%M}", change.changed_by or "someone deleted", audit_html(change))
+                    for change in changes
+                ),
+            )
+            or "none yet"
+        )
 
 
 @admin.register(FirstSaleShippingProgram)
 class FirstSaleShippingProgramAdmin(ProgramAdmin):
-    list_display = ("__str__", "active", "starts_at", "ends_at", "currency", "amount", "per_order_cap", "budget",
-                    "spent")
+    list_display = (
+        "__str__",
+        "active",
+        "starts_at",
+        "ends_at",
+        "currency",
+        "amount",
+        "per_order_cap",
+        "budget",
+        "spent",
+    )
     readonly_fields = ("spent", "remaining", *ProgramAdmin.readonly_fields)
 
 
 @admin.register(FirstSaleNudgeProgram)
 class FirstSaleNudgeProgramAdmin(ProgramAdmin):
-    list_display = ("__str__", "active", "starts_at", "ends_at", "first_nudge_after_days", "days_between_nudges",
-                    "stale_after_days", "reprice_percent")
+    list_display = (
+        "__str__",
+        "active",
+        "starts_at",
+        "ends_at",
+        "first_nudge_after_days",
+        "days_between_nudges",
+        "stale_after_days",
+        "reprice_percent",
+    )
 
 
 @admin.register(FirstSaleNudge)
@@ -226,8 +269,17 @@ class FirstSaleNudgeAdmin(ReadOnlyAdmin):
 
 @admin.register(AmbassadorProgram)
 class AmbassadorProgramAdmin(ProgramAdmin):
-    list_display = ("__str__", "active", "starts_at", "ends_at", "min_shares_of_others", "min_available_listings",
-                    "min_sales", "min_rating", "max_average_ship_days")
+    list_display = (
+        "__str__",
+        "active",
+        "starts_at",
+        "ends_at",
+        "min_shares_of_others",
+        "min_available_listings",
+        "min_sales",
+        "min_rating",
+        "max_average_ship_days",
+    )
 
 
 @admin.register(Ambassador)
@@ -243,8 +295,16 @@ class AmbassadorAdmin(ReadOnlyAdmin):
 
 @admin.register(MentoringProgram)
 class MentoringProgramAdmin(ProgramAdmin):
-    list_display = ("__str__", "active", "starts_at", "ends_at", "mentors_per_group_min", "mentors_per_group_max",
-                    "max_groups_per_mentor", "grace_days")
+    list_display = (
+        "__str__",
+        "active",
+        "starts_at",
+        "ends_at",
+        "mentors_per_group_min",
+        "mentors_per_group_max",
+        "max_groups_per_mentor",
+        "grace_days",
+    )
 
 
 class MentoringSeatInline(admin.TabularInline):
@@ -313,8 +373,12 @@ class ProgramResultsAdmin(ReadOnlyAdmin):
     def changelist_view(self, request, extra_context=None):
         weeks = request.GET.get("weeks", "12")
         weeks = min(max(int(weeks), 1), 104) if weeks.isdigit() else 12
-        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "title": "Program results",
-                   "weeks": weeks}
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Program results",
+            "weeks": weeks,
+        }
         page = program_charts.program_charts(now=timezone.now(), weeks=weeks)
         context |= {"results": page.results, "charts": page.charts}
         return TemplateResponse(request, "admin/sellers/program_results.html", context)

@@ -23,7 +23,8 @@ class SellersConfig(AppConfig):
         pricing.DISCOUNT_RULES.append(services.first_sale_shipping_discount)
         events.subscribe(DomainEvent.Name.ORDER_CANCELLED, services.return_first_sale_subsidy)
         hooks.LISTING_CARD_ANNOTATIONS.append(
-            lambda viewer, now: {"first_sale_shipping_discount": selectors.first_sale_shipping_banner(now)})
+            lambda viewer, now: {"first_sale_shipping_discount": selectors.first_sale_shipping_banner(now)}
+        )
         # Likers hear of a big enough price drop; a closet visit may schedule the seller's greeting.
         hooks.PRICE_CHANGE.append(services.on_price_change)
         social_hooks.CLOSET_VISIT.append(services.schedule_auto_greeting)

@@ -32,16 +32,27 @@ from social.models import Share
 
 # What staff set for the demo: every program running, the bars sized for four members.
 PROGRAMS = {
-    FirstSaleShippingProgram: {"currency": "USD", "amount": Decimal("5.00"), "per_order_cap": Decimal("6.49"),
-                               "budget": Decimal("500.00")},
+    FirstSaleShippingProgram: {
+        "currency": "USD",
+        "amount": Decimal("5.00"),
+        "per_order_cap": Decimal("6.49"),
+        "budget": Decimal("500.00"),
+    },
     FirstSaleNudgeProgram: {"first_nudge_after_days": 0, "days_between_nudges": 3},
-    AmbassadorProgram: {"min_shares_of_others": 1, "min_available_listings": 2, "min_sales": 1,
-                        "min_rating": Decimal("4.00"), "max_average_ship_days": Decimal("3.0")},
+    AmbassadorProgram: {
+        "min_shares_of_others": 1,
+        "min_available_listings": 2,
+        "min_sales": 1,
+        "min_rating": Decimal("4.00"),
+        "max_average_ship_days": Decimal("3.0"),
+    },
     MentoringProgram: {"mentors_per_group_min": 2, "mentors_per_group_max": 3},
 }
 # (seller, listing sold, buyer, a listing of another member the seller shares)
-FIRST_SALES = [("ava", "Corduroy blazer", "sam", "Leather tote, authenticated"),
-               ("marco", "Canvas high-tops", "priya", "Silk wrap dress")]
+FIRST_SALES = [
+    ("ava", "Corduroy blazer", "sam", "Leather tote, authenticated"),
+    ("marco", "Canvas high-tops", "priya", "Silk wrap dress"),
+]
 MENTEE, QUESTION = "sam", "Hi! How should I price my wool scarf to sell it this week?"
 
 # What each demo account shows (printed with the accounts at the end of load_demo_data).
@@ -56,12 +67,16 @@ ROLES = {
 
 def load(stdout):
     now = timezone.now()
-    users = {user.username: user for user in User.objects.filter(username__in=["admin", "ava", "marco", "priya",
-                                                                                "sam"])}
+    users = {
+        user.username: user for user in User.objects.filter(username__in=["admin", "ava", "marco", "priya", "sam"])
+    }
     for program_class, program_settings in PROGRAMS.items():
         program = program_class.current()
-        window = {} if program.is_running(now) else {"active": True, "starts_at": now - timedelta(days=7),
-                                                       "ends_at": now + timedelta(days=365)}
+        window = (
+            {}
+            if program.is_running(now)
+            else {"active": True, "starts_at": now - timedelta(days=7), "ends_at": now + timedelta(days=365)}
+        )
         services.update_program(program_class=program_class, changed_by=users["admin"], **program_settings, **window)
     for seller, title, buyer, shared in FIRST_SALES:
         _first_sale(users[seller], users[buyer], title)
@@ -79,9 +94,11 @@ def load(stdout):
     program = FirstSaleShippingProgram.current()
     ambassadors = sorted(Ambassador.objects.filter(revoked_at__isnull=True).values_list("user__username", flat=True))
     mentors = sorted(group.mentors.values_list("username", flat=True))
-    stdout.write(f"Programs: all four running; shipping discount {program.spent} of {program.budget} "
-                 f"{program.currency} spent; ambassadors {', '.join(ambassadors)}; {', '.join(mentors)} mentor "
-                 f"{MENTEE}.")
+    stdout.write(
+        f"Programs: all four running; shipping discount {program.spent} of {program.budget} "
+        f"{program.currency} spent; ambassadors {', '.join(ambassadors)}; {', '.join(mentors)} mentor "
+        f"{MENTEE}."
+    )
 
 
 def _first_sale(seller, buyer, title):
@@ -89,8 +106,9 @@ def _first_sale(seller, buyer, title):
     if selectors.completed_orders().filter(seller=seller).exists():
         return
     listing = Listing.objects.get(seller=seller, title=title)
-    order = marketplace_services.purchase_listing(buyer=buyer, listing=listing,
-                                                  idempotency_key=f"demo-first-sale-{seller.username}")
+    order = marketplace_services.purchase_listing(
+        buyer=buyer, listing=listing, idempotency_key=f"demo-first-sale-{seller.username}"
+    )
     order = marketplace_services.ship_order(order=order, actor=seller, tracking_number=f"DEMO{order.pk:08d}")
     order = marketplace_services.accept_order(order=order, actor=buyer)
     marketplace_services.rate_order(order=order, actor=buyer, stars=5)

@@ -25,28 +25,42 @@ class SellerToolSettings(models.Model):
     """The figures of the seller tools, one row that staff edit in the admin (DESIGN.md §2)."""
 
     price_drop_threshold_percent = models.DecimalField(
-        max_digits=4, decimal_places=1, default=Decimal("10.0"),
+        max_digits=4,
+        decimal_places=1,
+        default=Decimal("10.0"),
         validators=[MinValueValidator(Decimal("1")), MaxValueValidator(Decimal("90"))],
         help_text="A drop notifies likers when the price is at least this far below the lowest price they "
-                  "were last told of.")
+        "were last told of.",
+    )
     price_drop_window_minutes = models.PositiveIntegerField(
-        default=60, validators=[MinValueValidator(1), MaxValueValidator(24 * 60)],
+        default=60,
+        validators=[MinValueValidator(1), MaxValueValidator(24 * 60)],
         help_text="Further drops within this time of a notified drop replace its notification (latest price) "
-                  "instead of sending another.")
+        "instead of sending another.",
+    )
     greeting_visit_days = models.PositiveIntegerField(
-        default=3, validators=[MinValueValidator(1), MaxValueValidator(30)],
-        help_text="A seller may greet people who visited their closet within this many days.")
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(30)],
+        help_text="A seller may greet people who visited their closet within this many days.",
+    )
     greeting_period_days = models.PositiveIntegerField(
-        default=7, validators=[MinValueValidator(1), MaxValueValidator(90)],
-        help_text="At most one greeting per visitor per seller within this many days.")
+        default=7,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
+        help_text="At most one greeting per visitor per seller within this many days.",
+    )
     liker_offer_min_discount_percent = models.DecimalField(
-        max_digits=4, decimal_places=1, default=Decimal("10.0"),
+        max_digits=4,
+        decimal_places=1,
+        default=Decimal("10.0"),
         validators=[MinValueValidator(Decimal("1")), MaxValueValidator(Decimal("60"))],
         help_text="An offer to likers is at least this far below the list price, and a liker is offered again "
-                  "only this far below the last offer they got.")
+        "only this far below the last offer they got.",
+    )
     liker_reoffer_lookback_days = models.PositiveIntegerField(
-        default=90, validators=[MinValueValidator(1), MaxValueValidator(365)],
-        help_text="How far back \"the last offer they got\" looks.")
+        default=90,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text='How far back "the last offer they got" looks.',
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "seller tool settings"
@@ -86,11 +100,17 @@ class PriceDropNotice(models.Model):
 
     listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="price_drop_notices")
     price_change = models.OneToOneField(ListingPriceChange, on_delete=models.CASCADE, related_name="price_drop_notice")
-    window_start = models.ForeignKey("self", on_delete=models.CASCADE, null=True, blank=True, related_name="+",
-                                     help_text="The notice whose notification this drop rewrote; empty when it "
-                                               "sent its own.")
-    previous_price = models.DecimalField(max_digits=10, decimal_places=2,
-                                         help_text="The lowest price likers had been told of before the window.")
+    window_start = models.ForeignKey(
+        "self",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The notice whose notification this drop rewrote; empty when it sent its own.",
+    )
+    previous_price = models.DecimalField(
+        max_digits=10, decimal_places=2, help_text="The lowest price likers had been told of before the window."
+    )
     new_price = models.DecimalField(max_digits=10, decimal_places=2)
     currency = models.CharField(max_length=3)
     likers_reached = models.PositiveIntegerField()
@@ -98,12 +118,16 @@ class PriceDropNotice(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["listing", "-created_at"])]
-        constraints = [models.CheckConstraint(condition=Q(new_price__lt=models.F("previous_price")),
-                                              name="price_drop_notice_is_a_drop")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(new_price__lt=models.F("previous_price")), name="price_drop_notice_is_a_drop"
+            )
+        ]
 
     def __str__(self):
-        return (f"{self.listing_id}: {self.previous_price} → {self.new_price} {self.currency}, "
-                f"{self.likers_reached} likers")
+        return (
+            f"{self.listing_id}: {self.previous_price} → {self.new_price} {self.currency}, {self.likers_reached} likers"
+        )
 
 
 class GreetingTemplate(models.Model):
@@ -125,19 +149,30 @@ class GreetingTemplate(models.Model):
 class AutoGreeting(models.Model):
     """A seller's rule for greeting closet visitors automatically, some minutes after their visit."""
 
-    seller = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True,
-                                  related_name="auto_greeting")
+    seller = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="auto_greeting"
+    )
     enabled = models.BooleanField(default=False)
     template = models.ForeignKey(GreetingTemplate, on_delete=models.PROTECT, related_name="+")
-    listing = models.ForeignKey(Listing, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
-                                help_text="Attached to each greeting, and its title fills {listing_title}.")
+    listing = models.ForeignKey(
+        Listing,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Attached to each greeting, and its title fills {listing_title}.",
+    )
     delay_minutes = models.PositiveSmallIntegerField(
-        default=5, validators=[MaxValueValidator(AUTO_GREETING_MAX_DELAY_MINUTES)])
+        default=5, validators=[MaxValueValidator(AUTO_GREETING_MAX_DELAY_MINUTES)]
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        constraints = [models.CheckConstraint(condition=Q(delay_minutes__lte=AUTO_GREETING_MAX_DELAY_MINUTES),
-                                              name="auto_greeting_delay_range")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(delay_minutes__lte=AUTO_GREETING_MAX_DELAY_MINUTES), name="auto_greeting_delay_range"
+            )
+        ]
 
     def __str__(self):
         return f"Auto-greeting of {self.seller_id} ({'on' if self.enabled else 'off'})"
@@ -147,11 +182,9 @@ class Greeting(models.Model):
     """A greeting a seller sent a closet visitor, as a direct message (by hand or automatically)."""
 
     seller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="greetings_sent")
-    visitor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                                related_name="greetings_received")
+    visitor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="greetings_received")
     message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="greeting")
-    template = models.ForeignKey(GreetingTemplate, on_delete=models.SET_NULL, null=True, blank=True,
-                                 related_name="+")
+    template = models.ForeignKey(GreetingTemplate, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     automatic = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -177,8 +210,9 @@ class LastGreeting(models.Model):
 class GreetingOptOut(models.Model):
     """A member who turned greetings off: no seller may greet them."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True,
-                                related_name="greeting_opt_out")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="greeting_opt_out"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
 
@@ -198,10 +232,16 @@ class ScheduledGreeting(models.Model):
     greeting = models.OneToOneField(Greeting, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["seller", "visitor"], condition=Q(processed_at__isnull=True),
-                                               name="scheduled_greeting_one_pending")]
-        indexes = [models.Index(fields=["due_at"], condition=Q(processed_at__isnull=True),
-                                name="scheduled_greeting_due_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["seller", "visitor"],
+                condition=Q(processed_at__isnull=True),
+                name="scheduled_greeting_one_pending",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["due_at"], condition=Q(processed_at__isnull=True), name="scheduled_greeting_due_idx")
+        ]
 
     def __str__(self):
         return f"{self.seller_id} → {self.visitor_id} at {self.due_at:%Y-%m-%d %H:%M}"
@@ -216,7 +256,8 @@ class OfferToLikers(models.Model):
     currency = models.CharField(max_length=3)
     offers = models.ManyToManyField(Offer, related_name="+")
     skipped_count = models.PositiveIntegerField(
-        default=0, help_text="Likers not offered: one pending already, or a recent offer not 10% higher.")
+        default=0, help_text="Likers not offered: one pending already, or a recent offer not 10% higher."
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -274,8 +315,11 @@ class Program(models.Model):
         abstract = True
         constraints = [
             models.CheckConstraint(condition=Q(pk=PROGRAM_ROW), name="%(class)s_single_row"),
-            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="%(class)s_ends_after_start",
-                                   violation_error_message="A program ends after it starts."),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")),
+                name="%(class)s_ends_after_start",
+                violation_error_message="A program ends after it starts.",
+            ),
         ]
 
     def __str__(self):
@@ -319,9 +363,12 @@ class FirstSaleShippingProgram(Program):
 
     KEY = ProgramKey.FIRST_SALE_SHIPPING
 
-    currency = models.CharField(max_length=3, default=settings.MARKETPLACE_DEFAULT_CURRENCY,
-                                validators=[_marketplace_currency],
-                                help_text="Listings and orders in this currency take part.")
+    currency = models.CharField(
+        max_length=3,
+        default=settings.MARKETPLACE_DEFAULT_CURRENCY,
+        validators=[_marketplace_currency],
+        help_text="Listings and orders in this currency take part.",
+    )
     amount = _money_field("5.00", "Off the label fee of a seller's first order (what the banner promises).")
     per_order_cap = _money_field("6.49", "The most the platform pays for one order.")
     budget = _money_field("0.00", "The most the platform pays in all.")
@@ -332,13 +379,17 @@ class FirstSaleShippingProgram(Program):
         verbose_name = verbose_name_plural = "first-sale shipping discount"
         constraints = [
             *Program.Meta.constraints,
-            models.CheckConstraint(condition=Q(amount__gt=0, per_order_cap__gt=0, budget__gte=0, spent__gte=0),
-                                   name="first_sale_shipping_amounts_positive",
-                                   violation_error_message="Amounts are positive."),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0, per_order_cap__gt=0, budget__gte=0, spent__gte=0),
+                name="first_sale_shipping_amounts_positive",
+                violation_error_message="Amounts are positive.",
+            ),
             # spent <= budget, to the cent (SQLite compares decimals as floats).
-            models.CheckConstraint(condition=LessThan(models.F("spent"), models.F("budget") + Decimal("0.005")),
-                                   name="first_sale_shipping_within_budget",
-                                   violation_error_message="The budget cannot be below what is already spent."),
+            models.CheckConstraint(
+                condition=LessThan(models.F("spent"), models.F("budget") + Decimal("0.005")),
+                name="first_sale_shipping_within_budget",
+                violation_error_message="The budget cannot be below what is already spent.",
+            ),
         ]
 
     @property
@@ -376,8 +427,9 @@ class ProgramChange(models.Model):
     """One change of a program's settings: who made it, when, and each field's old and new value."""
 
     program = models.CharField(max_length=32, choices=ProgramKey.choices)
-    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="+")
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     changed_at = models.DateTimeField(default=timezone.now)
     changes = models.JSONField(help_text='{"field": {"old": ..., "new": ...}}, values as text.')
 
@@ -395,19 +447,28 @@ class FirstSaleNudgeProgram(Program):
     KEY = ProgramKey.FIRST_SALE_NUDGES
 
     first_nudge_after_days = models.PositiveIntegerField(
-        default=3, validators=[MaxValueValidator(90)],
-        help_text="Days after joining before a seller without a sale gets a first nudge.")
+        default=3,
+        validators=[MaxValueValidator(90)],
+        help_text="Days after joining before a seller without a sale gets a first nudge.",
+    )
     days_between_nudges = models.PositiveIntegerField(
-        default=3, validators=[MinValueValidator(1), MaxValueValidator(60)],
-        help_text="At least this many days between two nudges to one seller.")
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text="At least this many days between two nudges to one seller.",
+    )
     stale_after_days = models.PositiveIntegerField(
-        default=14, validators=[MinValueValidator(1), MaxValueValidator(180)],
+        default=14,
+        validators=[MinValueValidator(1), MaxValueValidator(180)],
         help_text="A listing with no price change and no new like for this long is stale (a reprice nudge); a "
-                  "seller who shared none of their listings for this long gets a share nudge.")
+        "seller who shared none of their listings for this long gets a share nudge.",
+    )
     reprice_percent = models.DecimalField(
-        max_digits=4, decimal_places=1, default=Decimal("10.0"),
+        max_digits=4,
+        decimal_places=1,
+        default=Decimal("10.0"),
         validators=[MinValueValidator(Decimal("1")), MaxValueValidator(Decimal("50"))],
-        help_text="A reprice nudge suggests a price this far below the current one.")
+        help_text="A reprice nudge suggests a price this far below the current one.",
+    )
 
     class Meta(Program.Meta):
         verbose_name = verbose_name_plural = "first-sale nudges"
@@ -453,13 +514,19 @@ class AmbassadorProgram(Program):
     min_available_listings = models.PositiveIntegerField(default=50)
     min_sales = models.PositiveIntegerField(default=15, help_text="Orders not cancelled.")
     min_rating = models.DecimalField(
-        max_digits=3, decimal_places=2, default=Decimal("4.50"),
+        max_digits=3,
+        decimal_places=2,
+        default=Decimal("4.50"),
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("5"))],
-        help_text="Average of buyers' 1–5 ratings; a member nobody rated meets only 0.")
+        help_text="Average of buyers' 1–5 ratings; a member nobody rated meets only 0.",
+    )
     max_average_ship_days = models.DecimalField(
-        max_digits=4, decimal_places=1, default=Decimal("3.0"),
+        max_digits=4,
+        decimal_places=1,
+        default=Decimal("3.0"),
         validators=[MinValueValidator(Decimal("0.1")), MaxValueValidator(Decimal("30"))],
-        help_text="Average time from payment to shipping under this many days (it takes a shipped order).")
+        help_text="Average time from payment to shipping under this many days (it takes a shipped order).",
+    )
 
     class Meta(Program.Meta):
         verbose_name = verbose_name_plural = "ambassador program"
@@ -473,15 +540,21 @@ class Ambassador(models.Model):
     """A member who met the ambassadors' bar: `revoked_at` once they no longer do (cleared if they
     meet it again). Ambassadors who opt in mentor new sellers."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True,
-                                related_name="ambassador")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="ambassador"
+    )
     granted_at = models.DateTimeField(default=timezone.now)
     revoked_at = models.DateTimeField(null=True, blank=True)
     mentoring_opt_in = models.BooleanField(default=False, help_text="They take part in mentoring groups.")
 
     class Meta:
-        indexes = [models.Index(fields=["user"], condition=Q(revoked_at__isnull=True, mentoring_opt_in=True),
-                                name="ambassador_mentor_idx")]
+        indexes = [
+            models.Index(
+                fields=["user"],
+                condition=Q(revoked_at__isnull=True, mentoring_opt_in=True),
+                name="ambassador_mentor_idx",
+            )
+        ]
 
     def __str__(self):
         return f"Ambassador {self.user_id}{' (revoked)' if self.revoked_at else ''}"
@@ -494,23 +567,31 @@ class MentoringProgram(Program):
     KEY = ProgramKey.MENTORING
 
     mentors_per_group_min = models.PositiveSmallIntegerField(
-        default=4, validators=[MinValueValidator(1), MaxValueValidator(10)],
-        help_text="A group starts only with at least this many free mentors.")
+        default=4,
+        validators=[MinValueValidator(1), MaxValueValidator(10)],
+        help_text="A group starts only with at least this many free mentors.",
+    )
     mentors_per_group_max = models.PositiveSmallIntegerField(
-        default=5, validators=[MinValueValidator(1), MaxValueValidator(10)])
+        default=5, validators=[MinValueValidator(1), MaxValueValidator(10)]
+    )
     max_groups_per_mentor = models.PositiveSmallIntegerField(
-        default=5, validators=[MinValueValidator(1), MaxValueValidator(50)],
-        help_text="Open groups a mentor is matched with at most.")
+        default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(50)],
+        help_text="Open groups a mentor is matched with at most.",
+    )
     grace_days = models.PositiveSmallIntegerField(
-        default=14, validators=[MaxValueValidator(90)], help_text="A group closes this long after the first sale.")
+        default=14, validators=[MaxValueValidator(90)], help_text="A group closes this long after the first sale."
+    )
 
     class Meta(Program.Meta):
         verbose_name = verbose_name_plural = "first-sale mentoring"
         constraints = [
             *Program.Meta.constraints,
-            models.CheckConstraint(condition=Q(mentors_per_group_min__lte=models.F("mentors_per_group_max")),
-                                   name="mentoring_group_size_range",
-                                   violation_error_message="The fewest mentors of a group cannot exceed the most."),
+            models.CheckConstraint(
+                condition=Q(mentors_per_group_min__lte=models.F("mentors_per_group_max")),
+                name="mentoring_group_size_range",
+                violation_error_message="The fewest mentors of a group cannot exceed the most.",
+            ),
         ]
 
     @property
@@ -534,8 +615,11 @@ class MentoringGroup(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["mentee"], condition=Q(status="open"),
-                                               name="mentoring_group_one_open_per_mentee")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["mentee"], condition=Q(status="open"), name="mentoring_group_one_open_per_mentee"
+            )
+        ]
         indexes = [models.Index(fields=["status", "mentee"], name="mentoring_group_status_idx")]
 
     def __str__(self):

@@ -34,12 +34,15 @@ def program_charts(*, now: datetime, weeks: int) -> ProgramCharts:
       point's number of orders within the habit window.
     """
     results = program_results(now=now, weeks=weeks)
-    return ProgramCharts(results=results, charts={
-        "first_sale_rate": _first_sale_rates(results),
-        "time_to_first_sale": _times_to_first_sale(results),
-        "subsidy": _subsidy_spending(results),
-        "buyer_habit": _buyer_habit(results),
-    })
+    return ProgramCharts(
+        results=results,
+        charts={
+            "first_sale_rate": _first_sale_rates(results),
+            "time_to_first_sale": _times_to_first_sale(results),
+            "subsidy": _subsidy_spending(results),
+            "buyer_habit": _buyer_habit(results),
+        },
+    )
 
 
 def _week(day: date) -> str:
@@ -51,8 +54,9 @@ def _first_sale_rates(results: ProgramResults) -> dict:
     for program in PARTICIPATION:
         cohorts = [cohort for cohort in results.first_sale if cohort.program == program]
         labels = sorted({cohort.week_starting for cohort in cohorts})
-        rates = {(cohort.week_starting, cohort.in_program): round(cohort.first_sale_rate * 100, 1)
-                 for cohort in cohorts}
+        rates = {
+            (cohort.week_starting, cohort.in_program): round(cohort.first_sale_rate * 100, 1) for cohort in cohorts
+        }
         charts[program.value] = {
             "title": ProgramKey(program).label,
             "labels": [_week(week) for week in labels],
@@ -67,37 +71,55 @@ def _times_to_first_sale(results: ProgramResults) -> dict:
     for cohort in results.first_sale:
         if cohort.average_days_to_first_sale is not None:
             total, sales = days.get((cohort.program, cohort.in_program), (0.0, 0))
-            days[cohort.program, cohort.in_program] = (total + cohort.average_days_to_first_sale * cohort.first_sales,
-                                                       sales + cohort.first_sales)
+            days[cohort.program, cohort.in_program] = (
+                total + cohort.average_days_to_first_sale * cohort.first_sales,
+                sales + cohort.first_sales,
+            )
 
     def average(program, in_program):
         total, sales = days.get((program, in_program), (0.0, 0))
         return round(total / sales, 1) if sales else None
 
-    return {"labels": [ProgramKey(program).label for program in PARTICIPATION],
-            "in_program": [average(program, True) for program in PARTICIPATION],
-            "out_of_program": [average(program, False) for program in PARTICIPATION]}
+    return {
+        "labels": [ProgramKey(program).label for program in PARTICIPATION],
+        "in_program": [average(program, True) for program in PARTICIPATION],
+        "out_of_program": [average(program, False) for program in PARTICIPATION],
+    }
 
 
 def _subsidy_spending(results: ProgramResults) -> dict:
     program = results.subsidy.program
     net = Case(When(entry=ShippingSubsidy.Entry.CREDIT, then=-F("amount")), default=F("amount"), output_field=MONEY)
-    rows = (ShippingSubsidy.objects.filter(program_id=program.pk).annotate(week=TruncWeek("created_at"))
-            .values("week").annotate(net=Sum(net)).order_by("week"))
+    rows = (
+        ShippingSubsidy.objects.filter(program_id=program.pk)
+        .annotate(week=TruncWeek("created_at"))
+        .values("week")
+        .annotate(net=Sum(net))
+        .order_by("week")
+    )
     labels, spent, total = [], [], Decimal("0.00")
     for row in rows:
         total += row["net"]
         labels.append(_week(row["week"].date()))
         spent.append(float(total))
-    return {"currency": program.currency, "budget": float(program.budget), "spent": float(program.spent),
-            "remaining": float(program.remaining), "labels": labels, "spent_by_week": spent}
+    return {
+        "currency": program.currency,
+        "budget": float(program.budget),
+        "spent": float(program.spent),
+        "remaining": float(program.remaining),
+        "labels": labels,
+        "spent_by_week": spent,
+    }
 
 
 def _buyer_habit(results: ProgramResults) -> dict:
     cohorts = results.buyer_habit
-    return {"habit_orders": results.habit_orders, "habit_days": results.habit_days,
-            "labels": [_week(cohort.week_starting) for cohort in cohorts],
-            "buyers": [cohort.buyers for cohort in cohorts],
-            "with_two_orders": [cohort.with_two_orders for cohort in cohorts],
-            "with_three_orders": [cohort.with_three_orders for cohort in cohorts],
-            "reached_habit": [cohort.reached_habit for cohort in cohorts]}
+    return {
+        "habit_orders": results.habit_orders,
+        "habit_days": results.habit_days,
+        "labels": [_week(cohort.week_starting) for cohort in cohorts],
+        "buyers": [cohort.buyers for cohort in cohorts],
+        "with_two_orders": [cohort.with_two_orders for cohort in cohorts],
+        "with_three_orders": [cohort.with_three_orders for cohort in cohorts],
+        "reached_habit": [cohort.reached_habit for cohort in cohorts],
+    }

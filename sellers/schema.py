@@ -46,11 +46,14 @@ class PriceDropNoticeType(DjangoObjectType):
         interfaces = (Node,)
         fields = ("likers_reached", "created_at")
 
-    previous_price = graphene.Field(Money, required=True,
-                                    description="The lowest price likers had been told of before.")
+    previous_price = graphene.Field(
+        Money, required=True, description="The lowest price likers had been told of before."
+    )
     new_price = graphene.Field(Money, required=True)
-    coalesced = graphene.Boolean(required=True, description="True when it rewrote the notification of a drop "
-                                                            "moments before instead of sending another.")
+    coalesced = graphene.Boolean(
+        required=True,
+        description="True when it rewrote the notification of a drop moments before instead of sending another.",
+    )
 
     @classmethod
     def get_queryset(cls, queryset, info):
@@ -133,8 +136,9 @@ class UpsellType(DjangoObjectType):
     order = graphene.Field(OrderType, required=True)
     message = graphene.Field(MessageType, required=True, description="The message, with the items attached.")
     replied = graphene.Boolean(required=True, description="The buyer wrote back after it.")
-    converted = graphene.Boolean(required=True, description="The buyer bought from you after it (an item added "
-                                                            "to the parcel, or a new order).")
+    converted = graphene.Boolean(
+        required=True, description="The buyer bought from you after it (an item added to the parcel, or a new order)."
+    )
 
     @classmethod
     def get_queryset(cls, queryset, info):
@@ -159,8 +163,10 @@ class OfferToLikersType(DjangoObjectType):
     amount = graphene.Field(Money, required=True)
     shipping_discount = graphene.Field(Money, required=True)
     sent = graphene.Int(required=True, description="Likers who got an offer.")
-    skipped = graphene.Int(required=True, description="Likers with an offer pending, or offered lately at a price "
-                                                      "not far enough above this one.")
+    skipped = graphene.Int(
+        required=True,
+        description="Likers with an offer pending, or offered lately at a price not far enough above this one.",
+    )
     accepted = graphene.Int(required=True)
     expired = graphene.Int(required=True)
 
@@ -197,8 +203,11 @@ class ClosetVisitor(graphene.ObjectType):
     visitor = graphene.Field(UserType, required=True)
     last_visited_at = graphene.DateTime(required=True)
     last_greeted_at = graphene.DateTime(description="When you last greeted them; null if never.")
-    can_greet = graphene.Boolean(required=True, description="A recent enough visit and no greeting within the "
-                                                            "period (they may still have turned greetings off).")
+    can_greet = graphene.Boolean(
+        required=True,
+        description="A recent enough visit and no greeting within the "
+        "period (they may still have turned greetings off).",
+    )
 
     def resolve_visitor(user, info):
         return user
@@ -231,28 +240,47 @@ class SellerResults(graphene.ObjectType):
 
 
 class SellerToolQuery(graphene.ObjectType):
-    greeting_templates = graphene.List(graphene.NonNull(GreetingTemplateType), required=True,
-                                       description=f"Your saved greetings (at most {services.MAX_TEMPLATES}), "
-                                                   "by name.")
+    greeting_templates = graphene.List(
+        graphene.NonNull(GreetingTemplateType),
+        required=True,
+        description=f"Your saved greetings (at most {services.MAX_TEMPLATES}), by name.",
+    )
     auto_greeting = graphene.Field(AutoGreetingType, description="Null until you set one up.")
     greetings_enabled = graphene.Boolean(required=True, description="Whether sellers may greet you.")
-    closet_visitors = graphene.Field(ClosetVisitorConnection, **connection_args(),
-                                     description="Who visited your closet in the last 30 days, latest visit first.")
-    greetings = graphene.Field(GreetingConnection, **connection_args(),
-                               description="Greetings you sent, newest first, with whether they replied.")
-    upsells = graphene.Field(UpsellConnection, **connection_args(),
-                             description="Items you suggested after orders, newest first, with their results.")
+    closet_visitors = graphene.Field(
+        ClosetVisitorConnection,
+        **connection_args(),
+        description="Who visited your closet in the last 30 days, latest visit first.",
+    )
+    greetings = graphene.Field(
+        GreetingConnection,
+        **connection_args(),
+        description="Greetings you sent, newest first, with whether they replied.",
+    )
+    upsells = graphene.Field(
+        UpsellConnection,
+        **connection_args(),
+        description="Items you suggested after orders, newest first, with their results.",
+    )
     upsell_suggestions = graphene.List(
-        graphene.NonNull(ListingType), required=True, order_id=graphene.ID(required=True),
+        graphene.NonNull(ListingType),
+        required=True,
+        order_id=graphene.ID(required=True),
         description="Your available items that go with this order of yours, best first (at most 20): those its "
-                    "buyer liked, then those whose category goes with what they bought, then those liked by the "
-                    "people who liked what they bought.")
-    offers_to_likers = graphene.Field(OfferToLikersConnection,
-                                      **connection_args(listing_id=graphene.ID(required=True)),
-                                      description="Offers you sent the likers of your listing, newest first.")
+        "buyer liked, then those whose category goes with what they bought, then those liked by the "
+        "people who liked what they bought.",
+    )
+    offers_to_likers = graphene.Field(
+        OfferToLikersConnection,
+        **connection_args(listing_id=graphene.ID(required=True)),
+        description="Offers you sent the likers of your listing, newest first.",
+    )
     seller_results = graphene.Field(SellerResults, days=graphene.Int(required=True, default_value=30), required=True)
-    price_drops = graphene.Field(PriceDropNoticeConnection, **connection_args(listing_id=graphene.ID(required=True)),
-                                 description="Price drops of your listing that notified its likers, newest first.")
+    price_drops = graphene.Field(
+        PriceDropNoticeConnection,
+        **connection_args(listing_id=graphene.ID(required=True)),
+        description="Price drops of your listing that notified its likers, newest first.",
+    )
 
     def resolve_greeting_templates(root, info):
         return selectors.greeting_templates(require_user(info))
@@ -265,24 +293,36 @@ class SellerToolQuery(graphene.ObjectType):
 
     def resolve_closet_visitors(root, info, first=None, after=None):
         visitors = selectors.closet_visitors(require_user(info), now=timezone.now())
-        return keyset_page(visitors, ClosetVisitorConnection, first=first, after=after,
-                           ordering=("-last_visited_at", "-pk"))
+        return keyset_page(
+            visitors, ClosetVisitorConnection, first=first, after=after, ordering=("-last_visited_at", "-pk")
+        )
 
     def resolve_greetings(root, info, first=None, after=None):
-        return keyset_page(selectors.greetings_sent(require_user(info)), GreetingConnection, first=first, after=after,
-                           ordering=("-created_at", "-pk"))
+        return keyset_page(
+            selectors.greetings_sent(require_user(info)),
+            GreetingConnection,
+            first=first,
+            after=after,
+            ordering=("-created_at", "-pk"),
+        )
 
     def resolve_upsells(root, info, first=None, after=None):
-        return keyset_page(selectors.upsells_sent(require_user(info)), UpsellConnection, first=first, after=after,
-                           ordering=("-created_at", "-pk"))
+        return keyset_page(
+            selectors.upsells_sent(require_user(info)),
+            UpsellConnection,
+            first=first,
+            after=after,
+            ordering=("-created_at", "-pk"),
+        )
 
     def resolve_upsell_suggestions(root, info, order_id):
         return selectors.upsell_suggestions(_sold_order(info, order_id), info.context.user)
 
     def resolve_offers_to_likers(root, info, listing_id, first=None, after=None):
         campaigns = selectors.offers_to_likers(_owned_listing(info, listing_id), now=timezone.now())
-        return keyset_page(campaigns, OfferToLikersConnection, first=first, after=after,
-                           ordering=("-created_at", "-pk"))
+        return keyset_page(
+            campaigns, OfferToLikersConnection, first=first, after=after, ordering=("-created_at", "-pk")
+        )
 
     def resolve_seller_results(root, info, days):
         seller = require_user(info)
@@ -290,14 +330,22 @@ class SellerToolQuery(graphene.ObjectType):
             raise ServiceError(ErrorCode.INVALID, "Look back 1 to 365 days.", "days")
         now = timezone.now()
         results = selectors.results(seller, since=now - timedelta(days=days), now=now)
-        return SellerResults(days=days, greetings=MessageResults(**results["greetings"]),
-                             upsells=MessageResults(**results["upsells"]),
-                             offers_to_likers=OfferResults(**results["offers_to_likers"]))
+        return SellerResults(
+            days=days,
+            greetings=MessageResults(**results["greetings"]),
+            upsells=MessageResults(**results["upsells"]),
+            offers_to_likers=OfferResults(**results["offers_to_likers"]),
+        )
 
     def resolve_price_drops(root, info, listing_id, first=None, after=None):
         listing = _owned_listing(info, listing_id)
-        return keyset_page(selectors.price_drops(listing), PriceDropNoticeConnection, first=first, after=after,
-                           ordering=("-created_at", "-pk"))
+        return keyset_page(
+            selectors.price_drops(listing),
+            PriceDropNoticeConnection,
+            first=first,
+            after=after,
+            ordering=("-created_at", "-pk"),
+        )
 
 
 def _owned_listing(info, global_id: str, field: str = "listingId") -> Listing:
@@ -315,8 +363,9 @@ def _sold_order(info, global_id: str):
 
 
 def _own_template(info, global_id: str, field: str = "templateId") -> GreetingTemplate:
-    template = GreetingTemplate.objects.filter(pk=decode_id(global_id, "GreetingTemplate", field),
-                                               seller=info.context.user).first()
+    template = GreetingTemplate.objects.filter(
+        pk=decode_id(global_id, "GreetingTemplate", field), seller=info.context.user
+    ).first()
     if template is None:
         raise ServiceError(ErrorCode.NOT_FOUND, "This template does not exist.", field)
     return template
@@ -344,9 +393,12 @@ class SendGreeting(BaseMutation):
         seller = info.context.user
         visitor = active_member(input.visitor_id, "visitorId")
         greeting = services.send_greeting(
-            seller=seller, visitor=visitor, text=input.text,
+            seller=seller,
+            visitor=visitor,
+            text=input.text,
             template=_own_template(info, input.template_id) if input.template_id else None,
-            listing=_owned_listing(info, input.listing_id) if input.listing_id else None)
+            listing=_owned_listing(info, input.listing_id) if input.listing_id else None,
+        )
         return cls(greeting=selectors.greetings_sent(seller).get(pk=greeting.pk), errors=[])
 
 
@@ -367,8 +419,9 @@ class SaveGreetingTemplate(BaseMutation):
     @classmethod
     def perform(cls, info, input):
         template = _own_template(info, input.template_id) if input.template_id else None
-        saved = services.save_greeting_template(seller=info.context.user, name=input.name, body=input.body,
-                                                template=template)
+        saved = services.save_greeting_template(
+            seller=info.context.user, name=input.name, body=input.body, template=template
+        )
         return cls(template=saved, errors=[])
 
 
@@ -410,9 +463,12 @@ class SetAutoGreeting(BaseMutation):
     @classmethod
     def perform(cls, info, input):
         rule = services.set_auto_greeting(
-            seller=info.context.user, enabled=input.enabled, delay_minutes=input.delay_minutes,
+            seller=info.context.user,
+            enabled=input.enabled,
+            delay_minutes=input.delay_minutes,
             template=_own_template(info, input.template_id) if input.template_id else None,
-            listing=_owned_listing(info, input.listing_id) if input.listing_id else None)
+            listing=_owned_listing(info, input.listing_id) if input.listing_id else None,
+        )
         return cls(auto_greeting=rule, errors=[])
 
 
@@ -456,16 +512,21 @@ class SendOfferToLikers(BaseMutation):
     @classmethod
     def perform(cls, info, input):
         listing = _owned_listing(info, input.listing_id)
-        campaign = services.offer_to_likers(seller=info.context.user, listing=listing, amount=input.price,
-                                            shipping_discount=input.shipping_discount)
-        return cls(offer_to_likers=OfferToLikersType.get_queryset(OfferToLikers.objects, info).get(pk=campaign.pk),
-                   errors=[])
+        campaign = services.offer_to_likers(
+            seller=info.context.user, listing=listing, amount=input.price, shipping_discount=input.shipping_discount
+        )
+        return cls(
+            offer_to_likers=OfferToLikersType.get_queryset(OfferToLikers.objects, info).get(pk=campaign.pk), errors=[]
+        )
 
 
 class SendUpsellInput(graphene.InputObjectType):
     order_id = graphene.ID(required=True, description="An order you sold, within its add-on window.")
-    listing_ids = graphene.List(graphene.NonNull(graphene.ID), required=True,
-                                description=f"1 to {services.MAX_UPSELL_ITEMS} of your available items.")
+    listing_ids = graphene.List(
+        graphene.NonNull(graphene.ID),
+        required=True,
+        description=f"1 to {services.MAX_UPSELL_ITEMS} of your available items.",
+    )
     note = graphene.String(description="Your words; a default one otherwise.")
 
 
@@ -530,8 +591,9 @@ class FirstSaleShippingProgramType(ProgramType):
     amount = graphene.Field(Money, required=True)
     per_order_cap = graphene.Field(Money, required=True)
     budget = graphene.Field(Money, required=True)
-    spent = graphene.Field(Money, required=True, description="Paid for first orders, less what cancelled ones "
-                                                             "gave back.")
+    spent = graphene.Field(
+        Money, required=True, description="Paid for first orders, less what cancelled ones gave back."
+    )
     remaining = graphene.Field(Money, required=True)
 
     def resolve_amount(program, info):
@@ -557,8 +619,13 @@ class FirstSaleNudgeProgramType(ProgramType):
     class Meta:
         model = FirstSaleNudgeProgram
         name = "FirstSaleNudgeProgram"
-        fields = (*PROGRAM_FIELDS, "first_nudge_after_days", "days_between_nudges", "stale_after_days",
-                  "reprice_percent")
+        fields = (
+            *PROGRAM_FIELDS,
+            "first_nudge_after_days",
+            "days_between_nudges",
+            "stale_after_days",
+            "reprice_percent",
+        )
 
 
 class AmbassadorProgramType(ProgramType):
@@ -568,8 +635,14 @@ class AmbassadorProgramType(ProgramType):
     class Meta:
         model = AmbassadorProgram
         name = "AmbassadorProgram"
-        fields = (*PROGRAM_FIELDS, "min_shares_of_others", "min_available_listings", "min_sales", "min_rating",
-                  "max_average_ship_days")
+        fields = (
+            *PROGRAM_FIELDS,
+            "min_shares_of_others",
+            "min_available_listings",
+            "min_sales",
+            "min_rating",
+            "max_average_ship_days",
+        )
 
 
 class MentoringProgramType(ProgramType):
@@ -579,8 +652,13 @@ class MentoringProgramType(ProgramType):
     class Meta:
         model = MentoringProgram
         name = "MentoringProgram"
-        fields = (*PROGRAM_FIELDS, "mentors_per_group_min", "mentors_per_group_max", "max_groups_per_mentor",
-                  "grace_days")
+        fields = (
+            *PROGRAM_FIELDS,
+            "mentors_per_group_min",
+            "mentors_per_group_max",
+            "max_groups_per_mentor",
+            "grace_days",
+        )
 
 
 class CommunityPrograms(graphene.ObjectType):
@@ -614,8 +692,11 @@ class AmbassadorStatus(graphene.ObjectType):
     @staticmethod
     def of(ambassador: Ambassador | None) -> "AmbassadorStatus":
         current = ambassador is not None and ambassador.revoked_at is None
-        return AmbassadorStatus(is_ambassador=current, since=ambassador.granted_at if current else None,
-                                mentoring_opt_in=current and ambassador.mentoring_opt_in)
+        return AmbassadorStatus(
+            is_ambassador=current,
+            since=ambassador.granted_at if current else None,
+            mentoring_opt_in=current and ambassador.mentoring_opt_in,
+        )
 
 
 MentoringGroupStatus = graphene.Enum.from_enum(MentoringGroup.Status, name="MentoringGroupStatus")
@@ -639,8 +720,9 @@ class MentoringGroupType(DjangoObjectType):
     viewer_role = graphene.Field(MentoringRole, required=True)
     mentee = graphene.Field(UserType, required=True)
     mentors = graphene.List(graphene.NonNull(UserType), required=True)
-    conversation = graphene.Field(ConversationType, required=True,
-                                  description="Write in it with sendMessage(conversationId).")
+    conversation = graphene.Field(
+        ConversationType, required=True, description="Write in it with sendMessage(conversationId)."
+    )
 
     @classmethod
     def get_queryset(cls, queryset, info):
@@ -684,9 +766,14 @@ class ProgramChangeType(DjangoObjectType):
         return queryset if current and current.is_staff else queryset.none()
 
     def resolve_changes(change, info):
-        return [ProgramFieldChange(field=to_camel_case(name), old_value=_as_client_text(values["old"]),
-                                   new_value=_as_client_text(values["new"]))
-                for name, values in change.changes.items()]
+        return [
+            ProgramFieldChange(
+                field=to_camel_case(name),
+                old_value=_as_client_text(values["old"]),
+                new_value=_as_client_text(values["new"]),
+            )
+            for name, values in change.changes.items()
+        ]
 
 
 def _as_client_text(value) -> str | None:
@@ -705,8 +792,10 @@ class FirstSaleCohort(graphene.ObjectType):
 
     program = CommunityProgram(required=True)
     week_starting = graphene.Date(required=True, description="The Monday of the week they joined.")
-    in_program = graphene.Boolean(required=True, description="Shipping discount: joined between its dates; "
-                                                             "nudges: got one; mentoring: was mentored.")
+    in_program = graphene.Boolean(
+        required=True,
+        description="Shipping discount: joined between its dates; nudges: got one; mentoring: was mentored.",
+    )
     sellers = graphene.Int(required=True, description="Members with a listing.")
     first_sales = graphene.Int(required=True, description="Sellers who made a sale (an order not cancelled).")
     first_sale_rate = graphene.Float(required=True)
@@ -769,37 +858,57 @@ class ProgramResultsType(graphene.ObjectType):
         name = "ProgramResults"
 
     since = graphene.DateTime(required=True)
-    first_sale = graphene.List(graphene.NonNull(FirstSaleCohort), required=True,
-                               description="By program, join week, then out of / in the program.")
+    first_sale = graphene.List(
+        graphene.NonNull(FirstSaleCohort),
+        required=True,
+        description="By program, join week, then out of / in the program.",
+    )
     subsidy = graphene.Field(SubsidyResults, required=True)
     mentor_responses = graphene.Field(MentorResponseResults, required=True)
     habit_orders = graphene.Int(required=True)
     habit_days = graphene.Int(required=True)
-    buyer_habit = graphene.List(graphene.NonNull(BuyerHabitCohort), required=True,
-                                description="By the week of the buyers' first order.")
+    buyer_habit = graphene.List(
+        graphene.NonNull(BuyerHabitCohort), required=True, description="By the week of the buyers' first order."
+    )
 
 
 class ProgramQuery(graphene.ObjectType):
     ambassador_status = graphene.Field(AmbassadorStatus, required=True)
-    mentoring_groups = graphene.Field(MentoringGroupConnection, **connection_args(),
-                                      description="The mentoring groups you are mentored in or mentor, newest first.")
-    community_programs = graphene.Field(CommunityPrograms, required=True,
-                                        description="Staff: every community program's settings.")
+    mentoring_groups = graphene.Field(
+        MentoringGroupConnection,
+        **connection_args(),
+        description="The mentoring groups you are mentored in or mentor, newest first.",
+    )
+    community_programs = graphene.Field(
+        CommunityPrograms, required=True, description="Staff: every community program's settings."
+    )
     program_results = graphene.Field(
-        ProgramResultsType, required=True,
-        weeks=graphene.Int(required=True, default_value=12,
-                           description="Members who joined (buyers who first ordered) in the last 1 to 104 weeks."),
+        ProgramResultsType,
+        required=True,
+        weeks=graphene.Int(
+            required=True,
+            default_value=12,
+            description="Members who joined (buyers who first ordered) in the last 1 to 104 weeks.",
+        ),
         habit_orders=graphene.Int(required=True, default_value=selectors.HABIT_ORDERS),
         habit_days=graphene.Int(required=True, default_value=selectors.HABIT_DAYS),
         description="Staff: first sales in and out of each program, the subsidy, mentors' response times and "
-                    "buyers' progress to the habit point (4 orders in their first 4 months).")
-    program_changes = graphene.Field(ProgramChangeConnection, **connection_args(program=CommunityProgram()),
-                                     description="Staff: who changed which program setting, from what to what; "
-                                                 "newest first.")
+        "buyers' progress to the habit point (4 orders in their first 4 months).",
+    )
+    program_changes = graphene.Field(
+        ProgramChangeConnection,
+        **connection_args(program=CommunityProgram()),
+        description="Staff: who changed which program setting, from what to what; newest first.",
+    )
 
     def resolve_mentoring_groups(root, info, first=None, after=None):
-        return keyset_page(selectors.mentoring_groups_of(require_user(info)), MentoringGroupConnection, first=first,
-                           after=after, ordering=("-created_at", "-pk"))
+        return keyset_page(
+            selectors.mentoring_groups_of(require_user(info)),
+            MentoringGroupConnection,
+            first=first,
+            after=after,
+            ordering=("-created_at", "-pk"),
+        )
 
     def resolve_ambassador_status(root, info):
         return AmbassadorStatus.of(Ambassador.objects.filter(user=require_user(info)).first())
@@ -810,18 +919,21 @@ class ProgramQuery(graphene.ObjectType):
 
     def resolve_program_results(root, info, weeks, habit_orders, habit_days):
         require_staff(info)
-        for value, low, high, field in ((weeks, 1, 104, "weeks"), (habit_orders, 2, 50, "habitOrders"),
-                                        (habit_days, 7, 730, "habitDays")):
+        for value, low, high, field in (
+            (weeks, 1, 104, "weeks"),
+            (habit_orders, 2, 50, "habitOrders"),
+            (habit_days, 7, 730, "habitDays"),
+        ):
             if not low <= value <= high:
                 raise ServiceError(ErrorCode.INVALID, f"Choose {low} to {high}.", field)
-        return selectors.program_results(now=timezone.now(), weeks=weeks, habit_orders=habit_orders,
-                                         habit_days=habit_days)
+        return selectors.program_results(
+            now=timezone.now(), weeks=weeks, habit_orders=habit_orders, habit_days=habit_days
+        )
 
     def resolve_program_changes(root, info, first=None, after=None, program=None):
         staff = require_staff(info)
         changes = selectors.program_changes(staff, program=program.value if program else None)
-        return keyset_page(changes, ProgramChangeConnection, first=first, after=after,
-                           ordering=("-changed_at", "-pk"))
+        return keyset_page(changes, ProgramChangeConnection, first=first, after=after, ordering=("-changed_at", "-pk"))
 
 
 class ProgramInputFields:

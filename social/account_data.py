@@ -23,15 +23,21 @@ def erase(user) -> None:
 
 def export(user) -> dict:
     return {
-        "likes": list(Like.objects.filter(user=user).order_by("created_at").values("listing_id", "listing__title",
-                                                                                     "created_at")),
-        "following": list(Follow.objects.filter(follower=user).order_by("created_at").values("followee__username",
-                                                                                               "created_at")),
+        "likes": list(
+            Like.objects.filter(user=user).order_by("created_at").values("listing_id", "listing__title", "created_at")
+        ),
+        "following": list(
+            Follow.objects.filter(follower=user).order_by("created_at").values("followee__username", "created_at")
+        ),
         "followers": Follow.objects.filter(followee=user).count(),
         "shares": list(Share.objects.filter(sharer=user).order_by("created_at").values("listing_id", "created_at")),
-        "comments": list(Comment.objects.filter(author=user).order_by("created_at").values("listing_id", "body",
-                                                                                             "created_at")),
-        "messagesSent": list(Message.objects.filter(sender=user).order_by("created_at").values(
-            "conversation_id", "kind", "body", "created_at")),
+        "comments": list(
+            Comment.objects.filter(author=user).order_by("created_at").values("listing_id", "body", "created_at")
+        ),
+        "messagesSent": list(
+            Message.objects.filter(sender=user)
+            .order_by("created_at")
+            .values("conversation_id", "kind", "body", "created_at")
+        ),
         "blocked": list(Block.objects.filter(blocker=user).values("blocked__username")),
     }

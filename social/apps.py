@@ -10,7 +10,9 @@ class SocialConfig(AppConfig):
 
         # Members show with their follow counts; a block hides closets and stops trade both ways.
         hooks.MEMBER_ANNOTATIONS.append(selectors.with_follow_stats)
-        hooks.LISTING_CARD_ANNOTATIONS.append(lambda viewer, now: {"viewer_has_liked": selectors.viewer_has_liked(viewer)})
+        hooks.LISTING_CARD_ANNOTATIONS.append(
+            lambda viewer, now: {"viewer_has_liked": selectors.viewer_has_liked(viewer)}
+        )
         hooks.HIDDEN_SELLERS.append(selectors.blockers_of)
         hooks.DEALING_BARRED.append(selectors.is_blocked)
 

@@ -6,9 +6,14 @@ from social import services
 from social.models import Comment, Share
 
 FOLLOWS = [("ava", "marco"), ("ava", "priya"), ("marco", "ava"), ("priya", "ava"), ("sam", "ava"), ("sam", "priya")]
-LIKES = [("ava", "Leather tote, authenticated"), ("ava", "Retro runners, barely worn"),
-         ("marco", "90s denim jacket"), ("priya", "90s denim jacket"), ("sam", "90s denim jacket"),
-         ("sam", "Silk wrap dress")]
+LIKES = [
+    ("ava", "Leather tote, authenticated"),
+    ("ava", "Retro runners, barely worn"),
+    ("marco", "90s denim jacket"),
+    ("priya", "90s denim jacket"),
+    ("sam", "90s denim jacket"),
+    ("sam", "Silk wrap dress"),
+]
 
 
 def load(stdout):

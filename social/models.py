@@ -23,10 +23,8 @@ class Like(models.Model):
 
 
 class Follow(models.Model):
-    follower = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                                 related_name="following_relations")
-    followee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                                 related_name="follower_relations")
+    follower = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="following_relations")
+    followee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="follower_relations")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -101,8 +99,7 @@ class ClosetVisit(models.Model):
     """A visit to a closet, at most one per visitor, closet and hour (`hour` is the visit truncated)."""
 
     visitor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="closet_visits")
-    closet_owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                                     related_name="closet_visitors")
+    closet_owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="closet_visitors")
     hour = models.DateTimeField()
     visited_at = models.DateTimeField(default=timezone.now)
 
@@ -131,10 +128,12 @@ class Conversation(models.Model):
 
     kind = models.CharField(max_length=6, choices=Kind.choices, default=Kind.DIRECT)
     title = models.CharField(max_length=80, blank=True, help_text="A group's name.")
-    first_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True,
-                                   related_name="+")
-    second_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True,
-                                    related_name="+")
+    first_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    second_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     closed_at = models.DateTimeField(null=True, blank=True, help_text="A group takes no new messages once closed.")
     # Denormalised for the conversation list: newest activity first, with a preview, in one query.
@@ -147,7 +146,8 @@ class Conversation(models.Model):
             models.CheckConstraint(
                 condition=Q(kind="direct", first_user__isnull=False, first_user__lt=F("second_user"))
                 | Q(kind="group", first_user__isnull=True, second_user__isnull=True),
-                name="conversation_direct_pair_ordered_or_group"),
+                name="conversation_direct_pair_ordered_or_group",
+            ),
         ]
 
     def __str__(self):
@@ -166,8 +166,9 @@ class Participant(models.Model):
     # following unread messages rewrite.
     first_unread = models.ForeignKey("Message", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     last_read_at = models.DateTimeField(null=True, blank=True)
-    muted = models.BooleanField(default=False, help_text="No notifications for this conversation, and no "
-                                                         "greetings from the other member.")
+    muted = models.BooleanField(
+        default=False, help_text="No notifications for this conversation, and no greetings from the other member."
+    )
 
     class Meta:
         constraints = [

@@ -97,8 +97,11 @@ class MessageType(DjangoObjectType):
     kind = MessageKind(required=True)
     sender = graphene.Field(UserType, required=True)
     conversation_id = graphene.ID(required=True)
-    listings = graphene.List(graphene.NonNull(ListingType), required=True,
-                             description="Items attached (an upsell's picks) that you can still see.")
+    listings = graphene.List(
+        graphene.NonNull(ListingType),
+        required=True,
+        description="Items attached (an upsell's picks) that you can still see.",
+    )
 
     @classmethod
     def get_queryset(cls, queryset, info):
@@ -133,22 +136,40 @@ class CommentConnection(graphene.relay.Connection):
 
 
 class Query(graphene.ObjectType):
-    listing_likes = graphene.Field(LikeConnection, **connection_args(listing_id=graphene.ID(required=True)),
-                                   description="Who liked your listing, most recent first.")
-    comments = graphene.Field(CommentConnection, **connection_args(listing_id=graphene.ID(required=True)),
-                              description="A listing's comments, oldest first.")
+    listing_likes = graphene.Field(
+        LikeConnection,
+        **connection_args(listing_id=graphene.ID(required=True)),
+        description="Who liked your listing, most recent first.",
+    )
+    comments = graphene.Field(
+        CommentConnection,
+        **connection_args(listing_id=graphene.ID(required=True)),
+        description="A listing's comments, oldest first.",
+    )
 
-    conversations = graphene.Field(ConversationConnection, **connection_args(),
-                                   description="Your conversations, most recent activity first.")
-    conversation_with = graphene.Field(ConversationType, user_id=graphene.ID(required=True),
-                                       description="Your conversation with this member; null before any message.")
-    messages = graphene.Field(MessageConnection, **connection_args(conversation_id=graphene.ID(required=True)),
-                              description="A conversation's messages, newest first.")
+    conversations = graphene.Field(
+        ConversationConnection, **connection_args(), description="Your conversations, most recent activity first."
+    )
+    conversation_with = graphene.Field(
+        ConversationType,
+        user_id=graphene.ID(required=True),
+        description="Your conversation with this member; null before any message.",
+    )
+    messages = graphene.Field(
+        MessageConnection,
+        **connection_args(conversation_id=graphene.ID(required=True)),
+        description="A conversation's messages, newest first.",
+    )
     unread_message_count = graphene.Int(required=True, description="Unread messages in all your conversations.")
 
     def resolve_conversations(root, info, first=None, after=None):
-        return keyset_page(selectors.listed_conversations(require_user(info)), ConversationConnection, first=first,
-                           after=after, ordering=("-last_message_at", "-pk"))
+        return keyset_page(
+            selectors.listed_conversations(require_user(info)),
+            ConversationConnection,
+            first=first,
+            after=after,
+            ordering=("-last_message_at", "-pk"),
+        )
 
     def resolve_conversation_with(root, info, user_id):
         return selectors.conversation_between(require_user(info), decode_id(user_id, "User", "userId"))
@@ -164,13 +185,23 @@ class Query(graphene.ObjectType):
     def resolve_listing_likes(root, info, listing_id, first=None, after=None):
         listing = _listing(info, listing_id)
         require_owner(info, listing.seller_id)
-        return keyset_page(selectors.likes_of_listing(listing, viewer(info)), LikeConnection, first=first,
-                           after=after, ordering=("-created_at", "-pk"))
+        return keyset_page(
+            selectors.likes_of_listing(listing, viewer(info)),
+            LikeConnection,
+            first=first,
+            after=after,
+            ordering=("-created_at", "-pk"),
+        )
 
     def resolve_comments(root, info, listing_id, first=None, after=None):
         listing = _listing(info, listing_id)
-        return keyset_page(selectors.comments_on(listing, viewer(info)), CommentConnection, first=first,
-                           after=after, ordering=("created_at", "pk"))
+        return keyset_page(
+            selectors.comments_on(listing, viewer(info)),
+            CommentConnection,
+            first=first,
+            after=after,
+            ordering=("created_at", "pk"),
+        )
 
 
 def _listing(info, global_id: str):
@@ -178,8 +209,11 @@ def _listing(info, global_id: str):
 
 
 def _conversation(info, global_id: str) -> Conversation:
-    conversation = selectors.conversations_of(require_user(info)).filter(
-        pk=decode_id(global_id, "Conversation", "conversationId")).first()
+    conversation = (
+        selectors.conversations_of(require_user(info))
+        .filter(pk=decode_id(global_id, "Conversation", "conversationId"))
+        .first()
+    )
     if conversation is None:
         raise ServiceError(ErrorCode.NOT_FOUND, "This conversation does not exist.", "conversationId")
     return conversation
@@ -304,8 +338,9 @@ class AddComment(BaseMutation):
 
     @classmethod
     def perform(cls, info, input):
-        comment = services.add_comment(author=info.context.user, listing=_listing(info, input.listing_id),
-                                       body=input.body)
+        comment = services.add_comment(
+            author=info.context.user, listing=_listing(info, input.listing_id), body=input.body
+        )
         return cls(comment=comment, errors=[])
 
 
@@ -315,8 +350,11 @@ class EditCommentInput(graphene.InputObjectType):
 
 
 def _comment(info, global_id: str) -> Comment:
-    comment = CommentType.get_queryset(Comment.objects.select_related("listing"), info).filter(
-        pk=decode_id(global_id, "Comment", "commentId")).first()
+    comment = (
+        CommentType.get_queryset(Comment.objects.select_related("listing"), info)
+        .filter(pk=decode_id(global_id, "Comment", "commentId"))
+        .first()
+    )
     if comment is None:
         raise ServiceError(ErrorCode.NOT_FOUND, "This comment does not exist.", "commentId")
     return comment
@@ -402,13 +440,18 @@ class SendMessage(BaseMutation):
         if bool(input.recipient_id) == bool(input.conversation_id):
             raise ServiceError(ErrorCode.REQUIRED, "Give either a recipient or a conversation.", "recipientId")
         if input.recipient_id:
-            message = services.send_message(sender=user, recipient=active_member(input.recipient_id, "recipientId"),
-                                            body=input.body)
+            message = services.send_message(
+                sender=user, recipient=active_member(input.recipient_id, "recipientId"), body=input.body
+            )
         else:
-            message = services.send_message(sender=user, conversation=_conversation(info, input.conversation_id),
-                                            body=input.body)
-        return cls(message=selectors.messages_shown_to(user).get(pk=message.pk),
-                   conversation=selectors.conversations_of(user).get(pk=message.conversation_id), errors=[])
+            message = services.send_message(
+                sender=user, conversation=_conversation(info, input.conversation_id), body=input.body
+            )
+        return cls(
+            message=selectors.messages_shown_to(user).get(pk=message.pk),
+            conversation=selectors.conversations_of(user).get(pk=message.conversation_id),
+            errors=[],
+        )
 
 
 class ConversationIdInput(graphene.InputObjectType):
@@ -429,8 +472,11 @@ class MarkConversationRead(BaseMutation):
         user = info.context.user
         conversation = _conversation(info, input.conversation_id)
         services.mark_conversation_read(user=user, conversation=conversation)
-        return cls(conversation=selectors.conversations_of(user).get(pk=conversation.pk),
-                   unread_message_count=selectors.unread_message_count(user), errors=[])
+        return cls(
+            conversation=selectors.conversations_of(user).get(pk=conversation.pk),
+            unread_message_count=selectors.unread_message_count(user),
+            errors=[],
+        )
 
 
 class MuteUser(UserMutation):
@@ -466,8 +512,11 @@ class Mutation(graphene.ObjectType):
 
 
 class Subscription(graphene.ObjectType):
-    message_added = graphene.Field(MessageType, conversation_id=graphene.ID(description="Only this conversation."),
-                                   description="Each new message of your conversations, yours included.")
+    message_added = graphene.Field(
+        MessageType,
+        conversation_id=graphene.ID(description="Only this conversation."),
+        description="Each new message of your conversations, yours included.",
+    )
 
     async def subscribe_message_added(root, info, conversation_id=None):
         user = require_user(info)

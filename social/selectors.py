@@ -9,8 +9,9 @@ from social.models import Block, Comment, Conversation, Follow, Like, Message, P
 
 def is_blocked(user_a_id: int, user_b_id: int) -> bool:
     """Whether either of the two users has blocked the other (comments, follows, messages)."""
-    return Block.objects.filter(Q(blocker_id=user_a_id, blocked_id=user_b_id)
-                                | Q(blocker_id=user_b_id, blocked_id=user_a_id)).exists()
+    return Block.objects.filter(
+        Q(blocker_id=user_a_id, blocked_id=user_b_id) | Q(blocker_id=user_b_id, blocked_id=user_a_id)
+    ).exists()
 
 
 def blockers_of(viewer):
@@ -31,7 +32,8 @@ def with_follow_stats(users, viewer):
         follower_count=_count(Follow.objects.filter(followee_id=OuterRef("pk")), "followee_id"),
         following_count=_count(Follow.objects.filter(follower_id=OuterRef("pk")), "follower_id"),
         viewer_is_following=Exists(Follow.objects.filter(follower_id=viewer.pk, followee_id=OuterRef("pk")))
-        if viewer is not None else Value(False),
+        if viewer is not None
+        else Value(False),
     )
 
 
@@ -47,26 +49,34 @@ def follow_stats(user, viewer) -> User:
 
 def followers(user, viewer):
     """Who follows `user`, newest first: order by ("-followed_at", "-pk")."""
-    return users_for(viewer).filter(following_relations__followee_id=user.pk).annotate(
-        followed_at=F("following_relations__created_at"))
+    return (
+        users_for(viewer)
+        .filter(following_relations__followee_id=user.pk)
+        .annotate(followed_at=F("following_relations__created_at"))
+    )
 
 
 def following(user, viewer):
     """Whom `user` follows, newest first: order by ("-followed_at", "-pk")."""
-    return users_for(viewer).filter(follower_relations__follower_id=user.pk).annotate(
-        followed_at=F("follower_relations__created_at"))
+    return (
+        users_for(viewer)
+        .filter(follower_relations__follower_id=user.pk)
+        .annotate(followed_at=F("follower_relations__created_at"))
+    )
 
 
 def likes_of_listing(listing, viewer):
     """Who liked a listing (the seller's view), each with when; order by ("-created_at", "-pk")."""
     return Like.objects.filter(listing_id=listing.pk, user__is_active=True).prefetch_related(
-        Prefetch("user", queryset=users_for(viewer)))
+        Prefetch("user", queryset=users_for(viewer))
+    )
 
 
 def comments_on(listing, viewer):
     """A listing's comments, oldest first (a conversation): order by ("created_at", "pk")."""
     return Comment.objects.filter(listing_id=listing.pk).prefetch_related(
-        Prefetch("author", queryset=users_for(viewer)))
+        Prefetch("author", queryset=users_for(viewer))
+    )
 
 
 def conversations_of(viewer):
@@ -74,11 +84,19 @@ def conversations_of(viewer):
     both members and the last message prefetched; only those with a message are listed, newest
     activity first: order by ("-last_message_at", "-pk")."""
     users = users_for(viewer)
-    return (Conversation.objects.filter(participants__user_id=viewer.pk)
-            .annotate(unread_count=F("participants__unread_count"), muted=F("participants__muted"),
-                      first_unread_id=F("participants__first_unread_id"))
-            .prefetch_related(Prefetch("first_user", queryset=users), Prefetch("second_user", queryset=users),
-                              Prefetch("last_message", queryset=messages_shown_to(viewer))))
+    return (
+        Conversation.objects.filter(participants__user_id=viewer.pk)
+        .annotate(
+            unread_count=F("participants__unread_count"),
+            muted=F("participants__muted"),
+            first_unread_id=F("participants__first_unread_id"),
+        )
+        .prefetch_related(
+            Prefetch("first_user", queryset=users),
+            Prefetch("second_user", queryset=users),
+            Prefetch("last_message", queryset=messages_shown_to(viewer)),
+        )
+    )
 
 
 def listed_conversations(viewer):
@@ -98,19 +116,22 @@ def messages_shown_to(viewer):
     # Attached listings in the order they were listed: the join alone leaves it to the query plan.
     cards = listing_selectors.listing_cards(listing_selectors.visible_listings(viewer), viewer).order_by("pk")
     return Message.objects.filter(conversation__participants__user_id=viewer.pk).prefetch_related(
-        Prefetch("sender", queryset=users_for(viewer)), Prefetch("listings", queryset=cards))
+        Prefetch("sender", queryset=users_for(viewer)), Prefetch("listings", queryset=cards)
+    )
 
 
 def unread_message_count(viewer) -> int:
     return Participant.objects.filter(user_id=viewer.pk, unread_count__gt=0).aggregate(
-        total=Coalesce(Sum("unread_count"), 0))["total"]
+        total=Coalesce(Sum("unread_count"), 0)
+    )["total"]
 
 
 def has_muted(user_id: int, other_id: int) -> bool:
     """Whether `user_id` muted their conversation with `other_id` (no notifications, no greetings)."""
     first, second = sorted((user_id, other_id))
-    return Participant.objects.filter(user_id=user_id, muted=True, conversation__first_user_id=first,
-                                      conversation__second_user_id=second).exists()
+    return Participant.objects.filter(
+        user_id=user_id, muted=True, conversation__first_user_id=first, conversation__second_user_id=second
+    ).exists()
 
 
 def _count(related, column: str):

@@ -15,6 +15,7 @@ from config.realtime import broadcast_on_commit, user_group
 from marketplace.models import Listing
 from notifications import services as notification_services
 from notifications.models import Kind
+from social import hooks
 from social.models import (
     Block,
     ClosetVisit,
@@ -27,7 +28,6 @@ from social.models import (
     Participant,
     Share,
 )
-from social import hooks
 from social.selectors import is_blocked
 
 # `@name` not preceded by a word character (so emails are not mentions); trailing dots end a sentence.
@@ -68,9 +68,13 @@ def follow_user(*, follower, followee) -> bool:
         if created:
             # Keyed per pair: unfollowing and following again does not notify twice.
             notification_services.notify(
-                recipient_ids=[followee.pk], kind=Kind.NEW_FOLLOWER, title=f"@{follower.username} follows you",
+                recipient_ids=[followee.pk],
+                kind=Kind.NEW_FOLLOWER,
+                title=f"@{follower.username} follows you",
                 body="They will see your new listings and shares.",
-                dedupe_key=f"follow:{follower.pk}:{followee.pk}", target=follower)
+                dedupe_key=f"follow:{follower.pk}:{followee.pk}",
+                target=follower,
+            )
     return created
 
 
@@ -103,8 +107,7 @@ def share_listing(*, sharer, listing: Listing) -> Share:
 @transaction.atomic
 def add_comment(*, author, listing: Listing, body: str) -> Comment:
     if listing.status not in (Listing.Status.AVAILABLE, Listing.Status.SOLD):
-        raise ServiceError(ErrorCode.LISTING_NOT_AVAILABLE, "Comments open once the listing is published.",
-                           "listingId")
+        raise ServiceError(ErrorCode.LISTING_NOT_AVAILABLE, "Comments open once the listing is published.", "listingId")
     if is_blocked(author.pk, listing.seller_id):
         raise ServiceError(ErrorCode.BLOCKED, "You cannot comment on this listing.", "listingId")
     comment = Comment(listing=listing, author=author, body=body.strip())
@@ -114,9 +117,14 @@ def add_comment(*, author, listing: Listing, body: str) -> Comment:
     _notify_mentioned(comment, mentioned)
     if listing.seller_id != author.pk and listing.seller_id not in {user.pk for user in mentioned}:
         notification_services.notify(
-            recipient_ids=[listing.seller_id], kind=Kind.COMMENT, title=f"@{author.username} commented",
-            body=f"On {listing.title}: {comment.body[:120]}", dedupe_key=f"comment:{comment.pk}", target=listing,
-            coalesce_key=f"listing:{listing.pk}")
+            recipient_ids=[listing.seller_id],
+            kind=Kind.COMMENT,
+            title=f"@{author.username} commented",
+            body=f"On {listing.title}: {comment.body[:120]}",
+            dedupe_key=f"comment:{comment.pk}",
+            target=listing,
+            coalesce_key=f"listing:{listing.pk}",
+        )
     return comment
 
 
@@ -149,16 +157,26 @@ def record_closet_visit(*, visitor, closet_owner, at: datetime | None = None) ->
         return False
     at = at or timezone.now()
     visit, created = ClosetVisit.objects.get_or_create(
-        visitor=visitor, closet_owner=closet_owner, hour=at.replace(minute=0, second=0, microsecond=0),
-        defaults={"visited_at": at})
+        visitor=visitor,
+        closet_owner=closet_owner,
+        hour=at.replace(minute=0, second=0, microsecond=0),
+        defaults={"visited_at": at},
+    )
     if created:
         for hook in hooks.CLOSET_VISIT:
             hook(visit=visit)
     return created
 
 
-def send_message(*, sender, body: str, recipient=None, conversation: Conversation | None = None,
-                 kind: str = Message.Kind.TEXT, listings: list[Listing] = ()) -> Message:
+def send_message(
+    *,
+    sender,
+    body: str,
+    recipient=None,
+    conversation: Conversation | None = None,
+    kind: str = Message.Kind.TEXT,
+    listings: list[Listing] = (),
+) -> Message:
     """A message to `recipient`, in the pair's one direct conversation (started by the first
     message), or in a group `conversation` the sender belongs to (CONVERSATION_CLOSED once closed).
 
@@ -181,15 +199,16 @@ def send_message(*, sender, body: str, recipient=None, conversation: Conversatio
         raise ServiceError(ErrorCode.INVALID, f"A message has at most {MESSAGE_MAX_LENGTH} characters.", "body")
     with transaction.atomic():
         # One sender at a time keeps counts exact.
-        conversation = (_locked_conversation(sender, recipient) if recipient is not None
-                        else _locked_group(conversation, sender))
+        conversation = (
+            _locked_conversation(sender, recipient) if recipient is not None else _locked_group(conversation, sender)
+        )
         message = Message.objects.create(conversation=conversation, sender=sender, kind=kind, body=body)
         message.listings.set(listings)
-        Conversation.objects.filter(pk=conversation.pk).update(last_message=message,
-                                                               last_message_at=message.created_at)
+        Conversation.objects.filter(pk=conversation.pk).update(last_message=message, last_message_at=message.created_at)
         # Writing in a conversation means having read it.
-        conversation.participants.filter(user=sender).update(unread_count=0, first_unread=None,
-                                                             last_read_at=message.created_at)
+        conversation.participants.filter(user=sender).update(
+            unread_count=0, first_unread=None, last_read_at=message.created_at
+        )
         for side in conversation.participants.select_for_update().exclude(user=sender).order_by("user_id"):
             side.unread_count += 1
             side.first_unread_id = side.first_unread_id or message.pk
@@ -197,8 +216,7 @@ def send_message(*, sender, body: str, recipient=None, conversation: Conversatio
             if not side.muted:
                 _notify_message(message, side)
         for user_id in conversation.participants.values_list("user_id", flat=True):
-            broadcast_on_commit(messages_group(user_id), {"message_id": message.pk,
-                                                          "conversation_id": conversation.pk})
+            broadcast_on_commit(messages_group(user_id), {"message_id": message.pk, "conversation_id": conversation.pk})
     return message
 
 
@@ -207,15 +225,17 @@ def start_group_conversation(*, title: str, member_ids: list[int]) -> Conversati
     """A group conversation of these members (for services: a mentoring group), empty until a
     member writes in it with send_message."""
     conversation = Conversation.objects.create(kind=Conversation.Kind.GROUP, title=title[:80])
-    Participant.objects.bulk_create([Participant(conversation=conversation, user_id=user_id)
-                                     for user_id in sorted(set(member_ids))])
+    Participant.objects.bulk_create(
+        [Participant(conversation=conversation, user_id=user_id) for user_id in sorted(set(member_ids))]
+    )
     return conversation
 
 
 def close_group_conversations(*, conversation_ids: list[int], at: datetime) -> int:
     """Close groups whose purpose is over: their history stays, new messages are refused."""
-    return Conversation.objects.filter(pk__in=conversation_ids, kind=Conversation.Kind.GROUP,
-                                       closed_at__isnull=True).update(closed_at=at)
+    return Conversation.objects.filter(
+        pk__in=conversation_ids, kind=Conversation.Kind.GROUP, closed_at__isnull=True
+    ).update(closed_at=at)
 
 
 def mark_conversation_read(*, user, conversation: Conversation) -> None:
@@ -255,12 +275,19 @@ def _notify_message(message: Message, side: Participant) -> None:
         title = f"wrote in {message.conversation.title}"
     conversation_id = to_global_id("Conversation", message.conversation_id)
     notification_services.notify(
-        recipient_ids=[side.user_id], kind=kind, title=f"@{message.sender.username} {title}", body=message.body[:140],
-        target=message.conversation, coalesce_key=f"conversation:{message.conversation_id}",
+        recipient_ids=[side.user_id],
+        kind=kind,
+        title=f"@{message.sender.username} {title}",
+        body=message.body[:140],
+        target=message.conversation,
+        coalesce_key=f"conversation:{message.conversation_id}",
         data={"conversationId": conversation_id, "messageId": to_global_id("Message", message.pk)},
         # Unread text messages share the notification named by the first of them.
-        dedupe_key=f"messages:{message.conversation_id}:{side.first_unread_id}" if unread_texts
-        else f"message:{message.pk}", replace=unread_texts)
+        dedupe_key=f"messages:{message.conversation_id}:{side.first_unread_id}"
+        if unread_texts
+        else f"message:{message.pk}",
+        replace=unread_texts,
+    )
 
 
 def _locked_conversation(user, other) -> Conversation:
@@ -270,20 +297,25 @@ def _locked_conversation(user, other) -> Conversation:
     first, second = sorted((user.pk, other.pk))
     conversation, created = Conversation.objects.get_or_create(first_user_id=first, second_user_id=second)
     if created:
-        Participant.objects.bulk_create([Participant(conversation=conversation, user_id=user_id)
-                                         for user_id in (first, second)])
+        Participant.objects.bulk_create(
+            [Participant(conversation=conversation, user_id=user_id) for user_id in (first, second)]
+        )
     return Conversation.objects.select_for_update().get(pk=conversation.pk)
 
 
 def _locked_group(conversation: Conversation, sender) -> Conversation:
     """A group conversation the sender belongs to, open and locked until the transaction ends."""
-    group = (Conversation.objects.select_for_update(of=("self",))
-             .filter(pk=conversation.pk, kind=Conversation.Kind.GROUP, participants__user_id=sender.pk).first())
+    group = (
+        Conversation.objects.select_for_update(of=("self",))
+        .filter(pk=conversation.pk, kind=Conversation.Kind.GROUP, participants__user_id=sender.pk)
+        .first()
+    )
     if group is None:
         raise ServiceError(ErrorCode.NOT_FOUND, "This conversation does not exist.", "conversationId")
     if group.closed_at is not None:
-        raise ServiceError(ErrorCode.CONVERSATION_CLOSED, "This group is closed: it takes no new messages.",
-                           "conversationId")
+        raise ServiceError(
+            ErrorCode.CONVERSATION_CLOSED, "This group is closed: it takes no new messages.", "conversationId"
+        )
     return group
 
 
@@ -295,22 +327,30 @@ def _mentioned_users(comment: Comment) -> list[User]:
         raise ServiceError.from_validation_error(exc) from None
     names = {username_key(match.rstrip(".")) for match in MENTION.findall(comment.body)}
     if len(names) > settings.COMMENT_MAX_MENTIONS:
-        raise ServiceError(ErrorCode.TOO_MANY_MENTIONS,
-                           f"Mention at most {settings.COMMENT_MAX_MENTIONS} people in a comment.", "body")
+        raise ServiceError(
+            ErrorCode.TOO_MANY_MENTIONS, f"Mention at most {settings.COMMENT_MAX_MENTIONS} people in a comment.", "body"
+        )
     author_id = comment.author_id
-    return list(User.objects.filter(username_key__in=names, is_active=True)
-                .exclude(pk=author_id)
-                .exclude(blocks_made__blocked_id=author_id)
-                .exclude(blocks_received__blocker_id=author_id)
-                .order_by("pk"))
+    return list(
+        User.objects.filter(username_key__in=names, is_active=True)
+        .exclude(pk=author_id)
+        .exclude(blocks_made__blocked_id=author_id)
+        .exclude(blocks_received__blocker_id=author_id)
+        .order_by("pk")
+    )
 
 
 def _notify_mentioned(comment: Comment, users: list[User]) -> None:
     """Tell newly mentioned people, once per comment each (an edit re-mentioning is no news)."""
     notification_services.notify(
-        recipient_ids=[user.pk for user in users], kind=Kind.MENTION,
-        title=f"@{comment.author.username} mentioned you", body=comment.body[:140],
-        dedupe_key=f"mention:{comment.pk}", target=comment.listing, coalesce_key=f"listing:{comment.listing_id}")
+        recipient_ids=[user.pk for user in users],
+        kind=Kind.MENTION,
+        title=f"@{comment.author.username} mentioned you",
+        body=comment.body[:140],
+        dedupe_key=f"mention:{comment.pk}",
+        target=comment.listing,
+        coalesce_key=f"listing:{comment.listing_id}",
+    )
 
 
 def _require_available(listing: Listing) -> None:

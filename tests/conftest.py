@@ -136,8 +136,9 @@ def make_user(db):
     """Create a member with a device token: `user, token = make_user("ava")`."""
 
     def make(username="ava", password="a-long-enough-passphrase", **fields):
-        return account_services.register(username=username, email=f"{username}@example.com", password=password,
-                                         **fields)
+        return account_services.register(
+            username=username, email=f"{username}@example.com", password=password, **fields
+        )
 
     return make
 
@@ -149,8 +150,14 @@ def make_buyer(make_user):
     def make(username="marco", **fields):
         user, token = make_user(username, **fields)
         marketplace_services.add_shipping_address(
-            user=user, recipient_name=username.title(), line1="1 Main St", city="Portland", region="OR",
-            postal_code="97201", country="US")
+            user=user,
+            recipient_name=username.title(),
+            line1="1 Main St",
+            city="Portland",
+            region="OR",
+            postal_code="97201",
+            country="US",
+        )
         return user, token
 
     return make

@@ -33,11 +33,13 @@ def add_photo(listing, color="teal"):
 def people_with_devices(count) -> list[int]:
     """`count` members with one push device each, in bulk (fan-out tests); their ids."""
     User = get_user_model()
-    User.objects.bulk_create([User(username=f"liker{n}", email=f"liker{n}@fault.test", password="!")
-                              for n in range(count)], batch_size=2000)
+    User.objects.bulk_create(
+        [User(username=f"liker{n}", email=f"liker{n}@fault.test", password="!") for n in range(count)], batch_size=2000
+    )
     ids = list(User.objects.values_list("pk", flat=True))
-    Device.objects.bulk_create([Device(user_id=pk, platform=Device.Platform.FCM, token=f"token-{pk}") for pk in ids],
-                               batch_size=2000)
+    Device.objects.bulk_create(
+        [Device(user_id=pk, platform=Device.Platform.FCM, token=f"token-{pk}") for pk in ids], batch_size=2000
+    )
     return ids
 
 

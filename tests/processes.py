@@ -77,16 +77,21 @@ class Processes:
         self.started: list[subprocess.Popen] = []
 
     def environment(self, **overrides) -> dict:
-        return os.environ | {"DATABASE_URL": self.database_url(), "REDIS_URL": settings.REDIS_URL,
-                             "LIVE_AUCTION_TIMER": "off"} | overrides
+        return (
+            os.environ
+            | {"DATABASE_URL": self.database_url(), "REDIS_URL": settings.REDIS_URL, "LIVE_AUCTION_TIMER": "off"}
+            | overrides
+        )
 
     def database_url(self) -> str:
         if connection.vendor != "sqlite":
             return database_url()
         # Through sqlite3 itself, not the ORM: tests start processes from their event loop too.
         copy = self.log_dir / f"database{len(self.started)}.sqlite3"
-        with closing(sqlite3.connect(connection.settings_dict["NAME"], uri=True)) as test_database, \
-                closing(sqlite3.connect(copy)) as target:
+        with (
+            closing(sqlite3.connect(connection.settings_dict["NAME"], uri=True)) as test_database,
+            closing(sqlite3.connect(copy)) as target,
+        ):
             test_database.backup(target)
         return f"sqlite:///{copy}"
 
@@ -94,8 +99,11 @@ class Processes:
         """A daphne process serving config.asgi (on `port`, or a free one); returns its port once
         it accepts connections."""
         port = port or free_port()
-        process, log = self._spawn("daphne", [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port),
-                                              "config.asgi:application"], self.environment(**environment))
+        process, log = self._spawn(
+            "daphne",
+            [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+            self.environment(**environment),
+        )
         wait_for_port(process, log, port, 30, "daphne to start")
         return port
 
@@ -104,22 +112,41 @@ class Processes:
         Redis), migrations, the demo data, then daphne (on `port`, or a free one). Returns its port
         and its output's log."""
         port = port or free_port()
-        environment = {name: value for name, value in os.environ.items()
-                       if name not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")}
-        environment |= {"DATABASE_URL": f"sqlite:///{self.log_dir / 'make-run.sqlite3'}",
-                        "MEDIA_ROOT": str(self.log_dir / "media")}
-        process, log = self._spawn("make-run", ["make", "--no-print-directory", "run", "HOST=127.0.0.1",
-                                                f"PORT={port}"], environment)
+        environment = {
+            name: value
+            for name, value in os.environ.items()
+            if name not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")
+        }
+        environment |= {
+            "DATABASE_URL": f"sqlite:///{self.log_dir / 'make-run.sqlite3'}",
+            "MEDIA_ROOT": str(self.log_dir / "media"),
+        }
+        process, log = self._spawn(
+            "make-run", ["make", "--no-print-directory", "run", "HOST=127.0.0.1", f"PORT={port}"], environment
+        )
         wait_for_port(process, log, port, 120, "make run to serve")
         return port, log
 
     def worker(self, **environment) -> subprocess.Popen:
         """A Celery worker (two prefork children) on the environment's database and broker."""
         process, log = self._spawn(
-            "worker", [str(BIN / "celery"), "-A", "config", "worker", "--pool=prefork", "--concurrency=2",
-                       "--loglevel=info", "--without-gossip", "--without-mingle", "--without-heartbeat",
-                       "-n", f"test{len(self.started)}@%h"],
-            self.environment(CELERY_TASK_ALWAYS_EAGER="0", **environment))
+            "worker",
+            [
+                str(BIN / "celery"),
+                "-A",
+                "config",
+                "worker",
+                "--pool=prefork",
+                "--concurrency=2",
+                "--loglevel=info",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-n",
+                f"test{len(self.started)}@%h",
+            ],
+            self.environment(CELERY_TASK_ALWAYS_EAGER="0", **environment),
+        )
         wait_for(lambda: " ready." in log.read_text() or process.poll() is not None, 30, "the worker to start")
         assert process.poll() is None, log.read_text()
         return process
@@ -130,8 +157,14 @@ class Processes:
     def _spawn(self, name: str, command: list[str], environment: dict) -> tuple[subprocess.Popen, Path]:
         """Start `command` in a session of its own (killed as a group); `process.log` is its output."""
         log = self.log_dir / f"{name}{len(self.started)}.log"
-        process = subprocess.Popen(command, cwd=PROJECT, env=environment, stdout=log.open("w"),
-                                   stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            command,
+            cwd=PROJECT,
+            env=environment,
+            stdout=log.open("w"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         process.log = log
         self.started.append(process)
         return process, log
@@ -160,8 +193,22 @@ class RedisServer:
 
     def start(self) -> "RedisServer":
         self.process, log = self.processes._spawn(
-            "redis", ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                      "--appendonly", "no", "--dir", str(self.processes.log_dir)], os.environ.copy())
+            "redis",
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.processes.log_dir),
+            ],
+            os.environ.copy(),
+        )
         client = redis.Redis(port=self.port, socket_timeout=1)
 
         def answering():

@@ -18,13 +18,15 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="user",
             name="username_key",
-            field=accounts.identity.KeyField(max_length=150, null=True, normaliser="accounts.identity.username_key",
-                                             source="username"),
+            field=accounts.identity.KeyField(
+                max_length=150, null=True, normaliser="accounts.identity.username_key", source="username"
+            ),
         ),
         migrations.AddField(
             model_name="user",
             name="email_key",
-            field=accounts.identity.KeyField(max_length=320, null=True, normaliser="accounts.identity.email_key",
-                                             source="email"),
+            field=accounts.identity.KeyField(
+                max_length=320, null=True, normaliser="accounts.identity.email_key", source="email"
+            ),
         ),
     ]

@@ -27,13 +27,15 @@ class Migration(migrations.Migration):
         MakeUniqueAndRequired(
             model_name="user",
             name="username_key",
-            field=accounts.identity.KeyField(max_length=150, unique=True, normaliser="accounts.identity.username_key",
-                                             source="username"),
+            field=accounts.identity.KeyField(
+                max_length=150, unique=True, normaliser="accounts.identity.username_key", source="username"
+            ),
         ),
         MakeUniqueAndRequired(
             model_name="user",
             name="email_key",
-            field=accounts.identity.KeyField(max_length=320, unique=True, normaliser="accounts.identity.email_key",
-                                             source="email"),
+            field=accounts.identity.KeyField(
+                max_length=320, unique=True, normaliser="accounts.identity.email_key", source="email"
+            ),
         ),
     ]

@@ -4,11 +4,9 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_mail_tokens_exports'),
-        ('accounts', '0004_identity_keys_unique'),
+        ("accounts", "0002_mail_tokens_exports"),
+        ("accounts", "0004_identity_keys_unique"),
     ]
 
-    operations = [
-    ]
+    operations = []

@@ -59,6 +59,8 @@ EXECUTION_BATCH = 100
 PREPARED_DOCUMENTS = 256
 # Distinct operation ids whose `next` message head is kept made (see _next_message_head).
 MESSAGE_HEADS = 1024
+
+
 @dataclass
 class WebSocketContext:
     """What resolvers get as `info.context` over WebSocket: the same surface as a request."""
@@ -183,8 +185,10 @@ class GraphQLWebSocketConsumer(AsyncWebsocketConsumer):
         if variables is not None and not isinstance(variables, dict):
             return await self._send_errors(operation_id, [{"message": "variables must be a JSON object."}])
         if len(self.operations) >= settings.GRAPHQL_WS_MAX_SUBSCRIPTIONS:
-            return await self._send_errors(operation_id, [{"message": "Too many operations on this connection.",
-                                                           "extensions": {"code": "RATE_LIMITED"}}])
+            return await self._send_errors(
+                operation_id,
+                [{"message": "Too many operations on this connection.", "extensions": {"code": "RATE_LIMITED"}}],
+            )
         try:
             document, operation_type = _prepare(payload.get("query"), operation_name)
         except OperationRejected as rejected:
@@ -206,8 +210,13 @@ class GraphQLWebSocketConsumer(AsyncWebsocketConsumer):
 
     async def _stream(self, operation_id, document, variables, operation_name):
         try:
-            source = await create_source_event_stream(schema.graphql_schema, document, context_value=self._context(),
-                                                      variable_values=variables, operation_name=operation_name)
+            source = await create_source_event_stream(
+                schema.graphql_schema,
+                document,
+                context_value=self._context(),
+                variable_values=variables,
+                operation_name=operation_name,
+            )
             if isinstance(source, ExecutionResult):
                 return await self._send_errors(operation_id, [format_error(error) for error in source.errors])
             selection = _selection_key(document, operation_name, variables)
@@ -215,7 +224,8 @@ class GraphQLWebSocketConsumer(AsyncWebsocketConsumer):
                 async for event in source:
                     shared_as = (*selection, event.share_key) if isinstance(event, SharedEvent) else None
                     payload = await EventExecutor.of_running_loop().run(
-                        (document, self._context(), variables, operation_name, event), shared_as)
+                        (document, self._context(), variables, operation_name, event), shared_as
+                    )
                     await self._send_next(operation_id, payload)
             finally:
                 await source.aclose()
@@ -224,8 +234,9 @@ class GraphQLWebSocketConsumer(AsyncWebsocketConsumer):
             raise
         except Exception:
             logger.exception("Subscription %s failed", operation_id)
-            await self._send_errors(operation_id, [{"message": "Internal server error.",
-                                                    "extensions": {"code": "INTERNAL_SERVER_ERROR"}}])
+            await self._send_errors(
+                operation_id, [{"message": "Internal server error.", "extensions": {"code": "INTERNAL_SERVER_ERROR"}}]
+            )
 
     async def listen(self, group: str):
         """Yield the events broadcast to `group` (see config.realtime) while subscribed."""
@@ -317,7 +328,7 @@ class EventExecutor(OnePerLoop):
                 self.running = batch
                 outcomes = await database_sync_to_async(_execute_all)([run.arguments for run in batch.values()])
                 self.running = {}
-                for execution, (payload, error) in zip(batch.values(), outcomes):
+                for execution, (payload, error) in zip(batch.values(), outcomes, strict=False):
                     for future in execution.waiting:
                         if not future.done():  # its subscription may have ended meanwhile
                             future.set_exception(error) if error else future.set_result(payload)
@@ -383,8 +394,7 @@ def _selection_key(document, operation_name, variables) -> tuple:
 
 def _variables_read_by_selection(document, operation_name) -> set[str]:
     operation = get_operation_ast(document, operation_name)
-    parts = [*operation.directives, *(definition for definition in document.definitions
-                                     if definition is not operation)]
+    parts = [*operation.directives, *(definition for definition in document.definitions if definition is not operation)]
     for root in operation.selection_set.selections:
         if isinstance(root, FieldNode):  # its arguments aside
             parts += [*root.directives, *([root.selection_set] if root.selection_set else [])]

@@ -16,8 +16,10 @@ logger = logging.getLogger("closetline.graphql")
 _SUGGESTION = re.compile(r" Did you mean .*\?$")
 # The database is out of reach (connection refused, cut or closed): the client may try again.
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
-SERVICE_UNAVAILABLE = {"message": "The service is briefly unavailable; try again shortly.",
-                       "extensions": {"code": "SERVICE_UNAVAILABLE"}}
+SERVICE_UNAVAILABLE = {
+    "message": "The service is briefly unavailable; try again shortly.",
+    "extensions": {"code": "SERVICE_UNAVAILABLE"},
+}
 
 
 class OperationRejected(Exception):
@@ -165,13 +167,15 @@ def format_error(error: GraphQLError) -> dict:
     if original is not None and not isinstance(original, GraphQLError):
         logger.error("Unexpected error in %s", error.path, exc_info=original)
         if not settings.DEBUG:
-            return _with_position(error, {"message": "Internal server error.",
-                                          "extensions": {"code": "INTERNAL_SERVER_ERROR"}})
+            return _with_position(
+                error, {"message": "Internal server error.", "extensions": {"code": "INTERNAL_SERVER_ERROR"}}
+            )
     formatted = dict(error.formatted)
     if not settings.GRAPHQL_SUGGESTIONS:
         formatted["message"] = _SUGGESTION.sub("", formatted["message"])
-    formatted.setdefault("extensions", {}).setdefault("code", "GRAPHQL_VALIDATION_FAILED"
-                                                      if error.path is None else "BAD_USER_INPUT")
+    formatted.setdefault("extensions", {}).setdefault(
+        "code", "GRAPHQL_VALIDATION_FAILED" if error.path is None else "BAD_USER_INPUT"
+    )
     return formatted
 
 

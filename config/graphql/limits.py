@@ -52,8 +52,9 @@ def validate_document(schema: GraphQLSchema, document: DocumentNode) -> list[Gra
     limits = [AliasLimitRule, ComplexityRule, StorableTextRule]
     if not settings.GRAPHQL_INTROSPECTION:
         limits.append(IntrospectionRule)
-    return validate(schema, document, limits, max_errors=20) or validate(schema, document, specified_rules,
-                                                                           max_errors=20)
+    return validate(schema, document, limits, max_errors=20) or validate(
+        schema, document, specified_rules, max_errors=20
+    )
 
 
 class AliasLimitRule(ValidationRule):
@@ -103,8 +104,11 @@ class ComplexityRule(ValidationRule):
     """
 
     def enter_operation_definition(self, node, *_args):
-        self.fragments = {definition.name.value: definition for definition in self.context.document.definitions
-                          if definition.kind == "fragment_definition"}
+        self.fragments = {
+            definition.name.value: definition
+            for definition in self.context.document.definitions
+            if definition.kind == "fragment_definition"
+        }
         self.max_depth, self.max_cost = settings.GRAPHQL_MAX_DEPTH, settings.GRAPHQL_MAX_COST
         self.deepest = 0
         root = self.context.schema.get_root_type(node.operation)
@@ -112,8 +116,11 @@ class ComplexityRule(ValidationRule):
             return
         cost = self._walk(node.selection_set, root, 1, 0, frozenset(), self.max_cost)
         if self.deepest > self.max_depth:
-            self.report_error(GraphQLError(
-                f"The query is nested too deeply ({self.deepest} levels); the limit is {self.max_depth}.", node))
+            self.report_error(
+                GraphQLError(
+                    f"The query is nested too deeply ({self.deepest} levels); the limit is {self.max_depth}.", node
+                )
+            )
         elif cost > self.max_cost:
             self.report_error(GraphQLError(f"The query is too expensive; its cost exceeds {self.max_cost}.", node))
 
@@ -128,22 +135,39 @@ class ComplexityRule(ValidationRule):
                 field = _field_of(parent_type, selection.name.value)
                 if selection.selection_set is not None and field is not None:
                     child_type = get_named_type(field.type)
-                    total += self._walk(selection.selection_set, child_type,
-                                        multiplier * _page_size(selection, child_type), depth + 1, spread_path,
-                                        budget - total)
+                    total += self._walk(
+                        selection.selection_set,
+                        child_type,
+                        multiplier * _page_size(selection, child_type),
+                        depth + 1,
+                        spread_path,
+                        budget - total,
+                    )
             elif isinstance(selection, InlineFragmentNode):
                 condition = selection.type_condition
                 fragment_type = self.context.schema.get_type(condition.name.value) if condition else None
-                total += self._walk(selection.selection_set, fragment_type or parent_type, multiplier, depth,
-                                    spread_path, budget - total)
+                total += self._walk(
+                    selection.selection_set,
+                    fragment_type or parent_type,
+                    multiplier,
+                    depth,
+                    spread_path,
+                    budget - total,
+                )
             elif isinstance(selection, FragmentSpreadNode):
                 name = selection.name.value
                 fragment = self.fragments.get(name)
                 if fragment is None or name in spread_path:
                     continue
                 fragment_type = self.context.schema.get_type(fragment.type_condition.name.value)
-                total += self._walk(fragment.selection_set, fragment_type or parent_type, multiplier, depth,
-                                    spread_path | {name}, budget - total)
+                total += self._walk(
+                    fragment.selection_set,
+                    fragment_type or parent_type,
+                    multiplier,
+                    depth,
+                    spread_path | {name},
+                    budget - total,
+                )
             if total > budget or self.deepest > self.max_depth:
                 return total
         return total

@@ -43,8 +43,13 @@ def keyset_page(queryset, connection_type, *, first, after, ordering: tuple[str,
     if after:
         queryset = queryset.filter(_after(keys, _decode_keys(after, keys, queryset.model)))
     rows = list(queryset[: size + 1])
-    return _connection(connection_type, rows[:size], len(rows) > size, after is not None,
-                       lambda _index, row: _encode(["k", *[_plain(getattr(row, name)) for name, _ in keys]]))
+    return _connection(
+        connection_type,
+        rows[:size],
+        len(rows) > size,
+        after is not None,
+        lambda _index, row: _encode(["k", *[_plain(getattr(row, name)) for name, _ in keys]]),
+    )
 
 
 def offset_page(queryset, connection_type, *, first, after):
@@ -52,8 +57,9 @@ def offset_page(queryset, connection_type, *, first, after):
     size = _page_size(first)
     start = _decode_offset(after) if after else 0
     rows = list(queryset[start : start + size + 1])
-    return _connection(connection_type, rows[:size], len(rows) > size, start > 0,
-                       lambda index, _row: _encode(["o", start + index + 1]))
+    return _connection(
+        connection_type, rows[:size], len(rows) > size, start > 0, lambda index, _row: _encode(["o", start + index + 1])
+    )
 
 
 def _connection(connection_type, rows, has_next, has_previous, cursor_of):
@@ -113,7 +119,7 @@ def _decode_keys(cursor: str, keys, model) -> list:
     if payload[0] != "k" or len(payload) != len(keys) + 1:
         raise _bad_cursor()
     values = []
-    for (name, _), raw in zip(keys, payload[1:]):
+    for (name, _), raw in zip(keys, payload[1:], strict=False):
         try:
             field = model._meta.pk if name == "pk" else model._meta.get_field(name)
             values.append(field.to_python(raw))

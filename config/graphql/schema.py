@@ -11,13 +11,21 @@ from sellers import schema as sellers
 from social import schema as social
 
 
-class Query(accounts.Query, marketplace.Query, social.Query, notifications.Query, sellers.Query, live.Query,
-            graphene.ObjectType):
+class Query(
+    accounts.Query, marketplace.Query, social.Query, notifications.Query, sellers.Query, live.Query, graphene.ObjectType
+):
     node = Node.Field()
 
 
-class Mutation(accounts.Mutation, marketplace.Mutation, social.Mutation, notifications.Mutation, sellers.Mutation,
-               live.Mutation, graphene.ObjectType):
+class Mutation(
+    accounts.Mutation,
+    marketplace.Mutation,
+    social.Mutation,
+    notifications.Mutation,
+    sellers.Mutation,
+    live.Mutation,
+    graphene.ObjectType,
+):
     pass
 
 

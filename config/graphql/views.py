@@ -82,8 +82,12 @@ def negotiate(accept: str | None) -> str | None:
 
 
 def graphql_response(body, media_type: str, status: int = 200, **headers) -> HttpResponse:
-    response = HttpResponse(json.dumps(body, cls=DjangoJSONEncoder), status=status,
-                            content_type=f"{media_type}; charset=utf-8", headers=headers or None)
+    response = HttpResponse(
+        json.dumps(body, cls=DjangoJSONEncoder),
+        status=status,
+        content_type=f"{media_type}; charset=utf-8",
+        headers=headers or None,
+    )
     patch_vary_headers(response, ("Accept",))
     return response
 
@@ -114,8 +118,14 @@ class GraphQLEndpoint(View):
                 return render(request, "graphiql.html")
             request.graphql_media_type = negotiate(request.headers.get("Accept"))
             if request.graphql_media_type is None:
-                body = {"errors": [{"message": f"Accept must allow {GRAPHQL_RESPONSE_JSON} or {JSON} "
-                                               "(in UTF-8).", "extensions": {"code": "NOT_ACCEPTABLE"}}]}
+                body = {
+                    "errors": [
+                        {
+                            "message": f"Accept must allow {GRAPHQL_RESPONSE_JSON} or {JSON} (in UTF-8).",
+                            "extensions": {"code": "NOT_ACCEPTABLE"},
+                        }
+                    ]
+                }
                 return graphql_response(body, JSON, 406)
         return super().dispatch(request, *args, **kwargs)
 
@@ -158,8 +168,11 @@ class GraphQLEndpoint(View):
 
     def _parse_body(self, request):
         content_type = request.content_type
-        limit = settings.GRAPHQL_MAX_UPLOAD_BYTES if content_type == "multipart/form-data" \
+        limit = (
+            settings.GRAPHQL_MAX_UPLOAD_BYTES
+            if content_type == "multipart/form-data"
             else settings.GRAPHQL_MAX_BODY_BYTES
+        )
         try:
             declared = int(request.headers.get("Content-Length") or 0)
         except ValueError:
@@ -173,30 +186,35 @@ class GraphQLEndpoint(View):
                 return _multipart_operations(request)
         except RequestDataTooBig:
             raise RequestRejected(413, f"The request body exceeds {limit} bytes.", "PAYLOAD_TOO_LARGE") from None
-        raise RequestRejected(415, "Send application/json, or multipart/form-data for uploads.",
-                              "UNSUPPORTED_MEDIA_TYPE")
+        raise RequestRejected(
+            415, "Send application/json, or multipart/form-data for uploads.", "UNSUPPORTED_MEDIA_TYPE"
+        )
 
     @staticmethod
     def _execute(request, entry, from_get: bool) -> tuple[dict, str]:
         """The response body of one operation and how it ended (EXECUTED, REFUSED, MALFORMED)."""
         if not isinstance(entry, dict):
-            return {"errors": [{"message": "Each operation must be a JSON object.",
-                                "extensions": {"code": "BAD_REQUEST"}}]}, MALFORMED
+            return {
+                "errors": [{"message": "Each operation must be a JSON object.", "extensions": {"code": "BAD_REQUEST"}}]
+            }, MALFORMED
         variables = entry.get("variables")
         if isinstance(variables, str) and from_get:
             variables = _json(variables.encode(), "variables is not valid JSON.")
         if variables is not None and not isinstance(variables, dict):
-            return {"errors": [{"message": "variables must be a JSON object.",
-                                "extensions": {"code": "BAD_REQUEST"}}]}, MALFORMED
+            return {
+                "errors": [{"message": "variables must be a JSON object.", "extensions": {"code": "BAD_REQUEST"}}]
+            }, MALFORMED
         operation_name = entry.get("operationName") or None
         try:
             document, operation_type = prepare(schema, entry.get("query"), operation_name)
         except OperationRejected as rejected:
-            return {"errors": [format_error(error) for error in rejected.errors]}, \
-                REFUSED if rejected.well_formed else MALFORMED
+            return {
+                "errors": [format_error(error) for error in rejected.errors]
+            }, REFUSED if rejected.well_formed else MALFORMED
         if from_get and not is_query(operation_type):
-            raise RequestRejected(405, "Only queries may be sent with GET; use POST.", "METHOD_NOT_ALLOWED",
-                                  headers={"Allow": "POST"})
+            raise RequestRejected(
+                405, "Only queries may be sent with GET; use POST.", "METHOD_NOT_ALLOWED", headers={"Allow": "POST"}
+            )
         result = run(schema, document, request, variables, operation_name)
         if isinstance(result, NotExecuted):  # the variables were refused: no `data` entry
             return {"errors": [format_error(error) for error in result.errors]}, REFUSED
@@ -254,4 +272,3 @@ def _place(target, path: list[str], value):
             raise KeyError(last)
     except (KeyError, IndexError, ValueError, TypeError):
         raise RequestRejected(400, f"map path {'.'.join(path)!r} does not exist in operations.") from None
-

@@ -10,6 +10,7 @@ from copy import deepcopy
 
 from channels import layers
 
+
 class InMemoryChannelLayer(layers.InMemoryChannelLayer):
     """The embedded runtime's layer (no REDIS_URL), made for rooms of a thousand subscribers.
 

@@ -12,6 +12,7 @@ from daphne.ws_protocol import WebSocketFactory, WebSocketProtocol
 from django.conf import settings
 from twisted.internet import abstract, tcp
 
+
 class GraphQLWebSocketProtocol(WebSocketProtocol):
     """Daphne's WebSocket protocol with the limits of /graphql/ enforced on the bytes themselves.
 
@@ -88,9 +89,15 @@ class GraphQLWebSocketProtocol(WebSocketProtocol):
 def _is_idle_plain_tcp(transport) -> bool:
     """A TCP connection without TLS, open, with nothing of its own still to write. Its buffers are
     Twisted's own attributes: should a release rename them, every frame takes Twisted's way."""
-    return (isinstance(transport, tcp.Connection) and not transport.TLS and transport.connected
-            and not transport.disconnecting and not getattr(transport, "_writeDisconnected", True)
-            and getattr(transport, "dataBuffer", None) == b"" and getattr(transport, "_tempDataLen", None) == 0)
+    return (
+        isinstance(transport, tcp.Connection)
+        and not transport.TLS
+        and transport.connected
+        and not transport.disconnecting
+        and not getattr(transport, "_writeDisconnected", True)
+        and getattr(transport, "dataBuffer", None) == b""
+        and getattr(transport, "_tempDataLen", None) == 0
+    )
 
 
 def install() -> None:

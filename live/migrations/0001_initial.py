@@ -7,228 +7,439 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('marketplace', '0004_listing_colour_reserved'),
+        ("marketplace", "0004_listing_colour_reserved"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Auction',
+            name="Auction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('start_price', models.DecimalField(decimal_places=2, max_digits=10)),
-                ('currency', models.CharField(max_length=3)),
-                ('duration_seconds', models.PositiveIntegerField()),
-                ('started_at', models.DateTimeField()),
-                ('ends_at', models.DateTimeField(help_text='A bid in the last seconds moves it (anti-sniping).')),
-                ('state', models.CharField(choices=[('running', 'Running'), ('sold', 'Sold'), ('unsold', 'Unsold (no bids)'), ('failed', "Failed (the winner's order could not be made)")], default='running', max_length=10)),
-                ('bid_count', models.PositiveIntegerField(default=0)),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('failure_reason', models.CharField(blank=True, max_length=200)),
-                ('listing', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='auctions', to='marketplace.listing')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("start_price", models.DecimalField(decimal_places=2, max_digits=10)),
+                ("currency", models.CharField(max_length=3)),
+                ("duration_seconds", models.PositiveIntegerField()),
+                ("started_at", models.DateTimeField()),
+                ("ends_at", models.DateTimeField(help_text="A bid in the last seconds moves it (anti-sniping).")),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("running", "Running"),
+                            ("sold", "Sold"),
+                            ("unsold", "Unsold (no bids)"),
+                            ("failed", "Failed (the winner's order could not be made)"),
+                        ],
+                        default="running",
+                        max_length=10,
+                    ),
+                ),
+                ("bid_count", models.PositiveIntegerField(default=0)),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                ("failure_reason", models.CharField(blank=True, max_length=200)),
+                (
+                    "listing",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="auctions", to="marketplace.listing"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Bid',
+            name="Bid",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=10)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('auction', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='bids', to='live.auction')),
-                ('bidder', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='bids', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=10)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "auction",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="bids", to="live.auction"
+                    ),
+                ),
+                (
+                    "bidder",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="bids", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='auction',
-            name='high_bid',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='live.bid'),
+            model_name="auction",
+            name="high_bid",
+            field=models.ForeignKey(
+                blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name="+", to="live.bid"
+            ),
         ),
         migrations.CreateModel(
-            name='Show',
+            name="Show",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=80)),
-                ('description', models.TextField(blank=True, max_length=1000)),
-                ('cover', models.CharField(blank=True, help_text='Storage path of the normalised cover image.', max_length=255)),
-                ('scheduled_start', models.DateTimeField()),
-                ('state', models.CharField(choices=[('scheduled', 'Scheduled'), ('live', 'Live'), ('ended', 'Ended')], default='scheduled', max_length=10)),
-                ('is_private', models.BooleanField(default=False, help_text='Left out of show lists and reminded only to those who saved it; open by link.')),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('ended_at', models.DateTimeField(blank=True, null=True)),
-                ('slow_mode_seconds', models.PositiveIntegerField(default=0, help_text='Seconds a viewer waits between chat messages; 0 is off. Hosts are exempt.')),
-                ('muted_words', models.JSONField(blank=True, default=list, help_text='Chat messages containing one of these words are refused.')),
-                ('last_seq', models.PositiveBigIntegerField(default=0, editable=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('featured_listing', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='marketplace.listing')),
-                ('host', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='hosted_shows', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("title", models.CharField(max_length=80)),
+                ("description", models.TextField(blank=True, max_length=1000)),
+                (
+                    "cover",
+                    models.CharField(
+                        blank=True, help_text="Storage path of the normalised cover image.", max_length=255
+                    ),
+                ),
+                ("scheduled_start", models.DateTimeField()),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[("scheduled", "Scheduled"), ("live", "Live"), ("ended", "Ended")],
+                        default="scheduled",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "is_private",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Left out of show lists and reminded only to those who saved it; open by link.",
+                    ),
+                ),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("ended_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "slow_mode_seconds",
+                    models.PositiveIntegerField(
+                        default=0, help_text="Seconds a viewer waits between chat messages; 0 is off. Hosts are exempt."
+                    ),
+                ),
+                (
+                    "muted_words",
+                    models.JSONField(
+                        blank=True, default=list, help_text="Chat messages containing one of these words are refused."
+                    ),
+                ),
+                ("last_seq", models.PositiveBigIntegerField(default=0, editable=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "featured_listing",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="marketplace.listing",
+                    ),
+                ),
+                (
+                    "host",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="hosted_shows",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='SavedShow',
+            name="SavedShow",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='saved_shows', to=settings.AUTH_USER_MODEL)),
-                ('show', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='saves', to='live.show')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="saved_shows",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "show",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="saves", to="live.show"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='CoHost',
+            name="CoHost",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('invited', 'Invited'), ('accepted', 'Accepted'), ('declined', 'Declined'), ('removed', 'Removed')], default='invited', max_length=10)),
-                ('invited_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('responded_at', models.DateTimeField(blank=True, null=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='cohostings', to=settings.AUTH_USER_MODEL)),
-                ('show', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='cohosts', to='live.show')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("invited", "Invited"),
+                            ("accepted", "Accepted"),
+                            ("declined", "Declined"),
+                            ("removed", "Removed"),
+                        ],
+                        default="invited",
+                        max_length=10,
+                    ),
+                ),
+                ("invited_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("responded_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="cohostings",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "show",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="cohosts", to="live.show"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'co-host',
+                "verbose_name": "co-host",
             },
         ),
         migrations.AddField(
-            model_name='auction',
-            name='show',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='auctions', to='live.show'),
+            model_name="auction",
+            name="show",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="auctions", to="live.show"
+            ),
         ),
         migrations.CreateModel(
-            name='ShowEvent',
+            name="ShowEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seq', models.PositiveBigIntegerField()),
-                ('type', models.CharField(choices=[('snapshot', 'Snapshot'), ('state', 'Show state'), ('featured', 'Featured listing'), ('item_added', 'Listing added to the line-up'), ('item_removed', 'Listing removed from the line-up'), ('line_up_reordered', 'Line-up reordered'), ('message', 'Chat message'), ('message_deleted', 'Chat message deleted'), ('slow_mode', 'Slow mode changed'), ('viewer_muted', 'Viewer muted'), ('viewer_unmuted', 'Viewer unmuted'), ('viewer_removed', 'Viewer removed'), ('cohost_added', 'Co-host joined'), ('cohost_removed', 'Co-host left'), ('auction_started', 'Auction started'), ('bid', 'Bid'), ('auction_extended', 'Auction extended'), ('auction_closed', 'Auction closed'), ('sold', 'Sold'), ('viewer_count', 'Viewer count')], max_length=20)),
-                ('data', models.JSONField(default=dict)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('show', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='live.show')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("seq", models.PositiveBigIntegerField()),
+                (
+                    "type",
+                    models.CharField(
+                        choices=[
+                            ("snapshot", "Snapshot"),
+                            ("state", "Show state"),
+                            ("featured", "Featured listing"),
+                            ("item_added", "Listing added to the line-up"),
+                            ("item_removed", "Listing removed from the line-up"),
+                            ("line_up_reordered", "Line-up reordered"),
+                            ("message", "Chat message"),
+                            ("message_deleted", "Chat message deleted"),
+                            ("slow_mode", "Slow mode changed"),
+                            ("viewer_muted", "Viewer muted"),
+                            ("viewer_unmuted", "Viewer unmuted"),
+                            ("viewer_removed", "Viewer removed"),
+                            ("cohost_added", "Co-host joined"),
+                            ("cohost_removed", "Co-host left"),
+                            ("auction_started", "Auction started"),
+                            ("bid", "Bid"),
+                            ("auction_extended", "Auction extended"),
+                            ("auction_closed", "Auction closed"),
+                            ("sold", "Sold"),
+                            ("viewer_count", "Viewer count"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("data", models.JSONField(default=dict)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "show",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="events", to="live.show"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='ShowListing',
+            name="ShowListing",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField()),
-                ('added_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('added_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('listing', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='show_entries', to='marketplace.listing')),
-                ('show', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='line_up', to='live.show')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("position", models.PositiveIntegerField()),
+                ("added_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "added_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "listing",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="show_entries",
+                        to="marketplace.listing",
+                    ),
+                ),
+                (
+                    "show",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="line_up", to="live.show"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['position', 'id'],
+                "ordering": ["position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='ShowMessage',
+            name="ShowMessage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('body', models.TextField()),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('deleted_at', models.DateTimeField(blank=True, null=True)),
-                ('author', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='show_messages', to=settings.AUTH_USER_MODEL)),
-                ('deleted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('show', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='messages', to='live.show')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("body", models.TextField()),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("deleted_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "author",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="show_messages",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "deleted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "show",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="messages", to="live.show"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='ShowRestriction',
+            name="ShowRestriction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('muted', 'Muted'), ('removed', 'Removed')], max_length=10)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('show', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='restrictions', to='live.show')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='show_restrictions', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("kind", models.CharField(choices=[("muted", "Muted"), ("removed", "Removed")], max_length=10)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "show",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="restrictions", to="live.show"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="show_restrictions",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.AddIndex(
-            model_name='bid',
-            index=models.Index(fields=['auction', '-amount'], name='live_bid_auction_82ca67_idx'),
+            model_name="bid",
+            index=models.Index(fields=["auction", "-amount"], name="live_bid_auction_82ca67_idx"),
         ),
         migrations.AddConstraint(
-            model_name='bid',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='bid_amount_positive'),
+            model_name="bid",
+            constraint=models.CheckConstraint(condition=models.Q(("amount__gt", 0)), name="bid_amount_positive"),
         ),
         migrations.AddConstraint(
-            model_name='bid',
-            constraint=models.UniqueConstraint(fields=('auction', 'amount'), name='bid_amount_once_per_auction'),
+            model_name="bid",
+            constraint=models.UniqueConstraint(fields=("auction", "amount"), name="bid_amount_once_per_auction"),
         ),
         migrations.AddIndex(
-            model_name='show',
-            index=models.Index(fields=['state', 'scheduled_start', 'id'], name='show_upcoming_idx'),
+            model_name="show",
+            index=models.Index(fields=["state", "scheduled_start", "id"], name="show_upcoming_idx"),
         ),
         migrations.AddIndex(
-            model_name='show',
-            index=models.Index(fields=['state', '-started_at', '-id'], name='show_live_idx'),
+            model_name="show",
+            index=models.Index(fields=["state", "-started_at", "-id"], name="show_live_idx"),
         ),
         migrations.AddIndex(
-            model_name='show',
-            index=models.Index(fields=['host', 'state'], name='show_host_idx'),
+            model_name="show",
+            index=models.Index(fields=["host", "state"], name="show_host_idx"),
         ),
         migrations.AddConstraint(
-            model_name='show',
-            constraint=models.CheckConstraint(condition=models.Q(('slow_mode_seconds__lte', 3600)), name='show_slow_mode_at_most_an_hour'),
+            model_name="show",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("slow_mode_seconds__lte", 3600)), name="show_slow_mode_at_most_an_hour"
+            ),
         ),
         migrations.AddIndex(
-            model_name='savedshow',
-            index=models.Index(fields=['user', '-created_at', '-id'], name='live_saveds_user_id_a770e7_idx'),
+            model_name="savedshow",
+            index=models.Index(fields=["user", "-created_at", "-id"], name="live_saveds_user_id_a770e7_idx"),
         ),
         migrations.AddConstraint(
-            model_name='savedshow',
-            constraint=models.UniqueConstraint(fields=('user', 'show'), name='show_saved_once'),
+            model_name="savedshow",
+            constraint=models.UniqueConstraint(fields=("user", "show"), name="show_saved_once"),
         ),
         migrations.AddIndex(
-            model_name='cohost',
-            index=models.Index(fields=['user', 'status'], name='live_cohost_user_id_ce98fd_idx'),
+            model_name="cohost",
+            index=models.Index(fields=["user", "status"], name="live_cohost_user_id_ce98fd_idx"),
         ),
         migrations.AddConstraint(
-            model_name='cohost',
-            constraint=models.UniqueConstraint(fields=('show', 'user'), name='cohost_once_per_show'),
+            model_name="cohost",
+            constraint=models.UniqueConstraint(fields=("show", "user"), name="cohost_once_per_show"),
         ),
         migrations.AddIndex(
-            model_name='auction',
-            index=models.Index(fields=['state', 'ends_at'], name='auction_due_idx'),
+            model_name="auction",
+            index=models.Index(fields=["state", "ends_at"], name="auction_due_idx"),
         ),
         migrations.AddConstraint(
-            model_name='auction',
-            constraint=models.CheckConstraint(condition=models.Q(('start_price__gt', 0)), name='auction_start_price_positive'),
+            model_name="auction",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("start_price__gt", 0)), name="auction_start_price_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='auction',
-            constraint=models.UniqueConstraint(condition=models.Q(('state', 'running')), fields=('show',), name='auction_one_running_per_show'),
+            model_name="auction",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("state", "running")), fields=("show",), name="auction_one_running_per_show"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='auction',
-            constraint=models.UniqueConstraint(condition=models.Q(('state', 'running')), fields=('listing',), name='auction_one_running_per_listing'),
+            model_name="auction",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("state", "running")), fields=("listing",), name="auction_one_running_per_listing"
+            ),
         ),
         migrations.AddIndex(
-            model_name='showevent',
-            index=models.Index(fields=['created_at'], name='show_event_prune_idx'),
+            model_name="showevent",
+            index=models.Index(fields=["created_at"], name="show_event_prune_idx"),
         ),
         migrations.AddConstraint(
-            model_name='showevent',
-            constraint=models.UniqueConstraint(fields=('show', 'seq'), name='show_event_seq_unique'),
+            model_name="showevent",
+            constraint=models.UniqueConstraint(fields=("show", "seq"), name="show_event_seq_unique"),
         ),
         migrations.AddIndex(
-            model_name='showlisting',
-            index=models.Index(fields=['show', 'position'], name='live_showli_show_id_8165d7_idx'),
+            model_name="showlisting",
+            index=models.Index(fields=["show", "position"], name="live_showli_show_id_8165d7_idx"),
         ),
         migrations.AddConstraint(
-            model_name='showlisting',
-            constraint=models.UniqueConstraint(fields=('show', 'listing'), name='show_listing_once'),
+            model_name="showlisting",
+            constraint=models.UniqueConstraint(fields=("show", "listing"), name="show_listing_once"),
         ),
         migrations.AddIndex(
-            model_name='showmessage',
-            index=models.Index(fields=['show', '-created_at', '-id'], name='show_message_recent_idx'),
+            model_name="showmessage",
+            index=models.Index(fields=["show", "-created_at", "-id"], name="show_message_recent_idx"),
         ),
         migrations.AddIndex(
-            model_name='showmessage',
-            index=models.Index(fields=['show', 'author', '-created_at'], name='show_message_slow_mode_idx'),
+            model_name="showmessage",
+            index=models.Index(fields=["show", "author", "-created_at"], name="show_message_slow_mode_idx"),
         ),
         migrations.AddConstraint(
-            model_name='showrestriction',
-            constraint=models.UniqueConstraint(fields=('show', 'user', 'kind'), name='show_restriction_once'),
+            model_name="showrestriction",
+            constraint=models.UniqueConstraint(fields=("show", "user", "kind"), name="show_restriction_once"),
         ),
     ]

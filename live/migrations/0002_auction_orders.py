@@ -5,26 +5,42 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('live', '0001_initial'),
-        ('marketplace', '0005_checkout_orders_offers_bundles'),
+        ("live", "0001_initial"),
+        ("marketplace", "0005_checkout_orders_offers_bundles"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='auction',
-            name='order',
-            field=models.ForeignKey(blank=True, help_text="The winner's order.", null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='marketplace.order'),
+            model_name="auction",
+            name="order",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="The winner's order.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="marketplace.order",
+            ),
         ),
         migrations.AlterField(
-            model_name='auction',
-            name='closed_at',
-            field=models.DateTimeField(blank=True, help_text='When bidding ended.', null=True),
+            model_name="auction",
+            name="closed_at",
+            field=models.DateTimeField(blank=True, help_text="When bidding ended.", null=True),
         ),
         migrations.AlterField(
-            model_name='auction',
-            name='state',
-            field=models.CharField(choices=[('running', 'Running'), ('settling', "Settling (bidding over, the winner's order being made)"), ('sold', 'Sold'), ('unsold', 'Unsold (no bids)'), ('failed', "Failed (the winner's order could not be made)")], default='running', max_length=10),
+            model_name="auction",
+            name="state",
+            field=models.CharField(
+                choices=[
+                    ("running", "Running"),
+                    ("settling", "Settling (bidding over, the winner's order being made)"),
+                    ("sold", "Sold"),
+                    ("unsold", "Unsold (no bids)"),
+                    ("failed", "Failed (the winner's order could not be made)"),
+                ],
+                default="running",
+                max_length=10,
+            ),
         ),
     ]

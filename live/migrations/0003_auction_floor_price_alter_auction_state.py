@@ -4,20 +4,36 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('live', '0002_auction_orders'),
+        ("live", "0002_auction_orders"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='auction',
-            name='floor_price',
-            field=models.DecimalField(blank=True, decimal_places=2, help_text="The owner's floor when another member auctions their listing (none for their own).", max_digits=10, null=True),
+            model_name="auction",
+            name="floor_price",
+            field=models.DecimalField(
+                blank=True,
+                decimal_places=2,
+                help_text="The owner's floor when another member auctions their listing (none for their own).",
+                max_digits=10,
+                null=True,
+            ),
         ),
         migrations.AlterField(
-            model_name='auction',
-            name='state',
-            field=models.CharField(choices=[('running', 'Running'), ('settling', "Settling (bidding over, the winner's order being made)"), ('sold', 'Sold'), ('unsold', 'Unsold (no bids)'), ('failed', "Failed (the winner's order could not be made)"), ('not_met', "Not met (below the owner's floor, or their consent withdrawn)")], default='running', max_length=10),
+            model_name="auction",
+            name="state",
+            field=models.CharField(
+                choices=[
+                    ("running", "Running"),
+                    ("settling", "Settling (bidding over, the winner's order being made)"),
+                    ("sold", "Sold"),
+                    ("unsold", "Unsold (no bids)"),
+                    ("failed", "Failed (the winner's order could not be made)"),
+                    ("not_met", "Not met (below the owner's floor, or their consent withdrawn)"),
+                ],
+                default="running",
+                max_length=10,
+            ),
         ),
     ]

@@ -8,7 +8,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -17,107 +16,200 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Category',
+            name="Category",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=60)),
-                ('slug', models.SlugField(max_length=60)),
-                ('path', models.CharField(editable=False, help_text="Slugs from the root, joined by '/', e.g. women/dresses.", max_length=255, unique=True)),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='marketplace.category')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=60)),
+                ("slug", models.SlugField(max_length=60)),
+                (
+                    "path",
+                    models.CharField(
+                        editable=False,
+                        help_text="Slugs from the root, joined by '/', e.g. women/dresses.",
+                        max_length=255,
+                        unique=True,
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="marketplace.category",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'categories',
-                'ordering': ['path'],
+                "verbose_name_plural": "categories",
+                "ordering": ["path"],
             },
         ),
         migrations.CreateModel(
-            name='Listing',
+            name="Listing",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=80)),
-                ('description', models.TextField(blank=True, max_length=2000, validators=[django.core.validators.MaxLengthValidator(2000)])),
-                ('brand', models.CharField(blank=True, max_length=60)),
-                ('size', models.CharField(blank=True, max_length=20)),
-                ('condition', models.CharField(choices=[('new_with_tags', 'New with tags'), ('new_without_tags', 'New without tags'), ('like_new', 'Like new'), ('good', 'Good'), ('fair', 'Fair')], default='good', max_length=20)),
-                ('price', models.DecimalField(decimal_places=2, max_digits=10)),
-                ('original_price', models.DecimalField(blank=True, decimal_places=2, max_digits=10, null=True)),
-                ('currency', models.CharField(max_length=3)),
-                ('quantity', models.PositiveIntegerField(default=1)),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('available', 'Available'), ('sold', 'Sold'), ('removed', 'Removed')], default='available', max_length=10)),
-                ('like_count', models.PositiveIntegerField(default=0, editable=False)),
-                ('lowest_notified_price', models.DecimalField(blank=True, decimal_places=2, editable=False, help_text='The lowest price likers were last told of (set at publishing; price-drop notices lower it).', max_digits=10, null=True)),
-                ('listed_at', models.DateTimeField(default=django.utils.timezone.now, help_text='Creation, or publication of a draft.')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('category', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='listings', to='marketplace.category')),
-                ('seller', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='listings', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("title", models.CharField(max_length=80)),
+                (
+                    "description",
+                    models.TextField(
+                        blank=True, max_length=2000, validators=[django.core.validators.MaxLengthValidator(2000)]
+                    ),
+                ),
+                ("brand", models.CharField(blank=True, max_length=60)),
+                ("size", models.CharField(blank=True, max_length=20)),
+                (
+                    "condition",
+                    models.CharField(
+                        choices=[
+                            ("new_with_tags", "New with tags"),
+                            ("new_without_tags", "New without tags"),
+                            ("like_new", "Like new"),
+                            ("good", "Good"),
+                            ("fair", "Fair"),
+                        ],
+                        default="good",
+                        max_length=20,
+                    ),
+                ),
+                ("price", models.DecimalField(decimal_places=2, max_digits=10)),
+                ("original_price", models.DecimalField(blank=True, decimal_places=2, max_digits=10, null=True)),
+                ("currency", models.CharField(max_length=3)),
+                ("quantity", models.PositiveIntegerField(default=1)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("available", "Available"),
+                            ("sold", "Sold"),
+                            ("removed", "Removed"),
+                        ],
+                        default="available",
+                        max_length=10,
+                    ),
+                ),
+                ("like_count", models.PositiveIntegerField(default=0, editable=False)),
+                (
+                    "lowest_notified_price",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        editable=False,
+                        help_text="The lowest price likers were last told of (set at publishing; price-drop notices lower it).",
+                        max_digits=10,
+                        null=True,
+                    ),
+                ),
+                (
+                    "listed_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, help_text="Creation, or publication of a draft."
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "category",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="listings", to="marketplace.category"
+                    ),
+                ),
+                (
+                    "seller",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="listings",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='ListingImage',
+            name="ListingImage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField()),
-                ('original', models.CharField(help_text='Storage path of the normalised original.', max_length=255)),
-                ('width', models.PositiveIntegerField()),
-                ('height', models.PositiveIntegerField()),
-                ('renditions', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('listing', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='images', to='marketplace.listing')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("position", models.PositiveIntegerField()),
+                ("original", models.CharField(help_text="Storage path of the normalised original.", max_length=255)),
+                ("width", models.PositiveIntegerField()),
+                ("height", models.PositiveIntegerField()),
+                ("renditions", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "listing",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="images", to="marketplace.listing"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['position', 'id'],
+                "ordering": ["position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='ListingPriceChange',
+            name="ListingPriceChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('old_price', models.DecimalField(decimal_places=2, max_digits=10)),
-                ('new_price', models.DecimalField(decimal_places=2, max_digits=10)),
-                ('currency', models.CharField(max_length=3)),
-                ('changed_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('listing', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='price_changes', to='marketplace.listing')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("old_price", models.DecimalField(decimal_places=2, max_digits=10)),
+                ("new_price", models.DecimalField(decimal_places=2, max_digits=10)),
+                ("currency", models.CharField(max_length=3)),
+                ("changed_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "listing",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="price_changes",
+                        to="marketplace.listing",
+                    ),
+                ),
             ],
         ),
         migrations.AddConstraint(
-            model_name='category',
-            constraint=models.UniqueConstraint(fields=('parent', 'slug'), name='category_slug_unique_per_parent'),
+            model_name="category",
+            constraint=models.UniqueConstraint(fields=("parent", "slug"), name="category_slug_unique_per_parent"),
         ),
         migrations.AddIndex(
-            model_name='listing',
-            index=models.Index(fields=['status', '-listed_at', '-id'], name='listing_discovery_idx'),
+            model_name="listing",
+            index=models.Index(fields=["status", "-listed_at", "-id"], name="listing_discovery_idx"),
         ),
         migrations.AddIndex(
-            model_name='listing',
-            index=models.Index(fields=['seller', 'status', '-listed_at'], name='listing_closet_idx'),
+            model_name="listing",
+            index=models.Index(fields=["seller", "status", "-listed_at"], name="listing_closet_idx"),
         ),
         migrations.AddIndex(
-            model_name='listing',
-            index=models.Index(fields=['category', 'status'], name='listing_category_idx'),
+            model_name="listing",
+            index=models.Index(fields=["category", "status"], name="listing_category_idx"),
         ),
         migrations.AddConstraint(
-            model_name='listing',
-            constraint=models.CheckConstraint(condition=models.Q(('price__gt', 0)), name='listing_price_positive'),
+            model_name="listing",
+            constraint=models.CheckConstraint(condition=models.Q(("price__gt", 0)), name="listing_price_positive"),
         ),
         migrations.AddConstraint(
-            model_name='listing',
-            constraint=models.CheckConstraint(condition=models.Q(('original_price__isnull', True), ('original_price__gt', 0), _connector='OR'), name='listing_original_price_positive'),
+            model_name="listing",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("original_price__isnull", True), ("original_price__gt", 0), _connector="OR"),
+                name="listing_original_price_positive",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='listing',
-            constraint=models.CheckConstraint(condition=models.Q(('quantity__gte', 0)), name='listing_quantity_not_negative'),
+            model_name="listing",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("quantity__gte", 0)), name="listing_quantity_not_negative"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='listing',
-            constraint=models.CheckConstraint(condition=models.Q(('like_count__gte', 0)), name='listing_like_count_not_negative'),
+            model_name="listing",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("like_count__gte", 0)), name="listing_like_count_not_negative"
+            ),
         ),
         migrations.AddIndex(
-            model_name='listingimage',
-            index=models.Index(fields=['listing', 'position'], name='marketplace_listing_0dcc95_idx'),
+            model_name="listingimage",
+            index=models.Index(fields=["listing", "position"], name="marketplace_listing_0dcc95_idx"),
         ),
         migrations.AddIndex(
-            model_name='listingpricechange',
-            index=models.Index(fields=['listing', '-changed_at'], name='marketplace_listing_23e4fd_idx'),
+            model_name="listingpricechange",
+            index=models.Index(fields=["listing", "-changed_at"], name="marketplace_listing_23e4fd_idx"),
         ),
     ]

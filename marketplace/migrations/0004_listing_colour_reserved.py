@@ -4,20 +4,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('marketplace', '0003_listing_search_index'),
+        ("marketplace", "0003_listing_search_index"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='listing',
-            name='colour',
+            model_name="listing",
+            name="colour",
             field=models.CharField(blank=True, max_length=30),
         ),
         migrations.AlterField(
-            model_name='listing',
-            name='status',
-            field=models.CharField(choices=[('draft', 'Draft'), ('available', 'Available'), ('reserved', 'Reserved'), ('sold', 'Sold'), ('removed', 'Removed')], default='available', max_length=10),
+            model_name="listing",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("draft", "Draft"),
+                    ("available", "Available"),
+                    ("reserved", "Reserved"),
+                    ("sold", "Sold"),
+                    ("removed", "Removed"),
+                ],
+                default="available",
+                max_length=10,
+            ),
         ),
     ]

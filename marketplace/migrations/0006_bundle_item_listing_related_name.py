@@ -5,15 +5,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('marketplace', '0005_checkout_orders_offers_bundles'),
+        ("marketplace", "0005_checkout_orders_offers_bundles"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='bundleitem',
-            name='listing',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='bundle_items', to='marketplace.listing'),
+            model_name="bundleitem",
+            name="listing",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="bundle_items", to="marketplace.listing"
+            ),
         ),
     ]

@@ -5,30 +5,46 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('marketplace', '0006_bundle_item_listing_related_name'),
+        ("marketplace", "0006_bundle_item_listing_related_name"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='order',
-            name='buyer_rating',
-            field=models.PositiveSmallIntegerField(blank=True, help_text='1 to 5 stars from the buyer, once accepted.', null=True),
+            model_name="order",
+            name="buyer_rating",
+            field=models.PositiveSmallIntegerField(
+                blank=True, help_text="1 to 5 stars from the buyer, once accepted.", null=True
+            ),
         ),
         migrations.AddField(
-            model_name='order',
-            name='rated_at',
+            model_name="order",
+            name="rated_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AlterField(
-            model_name='domainevent',
-            name='name',
-            field=models.CharField(choices=[('order_placed', 'Order placed'), ('first_sale', "A seller's first sale"), ('order_cancelled', 'Order cancelled'), ('offer_received', 'Offer received'), ('offer_countered', 'Offer countered'), ('offer_accepted', 'Offer accepted'), ('offer_declined', 'Offer declined'), ('offer_expired', 'Offer expired')], max_length=32),
+            model_name="domainevent",
+            name="name",
+            field=models.CharField(
+                choices=[
+                    ("order_placed", "Order placed"),
+                    ("first_sale", "A seller's first sale"),
+                    ("order_cancelled", "Order cancelled"),
+                    ("offer_received", "Offer received"),
+                    ("offer_countered", "Offer countered"),
+                    ("offer_accepted", "Offer accepted"),
+                    ("offer_declined", "Offer declined"),
+                    ("offer_expired", "Offer expired"),
+                ],
+                max_length=32,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='order',
-            constraint=models.CheckConstraint(condition=models.Q(('buyer_rating__isnull', True), ('buyer_rating__range', (1, 5)), _connector='OR'), name='order_buyer_rating_range'),
+            model_name="order",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("buyer_rating__isnull", True), ("buyer_rating__range", (1, 5)), _connector="OR"),
+                name="order_buyer_rating_range",
+            ),
         ),
     ]

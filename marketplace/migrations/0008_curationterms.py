@@ -6,25 +6,46 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('marketplace', '0007_order_rating_and_cancelled_event'),
+        ("accounts", "0001_initial"),
+        ("marketplace", "0007_order_rating_and_cancelled_event"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CurationTerms',
+            name="CurationTerms",
             fields=[
-                ('seller', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='curation_terms', serialize=False, to=settings.AUTH_USER_MODEL)),
-                ('allow_curation', models.BooleanField(default=True, help_text='Others may add these listings to their shows.')),
-                ('allow_auctions', models.BooleanField(default=False, help_text='Others may auction these listings.')),
-                ('auction_floor_percent', models.PositiveSmallIntegerField(default=100, help_text="Of the list price: others' auctions start at and sell for no less.")),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "seller",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="curation_terms",
+                        serialize=False,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "allow_curation",
+                    models.BooleanField(default=True, help_text="Others may add these listings to their shows."),
+                ),
+                ("allow_auctions", models.BooleanField(default=False, help_text="Others may auction these listings.")),
+                (
+                    "auction_floor_percent",
+                    models.PositiveSmallIntegerField(
+                        default=100, help_text="Of the list price: others' auctions start at and sell for no less."
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name_plural': 'curation terms',
-                'constraints': [models.CheckConstraint(condition=models.Q(('auction_floor_percent__gte', 1), ('auction_floor_percent__lte', 100)), name='curation_auction_floor_percent_range')],
+                "verbose_name_plural": "curation terms",
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("auction_floor_percent__gte", 1), ("auction_floor_percent__lte", 100)),
+                        name="curation_auction_floor_percent_range",
+                    )
+                ],
             },
         ),
     ]

@@ -11,222 +11,417 @@ from django.db.models.functions import Cast, Concat
 def key_existing_notifications(apps, schema_editor):
     Notification = apps.get_model("notifications", "Notification")
     Notification.objects.filter(dedupe_key="").update(
-        dedupe_key=Concat(Value("notification:"), Cast("id", models.CharField())))
+        dedupe_key=Concat(Value("notification:"), Cast("id", models.CharField()))
+    )
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('contenttypes', '0002_remove_content_type_name'),
-        ('notifications', '0001_initial'),
+        ("accounts", "0001_initial"),
+        ("contenttypes", "0002_remove_content_type_name"),
+        ("notifications", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Device',
+            name="Device",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('platform', models.CharField(choices=[('fcm', 'Firebase Cloud Messaging (Android)'), ('apns', 'Apple Push Notification service (iOS)'), ('web_push', 'Web Push (browser)')], max_length=16)),
-                ('token', models.CharField(max_length=1024, unique=True)),
-                ('name', models.CharField(blank=True, max_length=100)),
-                ('is_active', models.BooleanField(default=True)),
-                ('registered_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('deactivated_at', models.DateTimeField(blank=True, null=True)),
-                ('deactivation_reason', models.CharField(blank=True, max_length=200)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "platform",
+                    models.CharField(
+                        choices=[
+                            ("fcm", "Firebase Cloud Messaging (Android)"),
+                            ("apns", "Apple Push Notification service (iOS)"),
+                            ("web_push", "Web Push (browser)"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("token", models.CharField(max_length=1024, unique=True)),
+                ("name", models.CharField(blank=True, max_length=100)),
+                ("is_active", models.BooleanField(default=True)),
+                ("registered_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("deactivated_at", models.DateTimeField(blank=True, null=True)),
+                ("deactivation_reason", models.CharField(blank=True, max_length=200)),
             ],
         ),
         migrations.CreateModel(
-            name='FanOutChunk',
+            name="FanOutChunk",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('index', models.PositiveIntegerField()),
-                ('completed_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("index", models.PositiveIntegerField()),
+                ("completed_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
         ),
         migrations.CreateModel(
-            name='NotificationEvent',
+            name="NotificationEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('target_object_id', models.PositiveBigIntegerField(blank=True, null=True)),
-                ('kind', models.CharField(choices=[('price_drop', 'Price drop'), ('offer_received', 'Offer received'), ('offer_countered', 'Offer countered'), ('offer_accepted', 'Offer accepted'), ('offer_declined', 'Offer declined'), ('offer_expired', 'Offer expired'), ('offer_to_likers', 'Offer to likers'), ('item_sold', 'Item sold'), ('order_shipped', 'Order shipped'), ('message', 'Message'), ('greeting', 'Greeting'), ('upsell', 'Upsell'), ('show_live', 'Show live'), ('show_item', 'Show item'), ('mention', 'Mention'), ('comment', 'Comment'), ('new_follower', 'New follower'), ('program_nudge', 'Program nudge'), ('system', 'System')], max_length=32)),
-                ('title', models.CharField(max_length=140)),
-                ('body', models.TextField(blank=True)),
-                ('data', models.JSONField(blank=True, default=dict)),
-                ('dedupe_key', models.CharField(max_length=200)),
-                ('coalesce_key', models.CharField(blank=True, max_length=200)),
-                ('recipient_ids', models.BinaryField()),
-                ('recipient_count', models.PositiveIntegerField()),
-                ('chunk_size', models.PositiveIntegerField()),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('enqueued_at', models.DateTimeField(default=django.utils.timezone.now, help_text='When its chunks were last enqueued.')),
-                ('completed_at', models.DateTimeField(blank=True, null=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("target_object_id", models.PositiveBigIntegerField(blank=True, null=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("price_drop", "Price drop"),
+                            ("offer_received", "Offer received"),
+                            ("offer_countered", "Offer countered"),
+                            ("offer_accepted", "Offer accepted"),
+                            ("offer_declined", "Offer declined"),
+                            ("offer_expired", "Offer expired"),
+                            ("offer_to_likers", "Offer to likers"),
+                            ("item_sold", "Item sold"),
+                            ("order_shipped", "Order shipped"),
+                            ("message", "Message"),
+                            ("greeting", "Greeting"),
+                            ("upsell", "Upsell"),
+                            ("show_live", "Show live"),
+                            ("show_item", "Show item"),
+                            ("mention", "Mention"),
+                            ("comment", "Comment"),
+                            ("new_follower", "New follower"),
+                            ("program_nudge", "Program nudge"),
+                            ("system", "System"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("title", models.CharField(max_length=140)),
+                ("body", models.TextField(blank=True)),
+                ("data", models.JSONField(blank=True, default=dict)),
+                ("dedupe_key", models.CharField(max_length=200)),
+                ("coalesce_key", models.CharField(blank=True, max_length=200)),
+                ("recipient_ids", models.BinaryField()),
+                ("recipient_count", models.PositiveIntegerField()),
+                ("chunk_size", models.PositiveIntegerField()),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "enqueued_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, help_text="When its chunks were last enqueued."
+                    ),
+                ),
+                ("completed_at", models.DateTimeField(blank=True, null=True)),
             ],
         ),
         migrations.CreateModel(
-            name='NotificationSettings',
+            name="NotificationSettings",
             fields=[
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='notification_settings', serialize=False, to=settings.AUTH_USER_MODEL)),
-                ('muted_categories', models.JSONField(blank=True, default=list, help_text='Categories with push off.')),
-                ('quiet_hours_start', models.TimeField(blank=True, help_text="Local time, in the member's time zone.", null=True)),
-                ('quiet_hours_end', models.TimeField(blank=True, null=True)),
-                ('daily_cap_override', models.PositiveSmallIntegerField(blank=True, null=True)),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="notification_settings",
+                        serialize=False,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                ("muted_categories", models.JSONField(blank=True, default=list, help_text="Categories with push off.")),
+                (
+                    "quiet_hours_start",
+                    models.TimeField(blank=True, help_text="Local time, in the member's time zone.", null=True),
+                ),
+                ("quiet_hours_end", models.TimeField(blank=True, null=True)),
+                ("daily_cap_override", models.PositiveSmallIntegerField(blank=True, null=True)),
             ],
             options={
-                'verbose_name_plural': 'notification settings',
+                "verbose_name_plural": "notification settings",
             },
         ),
         migrations.CreateModel(
-            name='PushDecision',
+            name="PushDecision",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('category', models.CharField(choices=[('price_drops', 'Price drops'), ('offers', 'Offers'), ('messages', 'Messages'), ('greetings', 'Greetings and seller messages'), ('shows', 'Live shows'), ('social', 'Social'), ('programs', 'Programs and tips'), ('transactional', 'Orders and account')], max_length=32)),
-                ('coalesce_key', models.CharField(blank=True, max_length=200)),
-                ('outcome', models.CharField(choices=[('pending', 'Pending hand-off'), ('sent', 'Sent'), ('held', 'Held for quiet hours'), ('suppressed_by_cap', 'Suppressed: daily cap'), ('opted_out', 'Opted out of the category'), ('coalesced', 'Coalesced with a recent push'), ('no_device', 'No active device'), ('failed', 'Failed at the provider')], max_length=32)),
-                ('detail', models.CharField(blank=True, help_text='Why, in words staff can read.', max_length=200)),
-                ('decided_at', models.DateTimeField(default=django.utils.timezone.now, help_text='When the current outcome was decided.')),
-                ('due_at', models.DateTimeField(blank=True, help_text='Held: when quiet hours end. Pending: not handed off again by the sweep before this.', null=True)),
-                ('delivered_at', models.DateTimeField(blank=True, null=True)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("price_drops", "Price drops"),
+                            ("offers", "Offers"),
+                            ("messages", "Messages"),
+                            ("greetings", "Greetings and seller messages"),
+                            ("shows", "Live shows"),
+                            ("social", "Social"),
+                            ("programs", "Programs and tips"),
+                            ("transactional", "Orders and account"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("coalesce_key", models.CharField(blank=True, max_length=200)),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending hand-off"),
+                            ("sent", "Sent"),
+                            ("held", "Held for quiet hours"),
+                            ("suppressed_by_cap", "Suppressed: daily cap"),
+                            ("opted_out", "Opted out of the category"),
+                            ("coalesced", "Coalesced with a recent push"),
+                            ("no_device", "No active device"),
+                            ("failed", "Failed at the provider"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("detail", models.CharField(blank=True, help_text="Why, in words staff can read.", max_length=200)),
+                (
+                    "decided_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, help_text="When the current outcome was decided."
+                    ),
+                ),
+                (
+                    "due_at",
+                    models.DateTimeField(
+                        blank=True,
+                        help_text="Held: when quiet hours end. Pending: not handed off again by the sweep before this.",
+                        null=True,
+                    ),
+                ),
+                ("delivered_at", models.DateTimeField(blank=True, null=True)),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
             ],
         ),
         migrations.CreateModel(
-            name='PushSegment',
+            name="PushSegment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=60, unique=True)),
-                ('daily_cap', models.PositiveSmallIntegerField(help_text="Pushes a day, 6–16; transactional ones don't count.")),
-                ('is_default', models.BooleanField(default=False, help_text='Applies to members without a segment.')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=60, unique=True)),
+                (
+                    "daily_cap",
+                    models.PositiveSmallIntegerField(help_text="Pushes a day, 6–16; transactional ones don't count."),
+                ),
+                ("is_default", models.BooleanField(default=False, help_text="Applies to members without a segment.")),
             ],
         ),
         migrations.RemoveIndex(
-            model_name='notification',
-            name='notificatio_recipie_a972ce_idx',
+            model_name="notification",
+            name="notificatio_recipie_a972ce_idx",
         ),
         migrations.AddField(
-            model_name='notification',
-            name='data',
+            model_name="notification",
+            name="data",
             field=models.JSONField(blank=True, default=dict),
         ),
         migrations.AddField(
-            model_name='notification',
-            name='dedupe_key',
-            field=models.CharField(default='', max_length=200),
+            model_name="notification",
+            name="dedupe_key",
+            field=models.CharField(default="", max_length=200),
             preserve_default=False,
         ),
         # Rows from before dedupe keys existed each get their own, so the unique key holds.
         migrations.RunPython(key_existing_notifications, migrations.RunPython.noop),
         migrations.AddField(
-            model_name='notification',
-            name='target_content_type',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='contenttypes.contenttype'),
+            model_name="notification",
+            name="target_content_type",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="contenttypes.contenttype",
+            ),
         ),
         migrations.AddField(
-            model_name='notification',
-            name='target_object_id',
+            model_name="notification",
+            name="target_object_id",
             field=models.PositiveBigIntegerField(blank=True, null=True),
         ),
         migrations.AlterField(
-            model_name='notification',
-            name='created_at',
+            model_name="notification",
+            name="created_at",
             field=models.DateTimeField(default=django.utils.timezone.now),
         ),
         migrations.AlterField(
-            model_name='notification',
-            name='kind',
-            field=models.CharField(choices=[('price_drop', 'Price drop'), ('offer_received', 'Offer received'), ('offer_countered', 'Offer countered'), ('offer_accepted', 'Offer accepted'), ('offer_declined', 'Offer declined'), ('offer_expired', 'Offer expired'), ('offer_to_likers', 'Offer to likers'), ('item_sold', 'Item sold'), ('order_shipped', 'Order shipped'), ('message', 'Message'), ('greeting', 'Greeting'), ('upsell', 'Upsell'), ('show_live', 'Show live'), ('show_item', 'Show item'), ('mention', 'Mention'), ('comment', 'Comment'), ('new_follower', 'New follower'), ('program_nudge', 'Program nudge'), ('system', 'System')], max_length=32),
+            model_name="notification",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("price_drop", "Price drop"),
+                    ("offer_received", "Offer received"),
+                    ("offer_countered", "Offer countered"),
+                    ("offer_accepted", "Offer accepted"),
+                    ("offer_declined", "Offer declined"),
+                    ("offer_expired", "Offer expired"),
+                    ("offer_to_likers", "Offer to likers"),
+                    ("item_sold", "Item sold"),
+                    ("order_shipped", "Order shipped"),
+                    ("message", "Message"),
+                    ("greeting", "Greeting"),
+                    ("upsell", "Upsell"),
+                    ("show_live", "Show live"),
+                    ("show_item", "Show item"),
+                    ("mention", "Mention"),
+                    ("comment", "Comment"),
+                    ("new_follower", "New follower"),
+                    ("program_nudge", "Program nudge"),
+                    ("system", "System"),
+                ],
+                max_length=32,
+            ),
         ),
         migrations.AddField(
-            model_name='device',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='push_devices', to=settings.AUTH_USER_MODEL),
+            model_name="device",
+            name="user",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="push_devices", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddField(
-            model_name='notificationevent',
-            name='target_content_type',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='contenttypes.contenttype'),
+            model_name="notificationevent",
+            name="target_content_type",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="contenttypes.contenttype",
+            ),
         ),
         migrations.AddField(
-            model_name='fanoutchunk',
-            name='event',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='done_chunks', to='notifications.notificationevent'),
+            model_name="fanoutchunk",
+            name="event",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="done_chunks",
+                to="notifications.notificationevent",
+            ),
         ),
         migrations.AddField(
-            model_name='notification',
-            name='event',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='notifications', to='notifications.notificationevent'),
+            model_name="notification",
+            name="event",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="notifications",
+                to="notifications.notificationevent",
+            ),
         ),
         migrations.AddIndex(
-            model_name='notification',
-            index=models.Index(fields=['recipient', '-created_at', '-id'], name='notification_inbox_idx'),
+            model_name="notification",
+            index=models.Index(fields=["recipient", "-created_at", "-id"], name="notification_inbox_idx"),
         ),
         migrations.AddIndex(
-            model_name='notification',
-            index=models.Index(condition=models.Q(('read_at__isnull', True)), fields=['recipient'], name='notification_unread_idx'),
+            model_name="notification",
+            index=models.Index(
+                condition=models.Q(("read_at__isnull", True)), fields=["recipient"], name="notification_unread_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='notification',
-            constraint=models.UniqueConstraint(fields=('recipient', 'dedupe_key'), name='notification_once'),
+            model_name="notification",
+            constraint=models.UniqueConstraint(fields=("recipient", "dedupe_key"), name="notification_once"),
         ),
         migrations.AddField(
-            model_name='pushdecision',
-            name='event',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='push_decisions', to='notifications.notificationevent'),
+            model_name="pushdecision",
+            name="event",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="push_decisions",
+                to="notifications.notificationevent",
+            ),
         ),
         migrations.AddField(
-            model_name='pushdecision',
-            name='notification',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='push_decision', to='notifications.notification'),
+            model_name="pushdecision",
+            name="notification",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="push_decision",
+                to="notifications.notification",
+            ),
         ),
         migrations.AddField(
-            model_name='pushdecision',
-            name='recipient',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='push_decisions', to=settings.AUTH_USER_MODEL),
+            model_name="pushdecision",
+            name="recipient",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="push_decisions", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddConstraint(
-            model_name='pushsegment',
-            constraint=models.CheckConstraint(condition=models.Q(('daily_cap__gte', 6), ('daily_cap__lte', 16)), name='push_segment_cap_range'),
+            model_name="pushsegment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("daily_cap__gte", 6), ("daily_cap__lte", 16)), name="push_segment_cap_range"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='pushsegment',
-            constraint=models.UniqueConstraint(condition=models.Q(('is_default', True)), fields=('is_default',), name='push_segment_one_default'),
+            model_name="pushsegment",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("is_default", True)), fields=("is_default",), name="push_segment_one_default"
+            ),
         ),
         migrations.AddField(
-            model_name='notificationsettings',
-            name='segment',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='members', to='notifications.pushsegment'),
+            model_name="notificationsettings",
+            name="segment",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="members",
+                to="notifications.pushsegment",
+            ),
         ),
         migrations.AddIndex(
-            model_name='device',
-            index=models.Index(condition=models.Q(('is_active', True)), fields=['user'], name='device_active_idx'),
+            model_name="device",
+            index=models.Index(condition=models.Q(("is_active", True)), fields=["user"], name="device_active_idx"),
         ),
         migrations.AddIndex(
-            model_name='notificationevent',
-            index=models.Index(condition=models.Q(('completed_at__isnull', True)), fields=['enqueued_at'], name='notif_event_incomplete_idx'),
+            model_name="notificationevent",
+            index=models.Index(
+                condition=models.Q(("completed_at__isnull", True)),
+                fields=["enqueued_at"],
+                name="notif_event_incomplete_idx",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='fanoutchunk',
-            constraint=models.UniqueConstraint(fields=('event', 'index'), name='fanout_chunk_once'),
+            model_name="fanoutchunk",
+            constraint=models.UniqueConstraint(fields=("event", "index"), name="fanout_chunk_once"),
         ),
         migrations.AddIndex(
-            model_name='pushdecision',
-            index=models.Index(fields=['recipient', '-decided_at'], name='push_decision_recent_idx'),
+            model_name="pushdecision",
+            index=models.Index(fields=["recipient", "-decided_at"], name="push_decision_recent_idx"),
         ),
         migrations.AddIndex(
-            model_name='pushdecision',
-            index=models.Index(condition=models.Q(('outcome__in', ['pending', 'held'])), fields=['outcome', 'due_at'], name='push_decision_due_idx'),
+            model_name="pushdecision",
+            index=models.Index(
+                condition=models.Q(("outcome__in", ["pending", "held"])),
+                fields=["outcome", "due_at"],
+                name="push_decision_due_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='pushdecision',
-            index=models.Index(fields=['event', 'outcome'], name='push_decision_event_idx'),
+            model_name="pushdecision",
+            index=models.Index(fields=["event", "outcome"], name="push_decision_event_idx"),
         ),
         migrations.AddConstraint(
-            model_name='notificationsettings',
-            constraint=models.CheckConstraint(condition=models.Q(('daily_cap_override__isnull', True), models.Q(('daily_cap_override__gte', 1), ('daily_cap_override__lte', 16)), _connector='OR'), name='notification_settings_cap_range'),
+            model_name="notificationsettings",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("daily_cap_override__isnull", True),
+                    models.Q(("daily_cap_override__gte", 1), ("daily_cap_override__lte", 16)),
+                    _connector="OR",
+                ),
+                name="notification_settings_cap_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='notificationsettings',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('quiet_hours_end__isnull', True), ('quiet_hours_start__isnull', True)), models.Q(('quiet_hours_end__isnull', False), ('quiet_hours_start__isnull', False), models.Q(('quiet_hours_start', models.F('quiet_hours_end')), _negated=True)), _connector='OR'), name='notification_settings_quiet_hours'),
+            model_name="notificationsettings",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("quiet_hours_end__isnull", True), ("quiet_hours_start__isnull", True)),
+                    models.Q(
+                        ("quiet_hours_end__isnull", False),
+                        ("quiet_hours_start__isnull", False),
+                        models.Q(("quiet_hours_start", models.F("quiet_hours_end")), _negated=True),
+                    ),
+                    _connector="OR",
+                ),
+                name="notification_settings_quiet_hours",
+            ),
         ),
     ]

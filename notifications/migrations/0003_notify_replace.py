@@ -4,15 +4,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('notifications', '0002_fanout_outbox_devices_preferences'),
+        ("notifications", "0002_fanout_outbox_devices_preferences"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='notificationevent',
-            name='replaces',
-            field=models.BooleanField(default=False, help_text='Overwrites earlier rows with the same dedupe key instead of skipping them.'),
+            model_name="notificationevent",
+            name="replaces",
+            field=models.BooleanField(
+                default=False, help_text="Overwrites earlier rows with the same dedupe key instead of skipping them."
+            ),
         ),
     ]

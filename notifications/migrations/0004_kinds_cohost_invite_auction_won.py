@@ -4,20 +4,69 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('notifications', '0003_notify_replace'),
+        ("notifications", "0003_notify_replace"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='notification',
-            name='kind',
-            field=models.CharField(choices=[('price_drop', 'Price drop'), ('offer_received', 'Offer received'), ('offer_countered', 'Offer countered'), ('offer_accepted', 'Offer accepted'), ('offer_declined', 'Offer declined'), ('offer_expired', 'Offer expired'), ('offer_to_likers', 'Offer to likers'), ('item_sold', 'Item sold'), ('order_shipped', 'Order shipped'), ('message', 'Message'), ('greeting', 'Greeting'), ('upsell', 'Upsell'), ('show_live', 'Show live'), ('show_item', 'Show item'), ('cohost_invite', 'Co-host invitation'), ('auction_won', 'Auction won'), ('mention', 'Mention'), ('comment', 'Comment'), ('new_follower', 'New follower'), ('program_nudge', 'Program nudge'), ('system', 'System')], max_length=32),
+            model_name="notification",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("price_drop", "Price drop"),
+                    ("offer_received", "Offer received"),
+                    ("offer_countered", "Offer countered"),
+                    ("offer_accepted", "Offer accepted"),
+                    ("offer_declined", "Offer declined"),
+                    ("offer_expired", "Offer expired"),
+                    ("offer_to_likers", "Offer to likers"),
+                    ("item_sold", "Item sold"),
+                    ("order_shipped", "Order shipped"),
+                    ("message", "Message"),
+                    ("greeting", "Greeting"),
+                    ("upsell", "Upsell"),
+                    ("show_live", "Show live"),
+                    ("show_item", "Show item"),
+                    ("cohost_invite", "Co-host invitation"),
+                    ("auction_won", "Auction won"),
+                    ("mention", "Mention"),
+                    ("comment", "Comment"),
+                    ("new_follower", "New follower"),
+                    ("program_nudge", "Program nudge"),
+                    ("system", "System"),
+                ],
+                max_length=32,
+            ),
         ),
         migrations.AlterField(
-            model_name='notificationevent',
-            name='kind',
-            field=models.CharField(choices=[('price_drop', 'Price drop'), ('offer_received', 'Offer received'), ('offer_countered', 'Offer countered'), ('offer_accepted', 'Offer accepted'), ('offer_declined', 'Offer declined'), ('offer_expired', 'Offer expired'), ('offer_to_likers', 'Offer to likers'), ('item_sold', 'Item sold'), ('order_shipped', 'Order shipped'), ('message', 'Message'), ('greeting', 'Greeting'), ('upsell', 'Upsell'), ('show_live', 'Show live'), ('show_item', 'Show item'), ('cohost_invite', 'Co-host invitation'), ('auction_won', 'Auction won'), ('mention', 'Mention'), ('comment', 'Comment'), ('new_follower', 'New follower'), ('program_nudge', 'Program nudge'), ('system', 'System')], max_length=32),
+            model_name="notificationevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("price_drop", "Price drop"),
+                    ("offer_received", "Offer received"),
+                    ("offer_countered", "Offer countered"),
+                    ("offer_accepted", "Offer accepted"),
+                    ("offer_declined", "Offer declined"),
+                    ("offer_expired", "Offer expired"),
+                    ("offer_to_likers", "Offer to likers"),
+                    ("item_sold", "Item sold"),
+                    ("order_shipped", "Order shipped"),
+                    ("message", "Message"),
+                    ("greeting", "Greeting"),
+                    ("upsell", "Upsell"),
+                    ("show_live", "Show live"),
+                    ("show_item", "Show item"),
+                    ("cohost_invite", "Co-host invitation"),
+                    ("auction_won", "Auction won"),
+                    ("mention", "Mention"),
+                    ("comment", "Comment"),
+                    ("new_follower", "New follower"),
+                    ("program_nudge", "Program nudge"),
+                    ("system", "System"),
+                ],
+                max_length=32,
+            ),
         ),
     ]

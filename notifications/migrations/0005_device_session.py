@@ -17,7 +17,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="device",
             name="session",
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL,
-                                    related_name="push_devices", to="accounts.authtoken"),
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="push_devices",
+                to="accounts.authtoken",
+            ),
         ),
     ]

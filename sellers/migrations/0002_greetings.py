@@ -9,101 +9,218 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('marketplace', '0004_listing_colour_reserved'),
-        ('sellers', '0001_price_drops'),
-        ('social', '0002_direct_messages'),
+        ("accounts", "0001_initial"),
+        ("marketplace", "0004_listing_colour_reserved"),
+        ("sellers", "0001_price_drops"),
+        ("social", "0002_direct_messages"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='GreetingOptOut',
+            name="GreetingOptOut",
             fields=[
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='greeting_opt_out', serialize=False, to=settings.AUTH_USER_MODEL)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="greeting_opt_out",
+                        serialize=False,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
         ),
         migrations.CreateModel(
-            name='GreetingTemplate',
+            name="GreetingTemplate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=60)),
-                ('body', models.TextField(max_length=1000, validators=[django.core.validators.MaxLengthValidator(1000)])),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('seller', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='greeting_templates', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=60)),
+                (
+                    "body",
+                    models.TextField(max_length=1000, validators=[django.core.validators.MaxLengthValidator(1000)]),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "seller",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="greeting_templates",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Greeting',
+            name="Greeting",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('automatic', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('message', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='greeting', to='social.message')),
-                ('seller', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='greetings_sent', to=settings.AUTH_USER_MODEL)),
-                ('visitor', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='greetings_received', to=settings.AUTH_USER_MODEL)),
-                ('template', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='sellers.greetingtemplate')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("automatic", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "message",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="greeting", to="social.message"
+                    ),
+                ),
+                (
+                    "seller",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="greetings_sent",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "visitor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="greetings_received",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "template",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="sellers.greetingtemplate",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='AutoGreeting',
+            name="AutoGreeting",
             fields=[
-                ('seller', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='auto_greeting', serialize=False, to=settings.AUTH_USER_MODEL)),
-                ('enabled', models.BooleanField(default=False)),
-                ('delay_minutes', models.PositiveSmallIntegerField(default=5, validators=[django.core.validators.MaxValueValidator(30)])),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('listing', models.ForeignKey(blank=True, help_text='Attached to each greeting, and its title fills {listing_title}.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='marketplace.listing')),
-                ('template', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='sellers.greetingtemplate')),
+                (
+                    "seller",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="auto_greeting",
+                        serialize=False,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                ("enabled", models.BooleanField(default=False)),
+                (
+                    "delay_minutes",
+                    models.PositiveSmallIntegerField(
+                        default=5, validators=[django.core.validators.MaxValueValidator(30)]
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "listing",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Attached to each greeting, and its title fills {listing_title}.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="marketplace.listing",
+                    ),
+                ),
+                (
+                    "template",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="sellers.greetingtemplate"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='LastGreeting',
+            name="LastGreeting",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('greeted_at', models.DateTimeField(blank=True, null=True)),
-                ('seller', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('visitor', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("greeted_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "seller",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "visitor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='ScheduledGreeting',
+            name="ScheduledGreeting",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('due_at', models.DateTimeField()),
-                ('processed_at', models.DateTimeField(blank=True, null=True)),
-                ('outcome', models.CharField(blank=True, choices=[('sent', 'Sent'), ('skipped', 'Skipped')], max_length=10)),
-                ('detail', models.CharField(blank=True, help_text='Why it was skipped.', max_length=200)),
-                ('greeting', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='sellers.greeting')),
-                ('seller', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('visitor', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("due_at", models.DateTimeField()),
+                ("processed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "outcome",
+                    models.CharField(blank=True, choices=[("sent", "Sent"), ("skipped", "Skipped")], max_length=10),
+                ),
+                ("detail", models.CharField(blank=True, help_text="Why it was skipped.", max_length=200)),
+                (
+                    "greeting",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="sellers.greeting",
+                    ),
+                ),
+                (
+                    "seller",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "visitor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
         ),
         migrations.AddConstraint(
-            model_name='greetingtemplate',
-            constraint=models.UniqueConstraint(models.F('seller'), django.db.models.functions.text.Lower('name'), name='greeting_template_name_unique'),
+            model_name="greetingtemplate",
+            constraint=models.UniqueConstraint(
+                models.F("seller"), django.db.models.functions.text.Lower("name"), name="greeting_template_name_unique"
+            ),
         ),
         migrations.AddIndex(
-            model_name='greeting',
-            index=models.Index(fields=['seller', '-created_at'], name='sellers_gre_seller__14d758_idx'),
+            model_name="greeting",
+            index=models.Index(fields=["seller", "-created_at"], name="sellers_gre_seller__14d758_idx"),
         ),
         migrations.AddConstraint(
-            model_name='autogreeting',
-            constraint=models.CheckConstraint(condition=models.Q(('delay_minutes__lte', 30)), name='auto_greeting_delay_range'),
+            model_name="autogreeting",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("delay_minutes__lte", 30)), name="auto_greeting_delay_range"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='lastgreeting',
-            constraint=models.UniqueConstraint(fields=('seller', 'visitor'), name='last_greeting_per_pair'),
+            model_name="lastgreeting",
+            constraint=models.UniqueConstraint(fields=("seller", "visitor"), name="last_greeting_per_pair"),
         ),
         migrations.AddIndex(
-            model_name='scheduledgreeting',
-            index=models.Index(condition=models.Q(('processed_at__isnull', True)), fields=['due_at'], name='scheduled_greeting_due_idx'),
+            model_name="scheduledgreeting",
+            index=models.Index(
+                condition=models.Q(("processed_at__isnull", True)), fields=["due_at"], name="scheduled_greeting_due_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='scheduledgreeting',
-            constraint=models.UniqueConstraint(condition=models.Q(('processed_at__isnull', True)), fields=('seller', 'visitor'), name='scheduled_greeting_one_pending'),
+            model_name="scheduledgreeting",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("processed_at__isnull", True)),
+                fields=("seller", "visitor"),
+                name="scheduled_greeting_one_pending",
+            ),
         ),
     ]

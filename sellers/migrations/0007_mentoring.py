@@ -3,79 +3,160 @@
 import django.core.validators
 import django.db.models.deletion
 import django.utils.timezone
-import sellers.models
 from django.conf import settings
 from django.db import migrations, models
 
+import sellers.models
+
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('sellers', '0006_ambassadors'),
-        ('social', '0003_group_conversations'),
+        ("sellers", "0006_ambassadors"),
+        ("social", "0003_group_conversations"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='MentoringGroup',
+            name="MentoringGroup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('open', 'Open'), ('closed', 'Closed')], default='open', max_length=6)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('conversation', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='mentoring_group', to='social.conversation')),
-                ('mentee', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='mentoring_groups', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "status",
+                    models.CharField(choices=[("open", "Open"), ("closed", "Closed")], default="open", max_length=6),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "conversation",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="mentoring_group",
+                        to="social.conversation",
+                    ),
+                ),
+                (
+                    "mentee",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="mentoring_groups",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='MentoringProgram',
+            name="MentoringProgram",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('active', models.BooleanField(default=False)),
-                ('starts_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('ends_at', models.DateTimeField(default=sellers.models._a_year_from_now)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('mentors_per_group_min', models.PositiveSmallIntegerField(default=4, help_text='A group starts only with at least this many free mentors.', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(10)])),
-                ('mentors_per_group_max', models.PositiveSmallIntegerField(default=5, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(10)])),
-                ('max_groups_per_mentor', models.PositiveSmallIntegerField(default=5, help_text='Open groups a mentor is matched with at most.', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(50)])),
-                ('grace_days', models.PositiveSmallIntegerField(default=14, help_text='A group closes this long after the first sale.', validators=[django.core.validators.MaxValueValidator(90)])),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("active", models.BooleanField(default=False)),
+                ("starts_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("ends_at", models.DateTimeField(default=sellers.models._a_year_from_now)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "mentors_per_group_min",
+                    models.PositiveSmallIntegerField(
+                        default=4,
+                        help_text="A group starts only with at least this many free mentors.",
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(10),
+                        ],
+                    ),
+                ),
+                (
+                    "mentors_per_group_max",
+                    models.PositiveSmallIntegerField(
+                        default=5,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(10),
+                        ],
+                    ),
+                ),
+                (
+                    "max_groups_per_mentor",
+                    models.PositiveSmallIntegerField(
+                        default=5,
+                        help_text="Open groups a mentor is matched with at most.",
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(50),
+                        ],
+                    ),
+                ),
+                (
+                    "grace_days",
+                    models.PositiveSmallIntegerField(
+                        default=14,
+                        help_text="A group closes this long after the first sale.",
+                        validators=[django.core.validators.MaxValueValidator(90)],
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'first-sale mentoring',
-                'verbose_name_plural': 'first-sale mentoring',
-                'abstract': False,
-                'constraints': [models.CheckConstraint(condition=models.Q(('pk', 1)), name='mentoringprogram_single_row'), models.CheckConstraint(condition=models.Q(('ends_at__gt', models.F('starts_at'))), name='mentoringprogram_ends_after_start', violation_error_message='A program ends after it starts.'), models.CheckConstraint(condition=models.Q(('mentors_per_group_min__lte', models.F('mentors_per_group_max'))), name='mentoring_group_size_range', violation_error_message='The fewest mentors of a group cannot exceed the most.')],
+                "verbose_name": "first-sale mentoring",
+                "verbose_name_plural": "first-sale mentoring",
+                "abstract": False,
+                "constraints": [
+                    models.CheckConstraint(condition=models.Q(("pk", 1)), name="mentoringprogram_single_row"),
+                    models.CheckConstraint(
+                        condition=models.Q(("ends_at__gt", models.F("starts_at"))),
+                        name="mentoringprogram_ends_after_start",
+                        violation_error_message="A program ends after it starts.",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("mentors_per_group_min__lte", models.F("mentors_per_group_max"))),
+                        name="mentoring_group_size_range",
+                        violation_error_message="The fewest mentors of a group cannot exceed the most.",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='MentoringSeat',
+            name="MentoringSeat",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('group', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='seats', to='sellers.mentoringgroup')),
-                ('mentor', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='mentoring_seats', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "group",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="seats", to="sellers.mentoringgroup"
+                    ),
+                ),
+                (
+                    "mentor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="mentoring_seats",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='mentoringgroup',
-            name='mentors',
-            field=models.ManyToManyField(related_name='+', through='sellers.MentoringSeat', to=settings.AUTH_USER_MODEL),
+            model_name="mentoringgroup",
+            name="mentors",
+            field=models.ManyToManyField(
+                related_name="+", through="sellers.MentoringSeat", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddIndex(
-            model_name='mentoringseat',
-            index=models.Index(fields=['mentor', 'group'], name='sellers_men_mentor__9ae700_idx'),
+            model_name="mentoringseat",
+            index=models.Index(fields=["mentor", "group"], name="sellers_men_mentor__9ae700_idx"),
         ),
         migrations.AddConstraint(
-            model_name='mentoringseat',
-            constraint=models.UniqueConstraint(fields=('group', 'mentor'), name='mentoring_seat_once'),
+            model_name="mentoringseat",
+            constraint=models.UniqueConstraint(fields=("group", "mentor"), name="mentoring_seat_once"),
         ),
         migrations.AddIndex(
-            model_name='mentoringgroup',
-            index=models.Index(fields=['status', 'mentee'], name='mentoring_group_status_idx'),
+            model_name="mentoringgroup",
+            index=models.Index(fields=["status", "mentee"], name="mentoring_group_status_idx"),
         ),
         migrations.AddConstraint(
-            model_name='mentoringgroup',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'open')), fields=('mentee',), name='mentoring_group_one_open_per_mentee'),
+            model_name="mentoringgroup",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "open")), fields=("mentee",), name="mentoring_group_one_open_per_mentee"
+            ),
         ),
     ]

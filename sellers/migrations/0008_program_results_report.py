@@ -4,23 +4,21 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('sellers', '0007_mentoring'),
+        ("sellers", "0007_mentoring"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ProgramResultsReport',
-            fields=[
-            ],
+            name="ProgramResultsReport",
+            fields=[],
             options={
-                'verbose_name': 'program results',
-                'verbose_name_plural': 'program results',
-                'proxy': True,
-                'indexes': [],
-                'constraints': [],
+                "verbose_name": "program results",
+                "verbose_name_plural": "program results",
+                "proxy": True,
+                "indexes": [],
+                "constraints": [],
             },
-            bases=('sellers.programchange',),
+            bases=("sellers.programchange",),
         ),
     ]

@@ -4,14 +4,13 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('sellers', '0008_program_results_report'),
+        ("sellers", "0008_program_results_report"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='firstsalenudge',
-            options={'verbose_name': 'first-sale nudge sent', 'verbose_name_plural': 'first-sale nudges sent'},
+            name="firstsalenudge",
+            options={"verbose_name": "first-sale nudge sent", "verbose_name_plural": "first-sale nudges sent"},
         ),
     ]

@@ -8,115 +8,226 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('marketplace', '0001_initial'),
+        ("marketplace", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Comment',
+            name="Comment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('body', models.TextField(max_length=500, validators=[django.core.validators.MaxLengthValidator(500)])),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('edited_at', models.DateTimeField(blank=True, null=True)),
-                ('author', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='comments', to=settings.AUTH_USER_MODEL)),
-                ('listing', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='comments', to='marketplace.listing')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("body", models.TextField(max_length=500, validators=[django.core.validators.MaxLengthValidator(500)])),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("edited_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "author",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="comments",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "listing",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="comments", to="marketplace.listing"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Mention',
+            name="Mention",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('comment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='mentions', to='social.comment')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='mentions', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "comment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="mentions", to="social.comment"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="mentions",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='comment',
-            name='mentioned_users',
-            field=models.ManyToManyField(related_name='+', through='social.Mention', to=settings.AUTH_USER_MODEL),
+            model_name="comment",
+            name="mentioned_users",
+            field=models.ManyToManyField(related_name="+", through="social.Mention", to=settings.AUTH_USER_MODEL),
         ),
         migrations.CreateModel(
-            name='Share',
+            name="Share",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('listing', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='shares', to='marketplace.listing')),
-                ('sharer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='shares', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "listing",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="shares", to="marketplace.listing"
+                    ),
+                ),
+                (
+                    "sharer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="shares", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Block',
+            name="Block",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('blocked', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='blocks_received', to=settings.AUTH_USER_MODEL)),
-                ('blocker', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='blocks_made', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "blocked",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="blocks_received",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "blocker",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="blocks_made",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['blocked', 'blocker'], name='social_bloc_blocked_d1b491_idx')],
-                'constraints': [models.UniqueConstraint(fields=('blocker', 'blocked'), name='block_once'), models.CheckConstraint(condition=models.Q(('blocker', models.F('blocked')), _negated=True), name='block_not_self')],
+                "indexes": [models.Index(fields=["blocked", "blocker"], name="social_bloc_blocked_d1b491_idx")],
+                "constraints": [
+                    models.UniqueConstraint(fields=("blocker", "blocked"), name="block_once"),
+                    models.CheckConstraint(
+                        condition=models.Q(("blocker", models.F("blocked")), _negated=True), name="block_not_self"
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ClosetVisit',
+            name="ClosetVisit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('hour', models.DateTimeField()),
-                ('visited_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('closet_owner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='closet_visitors', to=settings.AUTH_USER_MODEL)),
-                ('visitor', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='closet_visits', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("hour", models.DateTimeField()),
+                ("visited_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "closet_owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="closet_visitors",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "visitor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="closet_visits",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['closet_owner', '-visited_at'], name='social_clos_closet__686389_idx')],
-                'constraints': [models.UniqueConstraint(fields=('closet_owner', 'visitor', 'hour'), name='closet_visit_once_per_hour'), models.CheckConstraint(condition=models.Q(('visitor', models.F('closet_owner')), _negated=True), name='closet_visit_not_own')],
+                "indexes": [
+                    models.Index(fields=["closet_owner", "-visited_at"], name="social_clos_closet__686389_idx")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("closet_owner", "visitor", "hour"), name="closet_visit_once_per_hour"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("visitor", models.F("closet_owner")), _negated=True),
+                        name="closet_visit_not_own",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Follow',
+            name="Follow",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('followee', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='follower_relations', to=settings.AUTH_USER_MODEL)),
-                ('follower', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='following_relations', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "followee",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="follower_relations",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "follower",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="following_relations",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['followee', '-created_at'], name='social_foll_followe_0eabb0_idx'), models.Index(fields=['follower', '-created_at'], name='social_foll_followe_31933d_idx')],
-                'constraints': [models.UniqueConstraint(fields=('follower', 'followee'), name='follow_once'), models.CheckConstraint(condition=models.Q(('follower', models.F('followee')), _negated=True), name='follow_not_self')],
+                "indexes": [
+                    models.Index(fields=["followee", "-created_at"], name="social_foll_followe_0eabb0_idx"),
+                    models.Index(fields=["follower", "-created_at"], name="social_foll_followe_31933d_idx"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(fields=("follower", "followee"), name="follow_once"),
+                    models.CheckConstraint(
+                        condition=models.Q(("follower", models.F("followee")), _negated=True), name="follow_not_self"
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Like',
+            name="Like",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('listing', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='likes', to='marketplace.listing')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='likes', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "listing",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="likes", to="marketplace.listing"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="likes", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['listing', '-created_at'], name='social_like_listing_870c10_idx'), models.Index(fields=['user', '-created_at'], name='social_like_user_id_323385_idx')],
-                'constraints': [models.UniqueConstraint(fields=('user', 'listing'), name='like_once_per_user')],
+                "indexes": [
+                    models.Index(fields=["listing", "-created_at"], name="social_like_listing_870c10_idx"),
+                    models.Index(fields=["user", "-created_at"], name="social_like_user_id_323385_idx"),
+                ],
+                "constraints": [models.UniqueConstraint(fields=("user", "listing"), name="like_once_per_user")],
             },
         ),
         migrations.AddConstraint(
-            model_name='mention',
-            constraint=models.UniqueConstraint(fields=('comment', 'user'), name='mention_once_per_comment'),
+            model_name="mention",
+            constraint=models.UniqueConstraint(fields=("comment", "user"), name="mention_once_per_comment"),
         ),
         migrations.AddIndex(
-            model_name='comment',
-            index=models.Index(fields=['listing', 'created_at'], name='social_comm_listing_a9119e_idx'),
+            model_name="comment",
+            index=models.Index(fields=["listing", "created_at"], name="social_comm_listing_a9119e_idx"),
         ),
         migrations.AddIndex(
-            model_name='share',
-            index=models.Index(fields=['sharer', '-created_at'], name='social_shar_sharer__7694f4_idx'),
+            model_name="share",
+            index=models.Index(fields=["sharer", "-created_at"], name="social_shar_sharer__7694f4_idx"),
         ),
         migrations.AddIndex(
-            model_name='share',
-            index=models.Index(fields=['listing', '-created_at'], name='social_shar_listing_d55d3c_idx'),
+            model_name="share",
+            index=models.Index(fields=["listing", "-created_at"], name="social_shar_listing_d55d3c_idx"),
         ),
     ]

@@ -8,75 +8,152 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('marketplace', '0004_listing_colour_reserved'),
-        ('social', '0001_initial'),
+        ("marketplace", "0004_listing_colour_reserved"),
+        ("social", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Conversation',
+            name="Conversation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('last_message_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('first_user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('second_user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("last_message_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "first_user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "second_user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Message',
+            name="Message",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('text', 'Text'), ('greeting', 'Greeting'), ('upsell', 'Upsell')], default='text', max_length=10)),
-                ('body', models.TextField(max_length=2000, validators=[django.core.validators.MaxLengthValidator(2000)])),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('conversation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='messages', to='social.conversation')),
-                ('listings', models.ManyToManyField(blank=True, help_text='Items attached (upsells).', related_name='+', to='marketplace.listing')),
-                ('sender', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='messages_sent', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("text", "Text"), ("greeting", "Greeting"), ("upsell", "Upsell")],
+                        default="text",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "body",
+                    models.TextField(max_length=2000, validators=[django.core.validators.MaxLengthValidator(2000)]),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "conversation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="messages", to="social.conversation"
+                    ),
+                ),
+                (
+                    "listings",
+                    models.ManyToManyField(
+                        blank=True, help_text="Items attached (upsells).", related_name="+", to="marketplace.listing"
+                    ),
+                ),
+                (
+                    "sender",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="messages_sent",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='conversation',
-            name='last_message',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='social.message'),
+            model_name="conversation",
+            name="last_message",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="social.message",
+            ),
         ),
         migrations.CreateModel(
-            name='Participant',
+            name="Participant",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('unread_count', models.PositiveIntegerField(default=0)),
-                ('last_read_at', models.DateTimeField(blank=True, null=True)),
-                ('muted', models.BooleanField(default=False, help_text='No notifications for this conversation, and no greetings from the other member.')),
-                ('conversation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='participants', to='social.conversation')),
-                ('first_unread', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='social.message')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='conversation_sides', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("unread_count", models.PositiveIntegerField(default=0)),
+                ("last_read_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "muted",
+                    models.BooleanField(
+                        default=False,
+                        help_text="No notifications for this conversation, and no greetings from the other member.",
+                    ),
+                ),
+                (
+                    "conversation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="participants",
+                        to="social.conversation",
+                    ),
+                ),
+                (
+                    "first_unread",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="social.message",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="conversation_sides",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.AddIndex(
-            model_name='message',
-            index=models.Index(fields=['conversation', '-created_at', '-id'], name='message_thread_idx'),
+            model_name="message",
+            index=models.Index(fields=["conversation", "-created_at", "-id"], name="message_thread_idx"),
         ),
         migrations.AddConstraint(
-            model_name='conversation',
-            constraint=models.UniqueConstraint(fields=('first_user', 'second_user'), name='conversation_once_per_pair'),
+            model_name="conversation",
+            constraint=models.UniqueConstraint(fields=("first_user", "second_user"), name="conversation_once_per_pair"),
         ),
         migrations.AddConstraint(
-            model_name='conversation',
-            constraint=models.CheckConstraint(condition=models.Q(('first_user__lt', models.F('second_user'))), name='conversation_pair_ordered'),
+            model_name="conversation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("first_user__lt", models.F("second_user"))), name="conversation_pair_ordered"
+            ),
         ),
         migrations.AddIndex(
-            model_name='participant',
-            index=models.Index(condition=models.Q(('unread_count__gt', 0)), fields=['user'], name='participant_unread_idx'),
+            model_name="participant",
+            index=models.Index(
+                condition=models.Q(("unread_count__gt", 0)), fields=["user"], name="participant_unread_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='participant',
-            constraint=models.UniqueConstraint(fields=('conversation', 'user'), name='participant_once'),
+            model_name="participant",
+            constraint=models.UniqueConstraint(fields=("conversation", "user"), name="participant_once"),
         ),
         migrations.AddConstraint(
-            model_name='participant',
-            constraint=models.CheckConstraint(condition=models.Q(('unread_count__gte', 0)), name='participant_unread_not_negative'),
+            model_name="participant",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("unread_count__gte", 0)), name="participant_unread_not_negative"
+            ),
         ),
     ]

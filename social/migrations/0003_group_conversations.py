@@ -6,44 +6,64 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('social', '0002_direct_messages'),
+        ("social", "0002_direct_messages"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='conversation',
-            name='conversation_pair_ordered',
+            model_name="conversation",
+            name="conversation_pair_ordered",
         ),
         migrations.AddField(
-            model_name='conversation',
-            name='closed_at',
-            field=models.DateTimeField(blank=True, help_text='A group takes no new messages once closed.', null=True),
+            model_name="conversation",
+            name="closed_at",
+            field=models.DateTimeField(blank=True, help_text="A group takes no new messages once closed.", null=True),
         ),
         migrations.AddField(
-            model_name='conversation',
-            name='kind',
-            field=models.CharField(choices=[('direct', 'Direct'), ('group', 'Group')], default='direct', max_length=6),
+            model_name="conversation",
+            name="kind",
+            field=models.CharField(choices=[("direct", "Direct"), ("group", "Group")], default="direct", max_length=6),
         ),
         migrations.AddField(
-            model_name='conversation',
-            name='title',
+            model_name="conversation",
+            name="title",
             field=models.CharField(blank=True, help_text="A group's name.", max_length=80),
         ),
         migrations.AlterField(
-            model_name='conversation',
-            name='first_user',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="conversation",
+            name="first_user",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AlterField(
-            model_name='conversation',
-            name='second_user',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="conversation",
+            name="second_user",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='conversation',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('first_user__isnull', False), ('first_user__lt', models.F('second_user')), ('kind', 'direct')), models.Q(('first_user__isnull', True), ('kind', 'group'), ('second_user__isnull', True)), _connector='OR'), name='conversation_direct_pair_ordered_or_group'),
+            model_name="conversation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("first_user__isnull", False), ("first_user__lt", models.F("second_user")), ("kind", "direct")
+                    ),
+                    models.Q(("first_user__isnull", True), ("kind", "group"), ("second_user__isnull", True)),
+                    _connector="OR",
+                ),
+                name="conversation_direct_pair_ordered_or_group",
+            ),
         ),
     ]

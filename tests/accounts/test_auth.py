@@ -25,8 +25,12 @@ pytestmark = pytest.mark.django_db
 def register(gql, **overrides):
     """Sign up as the app does: `register`, then the link mailed to the address (`verifyEmail`),
     which logs in. register's answer, with verifyEmail's token and user when the mail came."""
-    data = {"username": "ava", "email": "ava@example.com", "password": "corduroy-jacket-77",
-            "displayName": "Ava"} | overrides
+    data = {
+        "username": "ava",
+        "email": "ava@example.com",
+        "password": "corduroy-jacket-77",
+        "displayName": "Ava",
+    } | overrides
     sent_before = len(mail.outbox)
     with TestCase.captureOnCommitCallbacks(execute=True):
         payload = gql(REGISTER, {"input": data})["data"]["register"]
@@ -76,8 +80,12 @@ def test_a_duplicate_email_is_no_error_and_no_account(gql):
 
 @pytest.mark.parametrize(
     "password, code",
-    [("short1", "PASSWORD_TOO_SHORT"), ("password123", "PASSWORD_TOO_COMMON"),
-     ("48151623429", "PASSWORD_ENTIRELY_NUMERIC"), ("ava@example.com", "PASSWORD_TOO_SIMILAR")],
+    [
+        ("short1", "PASSWORD_TOO_SHORT"),
+        ("password123", "PASSWORD_TOO_COMMON"),
+        ("48151623429", "PASSWORD_ENTIRELY_NUMERIC"),
+        ("ava@example.com", "PASSWORD_TOO_SIMILAR"),
+    ],
 )
 def test_weak_passwords_are_rejected_and_nothing_is_created(gql, password, code):
     payload = register(gql, password=password)
@@ -86,10 +94,15 @@ def test_weak_passwords_are_rejected_and_nothing_is_created(gql, password, code)
     assert not User.objects.exists()
 
 
-@pytest.mark.parametrize("field, value, code", [
-    ("username", "a b!", "INVALID"), ("username", "ab", "INVALID"), ("email", "not-an-email", "INVALID"),
-    ("timeZone", "Mars/Olympus", "INVALID_TIME_ZONE"),
-])
+@pytest.mark.parametrize(
+    "field, value, code",
+    [
+        ("username", "a b!", "INVALID"),
+        ("username", "ab", "INVALID"),
+        ("email", "not-an-email", "INVALID"),
+        ("timeZone", "Mars/Olympus", "INVALID_TIME_ZONE"),
+    ],
+)
 def test_invalid_fields_are_typed_errors(gql, field, value, code):
     payload = register(gql, **{field: value})
     assert (field, code) in {(e["field"], e["code"]) for e in payload["errors"]}
@@ -109,14 +122,20 @@ def test_wrong_credentials_look_the_same(gql, identifier):
     register(gql)
     payload = gql(LOGIN, {"input": {"username": identifier, "password": "wrong-password-1"}})["data"]["login"]
     assert payload["token"] is None
-    assert payload["errors"] == [{"field": None, "code": "INVALID_CREDENTIALS", "message": "Wrong username or password."}]
+    assert payload["errors"] == [
+        {"field": None, "code": "INVALID_CREDENTIALS", "message": "Wrong username or password."}
+    ]
 
 
 def test_login_failures_are_limited_per_account_and_address(gql, settings):
     settings.LOGIN_RATE_LIMIT = "3/m"
     register(gql)
-    codes = [gql(LOGIN, {"input": {"username": "ava", "password": "nope-nope-nope"}}, REMOTE_ADDR="10.0.0.9")
-             ["data"]["login"]["errors"][0]["code"] for _ in range(4)]
+    codes = [
+        gql(LOGIN, {"input": {"username": "ava", "password": "nope-nope-nope"}}, REMOTE_ADDR="10.0.0.9")["data"][
+            "login"
+        ]["errors"][0]["code"]
+        for _ in range(4)
+    ]
     assert codes == ["INVALID_CREDENTIALS"] * 3 + ["RATE_LIMITED"]
     # Even the right password waits out the window from that address: guessing stays slow ...
     right = {"input": {"username": "ava", "password": "corduroy-jacket-77"}}
@@ -174,8 +193,10 @@ def test_update_profile(gql, make_user):
     mutation = """mutation($input: UpdateProfileInput!) {
       updateProfile(input: $input) { user { displayName bio timeZone } errors { field code } } }"""
     ok = gql(mutation, {"input": {"displayName": " Ava C. ", "bio": "Denim", "timeZone": "Europe/Paris"}}, token=token)
-    assert ok["data"]["updateProfile"] == {"user": {"displayName": "Ava C.", "bio": "Denim",
-                                                    "timeZone": "Europe/Paris"}, "errors": []}
+    assert ok["data"]["updateProfile"] == {
+        "user": {"displayName": "Ava C.", "bio": "Denim", "timeZone": "Europe/Paris"},
+        "errors": [],
+    }
     bad = gql(mutation, {"input": {"timeZone": "Nowhere/Land"}}, token=token)["data"]["updateProfile"]
     assert bad["errors"] == [{"field": "timeZone", "code": "INVALID_TIME_ZONE"}]
     assert User.objects.get().time_zone == "Europe/Paris"

@@ -26,7 +26,9 @@ from tests.mailbox import body_of, mails_to
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "a-long-enough-passphrase"
-DELETE = """mutation($input: DeleteAccountInput!) { deleteAccount(input: $input) { deleted errors { field code message } } }"""
+DELETE = """mutation($input: DeleteAccountInput!) {
+  deleteAccount(input: $input) { deleted errors { field code message } }
+}"""
 EXPORT = """mutation { requestDataExport { dataExport { status downloadUrl } errors { code } } }"""
 LATEST = "{ latestDataExport { status size expiresAt downloadUrl } }"
 MY_SALES_AND_PURCHASES = """query($role: Party!) { myOrders(role: $role, first: 10) { edges { node {
@@ -56,42 +58,65 @@ def closet(make_user, make_buyer, make_listing):
     social_services.follow_user(follower=ava, followee=marco)
     social_services.add_comment(author=ava, listing=marco_listing, body="Love these, what size?")
     notification_services.register_device(user=ava, platform="fcm", token="ava-phone-token")
-    return {"ava": ava, "ava_token": ava_token, "marco": marco, "marco_token": marco_token, "on_sale": on_sale,
-            "offer": offer, "sam": sam}
+    return {
+        "ava": ava,
+        "ava_token": ava_token,
+        "marco": marco,
+        "marco_token": marco_token,
+        "on_sale": on_sale,
+        "offer": offer,
+        "sam": sam,
+    }
 
 
 def test_deleting_erases_the_member_and_the_other_party_keeps_their_order(api, gql, closet):
     ava, token, marco_token = closet["ava"], closet["ava_token"], closet["marco_token"]
     wrong = api(DELETE, {"input": {"password": "not-my-password"}}, token=token)["data"]["deleteAccount"]
-    assert wrong == {"deleted": None, "errors": [
-        {"field": "password", "code": "INVALID_CREDENTIALS", "message": "Wrong password."}]}
+    assert wrong == {
+        "deleted": None,
+        "errors": [{"field": "password", "code": "INVALID_CREDENTIALS", "message": "Wrong password."}],
+    }
     assert User.objects.get(pk=ava.pk).username == "ava"
 
     assert api(DELETE, {"input": {"password": PASSWORD}}, token=token)["data"]["deleteAccount"] == {
-        "deleted": True, "errors": []}
+        "deleted": True,
+        "errors": [],
+    }
 
     # Ava is gone: her token, her login, her profile, her listing on sale and her traces.
     assert gql.post({"query": ME}, token=token).status_code == 401
     assert api(LOGIN, {"input": {"username": "ava", "password": PASSWORD}})["data"]["login"]["token"] is None
     tombstone = User.objects.get(pk=ava.pk)
     assert (tombstone.username, tombstone.email, tombstone.display_name, tombstone.bio, tombstone.is_active) == (
-        f"deleted-{ava.pk}", f"deleted-{ava.pk}@deleted.invalid", "", "", False)
+        f"deleted-{ava.pk}",
+        f"deleted-{ava.pk}@deleted.invalid",
+        "",
+        "",
+        False,
+    )
     assert tombstone.deleted_at and not tombstone.has_usable_password()
     assert gql(LISTING, {"id": gid(closet["on_sale"])})["data"]["listing"] is None
     assert Listing.objects.get(pk=closet["on_sale"].pk).status == Listing.Status.REMOVED
-    assert not (Like.objects.filter(user=ava).exists() or Follow.objects.filter(follower=ava).exists()
-                or Comment.objects.filter(author=ava).exists() or ShippingAddress.objects.filter(user=ava).exists()
-                or Device.objects.filter(user=ava).exists() or AuthToken.objects.filter(user=ava,
-                                                                                      revoked_at=None).exists())
+    assert not (
+        Like.objects.filter(user=ava).exists()
+        or Follow.objects.filter(follower=ava).exists()
+        or Comment.objects.filter(author=ava).exists()
+        or ShippingAddress.objects.filter(user=ava).exists()
+        or Device.objects.filter(user=ava).exists()
+        or AuthToken.objects.filter(user=ava, revoked_at=None).exists()
+    )
     # Sam's pending offer on the removed listing ended (as any removal ends it).
     assert Offer.objects.get(pk=closet["offer"].pk).status == Offer.Status.CANCELLED
 
     # Marco still has his purchase, with what he paid; the seller is anonymous now.
     [edge] = gql(MY_SALES_AND_PURCHASES, {"role": "BUYER"}, token=marco_token)["data"]["myOrders"]["edges"]
-    assert edge["node"] == {"status": "ACCEPTED", "total": {"amount": "36.49", "currency": "USD"},
-                            "buyer": {"username": "marco"},
-                            "seller": {"username": f"deleted-{ava.pk}", "displayName": ""},
-                            "lines": [{"title": "Sold dress"}]}
+    assert edge["node"] == {
+        "status": "ACCEPTED",
+        "total": {"amount": "36.49", "currency": "USD"},
+        "buyer": {"username": "marco"},
+        "seller": {"username": f"deleted-{ava.pk}", "displayName": ""},
+        "lines": [{"title": "Sold dress"}],
+    }
     [goodbye] = mails_to(mail.outbox, "ava@example.com")
     assert goodbye.subject == "Your Closetline account was deleted" and "Hi Ava Chen" in body_of(goodbye)
     # The username is free again: Ava may come back as a new member one day.

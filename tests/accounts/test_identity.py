@@ -18,8 +18,13 @@ ATTACKER = "203.0.113.66"
 
 # What the attacker of the finding typed after 10 failures on `priya`, each with the right password.
 LOOK_ALIKES = {
-    "dotless i": "prıya", "upper case": "PRIYA", "fullwidth": "ｐｒｉｙａ", "cyrillic i": "prіya",
-    "zero-width space": "pri\u200bya", "email": "priya@example.com", "email in capitals": "PRIYA@EXAMPLE.COM",
+    "dotless i": "prıya",
+    "upper case": "PRIYA",
+    "fullwidth": "ｐｒｉｙａ",
+    "cyrillic i": "prіya",
+    "zero-width space": "pri\u200bya",
+    "email": "priya@example.com",
+    "email in capitals": "PRIYA@EXAMPLE.COM",
     "fullwidth email": "ｐｒｉｙａ@example.com",
 }
 
@@ -40,8 +45,7 @@ def register(gql, username, email=None, **extra):
 
 
 def login(gql, identifier, password=PASSWORD, address=ATTACKER):
-    return gql(LOGIN, {"input": {"username": identifier, "password": password}}, REMOTE_ADDR=address)["data"][
-        "login"]
+    return gql(LOGIN, {"input": {"username": identifier, "password": password}}, REMOTE_ADDR=address)["data"]["login"]
 
 
 def fail_ten_times(gql, name="priya", address=ATTACKER):
@@ -103,10 +107,16 @@ def test_failures_from_many_addresses_back_off_new_addresses_but_never_the_membe
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("username, code", [
-    ("PRIYA", "DUPLICATE_USERNAME"), ("ｐｒｉｙａ", "DUPLICATE_USERNAME"), ("prıya", "USERNAME_LOOKS_TAKEN"),
-    ("prіya", "USERNAME_LOOKS_TAKEN"), ("рriyа", "USERNAME_LOOKS_TAKEN"),
-])
+@pytest.mark.parametrize(
+    "username, code",
+    [
+        ("PRIYA", "DUPLICATE_USERNAME"),
+        ("ｐｒｉｙａ", "DUPLICATE_USERNAME"),
+        ("prıya", "USERNAME_LOOKS_TAKEN"),
+        ("prіya", "USERNAME_LOOKS_TAKEN"),
+        ("рriyа", "USERNAME_LOOKS_TAKEN"),
+    ],
+)
 def test_registering_a_look_alike_of_a_taken_username_is_refused(gql, username, code):
     assert register(gql, "priya")["errors"] == []
     payload = register(gql, username, email="someone.else@example.com")
@@ -137,11 +147,18 @@ def test_keys_follow_renames_saved_with_update_fields(make_user):
 @pytest.mark.django_db(transaction=True)
 def test_look_alike_registrations_racing_make_one_account():
     names = ["priya", "prіya", "PRIYA", "prıya", "ｐｒｉｙａ", "рriyа"]
-    payloads = race([
-        lambda name=name, number=number: register(GraphQLClient(), name, email=f"p{number}@example.com",
-                                                  REMOTE_ADDR=f"198.51.100.{number}")
-        for number, name in enumerate(names)])
+    payloads = race(
+        [
+            lambda name=name, number=number: register(
+                GraphQLClient(), name, email=f"p{number}@example.com", REMOTE_ADDR=f"198.51.100.{number}"
+            )
+            for number, name in enumerate(names)
+        ]
+    )
     winners = [payload for payload in payloads if not payload["errors"]]
     assert len(winners) == 1 and User.objects.count() == 1
-    assert all(payload["errors"][0]["code"] in {"DUPLICATE_USERNAME", "USERNAME_LOOKS_TAKEN"}
-               for payload in payloads if payload["errors"])
+    assert all(
+        payload["errors"][0]["code"] in {"DUPLICATE_USERNAME", "USERNAME_LOOKS_TAKEN"}
+        for payload in payloads
+        if payload["errors"]
+    )

@@ -36,8 +36,7 @@ def log_in(api, username, password):
 def test_password_reset_over_smtp_signs_every_device_out_and_works_once(api, gql, make_user, smtp_server):
     _, phone = make_user("ava", password=PASSWORD)
     tablet = log_in(api, "ava", PASSWORD)["token"]
-    assert api(REQUEST_RESET, {"input": {"email": "AVA@example.com"}})["data"]["requestPasswordReset"] == {
-        "errors": []}
+    assert api(REQUEST_RESET, {"input": {"email": "AVA@example.com"}})["data"]["requestPasswordReset"] == {"errors": []}
     [message] = smtp_server.wait_for(1)
     assert message["To"] == "ava@example.com" and message["Subject"] == "Reset your Closetline password"
     token = mailed_token(smtp_server.messages, "ava@example.com", "reset-password")
@@ -57,8 +56,9 @@ def test_password_reset_over_smtp_signs_every_device_out_and_works_once(api, gql
     assert log_in(api, "ava", "velvet-blazer-2026")["token"]
 
 
-def test_reset_answers_the_same_on_the_same_path_whether_or_not_the_email_exists(gql, make_user,
-                                                                                django_capture_on_commit_callbacks):
+def test_reset_answers_the_same_on_the_same_path_whether_or_not_the_email_exists(
+    gql, make_user, django_capture_on_commit_callbacks
+):
     make_user("ava")
     seen = []
     for email in ("ava@example.com", "nobody@example.com", "not an address"):
@@ -105,14 +105,20 @@ def test_a_password_change_kills_outstanding_reset_links(api, make_user):
 def test_change_password_needs_the_current_one_and_signs_out_the_other_devices(api, gql, make_user):
     _, phone = make_user("ava", password=PASSWORD)
     tablet = log_in(api, "ava", PASSWORD)["token"]
-    wrong = api(CHANGE_PASSWORD, {"input": {"currentPassword": "guess-guess-guess", "newPassword": "velvet-blazer-2026"}},
-                token=phone)["data"]["changePassword"]
-    assert wrong == {"signedOutCount": None, "errors": [
-        {"field": "currentPassword", "code": "INVALID_CREDENTIALS", "message": "Wrong password."}]}
+    wrong = api(
+        CHANGE_PASSWORD,
+        {"input": {"currentPassword": "guess-guess-guess", "newPassword": "velvet-blazer-2026"}},
+        token=phone,
+    )["data"]["changePassword"]
+    assert wrong == {
+        "signedOutCount": None,
+        "errors": [{"field": "currentPassword", "code": "INVALID_CREDENTIALS", "message": "Wrong password."}],
+    }
     assert gql(ME, token=tablet)["data"]["me"]["username"] == "ava"
 
-    ok = api(CHANGE_PASSWORD, {"input": {"currentPassword": PASSWORD, "newPassword": "velvet-blazer-2026"}},
-             token=phone)["data"]["changePassword"]
+    ok = api(
+        CHANGE_PASSWORD, {"input": {"currentPassword": PASSWORD, "newPassword": "velvet-blazer-2026"}}, token=phone
+    )["data"]["changePassword"]
     assert ok == {"signedOutCount": 1, "errors": []}
     assert gql(ME, token=phone)["data"]["me"]["username"] == "ava"  # this device stays
     assert gql.post({"query": ME}, token=tablet).status_code == 401
@@ -122,11 +128,13 @@ def test_change_password_needs_the_current_one_and_signs_out_the_other_devices(a
 
 def test_change_email_takes_effect_once_the_new_address_confirms_and_the_old_is_told(api, make_user, smtp_server):
     _, token = make_user("ava", password=PASSWORD)
-    wrong = api(CHANGE_EMAIL, {"input": {"password": "guess-guess-guess", "newEmail": "ava@new.example"}},
-                token=token)["data"]["changeEmail"]
+    wrong = api(CHANGE_EMAIL, {"input": {"password": "guess-guess-guess", "newEmail": "ava@new.example"}}, token=token)[
+        "data"
+    ]["changeEmail"]
     assert [(e["field"], e["code"]) for e in wrong["errors"]] == [("password", "INVALID_CREDENTIALS")]
-    asked = api(CHANGE_EMAIL, {"input": {"password": PASSWORD, "newEmail": "Ava@NEW.example"}},
-                token=token)["data"]["changeEmail"]
+    asked = api(CHANGE_EMAIL, {"input": {"password": PASSWORD, "newEmail": "Ava@NEW.example"}}, token=token)["data"][
+        "changeEmail"
+    ]
     assert asked == {"pendingEmail": "Ava@new.example", "errors": []}
     assert api(ME, token=token)["data"]["me"]["email"] == "ava@example.com"  # not before the confirmation
 
@@ -141,7 +149,9 @@ def test_change_email_takes_effect_once_the_new_address_confirms_and_the_old_is_
 
     smtp_server.wait_for(3)
     assert [m["Subject"] for m in mails_to(smtp_server.messages, "ava@example.com")] == [
-        "Your Closetline email is about to change", "Your Closetline email was changed"]
+        "Your Closetline email is about to change",
+        "Your Closetline email was changed",
+    ]
     again = api(CONFIRM, {"input": {"token": link}})["data"]["confirmEmailChange"]
     assert [e["code"] for e in again["errors"]] == ["INVALID_TOKEN"]
 
@@ -149,10 +159,12 @@ def test_change_email_takes_effect_once_the_new_address_confirms_and_the_old_is_
 def test_changing_to_a_taken_email_answers_the_same_and_mails_that_address_a_note(api, make_user):
     _, token = make_user("ava", password=PASSWORD)
     make_user("marco")
-    taken = api(CHANGE_EMAIL, {"input": {"password": PASSWORD, "newEmail": "marco@example.com"}},
-                token=token)["data"]["changeEmail"]
-    free = api(CHANGE_EMAIL, {"input": {"password": PASSWORD, "newEmail": "free@example.com"}},
-               token=token)["data"]["changeEmail"]
+    taken = api(CHANGE_EMAIL, {"input": {"password": PASSWORD, "newEmail": "marco@example.com"}}, token=token)["data"][
+        "changeEmail"
+    ]
+    free = api(CHANGE_EMAIL, {"input": {"password": PASSWORD, "newEmail": "free@example.com"}}, token=token)["data"][
+        "changeEmail"
+    ]
     assert taken["errors"] == free["errors"] == []
     [note] = mails_to(mail.outbox, "marco@example.com")
     assert "?token=" not in note.body
@@ -164,6 +176,7 @@ def test_changing_to_a_taken_email_answers_the_same_and_mails_that_address_a_not
 def test_change_email_refuses_bad_or_same_addresses(api, make_user, new_email, code):
     _, token = make_user("ava", password=PASSWORD)
     payload = api(CHANGE_EMAIL, {"input": {"password": PASSWORD, "newEmail": new_email}}, token=token)["data"][
-        "changeEmail"]
+        "changeEmail"
+    ]
     assert [(e["field"], e["code"]) for e in payload["errors"]] == [("newEmail", code)]
     assert mail.outbox == []

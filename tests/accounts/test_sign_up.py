@@ -62,7 +62,10 @@ def test_sign_up_mails_a_link_over_smtp_and_following_it_logs_in(api, smtp_serve
 
     again = api(VERIFY, {"input": {"token": token}})["data"]["verifyEmail"]
     assert again["token"] is None and again["errors"][0] == {
-        "field": "token", "code": "INVALID_TOKEN", "message": "This link is not valid (or was used already)."}
+        "field": "token",
+        "code": "INVALID_TOKEN",
+        "message": "This link is not valid (or was used already).",
+    }
 
 
 def test_an_existing_email_answers_as_a_sign_up_and_mails_its_owner(api, smtp_server):
@@ -77,15 +80,18 @@ def test_an_existing_email_answers_as_a_sign_up_and_mails_its_owner(api, smtp_se
 
     smtp_server.wait_for(3)
     to_ava = mails_to(smtp_server.messages, "ava@example.com")
-    assert [message["Subject"] for message in to_ava] == ["Confirm your email for Closetline",
-                                                          "Someone tried to sign up with your email"]
+    assert [message["Subject"] for message in to_ava] == [
+        "Confirm your email for Closetline",
+        "Someone tried to sign up with your email",
+    ]
     notice = body_of(to_ava[1])
     assert "username ava" in notice and "reset your password" in notice and "?token=" not in notice
     assert mailed_token(smtp_server.messages, "newcomer@example.com", "verify-email")
 
 
-def test_an_existing_email_costs_the_same_work_as_a_sign_up(gql, make_user, django_capture_on_commit_callbacks,
-                                                            settings):
+def test_an_existing_email_costs_the_same_work_as_a_sign_up(
+    gql, make_user, django_capture_on_commit_callbacks, settings
+):
     """Both answers hash the password and leave one mail task for after the commit."""
     hashed = CountingHasher.passwords
     make_user("ava")
@@ -117,16 +123,16 @@ def test_a_weak_password_with_a_taken_email_is_refused_for_the_password_only(api
     assert len(mail.outbox) == 0
 
 
-def test_request_email_verification_answers_the_same_for_every_address(api, make_user, gql,
-                                                                      django_capture_on_commit_callbacks):
+def test_request_email_verification_answers_the_same_for_every_address(
+    api, make_user, gql, django_capture_on_commit_callbacks
+):
     make_user("ava")  # verified already
     sign_up(api, "sam")
     mail.outbox.clear()
     answers, work = [], []
     for email in ("sam@example.com", "ava@example.com", "nobody@example.com"):
         with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks() as captured:
-            answers.append(gql(REQUEST_VERIFICATION, {"input": {"email": email}})["data"][
-                "requestEmailVerification"])
+            answers.append(gql(REQUEST_VERIFICATION, {"input": {"email": email}})["data"]["requestEmailVerification"])
         work.append((len(captured), len(queries.captured_queries)))
         for callback in captured:
             callback()  # the worker's part: the lookup, the token, the mail
@@ -162,14 +168,20 @@ def test_mail_asked_for_one_address_is_capped_without_a_different_answer(api, se
     settings.ACCOUNT_MAIL_RATE_LIMIT = "2/h"
     sign_up(api, "sam")
     mail.outbox.clear()
-    answers = [api(REQUEST_VERIFICATION, {"input": {"email": "sam@example.com"}})["data"]["requestEmailVerification"]
-               for _ in range(4)]
+    answers = [
+        api(REQUEST_VERIFICATION, {"input": {"email": "sam@example.com"}})["data"]["requestEmailVerification"]
+        for _ in range(4)
+    ]
     assert answers == [{"errors": []}] * 4
     assert len(mail.outbox) == 2
 
 
 def test_mail_is_sent_only_when_the_sign_up_commits(gql):
     """Without the commit (the test's transaction is never committed) no task runs, no mail leaves."""
-    assert gql(REGISTER, {"input": {"username": "ava", "email": "ava@example.com", "password": PASSWORD}})[
-        "data"]["register"]["errors"] == []
+    assert (
+        gql(REGISTER, {"input": {"username": "ava", "email": "ava@example.com", "password": PASSWORD}})["data"][
+            "register"
+        ]["errors"]
+        == []
+    )
     assert mail.outbox == []

@@ -14,6 +14,7 @@ from bench.loadgen import open_loop, percentile
 def answering_after(seconds: float):
     async def call():
         await asyncio.sleep(seconds)
+
     return call
 
 

@@ -18,12 +18,16 @@ REQUESTS = 30
 def test_requests_do_not_leave_database_connections_open(tmp_path):
     with server(daphne_command(), daphne_environment(database_url_for_server(tmp_path))) as port:
         for _ in range(REQUESTS):
-            request = urllib.request.Request(f"http://127.0.0.1:{port}/graphql/", headers={
-                "Content-Type": "application/json"}, data=json.dumps({"query": "{ categories { id } }"}).encode())
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}/graphql/",
+                headers={"Content-Type": "application/json"},
+                data=json.dumps({"query": "{ categories { id } }"}).encode(),
+            )
             with urllib.request.urlopen(request, timeout=30) as response:
                 assert json.load(response)["data"]["categories"]
         with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                           "AND pid <> pg_backend_pid()")
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
             (server_connections,) = cursor.fetchone()
     assert server_connections <= 2

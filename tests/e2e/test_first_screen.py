@@ -38,7 +38,9 @@ def set_editor(browser, container_selector: str, text: str) -> None:
     """Type into one of GraphiQL's CodeMirror editors as a user would see it typed."""
     browser.execute_script(
         "document.querySelector(arguments[0] + ' .CodeMirror').CodeMirror.setValue(arguments[1])",
-        container_selector, text)
+        container_selector,
+        text,
+    )
 
 
 def run_and_read_result(browser, query: str) -> dict:
@@ -47,7 +49,8 @@ def run_and_read_result(browser, query: str) -> dict:
 
     def result(driver):
         text = driver.execute_script(
-            "return document.querySelector('.graphiql-response .CodeMirror').CodeMirror.getValue()")
+            "return document.querySelector('.graphiql-response .CodeMirror').CodeMirror.getValue()"
+        )
         return json.loads(text) if text.strip() else None
 
     return WebDriverWait(browser, 15).until(result)
@@ -73,15 +76,17 @@ def test_graphiql_runs_a_query_with_the_bearer_header_offline(served, browser):
     assert len(listings["data"]["listings"]["edges"]) == 3
 
     browser.find_element(By.XPATH, "//button[normalize-space()='Headers']").click()
-    set_editor(browser, ".graphiql-editor-tool .graphiql-editor:not(.hidden)",
-               json.dumps({"Authorization": f"Bearer {token}"}))
+    set_editor(
+        browser, ".graphiql-editor-tool .graphiql-editor:not(.hidden)", json.dumps({"Authorization": f"Bearer {token}"})
+    )
     me = run_and_read_result(browser, "{ me { username } }")
     assert me == {"data": {"me": {"username": "ava"}}}
 
     # A subscription over the page's WebSocket, its token in connection_init: the show's snapshot.
     show_id = post(base_url, "{ liveShows(first: 1) { edges { node { id } } } }")["liveShows"]["edges"][0]["node"]["id"]
     event = run_and_read_result(
-        browser, f'subscription {{ showEvents(showId: "{show_id}") {{ type snapshot {{ state }} }} }}')
+        browser, f'subscription {{ showEvents(showId: "{show_id}") {{ type snapshot {{ state }} }} }}'
+    )
     assert event.get("data", {}).get("showEvents", {}).get("type") == "SNAPSHOT", event
 
     SCREENSHOTS.mkdir(exist_ok=True)
@@ -101,7 +106,8 @@ def test_the_admin_is_styled(served, browser):
     wait_for(browser, (By.ID, "site-name"))
 
     stylesheets = browser.execute_script(
-        "return Array.from(document.styleSheets).map(s => [s.href, s.cssRules.length])")
+        "return Array.from(document.styleSheets).map(s => [s.href, s.cssRules.length])"
+    )
     loaded = {href.rsplit("/", 1)[-1]: rules for href, rules in stylesheets if href}
     assert loaded.get("base.css", 0) > 100, loaded
     header = browser.find_element(By.ID, "header")

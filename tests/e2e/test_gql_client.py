@@ -29,7 +29,9 @@ FEED = gql("""query { feed(first: 10) { edges { node { id seller { username } } 
 LIKE = gql("""mutation($input: ListingIdInput!) {
   likeListing(input: $input) { listing { id likeCount viewerHasLiked } errors { code message } } }""")
 LISTING = gql("""query($id: ID!) { listing(id: $id) { likeCount viewerHasLiked } }""")
-FEATURE = gql("""mutation($input: FeatureShowListingInput!) { featureShowListing(input: $input) { errors { code } } }""")
+FEATURE = gql(
+    """mutation($input: FeatureShowListingInput!) { featureShowListing(input: $input) { errors { code } } }"""
+)
 SHOW_EVENTS = gql("""subscription($showId: ID!) { showEvents(showId: $showId) {
   seq type item { listingId title price { amount } } snapshot { state lineUp { listingId } } } }""")
 
@@ -47,8 +49,9 @@ async def sign_up_and_log_in(port, username, smtp_server) -> str:
     """Register (the app's first start), follow the link the server mailed (over SMTP to the test's
     server), then log in as on a second device: the login's token."""
     async with http(port) as session:
-        registered = await run(session, REGISTER, input={"username": username, "email": f"{username}@example.com",
-                                                         "password": PASSWORD})
+        registered = await run(
+            session, REGISTER, input={"username": username, "email": f"{username}@example.com", "password": PASSWORD}
+        )
         assert registered["register"] == {"checkEmail": True, "errors": []}
         await asyncio.to_thread(smtp_server.wait_for, 1, 30)
         link_token = mailed_token(smtp_server.messages, f"{username}@example.com", "verify-email")
@@ -69,18 +72,28 @@ def world(member, show_of):  # noqa: F811
 
 async def test_log_in_browse_like_and_watch_a_show_with_the_gql_client(world, processes, smtp_server):
     priya, show, (first, second) = world
-    port = await asyncio.to_thread(processes.daphne, DB_CONN_MAX_AGE="0", CELERY_TASK_ALWAYS_EAGER="true",
-                                   EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
-                                   EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(smtp_server.port))
+    port = await asyncio.to_thread(
+        processes.daphne,
+        DB_CONN_MAX_AGE="0",
+        CELERY_TASK_ALWAYS_EAGER="true",
+        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+        EMAIL_HOST="127.0.0.1",
+        EMAIL_PORT=str(smtp_server.port),
+    )
     async with asyncio.timeout(DEADLINE):
         token = await sign_up_and_log_in(port, "ava", smtp_server)
         async with http(port, token) as ava:
             listings = (await run(ava, LISTINGS, sellerId=gid(priya)))["listings"]
             cards = {edge["node"]["id"]: edge["node"] for edge in listings["edges"]}
             assert set(cards) == {first, second}
-            assert cards[first] | {"id": None} == {"id": None, "title": "Item 0", "likeCount": 0,
-                                                     "viewerHasLiked": False, "seller": {"username": "priya"},
-                                                     "price": {"amount": "40.00", "currency": "USD"}}
+            assert cards[first] | {"id": None} == {
+                "id": None,
+                "title": "Item 0",
+                "likeCount": 0,
+                "viewerHasLiked": False,
+                "seller": {"username": "priya"},
+                "price": {"amount": "40.00", "currency": "USD"},
+            }
 
             followed = await run(ava, FOLLOW, input={"userId": gid(priya)})
             assert followed["followUser"]["errors"] == []
@@ -90,11 +103,13 @@ async def test_log_in_browse_like_and_watch_a_show_with_the_gql_client(world, pr
             for _ in range(2):  # liking is idempotent
                 liked = (await run(ava, LIKE, input={"listingId": first}))["likeListing"]
                 assert liked == {"listing": {"id": first, "likeCount": 1, "viewerHasLiked": True}, "errors": []}
-            assert (await run(ava, LISTING, id=first))["listing"] == {
-                "likeCount": 1, "viewerHasLiked": True}
+            assert (await run(ava, LISTING, id=first))["listing"] == {"likeCount": 1, "viewerHasLiked": True}
 
-        events = WebsocketsTransport(url=f"ws://127.0.0.1:{port}/graphql/", init_payload={"token": token},
-                                     subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL])
+        events = WebsocketsTransport(
+            url=f"ws://127.0.0.1:{port}/graphql/",
+            init_payload={"token": token},
+            subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL],
+        )
         async with Client(transport=events) as watcher, http(port, priya.token) as host:
             stream = watcher.subscribe(GraphQLRequest(SHOW_EVENTS, variable_values={"showId": gid(show)}))
             snapshot = (await anext(stream))["showEvents"]
@@ -107,6 +122,10 @@ async def test_log_in_browse_like_and_watch_a_show_with_the_gql_client(world, pr
                 event = result["showEvents"]
                 if event["type"] != "VIEWER_COUNT":
                     break
-            assert event == {"seq": snapshot["seq"] + 1, "type": "FEATURED", "snapshot": None,
-                             "item": {"listingId": second, "title": "Item 1", "price": {"amount": "40.00"}}}
+            assert event == {
+                "seq": snapshot["seq"] + 1,
+                "type": "FEATURED",
+                "snapshot": None,
+                "item": {"listingId": second, "title": "Item 1", "price": {"amount": "40.00"}},
+            }
             await stream.aclose()

@@ -16,7 +16,6 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import User
-
 from tests.helpers import gid
 from tests.marketplace.test_media_local import gps_photo
 from tests.marketplace.test_media_s3 import BUCKET, CREDENTIALS, s3_server  # noqa: F401  (fixture)
@@ -52,25 +51,49 @@ def test_the_procfile_names_each_process_once():
 @pytest.mark.postgres
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
-def test_release_then_web_worker_and_beat_serve_a_client_behind_a_tls_proxy(processes, s3_server, tmp_path,  # noqa: F811
-                                                                               category):
+def test_release_then_web_worker_and_beat_serve_a_client_behind_a_tls_proxy(
+    processes,
+    s3_server,  # noqa: F811
+    tmp_path,
+    category,
+):
     endpoint, _client = s3_server
     entries = procfile()
     port = free_port()
-    environment = {name: value for name, value in os.environ.items()
-                   if not name.startswith(("MEDIA_", "DJANGO_", "CELERY_"))} | CREDENTIALS | {
-        "PATH": f"{BIN}:{os.environ['PATH']}",
-        "DJANGO_SETTINGS_MODULE": "config.settings_production",
-        "SECRET_KEY": "procfile-test-not-secret-but-long-enough-0123456789abcdefghijklmnop",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost", "EMAIL_PROVIDER": "smtp", "EMAIL_HOST": "127.0.0.1", "DEFAULT_FROM_EMAIL": "Closetline <no-reply@closetline.example>",
-        "DATABASE_URL": processes.database_url(), "REDIS_URL": settings.REDIS_URL, "DB_CONN_MAX_AGE": "0",
-        "MEDIA_S3_BUCKET": BUCKET, "MEDIA_S3_ENDPOINT_URL": endpoint, "MEDIA_S3_REGION": "us-east-1",
-        "MEDIA_S3_ADDRESSING_STYLE": "path", "STATIC_ROOT": str(tmp_path / "static"),
-        "PORT": str(port), "WEB_INTERFACE": "127.0.0.1", "CELERY_BEAT_SCHEDULE_FILE": str(tmp_path / "beat"),
-    }
+    environment = (
+        {name: value for name, value in os.environ.items() if not name.startswith(("MEDIA_", "DJANGO_", "CELERY_"))}
+        | CREDENTIALS
+        | {
+            "PATH": f"{BIN}:{os.environ['PATH']}",
+            "DJANGO_SETTINGS_MODULE": "config.settings_production",
+            "SECRET_KEY": "procfile-test-not-secret-but-long-enough-0123456789abcdefghijklmnop",
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "EMAIL_PROVIDER": "smtp",
+            "EMAIL_HOST": "127.0.0.1",
+            "DEFAULT_FROM_EMAIL": "Closetline <no-reply@closetline.example>",
+            "DATABASE_URL": processes.database_url(),
+            "REDIS_URL": settings.REDIS_URL,
+            "DB_CONN_MAX_AGE": "0",
+            "MEDIA_S3_BUCKET": BUCKET,
+            "MEDIA_S3_ENDPOINT_URL": endpoint,
+            "MEDIA_S3_REGION": "us-east-1",
+            "MEDIA_S3_ADDRESSING_STYLE": "path",
+            "STATIC_ROOT": str(tmp_path / "static"),
+            "PORT": str(port),
+            "WEB_INTERFACE": "127.0.0.1",
+            "CELERY_BEAT_SCHEDULE_FILE": str(tmp_path / "beat"),
+        }
+    )
 
-    release = subprocess.run(["bash", "-c", entries["release"]], cwd=PROJECT, env=environment, capture_output=True,
-                             text=True, timeout=300, check=False)
+    release = subprocess.run(
+        ["bash", "-c", entries["release"]],
+        cwd=PROJECT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert release.returncode == 0, release.stdout + release.stderr
     assert (tmp_path / "static" / "staticfiles.json").exists()  # collected, hashed, for WhiteNoise
 
@@ -94,8 +117,9 @@ def test_release_then_web_worker_and_beat_serve_a_client_behind_a_tls_proxy(proc
         assert "max-age=31536000" in response.headers["Strict-Transport-Security"]
         return response.json()["data"]
 
-    registered = graphql(REGISTER, input={"username": "ava", "email": "ava@example.com",
-                                          "password": "correct horse battery staple"})["register"]
+    registered = graphql(
+        REGISTER, input={"username": "ava", "email": "ava@example.com", "password": "correct horse battery staple"}
+    )["register"]
     assert registered["errors"] == [] and registered["checkEmail"]
     # The mailed link is followed (the worker's mail is not read here): the account is verified.
     User.objects.filter(username="ava").update(email_verified_at=timezone.now())
@@ -103,9 +127,17 @@ def test_release_then_web_worker_and_beat_serve_a_client_behind_a_tls_proxy(proc
     assert token
     created = graphql(CREATE, token, input={"title": "Wrap dress", "categoryId": gid(category), "price": "25.00"})
     listing_id = created["createListing"]["listing"]["id"]
-    uploaded = proxied.post("/graphql/", headers={"Authorization": f"Bearer {token}"}, data={
-        "operations": json.dumps({"query": UPLOAD, "variables": {"input": {"listingId": listing_id, "image": None}}}),
-        "map": json.dumps({"0": ["variables.input.image"]})}, files={"0": ("photo.jpg", gps_photo(), "image/jpeg")})
+    uploaded = proxied.post(
+        "/graphql/",
+        headers={"Authorization": f"Bearer {token}"},
+        data={
+            "operations": json.dumps(
+                {"query": UPLOAD, "variables": {"input": {"listingId": listing_id, "image": None}}}
+            ),
+            "map": json.dumps({"0": ["variables.input.image"]}),
+        },
+        files={"0": ("photo.jpg", gps_photo(), "image/jpeg")},
+    )
     assert uploaded.json() == {"data": {"uploadListingImage": {"errors": []}}}, uploaded.text
 
     # The worker makes the sizes (a task enqueued on commit): the small URL moves to its rendition.

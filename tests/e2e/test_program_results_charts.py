@@ -31,8 +31,9 @@ DRAWN = """
         width: canvases[i].width, title: chart.options.plugins.title.text}));"""
 
 
-def test_the_program_results_charts_are_drawn_by_the_projects_chart_js(processes, browser, django_user_model,
-                                                                       make_user, make_listing, make_buyer, category):
+def test_the_program_results_charts_are_drawn_by_the_projects_chart_js(
+    processes, browser, django_user_model, make_user, make_listing, make_buyer, category
+):
     staff = django_user_model.objects.create_superuser("community", "community@example.com", PASSWORD)
     # The tests' fast hasher is not one the server knows: the password as the server stores them.
     django_user_model.objects.filter(pk=staff.pk).update(password=PBKDF2PasswordHasher().encode(PASSWORD, "e2esalt"))
@@ -51,8 +52,11 @@ def test_the_program_results_charts_are_drawn_by_the_projects_chart_js(processes
     wait_for(browser, (By.CSS_SELECTOR, "canvas[data-chart]"))
     drawn = WebDriverWait(browser, 15).until(lambda driver: driver.execute_script(DRAWN))
 
-    assert [chart["chart"] for chart in drawn] == ["first_sale_rate"] * 3 + ["time_to_first_sale", "subsidy",
-                                                                            "buyer_habit"]
+    assert [chart["chart"] for chart in drawn] == ["first_sale_rate"] * 3 + [
+        "time_to_first_sale",
+        "subsidy",
+        "buyer_habit",
+    ]
     assert [chart["type"] for chart in drawn] == ["line"] * 3 + ["bar", "line", "bar"]
     assert all(chart["width"] > 100 and chart["datasets"] >= 2 and chart["points"] >= 1 for chart in drawn), drawn
     assert drawn[4]["title"] == "Shipping subsidy: 10 of 50 USD spent"

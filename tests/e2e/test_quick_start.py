@@ -23,8 +23,8 @@ BLOCK = re.compile(r"```python\n(.*?)```\n```text\n(.*?)```", re.S)
 def quick_start_snippets() -> list[tuple[str, str]]:
     """(code, expected output) of each snippet of the section, in order."""
     text = README.read_text()
-    section = text[text.index("## Quick start for client developers"):]
-    section = section[section.index(MARKER):section.index("\n## ", 1)]
+    section = text[text.index("## Quick start for client developers") :]
+    section = section[section.index(MARKER) : section.index("\n## ", 1)]
     return [(code, expected) for code, expected in BLOCK.findall(section)]
 
 
@@ -34,8 +34,17 @@ def test_the_readme_has_the_quick_start_right_after_two_commands():
     snippets = quick_start_snippets()
     assert len(snippets) == 6
     steps = "\n".join(code for code, _ in snippets)
-    for needed in ("register(input", "login(input", "Authorization", "endCursor", "likeListing", '"map"',
-                   "graphql-transport-ws", "connection_init", "ConnectionClosed"):
+    for needed in (
+        "register(input",
+        "login(input",
+        "Authorization",
+        "endCursor",
+        "likeListing",
+        '"map"',
+        "graphql-transport-ws",
+        "connection_init",
+        "ConnectionClosed",
+    ):
         assert needed in steps, needed
 
 

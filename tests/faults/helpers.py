@@ -3,8 +3,18 @@
 import json
 
 # Text that must never reach a client: tracebacks, driver and server messages.
-INTERNAL_TEXT = ("Traceback", 'File "', "redis", "Redis", "psycopg", "Connection refused", "Error 111",
-                 "terminating connection", "administrator command", "connection already closed")
+INTERNAL_TEXT = (
+    "Traceback",
+    'File "',
+    "redis",
+    "Redis",
+    "psycopg",
+    "Connection refused",
+    "Error 111",
+    "terminating connection",
+    "administrator command",
+    "connection already closed",
+)
 
 
 def assert_clean(status: int, body: str) -> dict | None:

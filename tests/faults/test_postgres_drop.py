@@ -41,25 +41,28 @@ class Database:
 
     async def server_waits_for_a_lock(self) -> bool:
         cursor = await self.connection.execute(
-            "SELECT 1 FROM pg_stat_activity WHERE datname = %s AND application_name = %s "
-            "AND wait_event_type = 'Lock'", [self.name, APPLICATION])
+            "SELECT 1 FROM pg_stat_activity WHERE datname = %s AND application_name = %s AND wait_event_type = 'Lock'",
+            [self.name, APPLICATION],
+        )
         return await cursor.fetchone() is not None
 
     async def cut_server_connections(self) -> int:
         cursor = await self.connection.execute(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-            "WHERE datname = %s AND application_name = %s", [self.name, APPLICATION])
+            "WHERE datname = %s AND application_name = %s",
+            [self.name, APPLICATION],
+        )
         return (await cursor.fetchone())[0]
 
     async def allow_connections(self, allowed: bool) -> None:
-        await self.connection.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS {}").format(
-            sql.Identifier(self.name), sql.Literal(allowed)))
+        await self.connection.execute(
+            sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS {}").format(sql.Identifier(self.name), sql.Literal(allowed))
+        )
 
 
 @pytest.fixture
 async def database():
-    maintenance = await psycopg.AsyncConnection.connect(database_url().rsplit("/", 1)[0] + "/postgres",
-                                                        autocommit=True)
+    maintenance = await psycopg.AsyncConnection.connect(database_url().rsplit("/", 1)[0] + "/postgres", autocommit=True)
     handle = Database(maintenance, connection.settings_dict["NAME"])
     try:
         yield handle
@@ -120,6 +123,7 @@ async def test_cut_and_refused_database_connections_fail_cleanly_then_recover(pr
     event = await next_event(viewer)
     assert (event["seq"], event["message"]["body"]) == (start + 2, "After")
     await viewer.close()
-    messages = await database_sync_to_async(lambda: list(
-        ShowMessage.objects.filter(show=show).order_by("pk").values_list("body", flat=True)))()
+    messages = await database_sync_to_async(
+        lambda: list(ShowMessage.objects.filter(show=show).order_by("pk").values_list("body", flat=True))
+    )()
     assert messages == ["Before", "After"]

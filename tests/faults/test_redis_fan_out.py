@@ -12,7 +12,6 @@ the chunks never done.
 import re
 
 import pytest
-from django.conf import settings
 from django.db.models import Count
 from django.utils import timezone
 
@@ -43,13 +42,18 @@ def connections_to_broker(worker) -> int:
     return len(re.findall(r"Connected to redis://", worker.log.read_text()))
 
 
-def test_redis_killed_and_restarted_empty_mid_fan_out_loses_and_doubles_nothing(private_broker, processes,
-                                                                               settings):
+def test_redis_killed_and_restarted_empty_mid_fan_out_loses_and_doubles_nothing(private_broker, processes, settings):
     settings.NOTIFICATIONS_CHUNK_SIZE = CHUNK_SIZE
     recipient_ids = people_with_devices(RECIPIENTS)
     worker = processes.worker(REDIS_URL=private_broker.url, NOTIFICATIONS_PUSH_BACKEND="memory")
-    event = services.notify(recipient_ids=recipient_ids, kind="price_drop", title="Price drop", body="Now $38",
-                            dedupe_key="price_drop:7:38.00", coalesce_key="listing:7")
+    event = services.notify(
+        recipient_ids=recipient_ids,
+        kind="price_drop",
+        title="Price drop",
+        body="Now $38",
+        dedupe_key="price_drop:7:38.00",
+        coalesce_key="listing:7",
+    )
     chunks_done = FanOutChunk.objects.filter(event=event)
 
     wait_for(lambda: "fan_out_chunk" in worker.log.read_text(), 30, "the worker to take the first chunks")
@@ -64,9 +68,14 @@ def test_redis_killed_and_restarted_empty_mid_fan_out_loses_and_doubles_nothing(
     private_broker.start()
     wait_for(lambda: connections_to_broker(worker) >= 2, 30, "the worker to reconnect")
     tasks.enqueue_unfinished_work(now=timezone.now() + settings.NOTIFICATIONS_SWEEP_GRACE)
-    wait_for(lambda: NotificationEvent.objects.filter(pk=event.pk, completed_at__isnull=False).exists()
-             and not PushDecision.objects.filter(event=event, outcome=Outcome.PENDING).exists(),
-             40, "the fan-out to finish")
+    wait_for(
+        lambda: (
+            NotificationEvent.objects.filter(pk=event.pk, completed_at__isnull=False).exists()
+            and not PushDecision.objects.filter(event=event, outcome=Outcome.PENDING).exists()
+        ),
+        40,
+        "the fan-out to finish",
+    )
 
     assert worker.poll() is None, "the worker died with Redis instead of reconnecting"
     notifications = Notification.objects.filter(dedupe_key="price_drop:7:38.00")
@@ -75,4 +84,5 @@ def test_redis_killed_and_restarted_empty_mid_fan_out_loses_and_doubles_nothing(
     assert decisions.count() == RECIPIENTS
     # Every push was handed to the provider exactly once, the sweep's hand-offs included.
     assert list(decisions.values_list("outcome", "attempts").annotate(n=Count("pk")).order_by()) == [
-        (Outcome.SENT, 1, RECIPIENTS)]
+        (Outcome.SENT, 1, RECIPIENTS)
+    ]

@@ -107,14 +107,14 @@ async def a_newcomer_is_turned_away(port, token, show):
     assert_clean_text(bytes(refused.value.response.body).decode())
 
 
-async def test_viewers_get_every_event_once_in_order_after_redis_dies_and_returns_empty(processes, member,
-                                                                                        show_of):
+async def test_viewers_get_every_event_once_in_order_after_redis_dies_and_returns_empty(processes, member, show_of):
     priya, ava, marco = [await database_sync_to_async(member)(name) for name in ("priya", "ava", "marco")]
     show = await database_sync_to_async(show_of)(priya, listings=3)
     first, second, third = await database_sync_to_async(line_up_of)(show)
     redis_server = processes.redis().start()
-    process_a, process_b = [await asyncio.to_thread(processes.daphne, REDIS_URL=redis_server.url,
-                                                    LIVE_LOG_CHECK_SECONDS="1") for _ in "ab"]
+    process_a, process_b = [
+        await asyncio.to_thread(processes.daphne, REDIS_URL=redis_server.url, LIVE_LOG_CHECK_SECONDS="1") for _ in "ab"
+    ]
     viewers = [ResumingViewer(process_a, ava.token, show), ResumingViewer(process_b, marco.token, show)]
     try:
         snapshot_seq = (await viewers[0].start())["seq"]
@@ -123,9 +123,11 @@ async def test_viewers_get_every_event_once_in_order_after_redis_dies_and_return
 
         redis_server.kill()
         done_during_outage = 0
-        for port, query, values in ((process_b, FEATURE, {"listingId": gid(second)}),
-                                    (process_a, SEND, {"body": "Still live?"}),
-                                    (process_b, SEND, {"body": "Yes, still live"})):
+        for port, query, values in (
+            (process_b, FEATURE, {"listingId": gid(second)}),
+            (process_a, SEND, {"body": "Still live?"}),
+            (process_b, SEND, {"body": "Yes, still live"}),
+        ):
             done_during_outage += await asyncio.to_thread(host_acts, port, priya.token, show, query, **values)
         await asyncio.wait_for(a_newcomer_is_turned_away(process_a, marco.token, show), 5)
 
@@ -134,8 +136,11 @@ async def test_viewers_get_every_event_once_in_order_after_redis_dies_and_return
         assert await asyncio.to_thread(host_acts, process_a, priya.token, show, FEATURE, listingId=gid(third))
         assert await asyncio.to_thread(host_acts, process_b, priya.token, show, SEND, body="Back to normal")
 
-        logged = await database_sync_to_async(lambda: list(
-            ShowEvent.objects.filter(show=show, seq__gt=snapshot_seq).order_by("seq").values_list("seq", "type")))()
+        logged = await database_sync_to_async(
+            lambda: list(
+                ShowEvent.objects.filter(show=show, seq__gt=snapshot_seq).order_by("seq").values_list("seq", "type")
+            )
+        )()
         assert len(logged) == 3 + done_during_outage, logged
         for viewer in viewers:
             received = await viewer.until(logged[-1][0])

@@ -29,9 +29,11 @@ START_AUCTION = """mutation($input: StartShowAuctionInput!) {
 def unreachable_redis():
     url = f"redis://127.0.0.1:{free_port()}/0"
     with override_settings(
-            CACHES={"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}},
-            CHANNEL_LAYERS={"default": {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-                                        "CONFIG": {"hosts": [url]}}}):
+        CACHES={"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}},
+        CHANNEL_LAYERS={
+            "default": {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer", "CONFIG": {"hosts": [url]}}
+        },
+    ):
         yield url
 
 
@@ -56,8 +58,9 @@ def test_a_chat_message_sent_while_redis_is_out_of_reach_is_posted_once_and_repo
     assert list(ShowMessage.objects.filter(show=show).values_list("body", flat=True)) == ["Still live?"]
 
 
-def test_an_auction_started_while_the_broker_is_out_of_reach_runs_and_says_so(api, member, show_of, settings,
-                                                                             unreachable_broker):
+def test_an_auction_started_while_the_broker_is_out_of_reach_runs_and_says_so(
+    api, member, show_of, settings, unreachable_broker
+):
     """Its timer task is lost; beat's close_due_auctions closes it when due."""
     settings.LIVE_AUCTION_TIMER = "celery"
     host = member("priya")
@@ -65,8 +68,11 @@ def test_an_auction_started_while_the_broker_is_out_of_reach_runs_and_says_so(ap
     listing = line_up_of(show)[0]
 
     with unreachable_redis():
-        body = api(START_AUCTION, {"input": {"showId": gid(show), "listingId": gid(listing), "startPrice": "20.00",
-                                             "durationSeconds": 30}}, token=host.token)
+        body = api(
+            START_AUCTION,
+            {"input": {"showId": gid(show), "listingId": gid(listing), "startPrice": "20.00", "durationSeconds": 30}},
+            token=host.token,
+        )
 
     assert body == {"data": {"startShowAuction": {"auction": {"state": "RUNNING"}, "errors": []}}}
     assert Auction.objects.filter(show=show, listing=listing, state=Auction.State.RUNNING).count() == 1

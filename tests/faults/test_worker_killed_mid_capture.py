@@ -38,8 +38,9 @@ def captures():
     return [entry for entry in payments.ledger() if entry["call"] == "capture"]
 
 
-def test_a_capture_cut_short_by_a_killed_worker_is_made_once_by_the_sweep(workers, processes, provider, gql,
-                                                                        make_user, make_buyer, make_listing):
+def test_a_capture_cut_short_by_a_killed_worker_is_made_once_by_the_sweep(
+    workers, processes, provider, gql, make_user, make_buyer, make_listing
+):
     seller, _ = make_user("priya")
     listing = make_listing(seller, price="40.00")
     _, token = make_buyer("marco")
@@ -57,10 +58,14 @@ def test_a_capture_cut_short_by_a_killed_worker_is_made_once_by_the_sweep(worker
     (provider / "hold").unlink()
     workers()
     Payment.objects.filter(pk=payment.pk).update(
-        updated_at=timezone.now() - settings.CHECKOUT_SWEEP_GRACE - timedelta(seconds=1))
+        updated_at=timezone.now() - settings.CHECKOUT_SWEEP_GRACE - timedelta(seconds=1)
+    )
     tasks.sweep_checkout.delay()  # what beat sends every minute
-    wait_for(lambda: Payment.objects.filter(pk=payment.pk, status=Payment.Status.CAPTURED).exists(), 30,
-             "the sweep to capture the payment")
+    wait_for(
+        lambda: Payment.objects.filter(pk=payment.pk, status=Payment.Status.CAPTURED).exists(),
+        30,
+        "the sweep to capture the payment",
+    )
 
     assert Order.objects.count() == 1 and Payment.objects.count() == 1
     calls = captures()

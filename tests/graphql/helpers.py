@@ -34,5 +34,6 @@ async def closed_with(communicator, timeout=2):
 
 async def register(username):
     user, token = await database_sync_to_async(account_services.register)(
-        username=username, email=f"{username}@example.com", password="a-long-enough-passphrase")
+        username=username, email=f"{username}@example.com", password="a-long-enough-passphrase"
+    )
     return user, token

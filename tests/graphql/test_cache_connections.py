@@ -17,6 +17,6 @@ def test_requests_reuse_one_redis_connection():
     server = redis.Redis.from_url(settings.REDIS_URL)
     opened_before = server.info("stats")["total_connections_received"]
     for number in range(20):  # as 20 requests, one after another, each in its own context
-        assert contextvars.Context().run(lambda: cache.add(f"test-cache-connections:{number}", 1, 10))
+        assert contextvars.Context().run(cache.add, f"test-cache-connections:{number}", 1, 10)
     assert server.info("stats")["total_connections_received"] - opened_before <= 2  # not 20
     assert cache.get("test-cache-connections:19") == 1

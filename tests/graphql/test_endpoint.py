@@ -30,12 +30,12 @@ def test_batches_run_each_operation_up_to_the_limit(gql, settings):
 
 def test_depth_limit(gql, settings):
     settings.GRAPHQL_MAX_DEPTH = 2
-    deep = "{ node(id: \"x\") { ... on User { id } } me { username } }"
+    deep = '{ node(id: "x") { ... on User { id } } me { username } }'
     assert gql.post({"query": deep}).status_code == 200
-    nested = "{ a: node(id: \"x\") { ...F } } fragment F on Node { ... on User { id } }"
+    nested = '{ a: node(id: "x") { ...F } } fragment F on Node { ... on User { id } }'
     assert gql.post({"query": nested}).status_code == 200
     settings.GRAPHQL_MAX_DEPTH = 1
-    response = gql.post({"query": "{ a: node(id: \"x\") { ...F } } fragment F on Node { ... on User { id } }"})
+    response = gql.post({"query": '{ a: node(id: "x") { ...F } } fragment F on Node { ... on User { id } }'})
     assert response.status_code == 400
     assert "nested too deeply (2 levels)" in response.json()["errors"][0]["message"]
 
@@ -52,7 +52,8 @@ def test_cost_limit_counts_fragments_where_spread(gql, settings):
     settings.GRAPHQL_MAX_COST = 50
     # Each fragment doubles the one below: 2^12 fields from a tiny document.
     fragments = ["fragment F0 on User { username }"] + [
-        f"fragment F{i} on User {{ ...F{i - 1} a{i}: displayName ...F{i - 1} }}" for i in range(1, 13)]
+        f"fragment F{i} on User {{ ...F{i - 1} a{i}: displayName ...F{i - 1} }}" for i in range(1, 13)
+    ]
     query = "{ me { ...F12 } } " + " ".join(fragments)
     settings.GRAPHQL_MAX_ALIASES = 100
     response = gql.post({"query": query})
@@ -97,8 +98,14 @@ def test_unexpected_errors_are_masked(gql, monkeypatch, settings):
     assert response.status_code == 200
     body = response.json()
     assert body["data"] == {"me": None}
-    assert body["errors"] == [{"message": "Internal server error.", "extensions": {"code": "INTERNAL_SERVER_ERROR"},
-                               "locations": [{"line": 1, "column": 3}], "path": ["me"]}]
+    assert body["errors"] == [
+        {
+            "message": "Internal server error.",
+            "extensions": {"code": "INTERNAL_SERVER_ERROR"},
+            "locations": [{"line": 1, "column": 3}],
+            "path": ["me"],
+        }
+    ]
     assert "hunter2" not in response.content.decode()
 
 
@@ -119,7 +126,12 @@ def test_multipart_without_files_still_parses(gql):
 def test_multipart_map_to_a_missing_path_is_a_400(gql):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    response = gql.http.post("/graphql/", {"operations": json.dumps({"query": ME, "variables": {}}),
-                                           "map": json.dumps({"0": ["variables.nope.deeper"]}),
-                                           "0": SimpleUploadedFile("a.txt", b"hi")})
+    response = gql.http.post(
+        "/graphql/",
+        {
+            "operations": json.dumps({"query": ME, "variables": {}}),
+            "map": json.dumps({"0": ["variables.nope.deeper"]}),
+            "0": SimpleUploadedFile("a.txt", b"hi"),
+        },
+    )
     assert response.status_code == 400

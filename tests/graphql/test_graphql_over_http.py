@@ -33,20 +33,39 @@ VARIABLE_QUERY = "query Feed($first: Int) { feed(first: $first) { edges { cursor
 ERROR_CLASSES = {
     "JSON parsing failure": ('{"query":', 400, 400, "BAD_REQUEST"),
     "invalid parameters: no query": ({"qeury": "{ __typename }"}, 400, 400, "GRAPHQL_VALIDATION_FAILED"),
-    "invalid parameters: variables not a map": ({"query": VARIABLE_QUERY, "variables": [7]}, 400, 400,
-                                                "BAD_REQUEST"),
-    "invalid parameters: operationName not a string": ({"query": ME, "operationName": 3}, 400, 400,
-                                                       "GRAPHQL_VALIDATION_FAILED"),
+    "invalid parameters: variables not a map": ({"query": VARIABLE_QUERY, "variables": [7]}, 400, 400, "BAD_REQUEST"),
+    "invalid parameters: operationName not a string": (
+        {"query": ME, "operationName": 3},
+        400,
+        400,
+        "GRAPHQL_VALIDATION_FAILED",
+    ),
     "document parsing failure": ({"query": "{"}, 200, 400, "GRAPHQL_VALIDATION_FAILED"),
     "document validation failure": ({"query": "{ me { usernam } }"}, 200, 400, "GRAPHQL_VALIDATION_FAILED"),
-    "a document over the server's limits": ({"query": "{ " + "me { username } " * 3000 + "}"}, 200, 400,
-                                            "GRAPHQL_VALIDATION_FAILED"),
-    "operation cannot be determined": ({"query": "query A { me { id } } query B { me { id } }"}, 200, 400,
-                                       "GRAPHQL_VALIDATION_FAILED"),
-    "variable coercion failure": ({"query": VARIABLE_QUERY, "variables": {"first": "ten"}}, 200, 400,
-                                  "GRAPHQL_VALIDATION_FAILED"),
-    "variable text no column can store": ({"query": VARIABLE_QUERY, "variables": {"x": "a\x00b"}}, 200, 400,
-                                          "BAD_USER_INPUT"),
+    "a document over the server's limits": (
+        {"query": "{ " + "me { username } " * 3000 + "}"},
+        200,
+        400,
+        "GRAPHQL_VALIDATION_FAILED",
+    ),
+    "operation cannot be determined": (
+        {"query": "query A { me { id } } query B { me { id } }"},
+        200,
+        400,
+        "GRAPHQL_VALIDATION_FAILED",
+    ),
+    "variable coercion failure": (
+        {"query": VARIABLE_QUERY, "variables": {"first": "ten"}},
+        200,
+        400,
+        "GRAPHQL_VALIDATION_FAILED",
+    ),
+    "variable text no column can store": (
+        {"query": VARIABLE_QUERY, "variables": {"x": "a\x00b"}},
+        200,
+        400,
+        "BAD_USER_INPUT",
+    ),
 }
 
 
@@ -114,13 +133,16 @@ def test_get_runs_queries_and_answers_405_to_mutations(media_type):
     assert refused.status_code == (200 if media_type == JSON else 400)
 
 
-@pytest.mark.parametrize("accept", [
-    "text/html",  # a browser page without DEBUG (no GraphiQL)
-    "application/xml",
-    "application/graphql-response+json;q=0, application/json;q=0",
-    "application/json; charset=iso-8859-1",
-    "text/*",
-])
+@pytest.mark.parametrize(
+    "accept",
+    [
+        "text/html",  # a browser page without DEBUG (no GraphiQL)
+        "application/xml",
+        "application/graphql-response+json;q=0, application/json;q=0",
+        "application/json; charset=iso-8859-1",
+        "text/*",
+    ],
+)
 def test_an_accept_allowing_neither_media_type_is_406(accept):
     for response in (post({"query": ME}, accept), get({"query": ME}, accept)):
         assert response.status_code == 406
@@ -131,8 +153,9 @@ def test_an_accept_allowing_neither_media_type_is_406(accept):
 
 def test_406_is_answered_before_the_request_is_processed(gql, make_user):
     _user, token = make_user("ava")
-    response = post({"query": 'mutation { logout { errors { code } } }'}, "text/plain",
-                    HTTP_AUTHORIZATION=f"Bearer {token}")
+    response = post(
+        {"query": "mutation { logout { errors { code } } }"}, "text/plain", HTTP_AUTHORIZATION=f"Bearer {token}"
+    )
     assert response.status_code == 406
     assert gql("{ me { username } }", token=token) == {"data": {"me": {"username": "ava"}}}  # not logged out
 
@@ -152,12 +175,21 @@ def test_transport_refusals_keep_their_status_under_both(media_type, settings):
 
 @pytest.mark.parametrize("media_type", [JSON, GRAPHQL_RESPONSE_JSON])
 def test_multipart_uploads_are_answered_in_the_media_type_asked_for(media_type):
-    response = Client().post("/graphql/", {
-        "operations": json.dumps({"query": "mutation($file: Upload!) { uploadListingImage(input: {listingId: \"x\", "
-                                           "image: $file}) { errors { code } } }", "variables": {"file": None}}),
-        "map": json.dumps({"0": ["variables.file"]}),
-        "0": SimpleUploadedFile("a.jpg", b"not an image", content_type="image/jpeg"),
-    }, HTTP_ACCEPT=media_type)
+    response = Client().post(
+        "/graphql/",
+        {
+            "operations": json.dumps(
+                {
+                    "query": 'mutation($file: Upload!) { uploadListingImage(input: {listingId: "x", '
+                    "image: $file}) { errors { code } } }",
+                    "variables": {"file": None},
+                }
+            ),
+            "map": json.dumps({"0": ["variables.file"]}),
+            "0": SimpleUploadedFile("a.jpg", b"not an image", content_type="image/jpeg"),
+        },
+        HTTP_ACCEPT=media_type,
+    )
     assert response.status_code == 200
     answer = answered_in(response, media_type)
     assert answer["data"]["uploadListingImage"]["errors"], answer
@@ -172,21 +204,24 @@ def test_a_batch_answers_each_operation_in_one_200(media_type):
     assert "data" not in second and second["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
 
 
-@pytest.mark.parametrize(("accept", "chosen"), [
-    (None, GRAPHQL_RESPONSE_JSON),
-    ("", GRAPHQL_RESPONSE_JSON),
-    ("application/json", JSON),
-    ("Application/GraphQL-Response+JSON", GRAPHQL_RESPONSE_JSON),
-    ("application/json, application/graphql-response+json", JSON),  # equal q: the order given
-    ("application/json;q=0.5, application/graphql-response+json", GRAPHQL_RESPONSE_JSON),
-    ("application/graphql-response+json;q=0.2, */*;q=0.8", JSON),
-    ("*/*, application/graphql-response+json", GRAPHQL_RESPONSE_JSON),  # equal q: named before wildcard
-    ("application/*", JSON),
-    ("text/html, application/xhtml+xml, application/xml;q=0.9, */*;q=0.8", JSON),  # a browser
-    ('application/graphql-response+json; charset="UTF-8"', GRAPHQL_RESPONSE_JSON),
-    ("application/graphql-response+json; charset=latin1, application/json;q=0.1", JSON),
-    ("application/json;q=nonsense", None),
-    ("image/png", None),
-])
+@pytest.mark.parametrize(
+    ("accept", "chosen"),
+    [
+        (None, GRAPHQL_RESPONSE_JSON),
+        ("", GRAPHQL_RESPONSE_JSON),
+        ("application/json", JSON),
+        ("Application/GraphQL-Response+JSON", GRAPHQL_RESPONSE_JSON),
+        ("application/json, application/graphql-response+json", JSON),  # equal q: the order given
+        ("application/json;q=0.5, application/graphql-response+json", GRAPHQL_RESPONSE_JSON),
+        ("application/graphql-response+json;q=0.2, */*;q=0.8", JSON),
+        ("*/*, application/graphql-response+json", GRAPHQL_RESPONSE_JSON),  # equal q: named before wildcard
+        ("application/*", JSON),
+        ("text/html, application/xhtml+xml, application/xml;q=0.9, */*;q=0.8", JSON),  # a browser
+        ('application/graphql-response+json; charset="UTF-8"', GRAPHQL_RESPONSE_JSON),
+        ("application/graphql-response+json; charset=latin1, application/json;q=0.1", JSON),
+        ("application/json;q=nonsense", None),
+        ("image/png", None),
+    ],
+)
 def test_negotiation(accept, chosen):
     assert negotiate(accept) == chosen

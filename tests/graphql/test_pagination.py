@@ -21,8 +21,14 @@ class UserConnection(graphene.relay.Connection):
 def users():
     joined = timezone.now()
     # Pairs share a timestamp so the unique tie-breaker matters.
-    return [User.objects.create(username=f"user{i:02d}", email=f"u{i}@example.com",
-                                date_joined=joined - timedelta(microseconds=(i // 2) * 7)) for i in range(11)]
+    return [
+        User.objects.create(
+            username=f"user{i:02d}",
+            email=f"u{i}@example.com",
+            date_joined=joined - timedelta(microseconds=(i // 2) * 7),
+        )
+        for i in range(11)
+    ]
 
 
 def walk(page_fn, **kwargs):
@@ -44,8 +50,9 @@ def test_keyset_pages_cover_every_row_once_in_order(users):
 def test_keyset_cursor_survives_rows_added_at_the_top(users):
     first = keyset_page(User.objects.all(), UserConnection, first=4, after=None, ordering=("-date_joined", "-pk"))
     User.objects.create(username="newcomer", email="new@example.com")
-    second = keyset_page(User.objects.all(), UserConnection, first=4, after=first.page_info.end_cursor,
-                         ordering=("-date_joined", "-pk"))
+    second = keyset_page(
+        User.objects.all(), UserConnection, first=4, after=first.page_info.end_cursor, ordering=("-date_joined", "-pk")
+    )
     names = [e.node.username for e in first.edges + second.edges]
     assert len(set(names)) == 8 and "newcomer" not in names
 

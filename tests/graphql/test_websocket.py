@@ -21,7 +21,8 @@ NOTIFICATIONS = "subscription { notificationAdded { title body kind } }"
 
 async def notify(user, title):
     await database_sync_to_async(notification_services.notify)(
-        recipient_ids=[user.pk], kind="system", title=title, body="body", dedupe_key=f"test:{title}")
+        recipient_ids=[user.pk], kind="system", title=title, body="body", dedupe_key=f"test:{title}"
+    )
 
 
 async def test_ping_pong():
@@ -42,9 +43,11 @@ async def test_a_subscription_delivers_only_the_viewers_notifications():
     await notify(marco, "not for ava")
     await notify(ava, "Your item sold")
     message = await communicator.receive_json_from(timeout=2)
-    assert message == {"id": "n", "type": "next",
-                       "payload": {"data": {"notificationAdded": {"title": "Your item sold", "body": "body",
-                                                                  "kind": "SYSTEM"}}}}
+    assert message == {
+        "id": "n",
+        "type": "next",
+        "payload": {"data": {"notificationAdded": {"title": "Your item sold", "body": "body", "kind": "SYSTEM"}}},
+    }
     assert await communicator.receive_nothing(0.2)
     await communicator.disconnect()
 
@@ -89,8 +92,11 @@ async def test_queries_run_once_then_complete():
     _, token = await register("ava")
     communicator = await initialised(token)
     await communicator.send_json_to({"id": "q", "type": "subscribe", "payload": {"query": "{ me { username } }"}})
-    assert await communicator.receive_json_from(timeout=2) == {"id": "q", "type": "next",
-                                                               "payload": {"data": {"me": {"username": "ava"}}}}
+    assert await communicator.receive_json_from(timeout=2) == {
+        "id": "q",
+        "type": "next",
+        "payload": {"data": {"me": {"username": "ava"}}},
+    }
     assert await communicator.receive_json_from(timeout=2) == {"id": "q", "type": "complete"}
     await communicator.disconnect()
 

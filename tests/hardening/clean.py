@@ -7,7 +7,8 @@ import re
 # masked message of an unexpected exception (which means a bug was hit), file paths.
 LEAKS = re.compile(
     r"Traceback|Internal server error|INTERNAL_SERVER_ERROR|[A-Za-z]+(Error|Exception)\b|DoesNotExist|"
-    r"psycopg|sqlite|django\.|graphene\.|graphql\.|\.py\b|File \"|line \d+, in")
+    r"psycopg|sqlite|django\.|graphene\.|graphql\.|\.py\b|File \"|line \d+, in"
+)
 
 
 def assert_clean(status: int, content: bytes) -> dict | list:

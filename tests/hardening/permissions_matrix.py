@@ -100,13 +100,21 @@ class World:
     @staticmethod
     def member(username: str, is_staff: bool = False):
         """A member with a bearer token (`.token`) and a default shipping address."""
-        user, token = account_services.register(username=username, email=f"{username}@example.com",
-                                                password="a-long-enough-passphrase")
+        user, token = account_services.register(
+            username=username, email=f"{username}@example.com", password="a-long-enough-passphrase"
+        )
         if is_staff:
             user.is_staff = True
             user.save(update_fields=["is_staff"])
-        marketplace_services.add_shipping_address(user=user, recipient_name=username.title(), line1="1 Main St",
-                                                  city="Portland", region="OR", postal_code="97201", country="US")
+        marketplace_services.add_shipping_address(
+            user=user,
+            recipient_name=username.title(),
+            line1="1 Main St",
+            city="Portland",
+            region="OR",
+            postal_code="97201",
+            country="US",
+        )
         user.token = token
         return user
 
@@ -117,8 +125,7 @@ class World:
 
     def listing(self, seller=None, **fields):
         fields = {"title": "Wrap dress", "price": Decimal("40.00")} | fields
-        return marketplace_services.create_listing(seller=seller or self.owner, category_id=self.category.pk,
-                                                   **fields)
+        return marketplace_services.create_listing(seller=seller or self.owner, category_id=self.category.pk, **fields)
 
     def order(self, *, buyer, seller):
         listing = self.listing(seller)
@@ -141,8 +148,9 @@ class World:
 
     def show(self, host=None, *, live=True, listings=1):
         host = host or self.owner
-        show = live_services.create_show(host=host, title="Vintage night",
-                                         scheduled_start=timezone.now() + timedelta(hours=1))
+        show = live_services.create_show(
+            host=host, title="Vintage night", scheduled_start=timezone.now() + timedelta(hours=1)
+        )
         for number in range(listings):
             live_services.add_show_listing(show=show, user=host, listing=self.listing(host, title=f"Item {number}"))
         if live:
@@ -170,8 +178,13 @@ class World:
 
     def notification(self, recipient, title="A note for you"):
         with self.on_commit(execute=True):
-            notification_services.notify(recipient_ids=[recipient.pk], kind=Kind.SYSTEM, title=title, body="Hello",
-                                         dedupe_key=f"matrix:{recipient.pk}:{title}")
+            notification_services.notify(
+                recipient_ids=[recipient.pk],
+                kind=Kind.SYSTEM,
+                title=title,
+                body="Hello",
+                dedupe_key=f"matrix:{recipient.pk}:{title}",
+            )
         return recipient.notifications.get(title=title)
 
     def ambassadors(self, count: int):
@@ -198,8 +211,11 @@ def _remove_image(w):
 
 def _add_to_order(w):
     order = w.order(buyer=w.owner, seller=w.seller)
-    return {"orderId": gid(order), "listingId": gid(w.listing(w.seller, title="Belt")),
-            "idempotencyKey": "matrix-add-on-1"}
+    return {
+        "orderId": gid(order),
+        "listingId": gid(w.listing(w.seller, title="Belt")),
+        "idempotencyKey": "matrix-add-on-1",
+    }
 
 
 def _rate_order(w):
@@ -229,8 +245,14 @@ def _offer_to_likers(w):
 
 
 def _join_mentoring(w):
-    run_program(MentoringProgram, w.staff, mentors_per_group_min=1, mentors_per_group_max=1,
-                max_groups_per_mentor=5, grace_days=14)
+    run_program(
+        MentoringProgram,
+        w.staff,
+        mentors_per_group_min=1,
+        mentors_per_group_max=1,
+        max_groups_per_mentor=5,
+        grace_days=14,
+    )
     w.ambassadors(3)  # every member of the matrix may join once
     return {"question": "How do I price?"}
 
@@ -249,8 +271,9 @@ def _buy_show_listing(w):
 
 def _place_bid(w):
     show = w.show(w.seller)
-    auction = live_services.start_auction(show=show, user=w.seller, listing=w.line_up(show)[0],
-                                          start_price=Decimal("10.00"), duration_seconds=60)
+    auction = live_services.start_auction(
+        show=show, user=w.seller, listing=w.line_up(show)[0], start_price=Decimal("10.00"), duration_seconds=60
+    )
     return {"auctionId": gid(auction), "amount": "10.00"}
 
 
@@ -312,8 +335,10 @@ def _step_down_as_co_host(w):
 # another party's right) with its own rule.
 MUTATION_RULES: dict[str, Rule] = {
     # Accounts
-    "register": Rule(Who.PUBLIC, lambda w: {"username": "newcomer", "email": "newcomer@example.com",
-                                            "password": "a-long-enough-passphrase"}),
+    "register": Rule(
+        Who.PUBLIC,
+        lambda w: {"username": "newcomer", "email": "newcomer@example.com", "password": "a-long-enough-passphrase"},
+    ),
     "login": Rule(Who.PUBLIC, lambda w: {"username": "owner", "password": "a-long-enough-passphrase"}),
     "logout": Rule(Who.AUTHENTICATED, lambda w: {}),
     "updateProfile": Rule(Who.AUTHENTICATED, lambda w: {"bio": "Vintage lover"}),
@@ -322,57 +347,78 @@ MUTATION_RULES: dict[str, Rule] = {
     "requestEmailVerification": Rule(Who.PUBLIC, lambda w: {"email": "owner@example.com"}),
     "verifyEmail": Rule(Who.PUBLIC, lambda w: {"token": recovery.issue(w.owner, "verify_email", w.owner.email)}),
     "requestPasswordReset": Rule(Who.PUBLIC, lambda w: {"email": "owner@example.com"}),
-    "resetPassword": Rule(Who.PUBLIC, lambda w: {"token": recovery.issue(w.owner, "reset_password", w.owner.email),
-                                                 "newPassword": "another-long-passphrase"}),
-    "changePassword": Rule(Who.AUTHENTICATED, lambda w: {"currentPassword": "a-long-enough-passphrase",
-                                                         "newPassword": "another-long-passphrase"}),
-    "changeEmail": Rule(Who.AUTHENTICATED, lambda w: {"password": "a-long-enough-passphrase",
-                                                      "newEmail": "moved@example.com"}),
-    "confirmEmailChange": Rule(Who.PUBLIC, lambda w: {"token": recovery.issue(w.owner, "change_email",
-                                                                              "moved@example.com")}),
+    "resetPassword": Rule(
+        Who.PUBLIC,
+        lambda w: {
+            "token": recovery.issue(w.owner, "reset_password", w.owner.email),
+            "newPassword": "another-long-passphrase",
+        },
+    ),
+    "changePassword": Rule(
+        Who.AUTHENTICATED,
+        lambda w: {"currentPassword": "a-long-enough-passphrase", "newPassword": "another-long-passphrase"},
+    ),
+    "changeEmail": Rule(
+        Who.AUTHENTICATED, lambda w: {"password": "a-long-enough-passphrase", "newEmail": "moved@example.com"}
+    ),
+    "confirmEmailChange": Rule(
+        Who.PUBLIC, lambda w: {"token": recovery.issue(w.owner, "change_email", "moved@example.com")}
+    ),
     "deleteAccount": Rule(Who.AUTHENTICATED, lambda w: {"password": "a-long-enough-passphrase"}),
     "requestDataExport": Rule(Who.AUTHENTICATED, lambda w: {"mailLink": False}),
     # Listings
-    "createListing": Rule(Who.AUTHENTICATED, lambda w: {"title": "Skirt", "categoryId": gid(w.category),
-                                                        "price": "20.00"}),
+    "createListing": Rule(
+        Who.AUTHENTICATED, lambda w: {"title": "Skirt", "categoryId": gid(w.category), "price": "20.00"}
+    ),
     "updateListing": Rule(Who.OWNER_OR_STAFF, lambda w: {"listingId": gid(w.listing()), "title": "Silk dress"}),
     "removeListing": Rule(Who.OWNER_OR_STAFF, lambda w: {"listingId": gid(w.listing())}),
-    "uploadListingImage": Rule(Who.OWNER_OR_STAFF, lambda w: {"listingId": gid(w.listing()),
-                                                              "image": File(photo())}),
+    "uploadListingImage": Rule(Who.OWNER_OR_STAFF, lambda w: {"listingId": gid(w.listing()), "image": File(photo())}),
     "reorderListingImages": Rule(Who.OWNER_OR_STAFF, _reorder_images),
     "removeListingImage": Rule(Who.OWNER_OR_STAFF, _remove_image),
     # Addresses, orders, offers, bundles, seller discounts
-    "addShippingAddress": Rule(Who.AUTHENTICATED, lambda w: {"recipientName": "Ann", "line1": "2 Oak St",
-                                                             "city": "Salem", "postalCode": "97301",
-                                                             "country": "US"}),
-    "updateShippingAddress": Rule(Who.OWNER, lambda w: {
-        "shippingAddressId": gid(w.owner.shipping_addresses.get()), "city": "Eugene"}),
-    "removeShippingAddress": Rule(Who.OWNER, lambda w: {
-        "shippingAddressId": gid(w.owner.shipping_addresses.get())}),
-    "purchaseListing": Rule(Who.AUTHENTICATED, lambda w: {"listingId": gid(w.listing(w.seller)),
-                                                          "idempotencyKey": "matrix-purchase-1"}),
-    "checkoutBundle": Rule(Who.OWNER, lambda w: {"bundleId": gid(w.bundle(buyer=w.owner, seller=w.seller)[0]),
-                                                 "idempotencyKey": "matrix-bundle-1"}),
+    "addShippingAddress": Rule(
+        Who.AUTHENTICATED,
+        lambda w: {
+            "recipientName": "Ann",
+            "line1": "2 Oak St",
+            "city": "Salem",
+            "postalCode": "97301",
+            "country": "US",
+        },
+    ),
+    "updateShippingAddress": Rule(
+        Who.OWNER, lambda w: {"shippingAddressId": gid(w.owner.shipping_addresses.get()), "city": "Eugene"}
+    ),
+    "removeShippingAddress": Rule(Who.OWNER, lambda w: {"shippingAddressId": gid(w.owner.shipping_addresses.get())}),
+    "purchaseListing": Rule(
+        Who.AUTHENTICATED, lambda w: {"listingId": gid(w.listing(w.seller)), "idempotencyKey": "matrix-purchase-1"}
+    ),
+    "checkoutBundle": Rule(
+        Who.OWNER,
+        lambda w: {"bundleId": gid(w.bundle(buyer=w.owner, seller=w.seller)[0]), "idempotencyKey": "matrix-bundle-1"},
+    ),
     "addToOrder": Rule(Who.OWNER, _add_to_order),
-    "shipOrder": Rule(Who.OWNER, lambda w: {"orderId": gid(w.order(buyer=w.seller, seller=w.owner)),
-                                            "trackingNumber": "1Z999AA10123456784"}),
-    "markOrderDelivered": Rule(Who.OWNER, lambda w: {"orderId": gid(w.shipped_order(buyer=w.owner,
-                                                                                     seller=w.seller))}),
+    "shipOrder": Rule(
+        Who.OWNER,
+        lambda w: {"orderId": gid(w.order(buyer=w.seller, seller=w.owner)), "trackingNumber": "1Z999AA10123456784"},
+    ),
+    "markOrderDelivered": Rule(Who.OWNER, lambda w: {"orderId": gid(w.shipped_order(buyer=w.owner, seller=w.seller))}),
     "acceptOrder": Rule(Who.OWNER, lambda w: {"orderId": gid(w.delivered_order(buyer=w.owner, seller=w.seller))}),
     "cancelOrder": Rule(Who.OWNER, lambda w: {"orderId": gid(w.order(buyer=w.owner, seller=w.seller))}),
     "rateOrder": Rule(Who.OWNER, _rate_order),
     "makeOffer": Rule(Who.AUTHENTICATED, lambda w: {"listingId": gid(w.listing(w.seller)), "amount": "30.00"}),
-    "respondToOffer": Rule(Who.OWNER, lambda w: {"offerId": gid(w.offer(buyer=w.seller, seller=w.owner)),
-                                                 "action": "DECLINE"}),
+    "respondToOffer": Rule(
+        Who.OWNER, lambda w: {"offerId": gid(w.offer(buyer=w.seller, seller=w.owner)), "action": "DECLINE"}
+    ),
     "withdrawOffer": Rule(Who.OWNER, lambda w: {"offerId": gid(w.offer(buyer=w.owner, seller=w.seller))}),
     "addToBundle": Rule(Who.AUTHENTICATED, lambda w: {"listingId": gid(w.listing(w.seller))}),
     # Another member has no bundle of this closet: removing from "theirs" leaves the owner's as it is.
-    "removeFromBundle": Rule(Who.OWNER, lambda w: {"listingId": gid(w.bundle(buyer=w.owner, seller=w.seller)[1])},
-                             refusal=NO_EFFECT),
+    "removeFromBundle": Rule(
+        Who.OWNER, lambda w: {"listingId": gid(w.bundle(buyer=w.owner, seller=w.seller)[1])}, refusal=NO_EFFECT
+    ),
     "updateBundleDiscount": Rule(Who.AUTHENTICATED, lambda w: {"bundlePercent": 15, "bundleMinItems": 3}),
     "updateShippingDiscount": Rule(Who.AUTHENTICATED, lambda w: {"shippingPercent": 50}),
-    "updateCurationTerms": Rule(Who.AUTHENTICATED,
-                                lambda w: {"allowAuctions": True, "auctionFloorPercent": 80}),
+    "updateCurationTerms": Rule(Who.AUTHENTICATED, lambda w: {"allowAuctions": True, "auctionFloorPercent": 80}),
     # Social
     "likeListing": Rule(Who.AUTHENTICATED, lambda w: {"listingId": gid(w.listing(w.seller))}),
     "unlikeListing": Rule(Who.AUTHENTICATED, lambda w: {"listingId": gid(w.listing(w.seller))}),
@@ -393,8 +439,12 @@ MUTATION_RULES: dict[str, Rule] = {
     # Ids of someone else's notifications match nothing of the caller's inbox.
     "markNotificationsRead": Rule(Who.OWNER, _mark_notifications_read, refusal=NO_EFFECT),
     "registerDevice": Rule(Who.AUTHENTICATED, lambda w: {"platform": "FCM", "token": "fcm-matrix-token"}),
-    "unregisterDevice": Rule(Who.OWNER, lambda w: {"token": notification_services.register_device(
-        user=w.owner, platform="fcm", token="fcm-owner-token").token}),
+    "unregisterDevice": Rule(
+        Who.OWNER,
+        lambda w: {
+            "token": notification_services.register_device(user=w.owner, platform="fcm", token="fcm-owner-token").token
+        },
+    ),
     "updateNotificationPreferences": Rule(Who.AUTHENTICATED, lambda w: {"dailyCap": 8}),
     # Seller tools
     "offerToLikers": Rule(Who.OWNER, _offer_to_likers),
@@ -414,15 +464,18 @@ MUTATION_RULES: dict[str, Rule] = {
     "joinMentoring": Rule(Who.AUTHENTICATED, _join_mentoring),
     # Live shows: the owner hosts; running a show is its host's (co-hosts' too for the line-up and the
     # chat), not staff's, but staff may take chat messages down
-    "createShow": Rule(Who.AUTHENTICATED, lambda w: {
-        "title": "Denim day", "scheduledStart": (timezone.now() + timedelta(days=1)).isoformat()}),
+    "createShow": Rule(
+        Who.AUTHENTICATED,
+        lambda w: {"title": "Denim day", "scheduledStart": (timezone.now() + timedelta(days=1)).isoformat()},
+    ),
     "updateShow": Rule(Who.OWNER, _show_and(lambda w, show: {"title": "Denim night"})),
     "startShow": Rule(Who.OWNER, lambda w: {"showId": gid(w.show(live=False))}),
     "endShow": Rule(Who.OWNER, _show_and(lambda w, show: {})),
     "rotateShowLink": Rule(Who.OWNER, _show_and(lambda w, show: {})),
     # Whoever has the link opens the show; a wrong token opens nothing (tests/live/test_private_links.py).
-    "openShowLink": Rule(Who.AUTHENTICATED, lambda w: {
-        "showId": gid(show := w.show(w.seller, live=False)), "linkToken": show.link_token}),
+    "openShowLink": Rule(
+        Who.AUTHENTICATED, lambda w: {"showId": gid(show := w.show(w.seller, live=False)), "linkToken": show.link_token}
+    ),
     "saveShow": Rule(Who.AUTHENTICATED, lambda w: {"showId": gid(w.show(w.seller, live=False))}),
     "unsaveShow": Rule(Who.AUTHENTICATED, lambda w: {"showId": gid(w.show(w.seller, live=False))}),
     "addCoHost": Rule(Who.OWNER, _show_and(lambda w, show: {"userId": gid(w.seller)})),
@@ -440,19 +493,26 @@ MUTATION_RULES: dict[str, Rule] = {
     "unmuteShowViewer": Rule(Who.OWNER, _unmute_show_viewer),
     "removeShowViewer": Rule(Who.OWNER, _show_and(lambda w, show: {"userId": gid(w.seller)})),
     "buyShowListing": Rule(Who.AUTHENTICATED, _buy_show_listing),
-    "startShowAuction": Rule(Who.OWNER, _show_and(lambda w, show: {
-        "listingId": gid(w.line_up(show)[0]), "startPrice": "10.00", "durationSeconds": 60})),
+    "startShowAuction": Rule(
+        Who.OWNER,
+        _show_and(lambda w, show: {"listingId": gid(w.line_up(show)[0]), "startPrice": "10.00", "durationSeconds": 60}),
+    ),
     "placeBid": Rule(Who.AUTHENTICATED, _place_bid),
     # Other ways in
     "sendMessage:group": Rule(Who.OWNER, _group_message, refusal=NOT_FOUND),
-    "makeOffer:bundle": Rule(Who.OWNER, lambda w: {
-        "bundleId": gid(w.bundle(buyer=w.owner, seller=w.seller)[0]), "amount": "30.00"},
-        refusal=NOT_FOUND),
-    "sendGreeting:template": Rule(Who.OWNER, _greeting_with_template,
-                                  refusal=frozenset({"NOT_FOUND", "NOT_A_RECENT_VISITOR"})),
-    "saveGreetingTemplate:edit": Rule(Who.OWNER, lambda w: {"templateId": gid(w.template()), "name": "Hello",
-                                                            "body": "Welcome back!"},
-                                      refusal=NOT_FOUND),
+    "makeOffer:bundle": Rule(
+        Who.OWNER,
+        lambda w: {"bundleId": gid(w.bundle(buyer=w.owner, seller=w.seller)[0]), "amount": "30.00"},
+        refusal=NOT_FOUND,
+    ),
+    "sendGreeting:template": Rule(
+        Who.OWNER, _greeting_with_template, refusal=frozenset({"NOT_FOUND", "NOT_A_RECENT_VISITOR"})
+    ),
+    "saveGreetingTemplate:edit": Rule(
+        Who.OWNER,
+        lambda w: {"templateId": gid(w.template()), "name": "Hello", "body": "Welcome back!"},
+        refusal=NOT_FOUND,
+    ),
     # The seller of a listing moderates its comments.
     "deleteComment:on-own-listing": Rule(Who.OWNER_OR_STAFF, _delete_comment_on_own_listing),
     "removeCoHost:step-down": Rule(Who.OWNER, _step_down_as_co_host),
@@ -460,6 +520,7 @@ MUTATION_RULES: dict[str, Rule] = {
 
 
 # Reads ------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Query:
@@ -483,12 +544,23 @@ class ReadRule:
 
 
 # Root query fields anyone may read: listings, shows, comments and sellers' terms are public.
-PUBLIC_QUERY_FIELDS = frozenset({"listing", "listings", "categories", "comments", "sellerDiscounts",
-                                 "curationTerms", "show",
-                                 "upcomingShows", "liveShows"})
+PUBLIC_QUERY_FIELDS = frozenset(
+    {
+        "listing",
+        "listings",
+        "categories",
+        "comments",
+        "sellerDiscounts",
+        "curationTerms",
+        "show",
+        "upcomingShows",
+        "liveShows",
+    }
+)
 # Objects anyone may open by id (the node field), within what blocks and drafts hide.
-PUBLIC_NODE_TYPES = frozenset({"User", "Listing", "ListingImage", "Category", "Comment", "Show", "ShowMessage",
-                               "Auction"})
+PUBLIC_NODE_TYPES = frozenset(
+    {"User", "Listing", "ListingImage", "Category", "Comment", "Show", "ShowMessage", "Auction"}
+)
 
 
 def connection_of(field_name: str, node: str = "id", arguments: str = "") -> str:
@@ -594,8 +666,9 @@ def _closet_visitor(w):
 
 
 def _address(w):
-    return marketplace_services.add_shipping_address(user=w.owner, recipient_name="Owner", line1="7 Secret Lane",
-                                                     city="Portland", postal_code="97201", country="US")
+    return marketplace_services.add_shipping_address(
+        user=w.owner, recipient_name="Owner", line1="7 Secret Lane", city="Portland", postal_code="97201", country="US"
+    )
 
 
 def _my_likes(w):
@@ -627,13 +700,13 @@ def _my_addresses(w):
 def _listing_likes(w):
     listing = w.listing()
     social_services.like_listing(user=w.seller, listing=listing)
-    return Query(connection_of("listingLikes", "user { username }", "listingId: $id"), {"id": gid(listing)},
-                 "seller")
+    return Query(connection_of("listingLikes", "user { username }", "listingId: $id"), {"id": gid(listing)}, "seller")
 
 
 def _messages(w):
-    return Query(connection_of("messages", "body", "conversationId: $id"), {"id": gid(_owners_conversation(w))},
-                 "Hello there")
+    return Query(
+        connection_of("messages", "body", "conversationId: $id"), {"id": gid(_owners_conversation(w))}, "Hello there"
+    )
 
 
 def _unread_notifications(w):
@@ -679,8 +752,9 @@ def _auto_greeting(w):
 def _upsell_suggestions(w):
     order = w.order(buyer=w.seller, seller=w.owner)
     w.listing(title="Secret suggestion")
-    return Query("query($id: ID!) { upsellSuggestions(orderId: $id) { title } }", {"id": gid(order)},
-                 "Secret suggestion")
+    return Query(
+        "query($id: ID!) { upsellSuggestions(orderId: $id) { title } }", {"id": gid(order)}, "Secret suggestion"
+    )
 
 
 def _draft(w):
@@ -690,26 +764,30 @@ def _draft(w):
 
 def _closet_with_draft(w):
     w.listing(title="Secret draft", publish=False)
-    return Query(connection_of("listings", "title", "sellerId: $id, availableOnly: false"), {"id": gid(w.owner)},
-                 "Secret draft")
+    return Query(
+        connection_of("listings", "title", "sellerId: $id, availableOnly: false"), {"id": gid(w.owner)}, "Secret draft"
+    )
 
 
 def _email(w):
-    return Query("query($id: ID!) { node(id: $id) { ... on User { email } } }", {"id": gid(w.owner)},
-                 "owner@example.com")
+    return Query(
+        "query($id: ID!) { node(id: $id) { ... on User { email } } }", {"id": gid(w.owner)}, "owner@example.com"
+    )
 
 
 def _time_zone(w):
     account_services.update_profile(user=w.owner, time_zone="Pacific/Chatham")
-    return Query("query($id: ID!) { node(id: $id) { ... on User { timeZone } } }", {"id": gid(w.owner)},
-                 "Pacific/Chatham")
+    return Query(
+        "query($id: ID!) { node(id: $id) { ... on User { timeZone } } }", {"id": gid(w.owner)}, "Pacific/Chatham"
+    )
 
 
 def _show_invitations(w):
     show = w.show(live=False)
     w.invited_cohost(show)
-    return Query("query($id: ID!) { show(id: $id) { coHostInvitations { user { username } } } }", {"id": gid(show)},
-                 "seller")
+    return Query(
+        "query($id: ID!) { show(id: $id) { coHostInvitations { user { username } } } }", {"id": gid(show)}, "seller"
+    )
 
 
 def _show_muted_words(w):
@@ -724,22 +802,29 @@ def _show_link_token(w):
 
 
 def _private_show(w):
-    show = live_services.create_show(host=w.owner, title="Secretsale", is_private=True,
-                                     scheduled_start=timezone.now() + timedelta(hours=1))
-    return Query("query($id: ID!) { node(id: $id) { ... on Show { title } } }", {"id": gid(show)},
-                 "Secretsale")
+    show = live_services.create_show(
+        host=w.owner, title="Secretsale", is_private=True, scheduled_start=timezone.now() + timedelta(hours=1)
+    )
+    return Query("query($id: ID!) { node(id: $id) { ... on Show { title } } }", {"id": gid(show)}, "Secretsale")
 
 
 # Keyed by root query field, node(Type), Type.field, or "field:variant" for objects a public field
 # hides from some callers.
 READ_RULES: dict[str, ReadRule] = {
     # The viewer's own account and inbox
-    "me": ReadRule(Who.OWNER, lambda w: Query("{ me { username email timeZone } }", secret="owner@example.com"),
-                   anonymous=NO_EFFECT),
+    "me": ReadRule(
+        Who.OWNER,
+        lambda w: Query("{ me { username email timeZone } }", secret="owner@example.com"),
+        anonymous=NO_EFFECT,
+    ),
     "notifications": ReadRule(Who.OWNER, _notifications),
-    "latestDataExport": ReadRule(Who.OWNER, lambda w: (account_exports.request_data_export(user=w.owner),
-                                                       Query("{ latestDataExport { status } }",
-                                                             secret='"status": "PENDING"'))[1]),
+    "latestDataExport": ReadRule(
+        Who.OWNER,
+        lambda w: (
+            account_exports.request_data_export(user=w.owner),
+            Query("{ latestDataExport { status } }", secret='"status": "PENDING"'),
+        )[1],
+    ),
     "unreadNotificationCount": ReadRule(Who.OWNER, _unread_notifications),
     "notificationPreferences": ReadRule(Who.OWNER, _quiet_hours),
     "feed": ReadRule(Who.OWNER, _feed),
@@ -750,13 +835,18 @@ READ_RULES: dict[str, ReadRule] = {
     "order": ReadRule(Who.OWNER, _reading(by_id("order"), _owners_order, _its_id), anonymous=NO_EFFECT),
     "myOffers": ReadRule(Who.OWNER, _reading(connection_of("myOffers", arguments="role: BUYER"), _owners_offer)),
     "offer": ReadRule(Who.OWNER, _reading(by_id("offer"), _owners_offer, _its_id), anonymous=NO_EFFECT),
-    "bundle": ReadRule(Who.OWNER, _reading(by_id("bundle", "sellerId"), _owners_bundle,
-                                           lambda w, bundle: {"id": gid(w.seller)})),
+    "bundle": ReadRule(
+        Who.OWNER, _reading(by_id("bundle", "sellerId"), _owners_bundle, lambda w, bundle: {"id": gid(w.seller)})
+    ),
     # Social: who liked a listing is its seller's business (and staff's); conversations their members'
     "listingLikes": ReadRule(Who.OWNER_OR_STAFF, _listing_likes, refusal=FORBIDDEN),
     "conversations": ReadRule(Who.OWNER, _reading(connection_of("conversations"), _owners_conversation)),
-    "conversationWith": ReadRule(Who.OWNER, _reading(by_id("conversationWith", "userId"), _owners_conversation,
-                                                     lambda w, conversation: {"id": gid(w.seller)})),
+    "conversationWith": ReadRule(
+        Who.OWNER,
+        _reading(
+            by_id("conversationWith", "userId"), _owners_conversation, lambda w, conversation: {"id": gid(w.seller)}
+        ),
+    ),
     "messages": ReadRule(Who.OWNER, _messages, refusal=NOT_FOUND),
     "unreadMessageCount": ReadRule(Who.OWNER, _unread_messages),
     # Seller tools
@@ -767,21 +857,35 @@ READ_RULES: dict[str, ReadRule] = {
     "greetings": ReadRule(Who.OWNER, _reading(connection_of("greetings"), _greeting)),
     "upsells": ReadRule(Who.OWNER, _reading(connection_of("upsells"), _upsell)),
     "upsellSuggestions": ReadRule(Who.OWNER, _upsell_suggestions, refusal=NOT_FOUND),
-    "offersToLikers": ReadRule(Who.OWNER_OR_STAFF, _reading(
-        connection_of("offersToLikers", arguments="listingId: $id"), _offer_to_likers_campaign,
-        lambda w, campaign: {"id": gid(campaign.listing)}), refusal=FORBIDDEN),
+    "offersToLikers": ReadRule(
+        Who.OWNER_OR_STAFF,
+        _reading(
+            connection_of("offersToLikers", arguments="listingId: $id"),
+            _offer_to_likers_campaign,
+            lambda w, campaign: {"id": gid(campaign.listing)},
+        ),
+        refusal=FORBIDDEN,
+    ),
     "sellerResults": ReadRule(Who.OWNER, _seller_results),
-    "priceDrops": ReadRule(Who.OWNER_OR_STAFF, _reading(
-        connection_of("priceDrops", arguments="listingId: $id"), _price_drop,
-        lambda w, notice: {"id": gid(notice.listing)}), refusal=FORBIDDEN),
+    "priceDrops": ReadRule(
+        Who.OWNER_OR_STAFF,
+        _reading(
+            connection_of("priceDrops", arguments="listingId: $id"),
+            _price_drop,
+            lambda w, notice: {"id": gid(notice.listing)},
+        ),
+        refusal=FORBIDDEN,
+    ),
     # Community programs: a member's own status and groups; the settings and results are staff's
     "ambassadorStatus": ReadRule(Who.OWNER, _ambassador_status),
     "mentoringGroups": ReadRule(Who.OWNER, _reading(connection_of("mentoringGroups"), _mentoring_group)),
     "communityPrograms": ReadRule(Who.STAFF, _community_programs, refusal=FORBIDDEN),
-    "programResults": ReadRule(Who.STAFF, lambda w: Query("{ programResults { habitOrders } }",
-                                                          secret='"habitOrders": 4'), refusal=FORBIDDEN),
-    "programChanges": ReadRule(Who.STAFF, _reading(connection_of("programChanges"), _program_change),
-                               refusal=FORBIDDEN),
+    "programResults": ReadRule(
+        Who.STAFF, lambda w: Query("{ programResults { habitOrders } }", secret='"habitOrders": 4'), refusal=FORBIDDEN
+    ),
+    "programChanges": ReadRule(
+        Who.STAFF, _reading(connection_of("programChanges"), _program_change), refusal=FORBIDDEN
+    ),
     # Live: a member's saved shows and co-host invitations
     "savedShows": ReadRule(Who.OWNER, _reading(connection_of("savedShows"), _saved_show)),
     "coHostInvitations": ReadRule(Who.OWNER, _reading("{ coHostInvitations { id } }", _invited_show)),
@@ -791,11 +895,13 @@ READ_RULES: dict[str, ReadRule] = {
     "node(Bundle)": ReadRule(Who.OWNER, _node(_owners_bundle), anonymous=NO_EFFECT),
     "node(ShippingAddress)": ReadRule(Who.OWNER, _node(_address), anonymous=NO_EFFECT),
     "node(Notification)": ReadRule(Who.OWNER, _node(lambda w: w.notification(w.owner)), anonymous=NO_EFFECT),
-    "node(Device)": ReadRule(Who.OWNER, _node(lambda w: notification_services.register_device(
-        user=w.owner, platform="fcm", token="fcm-owner-token")), anonymous=NO_EFFECT),
+    "node(Device)": ReadRule(
+        Who.OWNER,
+        _node(lambda w: notification_services.register_device(user=w.owner, platform="fcm", token="fcm-owner-token")),
+        anonymous=NO_EFFECT,
+    ),
     "node(Conversation)": ReadRule(Who.OWNER, _node(_owners_conversation), anonymous=NO_EFFECT),
-    "node(Message)": ReadRule(Who.OWNER, _node(lambda w: _owners_conversation(w).messages.get()),
-                              anonymous=NO_EFFECT),
+    "node(Message)": ReadRule(Who.OWNER, _node(lambda w: _owners_conversation(w).messages.get()), anonymous=NO_EFFECT),
     "node(Like)": ReadRule(Who.OWNER, _node(lambda w: _liked_listing(w).likes.get()), anonymous=NO_EFFECT),
     "node(GreetingTemplate)": ReadRule(Who.OWNER, _node(lambda w: w.template()), anonymous=NO_EFFECT),
     "node(Greeting)": ReadRule(Who.OWNER, _node(_greeting), anonymous=NO_EFFECT),

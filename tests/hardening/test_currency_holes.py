@@ -2,6 +2,7 @@
 currency, a bundle must not hold two, and the buyers hear when their offer or bundle item ends."""
 
 from decimal import Decimal
+from functools import partial
 
 import pytest
 
@@ -50,8 +51,7 @@ def test_a_binding_offer_never_changes_currency(api, gql, seller, buyer, make_li
     assert any("90.00 USD no longer stands" in note["body"] for note in inbox(gql, buyer[1]))
 
 
-def test_accepting_refuses_an_offer_whose_listing_is_priced_in_another_currency(gql, seller, buyer,
-                                                                                make_listing):
+def test_accepting_refuses_an_offer_whose_listing_is_priced_in_another_currency(gql, seller, buyer, make_listing):
     """Defence in depth: an offer left pending by any path is still bought only in its currency."""
     listing = make_listing(seller[0], price="95.00")
     offer = make_offer(gql, buyer[1], "90.00", listing=listing)["offer"]
@@ -61,8 +61,9 @@ def test_accepting_refuses_an_offer_whose_listing_is_priced_in_another_currency(
     assert not Order.objects.exists()
 
 
-def test_a_move_to_draft_takes_the_listing_out_of_open_bundles_and_tells_the_buyer(api, gql, seller, buyer,
-                                                                                 make_listing):
+def test_a_move_to_draft_takes_the_listing_out_of_open_bundles_and_tells_the_buyer(
+    api, gql, seller, buyer, make_listing
+):
     usd = make_listing(seller[0], title="Jacket", price="20.00")
     other = make_listing(seller[0], price="30.00")
     assert gql(ADD, {"input": {"listingId": gid(usd)}}, token=buyer[1])["data"]["addToBundle"]["errors"] == []
@@ -87,11 +88,11 @@ def test_checkout_refuses_a_basket_of_mixed_currencies(gql, seller, buyer, make_
     assert not Order.objects.exists()
 
 
-def test_removal_ends_offers_to_likers_and_tells_the_liker(django_capture_on_commit_callbacks, gql, seller,
-                                                           buyer, make_listing):
+def test_removal_ends_offers_to_likers_and_tells_the_liker(
+    django_capture_on_commit_callbacks, gql, seller, buyer, make_listing
+):
     listing = make_listing(seller[0], price="40.00")
-    services.create_offer(buyer=buyer[0], listing=listing, amount=Decimal("30.00"),
-                          source=Offer.Source.OFFER_TO_LIKERS)
+    services.create_offer(buyer=buyer[0], listing=listing, amount=Decimal("30.00"), source=Offer.Source.OFFER_TO_LIKERS)
     with django_capture_on_commit_callbacks(execute=True):
         services.remove_listing(listing=listing)
     assert Offer.objects.get().status == Offer.Status.CANCELLED
@@ -106,21 +107,18 @@ def test_buy_now_is_charged_in_the_currency_shown(gql, seller, buyer, make_listi
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_a_currency_change_racing_an_acceptance_never_charges_the_other_currency(gql, seller, buyer,
-                                                                                 make_listing):
+def test_a_currency_change_racing_an_acceptance_never_charges_the_other_currency(gql, seller, buyer, make_listing):
     """The seller accepts while (on another connection) they move the listing to draft and
     switch it to GBP: either the order is in USD at the offer, or there is no order."""
     for attempt in range(6):
         listing = make_listing(seller[0], title=f"Coat {attempt}", price="95.00")
         offer = make_offer(gql, buyer[1], "90.00", listing=listing)["offer"]
 
-        def switch():
-            services.update_listing(listing=listing, status="draft")
-            services.update_listing(listing=listing, currency="GBP", status="available")
-
-        def accept():
-            return respond(gql, seller[1], offer["id"], "ACCEPT")
-
-        race([switch, accept])
+        race([partial(_draft_then_gbp, listing), partial(respond, gql, seller[1], offer["id"], "ACCEPT")])
         for order in Order.objects.filter(lines__listing=listing):
             assert (order.currency, order.item_total) == ("USD", Decimal("90.00"))
+
+
+def _draft_then_gbp(listing):
+    services.update_listing(listing=listing, status="draft")
+    services.update_listing(listing=listing, currency="GBP", status="available")

@@ -15,7 +15,9 @@ import requests
 import schemathesis
 from django.db import transaction
 from django.utils import timezone
-from hypothesis import HealthCheck, given, note, settings as hypothesis_settings, strategies as st
+from hypothesis import HealthCheck, given, note
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.graphql import nodes
 
@@ -36,22 +38,40 @@ OPERATIONS = {operation.label: operation for operation in (result.ok() for resul
 # Global IDs of the objects a test made, so that generated arguments reach past decode_id into
 # services and selectors; filled by the `identities` fixture, read when a value is drawn.
 KNOWN_IDS: list[str] = []
-MALFORMED_IDS = ["", "garbage", "VXNlcjp4", "Tm9wZTox", "VXNlcjotMQ==", "TGlzdGluZzo5OTk5OTk5OTk5OTk5OTk5OTk5",
-                 "U2hvdzox\x00", "TGlzdGluZzox" * 50]
+MALFORMED_IDS = [
+    "",
+    "garbage",
+    "VXNlcjp4",
+    "Tm9wZTox",
+    "VXNlcjotMQ==",
+    "TGlzdGluZzo5OTk5OTk5OTk5OTk5OTk5OTk5",
+    "U2hvdzox\x00",
+    "TGlzdGluZzox" * 50,
+]
 
 
 def _known_id(index: int) -> str:
     return KNOWN_IDS[index % len(KNOWN_IDS)] if KNOWN_IDS else "garbage"
 
 
-schemathesis.graphql.scalar("ID", st.one_of(
-    st.integers(0, 1_000).map(_known_id), st.sampled_from(MALFORMED_IDS), st.text(max_size=40)).map(nodes.String))
-schemathesis.graphql.scalar("Decimal", st.one_of(
-    st.decimals(min_value=Decimal("-1e6"), max_value=Decimal("1e12"), places=2).map(str),
-    st.sampled_from(["NaN", "Infinity", "-0", "1e999", "0.001", "12,50", "", " 5 "]),
-    st.text(max_size=12)).map(nodes.String))
-schemathesis.graphql.scalar("JSONString", st.one_of(
-    st.sampled_from(['{"a": 1}', "[]", "null", "{", "1e999", '"x"']), st.text(max_size=20)).map(nodes.String))
+schemathesis.graphql.scalar(
+    "ID",
+    st.one_of(st.integers(0, 1_000).map(_known_id), st.sampled_from(MALFORMED_IDS), st.text(max_size=40)).map(
+        nodes.String
+    ),
+)
+schemathesis.graphql.scalar(
+    "Decimal",
+    st.one_of(
+        st.decimals(min_value=Decimal("-1e6"), max_value=Decimal("1e12"), places=2).map(str),
+        st.sampled_from(["NaN", "Infinity", "-0", "1e999", "0.001", "12,50", "", " 5 "]),
+        st.text(max_size=12),
+    ).map(nodes.String),
+)
+schemathesis.graphql.scalar(
+    "JSONString",
+    st.one_of(st.sampled_from(['{"a": 1}', "[]", "null", "{", "1e999", '"x"']), st.text(max_size=20)).map(nodes.String),
+)
 schemathesis.graphql.scalar("Upload", st.one_of(st.just(nodes.Null), st.text(max_size=10).map(nodes.String)))
 
 
@@ -64,17 +84,22 @@ def identities(make_user, make_listing):
     staff.is_staff = True
     staff.save(update_fields=["is_staff"])
     listings = [make_listing(member, title="Own dress"), make_listing(other, title="Their coat")]
-    show = live_services.create_show(host=other, title="Vintage night",
-                                     scheduled_start=timezone.now() + timedelta(hours=1))
+    show = live_services.create_show(
+        host=other, title="Vintage night", scheduled_start=timezone.now() + timedelta(hours=1)
+    )
     KNOWN_IDS[:] = [gid(thing) for thing in (member, other, staff, *listings, show)]
     yield {"anonymous": None, "member": member_token, "staff": staff_token}
     KNOWN_IDS.clear()
 
 
 def examples(count):
-    return hypothesis_settings(max_examples=count, deadline=None, derandomize=not LONG_RUN, database=None,
-                               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                                      HealthCheck.filter_too_much])
+    return hypothesis_settings(
+        max_examples=count,
+        deadline=None,
+        derandomize=not LONG_RUN,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+    )
 
 
 def generated(operation):
@@ -106,8 +131,13 @@ def daphne(processes, transactional_db):
     """A daphne process on the test database (DEBUG off, introspection on for the URL loader);
     yields its /graphql/ URL and the path of its log."""
     port = processes.daphne(
-        DB_CONN_MAX_AGE="0", DEBUG="false", GRAPHQL_INTROSPECTION="true", MUTATION_RATE_LIMIT=GENEROUS_RATE_LIMIT,
-        LOGIN_RATE_LIMIT=GENEROUS_RATE_LIMIT, MESSAGE_RATE_LIMIT=GENEROUS_RATE_LIMIT)
+        DB_CONN_MAX_AGE="0",
+        DEBUG="false",
+        GRAPHQL_INTROSPECTION="true",
+        MUTATION_RATE_LIMIT=GENEROUS_RATE_LIMIT,
+        LOGIN_RATE_LIMIT=GENEROUS_RATE_LIMIT,
+        MESSAGE_RATE_LIMIT=GENEROUS_RATE_LIMIT,
+    )
     return f"http://127.0.0.1:{port}/graphql/", processes.started[-1].log
 
 

@@ -79,8 +79,11 @@ async def next_message(communicator) -> dict:
 
 
 def subscribe(operation_id, show, after_seq=None) -> dict:
-    return {"id": operation_id, "type": "subscribe",
-            "payload": {"query": EVENTS, "variables": {"showId": gid(show), "afterSeq": after_seq}}}
+    return {
+        "id": operation_id,
+        "type": "subscribe",
+        "payload": {"query": EVENTS, "variables": {"showId": gid(show), "afterSeq": after_seq}},
+    }
 
 
 # Opening the connection wrong
@@ -149,9 +152,20 @@ async def test_a_token_after_its_logout_is_refused_and_other_viewers_go_on(room)
 # Malformed messages
 
 
-@pytest.mark.parametrize("frame", ['{"type": "connection_init"', "not json at all", '["connection_init"]',
-                                   '{"type": "start"}', '{"type": "subscription_data"}', '{"type": 1}',
-                                   '{"no": "type"}', "null", "[" * 30_000])
+@pytest.mark.parametrize(
+    "frame",
+    [
+        '{"type": "connection_init"',
+        "not json at all",
+        '["connection_init"]',
+        '{"type": "start"}',
+        '{"type": "subscription_data"}',
+        '{"type": 1}',
+        '{"no": "type"}',
+        "null",
+        "[" * 30_000,
+    ],
+)
 async def test_invalid_and_unknown_messages_are_closed_4400(frame):
     communicator, _, _ = await open_socket()
     await communicator.send_to(text_data=frame)
@@ -182,8 +196,12 @@ async def test_complete_for_unknown_ids_is_ignored(room):
     communicator = await initialised(mallory.token)
     await communicator.send_json_to(subscribe("mine", show))
     assert (await next_message(communicator))["payload"]["data"]["showEvents"]["type"] == "SNAPSHOT"
-    for message in ({"type": "complete", "id": "someone-elses"}, {"type": "complete"},
-                    {"type": "complete", "id": 5}, {"type": "complete", "id": ""}):
+    for message in (
+        {"type": "complete", "id": "someone-elses"},
+        {"type": "complete"},
+        {"type": "complete", "id": 5},
+        {"type": "complete", "id": ""},
+    ):
         await communicator.send_json_to(message)
     await communicator.send_json_to(PING)
     assert await next_message(communicator) == {"type": "pong"}
@@ -236,8 +254,11 @@ async def test_a_message_flood_is_closed_4429_while_the_room_goes_on(room, flood
     if flood == "pings":
         frames = [json.dumps(PING)] * 3000
     else:
-        frames = [json.dumps(message) for number in range(1500)
-                  for message in (subscribe(str(number), show), {"type": "complete", "id": str(number)})]
+        frames = [
+            json.dumps(message)
+            for number in range(1500)
+            for message in (subscribe(str(number), show), {"type": "complete", "id": str(number)})
+        ]
     started = time.monotonic()
 
     async def attack():
@@ -282,11 +303,21 @@ class RawSocket:
             self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
         self.socket.settimeout(10)
         self.socket.connect(("127.0.0.1", port))
-        headers = {"Host": f"127.0.0.1:{port}", "Upgrade": "websocket", "Connection": "Upgrade",
-                   "Sec-WebSocket-Key": base64.b64encode(os.urandom(16)).decode(), "Sec-WebSocket-Version": "13",
-                   "Sec-WebSocket-Protocol": subprotocol} | ({"Origin": origin} if origin else {})
-        self.socket.sendall(("GET /graphql/ HTTP/1.1\r\n"
-                             + "".join(f"{name}: {value}\r\n" for name, value in headers.items()) + "\r\n").encode())
+        headers = {
+            "Host": f"127.0.0.1:{port}",
+            "Upgrade": "websocket",
+            "Connection": "Upgrade",
+            "Sec-WebSocket-Key": base64.b64encode(os.urandom(16)).decode(),
+            "Sec-WebSocket-Version": "13",
+            "Sec-WebSocket-Protocol": subprotocol,
+        } | ({"Origin": origin} if origin else {})
+        self.socket.sendall(
+            (
+                "GET /graphql/ HTTP/1.1\r\n"
+                + "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+                + "\r\n"
+            ).encode()
+        )
         self.received = b""
         while b"\r\n\r\n" not in self.received:
             self.received += self._chunk()
@@ -357,8 +388,11 @@ def hostile_clients(show, token) -> list[tuple[str, list, int]]:
         ("a binary frame", [b"\x00\x01\x02"], 4400),
         ("connection_init with a string payload", [{"type": "connection_init", "payload": "token"}], 4400),
         ("an unknown token", [{"type": "connection_init", "payload": {"token": "guessed"}}], 4403),
-        ("a duplicate operation id", [{"type": "connection_init", "payload": {"token": token}}] + [watch_twice] * 2,
-         4409),
+        (
+            "a duplicate operation id",
+            [{"type": "connection_init", "payload": {"token": token}}] + [watch_twice] * 2,
+            4409,
+        ),
         ("an oversized frame", [INIT, {"type": "ping", "payload": {"pad": "x" * FRAME_LIMIT}}], 1009),
         ("a flood of pings", [INIT] + [PING] * FLOOD, 4429),
     ]
@@ -379,8 +413,9 @@ def run_hostile_client(port, frames) -> tuple[int, int]:
 @with_database
 async def test_every_hostile_client_gets_its_close_code_from_a_real_server(room, processes):
     show, host, ava, mallory = room
-    port = await asyncio.to_thread(processes.daphne, GRAPHQL_WS_INIT_TIMEOUT="1",
-                                   GRAPHQL_WS_MAX_FRAME_BYTES=str(FRAME_LIMIT), DB_CONN_MAX_AGE="0")
+    port = await asyncio.to_thread(
+        processes.daphne, GRAPHQL_WS_INIT_TIMEOUT="1", GRAPHQL_WS_MAX_FRAME_BYTES=str(FRAME_LIMIT), DB_CONN_MAX_AGE="0"
+    )
     bystander = await watch(port, ava.token, show)
     seq = (await next_event(bystander))["seq"]
     line_up = [gid(listing) for listing in await database_sync_to_async(line_up_of)(show)]
@@ -404,8 +439,11 @@ async def test_every_hostile_client_gets_its_close_code_from_a_real_server(room,
 
 
 # A chat line as large as a subscription may ask: 30 aliases (GRAPHQL_MAX_ALIASES) of its body.
-HEAVY_EVENTS = ("subscription($showId: ID!) { showEvents(showId: $showId) { seq type message { "
-                + " ".join(f"b{number}: body" for number in range(30)) + " } } }")
+HEAVY_EVENTS = (
+    "subscription($showId: ID!) { showEvents(showId: $showId) { seq type message { "
+    + " ".join(f"b{number}: body" for number in range(30))
+    + " } } }"
+)
 SEND_BUFFER_LIMIT = 256 * 1024
 CHAT_LINES = 60
 
@@ -416,8 +454,9 @@ async def test_a_client_that_never_reads_is_dropped_and_the_room_keeps_its_pace(
     ava reads. The server drops mallory once her unsent backlog passes the limit, its memory stays
     bounded, and ava gets every line promptly."""
     show, host, ava, mallory = room
-    port = await asyncio.to_thread(processes.daphne, GRAPHQL_WS_MAX_SEND_BUFFER_BYTES=str(SEND_BUFFER_LIMIT),
-                                   DB_CONN_MAX_AGE="0")
+    port = await asyncio.to_thread(
+        processes.daphne, GRAPHQL_WS_MAX_SEND_BUFFER_BYTES=str(SEND_BUFFER_LIMIT), DB_CONN_MAX_AGE="0"
+    )
     server = processes.started[-1]
     bystander = await watch(port, ava.token, show)
     seq = (await next_event(bystander))["seq"]
@@ -426,8 +465,13 @@ async def test_a_client_that_never_reads_is_dropped_and_the_room_keeps_its_pace(
     assert (await asyncio.to_thread(slow.frame))[1] == b'{"type":"connection_ack"}'
     subscriptions = settings.GRAPHQL_WS_MAX_SUBSCRIPTIONS
     for number in range(subscriptions):
-        slow.send({"id": str(number), "type": "subscribe",
-                   "payload": {"query": HEAVY_EVENTS, "variables": {"showId": gid(show)}}})
+        slow.send(
+            {
+                "id": str(number),
+                "type": "subscribe",
+                "payload": {"query": HEAVY_EVENTS, "variables": {"showId": gid(show)}},
+            }
+        )
     while (await next_event(bystander, counts=True)).get("viewerCount") != 1 + subscriptions:
         pass  # every one of her subscriptions is in the room
     memory_before = rss_bytes(server.pid)
@@ -461,15 +505,21 @@ async def test_a_slow_reader_gets_large_events_whole_and_in_order(room, processe
     subscriptions (~7.5 MB, more than her socket takes: the server sends what the kernel accepts
     at once and queues the rest); then she reads every event, whole and in order."""
     show, host, ava, _ = room
-    port = await asyncio.to_thread(processes.daphne, GRAPHQL_WS_MAX_SEND_BUFFER_BYTES=str(16 * 1024 * 1024),
-                                   DB_CONN_MAX_AGE="0")
+    port = await asyncio.to_thread(
+        processes.daphne, GRAPHQL_WS_MAX_SEND_BUFFER_BYTES=str(16 * 1024 * 1024), DB_CONN_MAX_AGE="0"
+    )
     reader = await asyncio.to_thread(RawSocket, port, receive_buffer=4096)
     reader.send({"type": "connection_init", "payload": {"token": ava.token}})
     assert (await asyncio.to_thread(reader.frame))[1] == b'{"type":"connection_ack"}'
     subscriptions = [str(number) for number in range(40)]
     for operation_id in subscriptions:
-        reader.send({"id": operation_id, "type": "subscribe",
-                     "payload": {"query": HEAVY_EVENTS, "variables": {"showId": gid(show)}}})
+        reader.send(
+            {
+                "id": operation_id,
+                "type": "subscribe",
+                "payload": {"query": HEAVY_EVENTS, "variables": {"showId": gid(show)}},
+            }
+        )
     snapshots = {}  # every subscription's first event, before the lines are sent
     while len(snapshots) < len(subscriptions):
         message = json.loads((await asyncio.to_thread(reader.frame))[1])

@@ -31,8 +31,11 @@ from tests.hardening.permissions_matrix import (
 MUTATIONS = sorted(schema.graphql_schema.mutation_type.fields)
 QUERY_FIELDS = set(schema.graphql_schema.query_type.fields)
 MUTATION_CELLS = sorted(set(MUTATIONS) | {label for label in MUTATION_RULES if ":" in label})
-NODE_TYPES = {name for name, graphql_type in schema.graphql_schema.type_map.items()
-              if any(interface.name == "Node" for interface in getattr(graphql_type, "interfaces", ()))}
+NODE_TYPES = {
+    name
+    for name, graphql_type in schema.graphql_schema.type_map.items()
+    if any(interface.name == "Node" for interface in getattr(graphql_type, "interfaces", ()))
+}
 # What the schema says must be guarded: root query fields but the public ones (and node, guarded
 # per type), and node for every type but the public ones; the private fields of shared types
 # ("Type.field") and the objects public fields hide ("field:variant") are the rules' own, as the
@@ -40,7 +43,8 @@ NODE_TYPES = {name for name, graphql_type in schema.graphql_schema.type_map.item
 GUARDED_READS = sorted(
     (QUERY_FIELDS - PUBLIC_QUERY_FIELDS - {"node"})
     | {f"node({name})" for name in NODE_TYPES - PUBLIC_NODE_TYPES}
-    | {label for label in READ_RULES if "." in label or ":" in label})
+    | {label for label in READ_RULES if "." in label or ":" in label}
+)
 PROJECT_APPS = ("accounts", "marketplace", "social", "sellers", "live", "notifications")
 # Written by every authenticated request (the token's coarse last-used stamp), whatever it does.
 VOLATILE_FIELDS = {"accounts.AuthToken": {"last_used_at"}}
@@ -61,15 +65,18 @@ def mutation_document(name: str) -> str:
 def call_mutation(gql, name: str, input: dict, token: str | None):
     """Post the mutation as JSON, or as a multipart request when its input carries files."""
     files = {key: value for key, value in input.items() if isinstance(value, File)}
-    operations = {"query": mutation_document(name), "variables": {"input": {
-        key: None if key in files else value for key, value in input.items()}}}
+    operations = {
+        "query": mutation_document(name),
+        "variables": {"input": {key: None if key in files else value for key, value in input.items()}},
+    }
     if not files:
         return gql.post(operations, token=token)
     headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
     parts = {str(index): SimpleUploadedFile(upload.name, upload.content) for index, upload in enumerate(files.values())}
     paths = {str(index): [f"variables.input.{key}"] for index, key in enumerate(files)}
-    return gql.http.post("/graphql/", {"operations": json.dumps(operations), "map": json.dumps(paths), **parts},
-                         **headers)
+    return gql.http.post(
+        "/graphql/", {"operations": json.dumps(operations), "map": json.dumps(paths), **parts}, **headers
+    )
 
 
 def database_state() -> dict:
@@ -82,14 +89,18 @@ def database_state() -> dict:
     for app in PROJECT_APPS:
         for model in apps.get_app_config(app).get_models():
             skipped = VOLATILE_FIELDS.get(model._meta.label, set())
-            columns = ", ".join(value.format(connection.ops.quote_name(field.column))
-                                for field in model._meta.concrete_fields if field.name not in skipped)
+            columns = ", ".join(
+                value.format(connection.ops.quote_name(field.column))
+                for field in model._meta.concrete_fields
+                if field.name not in skipped
+            )
             table, key = (connection.ops.quote_name(name) for name in (model._meta.db_table, model._meta.pk.column))
-            tables[model._meta.label] = (f"(SELECT {json_rows}({json_row}({columns})) FROM "
-                                         f"(SELECT * FROM {table} ORDER BY {key}) AS {table})")
+            tables[model._meta.label] = (
+                f"(SELECT {json_rows}({json_row}({columns})) FROM (SELECT * FROM {table} ORDER BY {key}) AS {table})"
+            )
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {', '.join(tables.values())}")
-        return dict(zip(tables, cursor.fetchone()))
+        return dict(zip(tables, cursor.fetchone(), strict=False))
 
 
 def changed_tables(before: dict, after: dict) -> list[str]:
@@ -142,10 +153,15 @@ def test_mutation_cell(gql, world, cell, role):
 
 def test_every_guarded_read_has_a_rule():
     missing = sorted(set(GUARDED_READS) - set(READ_RULES))
-    stale = sorted(label for label in READ_RULES if label not in GUARDED_READS
-                   or ":" in label and label.split(":")[0] not in QUERY_FIELDS)
-    assert not missing, (f"Query fields or Node types that are neither public nor ruled in "
-                         f"tests/hardening/permissions_matrix.py: {missing}")
+    stale = sorted(
+        label
+        for label in READ_RULES
+        if label not in GUARDED_READS or ":" in label and label.split(":")[0] not in QUERY_FIELDS
+    )
+    assert not missing, (
+        f"Query fields or Node types that are neither public nor ruled in "
+        f"tests/hardening/permissions_matrix.py: {missing}"
+    )
     assert not stale, f"Read rules for fields or types the schema no longer has: {stale}"
 
 

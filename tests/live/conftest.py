@@ -34,8 +34,12 @@ def show_of(make_listing):
     """`show_of(host, listings=2, live=True)`: a show with listings of the host's closet in its line-up."""
 
     def make(host, *, listings=2, live=True, **fields):
-        show = services.create_show(host=host, title=fields.pop("title", "Vintage night"),
-                                    scheduled_start=timezone.now() + timedelta(hours=1), **fields)
+        show = services.create_show(
+            host=host,
+            title=fields.pop("title", "Vintage night"),
+            scheduled_start=timezone.now() + timedelta(hours=1),
+            **fields,
+        )
         for number in range(listings):
             listing = make_listing(host, title=f"Item {number}", price="40.00")
             services.add_show_listing(show=show, user=host, listing=listing)

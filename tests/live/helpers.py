@@ -26,7 +26,6 @@ EVENTS = """subscription($showId: ID!, $afterSeq: Int) { showEvents(showId: $sho
 } }"""
 
 
-
 def line_up_of(show):
     return [entry.listing for entry in show.line_up.order_by("position")]
 
@@ -45,8 +44,9 @@ class Viewer:
         await communicator.send_json_to({"type": "connection_init", "payload": {"token": token}})
         assert (await communicator.receive_json_from(timeout=3))["type"] == "connection_ack"
         variables = {"showId": gid(show), "afterSeq": after_seq}
-        await communicator.send_json_to({"id": "show", "type": "subscribe",
-                                         "payload": {"query": query, "variables": variables}})
+        await communicator.send_json_to(
+            {"id": "show", "type": "subscribe", "payload": {"query": query, "variables": variables}}
+        )
         return cls(communicator)
 
     async def message(self, timeout=3) -> dict:
@@ -83,8 +83,10 @@ class Viewer:
 def http_post(port: int, token: str, query: str, variables: dict) -> tuple[int, str]:
     """POST an operation to a daphne process on loopback: its HTTP status and body, whatever they are."""
     request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/graphql/", data=json.dumps({"query": query, "variables": variables}).encode(),
-        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
+        f"http://127.0.0.1:{port}/graphql/",
+        data=json.dumps({"query": query, "variables": variables}).encode(),
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+    )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, response.read().decode()
@@ -101,8 +103,15 @@ async def watch(port: int, token: str, show, after_seq: int | None = None):
     socket_ = await websockets.connect(f"ws://127.0.0.1:{port}/graphql/", subprotocols=["graphql-transport-ws"])
     await socket_.send(json.dumps({"type": "connection_init", "payload": {"token": token}}))
     assert json.loads(await asyncio.wait_for(socket_.recv(), timeout=10))["type"] == "connection_ack"
-    await socket_.send(json.dumps({"id": "show", "type": "subscribe", "payload": {
-        "query": EVENTS, "variables": {"showId": gid(show), "afterSeq": after_seq}}}))
+    await socket_.send(
+        json.dumps(
+            {
+                "id": "show",
+                "type": "subscribe",
+                "payload": {"query": EVENTS, "variables": {"showId": gid(show), "afterSeq": after_seq}},
+            }
+        )
+    )
     return socket_
 
 

@@ -30,14 +30,25 @@ def busy_show(member, show_of, make_buyer):
     services.invite_cohost(show=show, host=priya, invitee=ava)
     services.send_message(show=show, author=ava, body="spam spam")
     services.restrict_viewer(show=show, moderator=priya, viewer=member("troll"), kind=ShowRestriction.Kind.MUTED)
-    auction = services.start_auction(show=show, user=priya, listing=show.line_up.first().listing,
-                                     start_price=Decimal("5.00"), duration_seconds=30)
+    auction = services.start_auction(
+        show=show, user=priya, listing=show.line_up.first().listing, start_price=Decimal("5.00"), duration_seconds=30
+    )
     services.place_bid(auction=auction, bidder=make_buyer("marco")[0], amount=Decimal("5.00"))
     return show
 
 
-@pytest.mark.parametrize("page", ["show/", "show/{show}/change/", "auction/", "auction/{auction}/change/",
-                                  "showmessage/?q=spam", "showrestriction/", "showevent/"])
+@pytest.mark.parametrize(
+    "page",
+    [
+        "show/",
+        "show/{show}/change/",
+        "auction/",
+        "auction/{auction}/change/",
+        "showmessage/?q=spam",
+        "showrestriction/",
+        "showevent/",
+    ],
+)
 def test_admin_pages_render(staff_client, busy_show, page):
     auction = Auction.objects.get()
     response = staff_client.get("/admin/live/" + page.format(show=busy_show.pk, auction=auction.pk))
@@ -46,8 +57,9 @@ def test_admin_pages_render(staff_client, busy_show, page):
 
 def test_staff_delete_messages_for_everyone(staff_client, busy_show):
     message = ShowMessage.objects.get()
-    response = staff_client.post("/admin/live/showmessage/", {"action": "delete_for_everyone",
-                                                              "_selected_action": [message.pk]})
+    response = staff_client.post(
+        "/admin/live/showmessage/", {"action": "delete_for_everyone", "_selected_action": [message.pk]}
+    )
     assert response.status_code == 302
     message.refresh_from_db()
     assert message.deleted_at is not None and message.deleted_by.username == "admin"
@@ -70,8 +82,9 @@ def test_the_beat_tasks_close_due_auctions_and_prune_old_events(busy_show, setti
     tasks.close_due_auctions()
     assert Auction.objects.get().state == Auction.State.SOLD
     kept = ShowEvent.objects.count()
-    ShowEvent.objects.filter(seq__lte=2).update(created_at=timezone.now() - settings.LIVE_EVENT_RETENTION
-                                                - timedelta(seconds=1))
+    ShowEvent.objects.filter(seq__lte=2).update(
+        created_at=timezone.now() - settings.LIVE_EVENT_RETENTION - timedelta(seconds=1)
+    )
     tasks.prune_show_events()
     assert ShowEvent.objects.count() == kept - 2
 

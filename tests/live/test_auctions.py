@@ -32,9 +32,23 @@ BID = """mutation($input: PlaceBidInput!) { placeBid(input: $input) {
 SHOW = """query($id: ID!) { show(id: $id) { featuredListing { title status } currentAuction { id state } } }"""
 
 
-@pytest.mark.parametrize("price, step", [("0", "1"), ("29.99", "1"), ("30", "2"), ("49.99", "2"), ("50", "5"),
-                                         ("99.99", "5"), ("100", "10"), ("299.99", "10"), ("300", "20"),
-                                         ("999.99", "20"), ("1000", "50"), ("25000", "50")])
+@pytest.mark.parametrize(
+    "price, step",
+    [
+        ("0", "1"),
+        ("29.99", "1"),
+        ("30", "2"),
+        ("49.99", "2"),
+        ("50", "5"),
+        ("99.99", "5"),
+        ("100", "10"),
+        ("299.99", "10"),
+        ("300", "20"),
+        ("999.99", "20"),
+        ("1000", "50"),
+        ("25000", "50"),
+    ],
+)
 def test_bid_increments_follow_the_price_bands(price, step):
     assert rules.bid_increment(Decimal(price)) == Decimal(step)
 
@@ -50,8 +64,14 @@ def auction_room(member, show_of, make_buyer):
         user.token = token
         bidders.append(user)
     started = timezone.now()
-    auction = services.start_auction(show=show, user=priya, listing=show.line_up.get().listing,
-                                     start_price=Decimal("10.00"), duration_seconds=30, now=started)
+    auction = services.start_auction(
+        show=show,
+        user=priya,
+        listing=show.line_up.get().listing,
+        start_price=Decimal("10.00"),
+        duration_seconds=30,
+        now=started,
+    )
     return auction, priya, bidders
 
 
@@ -75,12 +95,18 @@ def test_starting_an_auction_features_and_reserves_the_listing(gql, member, show
     assert start(priya, first, startPrice="0")["errors"] == [{"field": "startPrice", "code": "INVALID_PRICE"}]
     assert start(priya, make_listing(priya))["errors"] == [{"field": "listingId", "code": "LISTING_NOT_IN_SHOW"}]
     payload = start(priya, first)
-    assert payload["auction"] == {"id": payload["auction"]["id"], "state": "RUNNING", "durationSeconds": 30,
-                                  "startPrice": {"amount": "15.00", "currency": "USD"},
-                                  "nextMinimumBid": {"amount": "15.00"}, "listing": {"status": "RESERVED"}}
+    assert payload["auction"] == {
+        "id": payload["auction"]["id"],
+        "state": "RUNNING",
+        "durationSeconds": 30,
+        "startPrice": {"amount": "15.00", "currency": "USD"},
+        "nextMinimumBid": {"amount": "15.00"},
+        "listing": {"status": "RESERVED"},
+    }
     assert gql(SHOW, {"id": gid(show)})["data"]["show"] == {
         "featuredListing": {"title": "Item 0", "status": "RESERVED"},
-        "currentAuction": {"id": payload["auction"]["id"], "state": "RUNNING"}}
+        "currentAuction": {"id": payload["auction"]["id"], "state": "RUNNING"},
+    }
     assert start(priya, second)["errors"] == [{"field": "listingId", "code": "AUCTION_RUNNING"}]
     with pytest.raises(ServiceError) as running:
         services.feature_listing(show=show, user=priya, listing=second)
@@ -95,10 +121,15 @@ def test_a_bid_must_beat_the_high_bid_by_the_band_s_increment(gql, auction_room,
     auction, priya, (ava, marco) = auction_room
     placed = bid(gql, ava, auction, "10.00")
     assert placed["bid"] == {"amount": {"amount": "10.00", "currency": "USD"}, "bidder": {"username": "ava"}}
-    assert placed["auction"] == {"bidCount": 1, "currentBid": {"amount": "10.00"}, "leader": {"username": "ava"},
-                                 "nextMinimumBid": {"amount": "11.00"}}
+    assert placed["auction"] == {
+        "bidCount": 1,
+        "currentBid": {"amount": "10.00"},
+        "leader": {"username": "ava"},
+        "nextMinimumBid": {"amount": "11.00"},
+    }
     assert bid(gql, marco, auction, "10.50")["errors"] == [
-        {"field": "amount", "code": "BID_TOO_LOW", "message": "Bid at least 11.00 USD."}]
+        {"field": "amount", "code": "BID_TOO_LOW", "message": "Bid at least 11.00 USD."}
+    ]
     assert bid(gql, marco, auction, "29.50")["auction"]["nextMinimumBid"] == {"amount": "30.50"}
     assert bid(gql, ava, auction, "30.50")["auction"]["nextMinimumBid"] == {"amount": "32.50"}
     assert bid(gql, ava, auction, "40.00")["errors"][0]["code"] == "ALREADY_HIGHEST_BIDDER"
@@ -172,8 +203,9 @@ def test_an_auction_without_bids_releases_the_listing(auction_room):
 
 
 @pytest.mark.django_db
-def test_a_win_that_cannot_become_an_order_fails_and_releases_the_listing(auction_room,
-                                                                          django_capture_on_commit_callbacks):
+def test_a_win_that_cannot_become_an_order_fails_and_releases_the_listing(
+    auction_room, django_capture_on_commit_callbacks
+):
     auction, _, (ava, _) = auction_room
     services.place_bid(auction=auction, bidder=ava, amount=Decimal("10.00"))
     ShippingAddress.objects.filter(user=ava).delete()
@@ -186,8 +218,9 @@ def test_a_win_that_cannot_become_an_order_fails_and_releases_the_listing(auctio
 
 
 @pytest.mark.django_db
-def test_the_timer_task_waits_again_after_a_late_bid(auction_room, settings, monkeypatch,
-                                                     django_capture_on_commit_callbacks):
+def test_the_timer_task_waits_again_after_a_late_bid(
+    auction_room, settings, monkeypatch, django_capture_on_commit_callbacks
+):
     """The Celery timer (LIVE_AUCTION_TIMER = "celery"): armed at the end, re-armed when a late
     bid moved it, closing once due."""
     auction, priya, (ava, _) = auction_room
@@ -196,8 +229,9 @@ def test_the_timer_task_waits_again_after_a_late_bid(auction_room, settings, mon
     monkeypatch.setattr(tasks.close_auction, "apply_async", lambda args, eta: armed.append((args, eta)))
     services.close_auction_if_due(auction_id=auction.pk, now=auction.ends_at)  # the fixture's auction: unsold
     with django_capture_on_commit_callbacks(execute=True):
-        auction = services.start_auction(show=auction.show, user=priya, listing=auction.listing,
-                                         start_price=Decimal("5.00"), duration_seconds=60)
+        auction = services.start_auction(
+            show=auction.show, user=priya, listing=auction.listing, start_price=Decimal("5.00"), duration_seconds=60
+        )
     assert armed == [((auction.pk,), auction.ends_at)]
 
     services.place_bid(auction=auction, bidder=ava, amount=Decimal("5.00"))
@@ -217,8 +251,13 @@ def test_the_sweep_closes_overdue_auctions_and_settles_those_a_crash_left(auctio
     auction, priya, (ava, marco) = auction_room
     services.place_bid(auction=auction, bidder=ava, amount=Decimal("10.00"))
     other_show = show_of(priya, listings=1, title="Second room")
-    stuck = services.start_auction(show=other_show, user=priya, listing=other_show.line_up.get().listing,
-                                   start_price=Decimal("10.00"), duration_seconds=30)
+    stuck = services.start_auction(
+        show=other_show,
+        user=priya,
+        listing=other_show.line_up.get().listing,
+        start_price=Decimal("10.00"),
+        duration_seconds=30,
+    )
     services.place_bid(auction=stuck, bidder=marco, amount=Decimal("10.00"))
     crashed_at = stuck.ends_at
     Auction.objects.filter(pk=stuck.pk).update(state=Auction.State.SETTLING, closed_at=crashed_at)
@@ -248,9 +287,15 @@ async def test_viewers_see_the_bids_the_extension_and_the_winner_in_order(auctio
     assert received[1]["bid"] == {"amount": {"amount": "20.00", "currency": "USD"}, "bidder": {"username": "marco"}}
     assert received[2]["auction"]["endsAt"] == ends_at.isoformat()
     assert received[3]["auction"] | {"endsAt": None, "id": None} == {
-        "id": None, "state": "SOLD", "endsAt": None, "bidCount": 2, "currentBid": {"amount": "20.00"},
-        "leader": {"username": "marco"}, "nextMinimumBid": {"amount": "21.00"}, "item": {"listingId": gid(
-            auction.listing)}}
+        "id": None,
+        "state": "SOLD",
+        "endsAt": None,
+        "bidCount": 2,
+        "currentBid": {"amount": "20.00"},
+        "leader": {"username": "marco"},
+        "nextMinimumBid": {"amount": "21.00"},
+        "item": {"listingId": gid(auction.listing)},
+    }
     assert (received[4]["buyer"], received[4]["price"]) == ({"username": "marco"}, {"amount": "20.00"})
     assert received[4]["item"]["status"] == "SOLD"
     await viewer.close()
@@ -266,12 +311,20 @@ async def test_the_embedded_runtime_closes_auctions_on_the_server_s_event_loop(m
     listing = await database_sync_to_async(lambda: show.line_up.get().listing)()
     viewer = await Viewer.watch(priya.token, show)
     await viewer.event()
-    request = {"query": START, "variables": {"input": {"showId": gid(show), "listingId": gid(listing),
-                                                       "startPrice": "5.00", "durationSeconds": 1}}}
-    headers = [(b"host", b"testserver"), (b"content-type", b"application/json"),
-               (b"authorization", f"Bearer {priya.token}".encode())]
-    response = await HttpCommunicator(application, "POST", "/graphql/", body=json.dumps(request).encode(),
-                                      headers=headers).get_response()
+    request = {
+        "query": START,
+        "variables": {
+            "input": {"showId": gid(show), "listingId": gid(listing), "startPrice": "5.00", "durationSeconds": 1}
+        },
+    }
+    headers = [
+        (b"host", b"testserver"),
+        (b"content-type", b"application/json"),
+        (b"authorization", f"Bearer {priya.token}".encode()),
+    ]
+    response = await HttpCommunicator(
+        application, "POST", "/graphql/", body=json.dumps(request).encode(), headers=headers
+    ).get_response()
     assert json.loads(response["body"])["data"]["startShowAuction"]["errors"] == []
     assert [(await viewer.event())["type"] for _ in range(2)] == ["FEATURED", "AUCTION_STARTED"]
     closed = await viewer.event(timeout=5)
@@ -284,8 +337,9 @@ async def test_the_embedded_runtime_closes_auctions_on_the_server_s_event_loop(m
 def test_concurrent_bids_at_the_same_amount_one_is_accepted(member, show_of, make_buyer):
     priya = member("priya")
     show = show_of(priya, listings=1)
-    auction = services.start_auction(show=show, user=priya, listing=show.line_up.get().listing,
-                                     start_price=Decimal("25.00"), duration_seconds=60)
+    auction = services.start_auction(
+        show=show, user=priya, listing=show.line_up.get().listing, start_price=Decimal("25.00"), duration_seconds=60
+    )
     bidders = [make_buyer(f"bidder{number}")[0] for number in range(8)]
     start = threading.Barrier(len(bidders))
     outcomes = []
@@ -318,8 +372,9 @@ def test_a_bid_already_beaten_is_refused_without_waiting_for_the_busy_room(membe
     for the auction as it stands gets BID_TOO_LOW at once instead of queueing behind it."""
     priya = member("priya")
     show = show_of(priya, listings=1)
-    auction = services.start_auction(show=show, user=priya, listing=show.line_up.get().listing,
-                                     start_price=Decimal("25.00"), duration_seconds=60)
+    auction = services.start_auction(
+        show=show, user=priya, listing=show.line_up.get().listing, start_price=Decimal("25.00"), duration_seconds=60
+    )
     first, late = make_buyer("first")[0], make_buyer("late")[0]
     services.place_bid(auction=auction, bidder=first, amount=Decimal("25.00"))
     holding, release = threading.Event(), threading.Event()

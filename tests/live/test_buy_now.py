@@ -36,10 +36,13 @@ def test_buying_the_featured_listing_makes_an_order_and_tells_the_room_once(gql,
     show, priya, listing, ava = featured
     payload = buy(gql, ava, show, listing)
     order = Order.objects.get()
-    assert payload == {"orderId": gid(order), "order": {"total": {"amount": str(order.total)}, "buyer": {"username": "ava"}},
-                       "show": {"featuredListing": None}, "errors": []}
-    assert (order.buyer, order.seller, order.source, order.item_total) == (ava, priya, "live_buy_now",
-                                                                           Decimal("40.00"))
+    assert payload == {
+        "orderId": gid(order),
+        "order": {"total": {"amount": str(order.total)}, "buyer": {"username": "ava"}},
+        "show": {"featuredListing": None},
+        "errors": [],
+    }
+    assert (order.buyer, order.seller, order.source, order.item_total) == (ava, priya, "live_buy_now", Decimal("40.00"))
     assert Listing.objects.get(pk=listing.pk).status == Listing.Status.SOLD
     sold = ShowEvent.objects.get(show=show, type="sold")
     assert sold.data["item"]["listing_id"] == gid(listing) and sold.data["buyer"]["username"] == "ava"
@@ -63,8 +66,9 @@ def test_removed_viewers_and_buyers_without_an_address_cannot_buy(gql, featured,
     show, priya, listing, ava = featured
     lee = member("lee")
     assert buy(gql, lee, show, listing)["errors"] == [{"field": "shippingAddressId", "code": "ADDRESS_REQUIRED"}]
-    services.restrict_viewer(show=show, moderator=priya, viewer=ava, kind=ShowRestriction.Kind.REMOVED,
-                             now=timezone.now())
+    services.restrict_viewer(
+        show=show, moderator=priya, viewer=ava, kind=ShowRestriction.Kind.REMOVED, now=timezone.now()
+    )
     assert buy(gql, ava, show, listing)["errors"] == [{"field": "showId", "code": "VIEWER_REMOVED"}]
     services.end_show(show=show, user=priya)
     assert buy(gql, ava, show, listing)["errors"] == [{"field": "showId", "code": "SHOW_NOT_LIVE"}]

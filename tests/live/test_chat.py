@@ -43,10 +43,14 @@ def room(db, member, show_of):
 def test_viewers_chat_within_the_length_limit(gql, room, settings):
     settings.LIVE_MESSAGE_MAX_LENGTH = 10
     show, priya, ava = room
-    assert send(gql, ava, show, "  hello  ")["message"] == {"id": gid(ShowMessage.objects.get()), "body": "hello",
-                                                           "author": {"username": "ava"}}
-    assert send(gql, ava, show, "x" * 11)["errors"] == [{"field": "body", "code": "MESSAGE_TOO_LONG",
-                                                         "message": "Messages are at most 10 characters."}]
+    assert send(gql, ava, show, "  hello  ")["message"] == {
+        "id": gid(ShowMessage.objects.get()),
+        "body": "hello",
+        "author": {"username": "ava"},
+    }
+    assert send(gql, ava, show, "x" * 11)["errors"] == [
+        {"field": "body", "code": "MESSAGE_TOO_LONG", "message": "Messages are at most 10 characters."}
+    ]
     assert code_of(send(gql, ava, show, "   ")) == "REQUIRED"
     services.end_show(show=show, user=priya)
     assert code_of(send(gql, ava, show, "bye")) == "SHOW_NOT_LIVE"
@@ -59,9 +63,11 @@ def test_slow_mode_spaces_a_viewer_s_messages_but_not_the_host_s(gql, room):
     body = gql(SLOW, {"input": {"showId": gid(show), "seconds": 30}}, token=priya.token)["data"]["setShowSlowMode"]
     assert body["show"] == {"slowModeSeconds": 30}
     assert gql(SLOW, {"input": {"showId": gid(show), "seconds": 30}}, token=ava.token)["data"]["setShowSlowMode"][
-        "errors"] == [{"field": "showId", "code": "FORBIDDEN"}]
+        "errors"
+    ] == [{"field": "showId", "code": "FORBIDDEN"}]
     assert gql(SLOW, {"input": {"showId": gid(show), "seconds": 301}}, token=priya.token)["data"]["setShowSlowMode"][
-        "errors"] == [{"field": "seconds", "code": "INVALID"}]
+        "errors"
+    ] == [{"field": "seconds", "code": "INVALID"}]
 
     now = timezone.now()
     services.send_message(show=show, author=ava, body="first", now=now)
@@ -77,8 +83,9 @@ def test_slow_mode_spaces_a_viewer_s_messages_but_not_the_host_s(gql, room):
 @pytest.mark.django_db
 def test_muted_words_refuse_a_viewer_s_message_and_stay_private(gql, room):
     show, priya, ava = room
-    body = gql(WORDS, {"input": {"showId": gid(show), "words": ["Scam", " fake  news ", "scam", ""]}},
-               token=priya.token)["data"]["setShowMutedWords"]
+    body = gql(
+        WORDS, {"input": {"showId": gid(show), "words": ["Scam", " fake  news ", "scam", ""]}}, token=priya.token
+    )["data"]["setShowMutedWords"]
     assert body["show"] == {"mutedWords": ["scam", "fake news"]}
     assert code_of(send(gql, ava, show, "what a SCAM!")) == "MUTED_WORD"
     assert code_of(send(gql, ava, show, "this is Fake   news")) is None  # words, not their spacing
@@ -86,15 +93,22 @@ def test_muted_words_refuse_a_viewer_s_message_and_stay_private(gql, room):
     assert code_of(send(gql, ava, show, "scampi tonight?")) is None  # whole words only
     assert code_of(send(gql, priya, show, "no scam here")) is None  # hosts are exempt
     assert gql(WORDS, {"input": {"showId": gid(show), "words": ["x" * 51]}}, token=priya.token)["data"][
-        "setShowMutedWords"]["errors"] == [{"field": "words", "code": "INVALID"}]
+        "setShowMutedWords"
+    ]["errors"] == [{"field": "words", "code": "INVALID"}]
 
 
 # Finding 6 of issue 14: what a muted word looks like on screen, spelled some other way.
 DISGUISED = {
-    "zero-width space": "what a sc\u200bam", "cyrillic a": "what a scаm", "fullwidth": "what a ｓｃａｍ",
-    "mixed case": "what a ScAm", "cyrillic s and c": "what a ѕсam", "soft hyphen": "what a sc\u00adam",
-    "word joiner and capitals": "what a S\u2060C\u2060A\u2060M", "no-break space in a phrase": "fake\u00a0news",
-    "mathematical bold": "what a 𝐬𝐜𝐚𝐦", "cyrillic e in a phrase": "fake nеws",
+    "zero-width space": "what a sc\u200bam",
+    "cyrillic a": "what a scаm",
+    "fullwidth": "what a ｓｃａｍ",
+    "mixed case": "what a ScAm",
+    "cyrillic s and c": "what a ѕсam",
+    "soft hyphen": "what a sc\u00adam",
+    "word joiner and capitals": "what a S\u2060C\u2060A\u2060M",
+    "no-break space in a phrase": "fake\u00a0news",
+    "mathematical bold": "what a 𝐬𝐜𝐚𝐦",
+    "cyrillic e in a phrase": "fake nеws",
 }
 
 
@@ -103,8 +117,12 @@ DISGUISED = {
 def test_a_muted_word_in_disguise_is_still_muted(gql, room, body):
     show, priya, ava = room
     gql(WORDS, {"input": {"showId": gid(show), "words": ["scam", "fake news"]}}, token=priya.token)
-    assert send(gql, ava, show, body) == {"message": None, "errors": [
-        {"field": "body", "code": "MUTED_WORD", "message": "This message contains a word muted in this show."}]}
+    assert send(gql, ava, show, body) == {
+        "message": None,
+        "errors": [
+            {"field": "body", "code": "MUTED_WORD", "message": "This message contains a word muted in this show."}
+        ],
+    }
     assert not ShowMessage.objects.exists()
 
 
@@ -137,8 +155,9 @@ async def test_a_muted_viewer_cannot_chat_and_the_room_never_hears_it(gql, room)
     show, priya, ava = room
     watcher = await Viewer.watch(priya.token, show)
     await watcher.event()
-    muted = await database_sync_to_async(gql)(MEMBER % "muteShowViewer",
-                                              {"input": {"showId": gid(show), "userId": gid(ava)}}, token=priya.token)
+    muted = await database_sync_to_async(gql)(
+        MEMBER % "muteShowViewer", {"input": {"showId": gid(show), "userId": gid(ava)}}, token=priya.token
+    )
     assert muted["data"]["muteShowViewer"]["errors"] == []
     event = await watcher.event()
     assert (event["type"], event["user"]) == ("VIEWER_MUTED", {"username": "ava"})
@@ -147,8 +166,9 @@ async def test_a_muted_viewer_cannot_chat_and_the_room_never_hears_it(gql, room)
     assert refused["errors"] == [{"field": "body", "code": "VIEWER_MUTED", "message": "You were muted in this show."}]
     await watcher.nothing_more()
 
-    await database_sync_to_async(gql)(MEMBER % "unmuteShowViewer",
-                                      {"input": {"showId": gid(show), "userId": gid(ava)}}, token=priya.token)
+    await database_sync_to_async(gql)(
+        MEMBER % "unmuteShowViewer", {"input": {"showId": gid(show), "userId": gid(ava)}}, token=priya.token
+    )
     assert (await watcher.event())["type"] == "VIEWER_UNMUTED"
     assert code_of(await database_sync_to_async(send)(gql, ava, show, "thanks")) is None
     assert (await watcher.event())["message"]["body"] == "thanks"
@@ -162,8 +182,9 @@ def test_hosts_and_co_hosts_cannot_be_muted_and_viewers_cannot_moderate(gql, roo
     services.invite_cohost(show=show, host=priya, invitee=marco)
     services.respond_to_cohost_invite(show=show, user=marco, accept=True)
     for target in (priya, marco):
-        body = gql(MEMBER % "muteShowViewer", {"input": {"showId": gid(show), "userId": gid(target)}},
-                   token=marco.token)
+        body = gql(
+            MEMBER % "muteShowViewer", {"input": {"showId": gid(show), "userId": gid(target)}}, token=marco.token
+        )
         assert body["data"]["muteShowViewer"]["errors"] == [{"code": "FORBIDDEN"}]
     body = gql(MEMBER % "removeShowViewer", {"input": {"showId": gid(show), "userId": gid(marco)}}, token=ava.token)
     assert body["data"]["removeShowViewer"]["errors"] == [{"code": "FORBIDDEN"}]
@@ -182,7 +203,9 @@ def test_moderators_and_authors_delete_messages(gql, room, member):
     assert refused == {"deleted": None, "errors": [{"code": "FORBIDDEN"}]}
     for person in (priya, priya):  # deleting twice is harmless
         assert gql(DELETE, {"input": {"messageId": gid(message)}}, token=person.token)["data"]["deleteShowMessage"] == {
-            "deleted": True, "errors": []}
+            "deleted": True,
+            "errors": [],
+        }
     own = services.send_message(show=show, author=marco, body="oops")
     assert gql(DELETE, {"input": {"messageId": gid(own)}}, token=marco.token)["data"]["deleteShowMessage"]["deleted"]
     assert gql(HISTORY, {"id": gid(show)}, token=ava.token)["data"]["show"]["messages"]["edges"] == []

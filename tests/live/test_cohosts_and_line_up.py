@@ -30,17 +30,20 @@ def invite(gql, host, show, person):
     return gql(MEMBER % "addCoHost", {"input": {"showId": gid(show), "userId": gid(person)}}, token=host.token)
 
 
-def test_an_invited_co_host_accepts_and_shares_the_room(gql, member, show_of, make_listing,
-                                                         django_capture_on_commit_callbacks):
+def test_an_invited_co_host_accepts_and_shares_the_room(
+    gql, member, show_of, make_listing, django_capture_on_commit_callbacks
+):
     priya, ava = member("priya"), member("ava")
     show = show_of(priya)
     with django_capture_on_commit_callbacks(execute=True):
         assert invite(gql, priya, show, ava)["data"]["addCoHost"]["errors"] == []
     assert Notification.objects.get(recipient=ava).title == "@priya invites you to co-host"
     assert gql(INVITATIONS, token=ava.token)["data"]["coHostInvitations"] == [
-        {"title": "Vintage night", "host": {"username": "priya"}}]
+        {"title": "Vintage night", "host": {"username": "priya"}}
+    ]
     assert gql(INVITED, {"id": gid(show)}, token=priya.token)["data"]["show"]["coHostInvitations"] == [
-        {"user": {"username": "ava"}, "status": "INVITED"}]
+        {"user": {"username": "ava"}, "status": "INVITED"}
+    ]
     assert gql(INVITED, {"id": gid(show)}, token=ava.token)["data"]["show"]["coHostInvitations"] is None
 
     scarf = make_listing(ava, title="Ava's scarf")
@@ -48,11 +51,16 @@ def test_an_invited_co_host_accepts_and_shares_the_room(gql, member, show_of, ma
     assert refused["data"]["addShowListing"]["errors"] == [{"field": "showId", "code": "FORBIDDEN"}]
 
     accepted = gql(RESPOND, {"input": {"showId": gid(show), "accept": True}}, token=ava.token)
-    assert accepted["data"]["respondToCoHostInvite"]["show"] == {"coHosts": [{"username": "ava"}],
-                                                                 "viewerRole": "COHOST"}
+    assert accepted["data"]["respondToCoHostInvite"]["show"] == {
+        "coHosts": [{"username": "ava"}],
+        "viewerRole": "COHOST",
+    }
     added = gql(ADD, {"input": {"showId": gid(show), "listingId": gid(scarf)}}, token=ava.token)["data"]
-    assert added["addShowListing"]["show"]["lineUp"][-1] == {"position": 2, "listing": {"title": "Ava's scarf"},
-                                                             "addedBy": {"username": "ava"}}
+    assert added["addShowListing"]["show"]["lineUp"][-1] == {
+        "position": 2,
+        "listing": {"title": "Ava's scarf"},
+        "addedBy": {"username": "ava"},
+    }
     featured = gql(FEATURE, {"input": {"showId": gid(show), "listingId": gid(scarf)}}, token=ava.token)
     assert featured["data"]["featureShowListing"]["show"]["featuredListing"] == {"title": "Ava's scarf"}
     assert gql(INVITATIONS, token=ava.token)["data"]["coHostInvitations"] == []
@@ -97,8 +105,9 @@ def test_co_hosts_are_limited_and_cannot_invite(gql, member, show_of, settings):
     assert invite(gql, priya, show, priya)["data"]["addCoHost"]["errors"] == [{"code": "CANNOT_TARGET_SELF"}]
 
 
-def test_curating_a_listing_of_another_closet_tells_its_seller_once(gql, member, show_of, make_listing,
-                                                                    django_capture_on_commit_callbacks):
+def test_curating_a_listing_of_another_closet_tells_its_seller_once(
+    gql, member, show_of, make_listing, django_capture_on_commit_callbacks
+):
     priya, ava = member("priya"), member("ava")
     show = show_of(priya, listings=0)
     scarf = make_listing(ava, title="Silk scarf")
@@ -131,7 +140,10 @@ def test_the_line_up_is_reordered_and_a_removed_featured_listing_is_unfeatured(g
     first, second, third = [entry.listing for entry in show.line_up.order_by("position")]
     body = gql(REORDER, {"input": {"showId": gid(show), "listingIds": [gid(third), gid(first)]}}, token=priya.token)
     assert [entry["listing"]["title"] for entry in body["data"]["reorderShowListings"]["show"]["lineUp"]] == [
-        "Item 2", "Item 0", "Item 1"]
+        "Item 2",
+        "Item 0",
+        "Item 1",
+    ]
     outsider = make_listing(priya)
     body = gql(REORDER, {"input": {"showId": gid(show), "listingIds": [gid(outsider)]}}, token=priya.token)
     assert body["data"]["reorderShowListings"]["errors"] == [{"code": "LISTING_NOT_IN_SHOW"}]
@@ -139,7 +151,9 @@ def test_the_line_up_is_reordered_and_a_removed_featured_listing_is_unfeatured(g
     services.feature_listing(show=show, user=priya, listing=second)
     body = gql(REMOVE, {"input": {"showId": gid(show), "listingId": gid(second)}}, token=priya.token)
     assert body["data"]["removeShowListing"]["show"] == {
-        "lineUp": [{"listing": {"title": "Item 2"}}, {"listing": {"title": "Item 0"}}], "featuredListing": None}
+        "lineUp": [{"listing": {"title": "Item 2"}}, {"listing": {"title": "Item 0"}}],
+        "featuredListing": None,
+    }
     body = gql(REMOVE, {"input": {"showId": gid(show), "listingId": gid(second)}}, token=priya.token)
     assert body["data"]["removeShowListing"]["errors"] == [{"code": "LISTING_NOT_IN_SHOW"}]
 
@@ -150,8 +164,9 @@ def test_featuring_needs_a_live_show_and_an_available_listing_of_the_line_up(gql
     first, second = [entry.listing for entry in show.line_up.order_by("position")]
 
     def feature(listing):
-        body = gql(FEATURE, {"input": {"showId": gid(show), "listingId": gid(listing) if listing else None}},
-                   token=priya.token)
+        body = gql(
+            FEATURE, {"input": {"showId": gid(show), "listingId": gid(listing) if listing else None}}, token=priya.token
+        )
         return body["data"]["featureShowListing"]
 
     assert feature(first)["errors"] == [{"field": "showId", "code": "SHOW_NOT_LIVE"}]

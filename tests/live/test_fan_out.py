@@ -32,8 +32,10 @@ async def test_events_of_many_subscriptions_go_to_the_orm_thread_in_batches(memb
     priya = await database_sync_to_async(member)("priya")
     show = await database_sync_to_async(show_of)(priya)
     # Ten different selections: ten executions of each event.
-    viewers = [await Viewer.watch(priya.token, show, query=EVENTS.replace("seq type", f"seq type n{number}: seq"))
-               for number in range(10)]
+    viewers = [
+        await Viewer.watch(priya.token, show, query=EVENTS.replace("seq type", f"seq type n{number}: seq"))
+        for number in range(10)
+    ]
     for viewer in viewers:
         await viewer.event()
     batches.clear()
@@ -88,7 +90,9 @@ async def test_a_process_is_one_member_of_a_show_group_however_many_watch(member
 def test_variables_of_the_subscription_field_alone_do_not_split_a_shared_selection():
     document, _ = consumers._prepare(
         "subscription($showId: ID!, $afterSeq: Int, $withItem: Boolean!) { showEvents(showId: $showId, "
-        "afterSeq: $afterSeq) { seq item @include(if: $withItem) { title } } }", None)
+        "afterSeq: $afterSeq) { seq item @include(if: $withItem) { title } } }",
+        None,
+    )
     key = consumers._selection_key(document, None, {"showId": "U2hvdzox", "afterSeq": 3, "withItem": True})
     assert key == consumers._selection_key(document, None, {"showId": "U2hvdzox", "withItem": True})
     assert key != consumers._selection_key(document, None, {"showId": "U2hvdzox", "withItem": False})

@@ -68,8 +68,9 @@ async def test_one_heartbeat_keeps_all_of_a_process_s_viewers_counted(member, sh
     board = presence.backend()
     refreshed = []
     join = board.join
-    monkeypatch.setattr(board, "join", lambda show_id, members, now: refreshed.append(set(members))
-                        or join(show_id, members, now))
+    monkeypatch.setattr(
+        board, "join", lambda show_id, members, now: refreshed.append(set(members)) or join(show_id, members, now)
+    )
     viewers = [await Viewer.watch(person.token, show) for person in people]
     for viewer in viewers:
         await viewer.event()

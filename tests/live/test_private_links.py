@@ -23,13 +23,19 @@ ROTATE = """mutation($input: ShowIdInput!) { rotateShowLink(input: $input) {
   show { linkToken } errors { code } } }"""
 SAVE = """mutation($input: ShowIdInput!) { saveShow(input: $input) { errors { code } } }"""
 SUBSCRIBE_WITH_TOKEN = EVENTS.replace("$afterSeq: Int)", "$afterSeq: Int, $token: String)").replace(
-    "afterSeq: $afterSeq)", "afterSeq: $afterSeq, linkToken: $token)")
+    "afterSeq: $afterSeq)", "afterSeq: $afterSeq, linkToken: $token)"
+)
 
 
 def secret_show(host, **fields):
-    return services.create_show(host=host, title="Secret sample sale", description="Members only",
-                                scheduled_start=timezone.now() + timedelta(hours=1), is_private=True,
-                                **fields)
+    return services.create_show(
+        host=host,
+        title="Secret sample sale",
+        description="Members only",
+        scheduled_start=timezone.now() + timedelta(hours=1),
+        is_private=True,
+        **fields,
+    )
 
 
 @pytest.mark.django_db
@@ -53,8 +59,12 @@ def test_the_link_opens_it_and_who_opened_it_keeps_access_after_a_rotation(gql, 
     assert host_view == {"title": "Secret sample sale", "linkToken": show.link_token, "viewerRole": "HOST"}
     anonymous = gql(SHOW, {"id": gid(show), "token": show.link_token})["data"]["show"]
     assert anonymous == {"title": "Secret sample sale", "linkToken": None, "viewerRole": None}
-    assert gql(OPEN, {"input": {"showId": gid(show), "linkToken": show.link_token}},
-               token=ava.token)["data"]["openShowLink"]["errors"] == []
+    assert (
+        gql(OPEN, {"input": {"showId": gid(show), "linkToken": show.link_token}}, token=ava.token)["data"][
+            "openShowLink"
+        ]["errors"]
+        == []
+    )
     old_token = show.link_token
     rotated = gql(ROTATE, {"input": {"showId": gid(show)}}, token=priya.token)["data"]["rotateShowLink"]
     assert rotated["errors"] == [] and rotated["show"]["linkToken"] != old_token
@@ -64,10 +74,12 @@ def test_the_link_opens_it_and_who_opened_it_keeps_access_after_a_rotation(gql, 
     # Ava opened it by the link: she keeps it, saves it; the old link opens nothing for anyone else.
     assert gql(NODE, {"id": gid(show)}, token=ava.token)["data"]["node"]["title"] == "Secret sample sale"
     assert gql(SAVE, {"input": {"showId": gid(show)}}, token=ava.token)["data"]["saveShow"]["errors"] == []
-    assert gql(OPEN, {"input": {"showId": gid(show), "linkToken": old_token}},
-               token=late.token)["data"]["openShowLink"]["errors"] == [{"code": "NOT_FOUND"}]
+    assert gql(OPEN, {"input": {"showId": gid(show), "linkToken": old_token}}, token=late.token)["data"][
+        "openShowLink"
+    ]["errors"] == [{"code": "NOT_FOUND"}]
     assert gql(SAVE, {"input": {"showId": gid(show)}}, token=late.token)["data"]["saveShow"]["errors"] == [
-        {"code": "NOT_FOUND"}]
+        {"code": "NOT_FOUND"}
+    ]
 
 
 @pytest.mark.django_db
@@ -86,8 +98,9 @@ def test_a_private_shows_auction_and_chat_are_not_read_by_their_ids(gql, member,
     services.add_show_listing(show=show, user=priya, listing=listing)
     services.start_show(show=show, user=priya)
     message = services.send_message(show=show, author=priya, body="Welcome in")
-    auction = services.start_auction(show=show, user=priya, listing=listing, start_price=listing.price,
-                                     duration_seconds=30)
+    auction = services.start_auction(
+        show=show, user=priya, listing=listing, start_price=listing.price, duration_seconds=30
+    )
     for obj in (message, auction):
         body = gql("""query($id: ID!) { node(id: $id) { id } }""", {"id": gid(obj)}, token=stranger.token)
         assert body["data"]["node"] is None
@@ -104,12 +117,21 @@ async def test_the_subscription_follows_the_same_rule(member):
     assert message["type"] == "error" and message["payload"][0]["extensions"]["code"] == "NOT_FOUND", message
     await refused.close()
     watcher = await Viewer.watch(stranger.token, show, query=SUBSCRIBE_WITH_TOKEN)
-    await watcher.communicator.send_json_to({"id": "show2", "type": "subscribe", "payload": {
-        "query": SUBSCRIBE_WITH_TOKEN, "variables": {"showId": gid(show), "token": show.link_token}}})
+    await watcher.communicator.send_json_to(
+        {
+            "id": "show2",
+            "type": "subscribe",
+            "payload": {"query": SUBSCRIBE_WITH_TOKEN, "variables": {"showId": gid(show), "token": show.link_token}},
+        }
+    )
     events = []
     while len(events) < 2:
         message = await watcher.message()
         events.append(message)
-    assert any(event["type"] == "next" and event["id"] == "show2"
-               and event["payload"]["data"]["showEvents"]["type"] == "SNAPSHOT" for event in events), events
+    assert any(
+        event["type"] == "next"
+        and event["id"] == "show2"
+        and event["payload"]["data"]["showEvents"]["type"] == "SNAPSHOT"
+        for event in events
+    ), events
     await watcher.close()

@@ -55,8 +55,12 @@ async def test_every_viewer_receives_the_featured_items_in_order(gql, room):
         assert [event["type"] for event in received] == ["FEATURED"] * 3 + ["MESSAGE"]
         assert [event["item"]["listingId"] for event in received[:3]] == [gid(first), gid(second), gid(first)]
         assert received[0]["item"] | {"seller": None} == {
-            "listingId": gid(first), "title": "Item 0", "status": "AVAILABLE",
-            "price": {"amount": "40.00", "currency": "USD"}, "seller": None}
+            "listingId": gid(first),
+            "title": "Item 0",
+            "status": "AVAILABLE",
+            "price": {"amount": "40.00", "currency": "USD"},
+            "seller": None,
+        }
         assert received[3]["message"]["body"] == "Who wants it?"
         assert received[3]["message"]["author"] == {"username": "priya"}
         await viewer.nothing_more()
@@ -110,7 +114,8 @@ async def test_events_older_than_the_kept_age_get_a_snapshot(gql, room, settings
     await run(gql, SEND, host.token, showId=gid(show), body="long ago")
     last_seq = (await database_sync_to_async(Show.objects.get)(pk=show.pk)).last_seq
     await database_sync_to_async(ShowEvent.objects.filter(seq=last_seq).update)(
-        created_at=timezone.now() - settings.LIVE_REPLAY_MAX_AGE - timedelta(seconds=1))
+        created_at=timezone.now() - settings.LIVE_REPLAY_MAX_AGE - timedelta(seconds=1)
+    )
 
     viewer = await Viewer.watch(ava.token, show, after_seq=last_seq - 1)
     snapshot = await viewer.event()
@@ -134,8 +139,11 @@ def record_without_broadcast(show, slow_mode_seconds=20):
     locked = Show.objects.get(pk=show.pk)
     locked.last_seq += 1
     Show.objects.filter(pk=show.pk).update(last_seq=locked.last_seq)
-    return events.as_message(ShowEvent.objects.create(show=locked, seq=locked.last_seq, type="slow_mode",
-                                                      data={"slow_mode_seconds": slow_mode_seconds}))
+    return events.as_message(
+        ShowEvent.objects.create(
+            show=locked, seq=locked.last_seq, type="slow_mode", data={"slow_mode_seconds": slow_mode_seconds}
+        )
+    )
 
 
 async def test_late_and_repeated_events_are_sent_once_in_order(room):
@@ -165,7 +173,10 @@ async def test_late_and_repeated_events_are_sent_once_in_order(room):
     assert lost["seq"] == start + 3
     received = await viewer.events(3)
     assert [(event["seq"], event["slowModeSeconds"]) for event in received] == [
-        (start + 3, 20), (start + 4, 5), (start + 5, 9)]
+        (start + 3, 20),
+        (start + 4, 5),
+        (start + 5, 9),
+    ]
     assert third[1]["seq"] == start + 5
     await viewer.nothing_more()
     await viewer.close()
@@ -225,7 +236,9 @@ async def test_a_removed_viewer_is_cut_off_and_cannot_come_back(gql, room):
     await staying.event()
     body = await database_sync_to_async(gql)(
         "mutation($input: ShowMemberInput!) { removeShowViewer(input: $input) { errors { code } } }",
-        {"input": {"showId": gid(show), "userId": gid(ava)}}, token=host.token)
+        {"input": {"showId": gid(show), "userId": gid(ava)}},
+        token=host.token,
+    )
     assert body["data"]["removeShowViewer"]["errors"] == []
     for viewer in (removed, staying):
         event = await viewer.event()

@@ -31,13 +31,17 @@ SHOW = """query($id: ID!) { show(id: $id) {
   host { username followerCount } coHosts { username }
   lineUp { position listing { title status viewerHasLiked seller { username } } addedBy { username } }
   featuredListing { title } currentAuction { id } } }"""
-CARD = "id title state viewerCount saveCount viewerHasSaved host { username followerCount } coHosts { username } " \
-       "lineUp { listing { title likeCount seller { username } } addedBy { username } } featuredListing { title } " \
-       "currentAuction { listing { title } leader { username } }"
-UPCOMING = "query($after: String) { upcomingShows(first: 100, after: $after) { edges { node { %s } } " \
-           "pageInfo { hasNextPage endCursor } } }" % CARD
-LIVE = "{ liveShows(first: 100) { edges { node { %s } } } }" % CARD
-SAVED = "{ savedShows(first: 100) { edges { node { %s } } } }" % CARD
+CARD = (
+    "id title state viewerCount saveCount viewerHasSaved host { username followerCount } coHosts { username } "
+    "lineUp { listing { title likeCount seller { username } } addedBy { username } } featuredListing { title } "
+    "currentAuction { listing { title } leader { username } }"
+)
+UPCOMING = (
+    f"query($after: String) {{ upcomingShows(first: 100, after: $after) {{ edges {{ node {{ {CARD} }} }} "
+    "pageInfo { hasNextPage endCursor } } }"
+)
+LIVE = f"{{ liveShows(first: 100) {{ edges {{ node {{ {CARD} }} }} }} }}"
+SAVED = f"{{ savedShows(first: 100) {{ edges {{ node {{ {CARD} }} }} }} }}"
 
 pytestmark = pytest.mark.django_db
 
@@ -60,12 +64,15 @@ def test_a_member_schedules_a_show(gql, member):
     assert show["host"] == {"username": "priya"} and show["viewerRole"] == "HOST" and show["lastSeq"] == 0
 
 
-@pytest.mark.parametrize("fields, field, code", [
-    ({"title": "  "}, "title", "REQUIRED"),
-    ({"title": "x" * 81}, "title", "INVALID"),
-    ({"scheduledStart": "2001-01-01T00:00:00+00:00"}, "scheduledStart", "INVALID"),
-    ({"description": "x" * 1001}, "description", "INVALID"),
-])
+@pytest.mark.parametrize(
+    "fields, field, code",
+    [
+        ({"title": "  "}, "title", "REQUIRED"),
+        ({"title": "x" * 81}, "title", "INVALID"),
+        ({"scheduledStart": "2001-01-01T00:00:00+00:00"}, "scheduledStart", "INVALID"),
+        ({"description": "x" * 1001}, "description", "INVALID"),
+    ],
+)
 def test_invalid_shows_are_refused(gql, member, fields, field, code):
     payload = create(gql, member("priya").token, **fields)
     assert payload["show"] is None
@@ -76,16 +83,26 @@ def test_invalid_shows_are_refused(gql, member, fields, field, code):
 def test_the_cover_is_an_uploaded_image_without_metadata(gql, member):
     priya = member("priya")
     operations = {"query": CREATE, "variables": {"input": {"title": "Bags", "scheduledStart": soon(), "cover": None}}}
-    response = gql.http.post("/graphql/", {"operations": json.dumps(operations),
-                                           "map": json.dumps({"0": ["variables.input.cover"]}),
-                                           "0": SimpleUploadedFile("c.png", photo("PNG"))},
-                             HTTP_AUTHORIZATION=f"Bearer {priya.token}")
+    response = gql.http.post(
+        "/graphql/",
+        {
+            "operations": json.dumps(operations),
+            "map": json.dumps({"0": ["variables.input.cover"]}),
+            "0": SimpleUploadedFile("c.png", photo("PNG")),
+        },
+        HTTP_AUTHORIZATION=f"Bearer {priya.token}",
+    )
     show = response.json()["data"]["createShow"]["show"]
     assert show["coverUrl"].endswith(".jpg")
-    response = gql.http.post("/graphql/", {"operations": json.dumps(operations),
-                                           "map": json.dumps({"0": ["variables.input.cover"]}),
-                                           "0": SimpleUploadedFile("c.txt", b"not an image")},
-                             HTTP_AUTHORIZATION=f"Bearer {priya.token}")
+    response = gql.http.post(
+        "/graphql/",
+        {
+            "operations": json.dumps(operations),
+            "map": json.dumps({"0": ["variables.input.cover"]}),
+            "0": SimpleUploadedFile("c.txt", b"not an image"),
+        },
+        HTTP_AUTHORIZATION=f"Bearer {priya.token}",
+    )
     assert response.json()["data"]["createShow"]["errors"][0]["code"] == "UNSUPPORTED_IMAGE"
 
 
@@ -94,8 +111,11 @@ def test_only_the_host_edits_and_the_start_is_fixed_once_live(gql, member, show_
     show = show_of(priya, live=False)
     body = gql(UPDATE, {"input": {"showId": gid(show), "title": "Bags & belts"}}, token=ava.token)
     assert body["data"]["updateShow"]["errors"] == [{"field": "showId", "code": "FORBIDDEN"}]
-    body = gql(UPDATE, {"input": {"showId": gid(show), "description": "Designer bags", "isPrivate": True,
-                                  "scheduledStart": soon(2)}}, token=priya.token)
+    body = gql(
+        UPDATE,
+        {"input": {"showId": gid(show), "description": "Designer bags", "isPrivate": True, "scheduledStart": soon(2)}},
+        token=priya.token,
+    )
     assert body["data"]["updateShow"]["show"]["description"] == "Designer bags"
     assert body["data"]["updateShow"]["show"]["isPrivate"] is True
     services.start_show(show=show, user=priya)
@@ -129,20 +149,24 @@ def test_a_private_show_reminds_only_its_savers(gql, member, show_of, django_cap
     with django_capture_on_commit_callbacks(execute=True):
         gql(SHOW_ACTION, {"input": {"showId": gid(show)}}, token=priya.token)
     assert list(Notification.objects.filter(kind="show_live").values_list("recipient__username", flat=True)) == [
-        "marco"]
+        "marco"
+    ]
 
 
 def test_only_the_host_starts_and_ends(gql, member, show_of):
     priya, ava = member("priya"), member("ava")
     show = show_of(priya, live=False)
     assert gql(SHOW_ACTION, {"input": {"showId": gid(show)}}, token=ava.token)["data"]["startShow"]["errors"] == [
-        {"code": "FORBIDDEN"}]
+        {"code": "FORBIDDEN"}
+    ]
     assert gql(END, {"input": {"showId": gid(show)}}, token=ava.token)["data"]["endShow"]["errors"] == [
-        {"code": "FORBIDDEN"}]
+        {"code": "FORBIDDEN"}
+    ]
     ended = gql(END, {"input": {"showId": gid(show)}}, token=priya.token)["data"]["endShow"]
     assert ended["show"]["state"] == "ENDED" and ended["show"]["endedAt"]
     assert gql(END, {"input": {"showId": gid(show)}}, token=priya.token)["data"]["endShow"]["errors"] == [
-        {"code": "SHOW_ENDED"}]
+        {"code": "SHOW_ENDED"}
+    ]
 
 
 def test_saving_is_idempotent_and_counted(gql, member, show_of):
@@ -156,14 +180,16 @@ def test_saving_is_idempotent_and_counted(gql, member, show_of):
     assert payload["show"] == {"saveCount": 1, "viewerHasSaved": False}
     services.end_show(show=show, user=priya)
     assert gql(SAVE, {"input": {"showId": gid(show)}}, token=ava.token)["data"]["saveShow"]["errors"] == [
-        {"code": "SHOW_ENDED"}]
+        {"code": "SHOW_ENDED"}
+    ]
 
 
 def test_a_show_shows_its_room(gql, member, show_of, make_listing):
     priya, ava = member("priya"), member("ava")
     show = show_of(priya)
     sold, removed, on_sale = [entry.listing for entry in show.line_up.order_by("position")] + [
-        make_listing(ava, title="Ava's scarf")]
+        make_listing(ava, title="Ava's scarf")
+    ]
     services.add_show_listing(show=show, user=priya, listing=on_sale)
     sold.status = "sold"
     sold.save()
@@ -171,9 +197,18 @@ def test_a_show_shows_its_room(gql, member, show_of, make_listing):
     removed.save()
     services.feature_listing(show=show, user=priya, listing=on_sale)
     data = gql(SHOW, {"id": gid(show)}, token=ava.token)["data"]["show"]
-    assert data["lineUp"] == [{"position": 2, "listing": {"title": "Ava's scarf", "status": "AVAILABLE",
-                                                          "viewerHasLiked": False, "seller": {"username": "ava"}},
-                               "addedBy": {"username": "priya"}}]
+    assert data["lineUp"] == [
+        {
+            "position": 2,
+            "listing": {
+                "title": "Ava's scarf",
+                "status": "AVAILABLE",
+                "viewerHasLiked": False,
+                "seller": {"username": "ava"},
+            },
+            "addedBy": {"username": "priya"},
+        }
+    ]
     assert data["featuredListing"] == {"title": "Ava's scarf"}
     assert (data["viewerRole"], data["mutedWords"], data["viewerCount"]) == ("VIEWER", None, 0)
     assert gql(SHOW, {"id": gid(show)}, token=priya.token)["data"]["show"]["mutedWords"] == []
@@ -186,7 +221,8 @@ def test_blocked_members_do_not_see_the_host_s_shows(gql, member, show_of):
     assert gql(SHOW, {"id": gid(show)}, token=ava.token)["data"]["show"] is None
     assert gql(UPCOMING, token=ava.token)["data"]["upcomingShows"]["edges"] == []
     assert gql(SAVE, {"input": {"showId": gid(show)}}, token=ava.token)["data"]["saveShow"]["errors"] == [
-        {"code": "NOT_FOUND"}]
+        {"code": "NOT_FOUND"}
+    ]
 
 
 def test_upcoming_lists_public_shows_soonest_first_and_private_ones_to_their_people(gql, member, show_of):
@@ -218,11 +254,13 @@ def test_saved_shows_leave_out_those_that_are_over(gql, member, show_of):
     assert [edge["node"]["title"] for edge in gql(SAVED, token=ava.token)["data"]["savedShows"]["edges"]] == ["Kept"]
 
 
-@pytest.mark.parametrize("query, key, live, saved", [(UPCOMING, "upcomingShows", False, False),
-                                                     (LIVE, "liveShows", True, False),
-                                                     (SAVED, "savedShows", False, True)])
-def test_show_lists_run_a_fixed_number_of_queries(gql, member, show_of, make_listing, make_buyer, query, key, live,
-                                                  saved):
+@pytest.mark.parametrize(
+    "query, key, live, saved",
+    [(UPCOMING, "upcomingShows", False, False), (LIVE, "liveShows", True, False), (SAVED, "savedShows", False, True)],
+)
+def test_show_lists_run_a_fixed_number_of_queries(
+    gql, member, show_of, make_listing, make_buyer, query, key, live, saved
+):
     viewer = member("viewer")
     hosts = [member(f"host{number}") for number in range(3)]
     cohost = member("cohost")
@@ -237,8 +275,9 @@ def test_show_lists_run_a_fixed_number_of_queries(gql, member, show_of, make_lis
             services.add_show_listing(show=show, user=cohost, listing=make_listing(cohost))
             if live:
                 listing = show.line_up.first().listing
-                auction = services.start_auction(show=show, user=host, listing=listing, start_price=Decimal("10.00"),
-                                                 duration_seconds=60)
+                auction = services.start_auction(
+                    show=show, user=host, listing=listing, start_price=Decimal("10.00"), duration_seconds=60
+                )
                 services.place_bid(auction=auction, bidder=bidder, amount=Decimal("10.00"))
             if saved:
                 services.save_show(user=viewer, show=show)

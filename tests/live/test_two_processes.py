@@ -34,8 +34,7 @@ async def test_a_viewer_on_one_process_sees_the_host_acting_through_another(serv
     await next_event(on_b)
 
     for listing in (first, second):
-        body = await asyncio.to_thread(post, process_b, priya.token, FEATURE, showId=gid(show),
-                                       listingId=gid(listing))
+        body = await asyncio.to_thread(post, process_b, priya.token, FEATURE, showId=gid(show), listingId=gid(listing))
         assert body["data"]["featureShowListing"]["errors"] == []
     await asyncio.to_thread(post, process_b, priya.token, SEND, showId=gid(show), body="Hello from B")
 

@@ -17,12 +17,16 @@ UPLOAD = """mutation($input: UploadListingImageInput!) {
 
 
 def upload(gql, token, listing, content: bytes, name="photo.jpg", cover=False):
-    operations = {"query": UPLOAD, "variables": {"input": {"listingId": gid(listing), "image": None,
-                                                           "cover": cover}}}
-    response = gql.http.post("/graphql/", {"operations": json.dumps(operations),
-                                           "map": json.dumps({"0": ["variables.input.image"]}),
-                                           "0": SimpleUploadedFile(name, content)},
-                             HTTP_AUTHORIZATION=f"Bearer {token}")
+    operations = {"query": UPLOAD, "variables": {"input": {"listingId": gid(listing), "image": None, "cover": cover}}}
+    response = gql.http.post(
+        "/graphql/",
+        {
+            "operations": json.dumps(operations),
+            "map": json.dumps({"0": ["variables.input.image"]}),
+            "0": SimpleUploadedFile(name, content),
+        },
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
     return response.json()["data"]["uploadListingImage"]
 
 

@@ -40,8 +40,10 @@ def buyer(make_buyer):
 
 @pytest.fixture
 def closet(seller, make_listing):
-    return [make_listing(seller[0], title=title, price=price)
-            for title, price in (("Jacket", "20.00"), ("Jeans", "35.00"), ("Tee", "12.99"))]
+    return [
+        make_listing(seller[0], title=title, price=price)
+        for title, price in (("Jacket", "20.00"), ("Jeans", "35.00"), ("Tee", "12.99"))
+    ]
 
 
 def add(gql, token, listing):
@@ -57,12 +59,23 @@ def test_a_bundle_gathers_items_and_quotes_one_parcel(gql, seller, buyer, closet
     for listing in closet:
         payload = add(gql, buyer[1], listing)
     assert add(gql, buyer[1], closet[0]) == payload  # adding twice changes nothing
-    assert payload == {"errors": [], "bundle": {
-        "id": payload["bundle"]["id"], "seller": {"username": "ava"},
-        "items": [{"title": "Jacket", "status": "AVAILABLE"}, {"title": "Jeans", "status": "AVAILABLE"},
-                  {"title": "Tee", "status": "AVAILABLE"}],
-        "itemTotal": money("67.99"), "shippingFee": money("6.49"), "total": money("74.48"), "discounts": [],
-        "pendingOffer": None}}
+    assert payload == {
+        "errors": [],
+        "bundle": {
+            "id": payload["bundle"]["id"],
+            "seller": {"username": "ava"},
+            "items": [
+                {"title": "Jacket", "status": "AVAILABLE"},
+                {"title": "Jeans", "status": "AVAILABLE"},
+                {"title": "Tee", "status": "AVAILABLE"},
+            ],
+            "itemTotal": money("67.99"),
+            "shippingFee": money("6.49"),
+            "total": money("74.48"),
+            "discounts": [],
+            "pendingOffer": None,
+        },
+    }
     assert gql(BUNDLE_OF, {"sellerId": gid(seller[0])}, token=buyer[1])["data"]["bundle"] == payload["bundle"]
     removed = gql(REMOVE, {"input": {"listingId": gid(closet[1])}}, token=buyer[1])["data"]["removeFromBundle"]
     assert [item["title"] for item in removed["bundle"]["items"]] == ["Jacket", "Tee"]
@@ -71,20 +84,27 @@ def test_a_bundle_gathers_items_and_quotes_one_parcel(gql, seller, buyer, closet
 def test_checkout_makes_one_order_with_one_fee_and_the_bundle_discount(gql, seller, buyer, closet, provider):
     discount = gql(BUNDLE_DISCOUNT, {"input": {"bundlePercent": 15, "bundleMinItems": 3}}, token=seller[1])
     assert discount["data"]["updateBundleDiscount"] == {
-        "sellerDiscounts": {"bundlePercent": 15, "bundleMinItems": 3, "shippingPercent": 0}, "errors": []}
+        "sellerDiscounts": {"bundlePercent": 15, "bundleMinItems": 3, "shippingPercent": 0},
+        "errors": [],
+    }
     for listing in closet[:2]:
         add(gql, buyer[1], listing)
     assert gql(BUNDLE_OF, {"sellerId": gid(seller[0])}, token=buyer[1])["data"]["bundle"]["discounts"] == []
     bundle = add(gql, buyer[1], closet[2])["bundle"]
-    assert (bundle["discounts"], bundle["total"]) == ([{
-        "source": "BUNDLE", "appliesTo": "ITEMS", "amount": money("10.20"), "description": "15% off 3+ items"}],
-        money("64.28"))
+    assert (bundle["discounts"], bundle["total"]) == (
+        [{"source": "BUNDLE", "appliesTo": "ITEMS", "amount": money("10.20"), "description": "15% off 3+ items"}],
+        money("64.28"),
+    )
     payload = checkout(gql, buyer[1], bundle["id"])
     assert payload["errors"] == []
     order = payload["order"]
     assert (order["source"], [line["title"] for line in order["lines"]]) == ("BUNDLE", ["Jacket", "Jeans", "Tee"])
     assert (order["itemTotal"], order["shippingFee"], order["discountTotal"], order["total"]) == (
-        money("67.99"), money("6.49"), money("10.20"), money("64.28"))
+        money("67.99"),
+        money("6.49"),
+        money("10.20"),
+        money("64.28"),
+    )
     assert order["discounts"] == bundle["discounts"]
     assert set(Listing.objects.values_list("status", flat=True)) == {"sold"}
     assert Bundle.objects.get().status == Bundle.Status.ORDERED
@@ -92,28 +112,37 @@ def test_checkout_makes_one_order_with_one_fee_and_the_bundle_discount(gql, sell
     # A retry is the same order; the bundle is gone from the closet's view.
     assert checkout(gql, buyer[1], bundle["id"]) == payload
     assert checkout(gql, buyer[1], bundle["id"], key="bundle-key-0002")["errors"] == [
-        {"field": "bundleId", "code": "BUNDLE_ALREADY_ORDERED"}]
+        {"field": "bundleId", "code": "BUNDLE_ALREADY_ORDERED"}
+    ]
     assert gql(BUNDLE_OF, {"sellerId": gid(seller[0])}, token=buyer[1])["data"]["bundle"] is None
 
 
 def test_the_sellers_shipping_discount_comes_off_every_order(gql, seller, buyer, closet):
     assert gql(SHIPPING_DISCOUNT, {"input": {"shippingPercent": 50}}, token=seller[1])["data"][
-        "updateShippingDiscount"] == {"sellerDiscounts": {"shippingPercent": 50}, "errors": []}
+        "updateShippingDiscount"
+    ] == {"sellerDiscounts": {"shippingPercent": 50}, "errors": []}
     order = services.purchase_listing(buyer=buyer[0], listing=closet[0], idempotency_key="k")
-    assert (order.shipping_fee, order.discount_total, order.total) == (Decimal("6.49"), Decimal("3.25"),
-                                                                       Decimal("23.24"))
+    assert (order.shipping_fee, order.discount_total, order.total) == (
+        Decimal("6.49"),
+        Decimal("3.25"),
+        Decimal("23.24"),
+    )
     assert list(OrderDiscount.objects.values_list("source", "applies_to", "description")) == [
-        ("seller", "shipping", "50% off shipping")]
+        ("seller", "shipping", "50% off shipping")
+    ]
     query = "query($id: ID!) { sellerDiscounts(sellerId: $id) { bundlePercent shippingPercent } }"
     assert gql(query, {"id": gid(seller[0])})["data"]["sellerDiscounts"] == {"bundlePercent": 0, "shippingPercent": 50}
 
 
-@pytest.mark.parametrize("mutation, values, field", [
-    (BUNDLE_DISCOUNT, {"bundlePercent": 91, "bundleMinItems": 3}, "bundlePercent"),
-    (BUNDLE_DISCOUNT, {"bundlePercent": -1, "bundleMinItems": 3}, "bundlePercent"),
-    (BUNDLE_DISCOUNT, {"bundlePercent": 10, "bundleMinItems": 1}, "bundleMinItems"),
-    (SHIPPING_DISCOUNT, {"shippingPercent": 101}, "shippingPercent"),
-])
+@pytest.mark.parametrize(
+    "mutation, values, field",
+    [
+        (BUNDLE_DISCOUNT, {"bundlePercent": 91, "bundleMinItems": 3}, "bundlePercent"),
+        (BUNDLE_DISCOUNT, {"bundlePercent": -1, "bundleMinItems": 3}, "bundlePercent"),
+        (BUNDLE_DISCOUNT, {"bundlePercent": 10, "bundleMinItems": 1}, "bundleMinItems"),
+        (SHIPPING_DISCOUNT, {"shippingPercent": 101}, "shippingPercent"),
+    ],
+)
 def test_seller_discounts_stay_in_range(gql, seller, mutation, values, field):
     body = gql(mutation, {"input": values}, token=seller[1])["data"]
     assert next(iter(body.values()))["errors"] == [{"field": field, "code": "INVALID"}]
@@ -132,8 +161,9 @@ def test_what_cannot_go_in_a_bundle(gql, seller, buyer, make_user, make_listing,
     assert [item.listing for item in Bundle.objects.get().items.all()] == [closet[1]]
 
 
-def test_checkout_refuses_a_bundle_with_an_item_sold_meanwhile_and_changes_nothing(gql, buyer, make_buyer, closet,
-                                                                                   provider):
+def test_checkout_refuses_a_bundle_with_an_item_sold_meanwhile_and_changes_nothing(
+    gql, buyer, make_buyer, closet, provider
+):
     for listing in closet:
         bundle_id = add(gql, buyer[1], listing)["bundle"]["id"]
     services.purchase_listing(buyer=make_buyer("priya")[0], listing=closet[1], idempotency_key="k")
@@ -154,21 +184,30 @@ def test_an_accepted_bundle_offer_buys_the_bundle_at_the_offer_price(gql, seller
     for listing in closet:
         bundle_id = add(gql, buyer[1], listing)["bundle"]["id"]
     assert make_offer(gql, buyer[1], "27.19", bundle=Bundle.objects.get())["errors"] == [
-        {"field": "amount", "code": "OFFER_TOO_LOW"}]  # 40% of 67.99 is 27.20
+        {"field": "amount", "code": "OFFER_TOO_LOW"}
+    ]  # 40% of 67.99 is 27.20
     offer = make_offer(gql, buyer[1], "55", bundle=Bundle.objects.get())["offer"]
     assert (offer["bundle"], offer["sellerAmount"], offer["listing"]) == ({"id": bundle_id}, money("67.99"), None)
     # While the offer waits, the bundle stays as it is.
     assert gql(BUNDLE_OF, {"sellerId": gid(seller[0])}, token=buyer[1])["data"]["bundle"]["pendingOffer"] == {
-        "id": offer["id"], "amount": money("55.00")}
+        "id": offer["id"],
+        "amount": money("55.00"),
+    }
     assert gql(REMOVE, {"input": {"listingId": gid(closet[0])}}, token=buyer[1])["data"]["removeFromBundle"][
-        "errors"] == [{"field": "listingId", "code": "BUNDLE_HAS_PENDING_OFFER"}]
+        "errors"
+    ] == [{"field": "listingId", "code": "BUNDLE_HAS_PENDING_OFFER"}]
     accepted = respond(gql, seller[1], offer["id"], "ACCEPT")
     assert accepted["errors"] == [] and accepted["offer"]["status"] == "ACCEPTED"
     order = Order.objects.get()
     assert (order.source, order.item_total, order.discount_total, order.total) == (
-        "offer", Decimal("67.99"), Decimal("12.99"), Decimal("61.49"))
+        "offer",
+        Decimal("67.99"),
+        Decimal("12.99"),
+        Decimal("61.49"),
+    )
     assert list(order.discounts.values_list("source", "applies_to", "amount")) == [
-        ("offer", "items", Decimal("12.99"))]  # the offer is the price: no bundle discount on top
+        ("offer", "items", Decimal("12.99"))
+    ]  # the offer is the price: no bundle discount on top
     assert order.lines.count() == 3 and Bundle.objects.get().order == order
 
 

@@ -22,9 +22,20 @@ def test_demo_data_loads_twice_without_duplicates(django_capture_on_commit_callb
     assert SellerDiscounts.objects.get().bundle_percent == 15
 
 
-@pytest.mark.parametrize("page", ["marketplace/listing", "marketplace/category", "marketplace/listingimage",
-                                  "social/like", "social/follow", "social/share", "social/comment", "social/block",
-                                  "social/closetvisit"])
+@pytest.mark.parametrize(
+    "page",
+    [
+        "marketplace/listing",
+        "marketplace/category",
+        "marketplace/listingimage",
+        "social/like",
+        "social/follow",
+        "social/share",
+        "social/comment",
+        "social/block",
+        "social/closetvisit",
+    ],
+)
 def test_admin_pages_work_on_demo_data(client, page):
     call_command("load_demo_data", stdout=io.StringIO())
     client.force_login(User.objects.get(username="admin"))

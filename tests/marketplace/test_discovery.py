@@ -28,7 +28,8 @@ LISTINGS = """query($first: Int, $after: String, $search: String, $categoryId: I
 CARDS = """query($first: Int) {
   %s(first: $first) {
     edges { node { id title price { amount currency } likeCount viewerHasLiked category { path parent { path } }
-                   seller { username followerCount viewerIsFollowing } coverImage { url } images { url(size: SMALL) } } }
+                   seller { username followerCount viewerIsFollowing } coverImage { url }
+                   images { url(size: SMALL) } } }
   }
 }"""
 FEED = """query($first: Int, $after: String) {
@@ -52,11 +53,26 @@ def closets(make_user, make_listing):
     men_shoes = Category.objects.get(path="men/shoes")
     coats = Category.objects.get(path="women/coats-jackets")
     listings = {
-        "dress": make_listing(ava, title="Floral midi dress", brand="Reformation", size="M", price="60", colour="Green",
-                              condition=Listing.Condition.LIKE_NEW, description="Silk, worn once"),
+        "dress": make_listing(
+            ava,
+            title="Floral midi dress",
+            brand="Reformation",
+            size="M",
+            price="60",
+            colour="Green",
+            condition=Listing.Condition.LIKE_NEW,
+            description="Silk, worn once",
+        ),
         "coat": make_listing(ava, title="Wool coat", brand="Everlane", size="S", price="120", category_id=coats.pk),
-        "sneakers": make_listing(marco, title="Retro runners", brand="Nike", size="10", price="85",
-                                 category_id=men_shoes.pk, condition=Listing.Condition.NEW_WITH_TAGS),
+        "sneakers": make_listing(
+            marco,
+            title="Retro runners",
+            brand="Nike",
+            size="10",
+            price="85",
+            category_id=men_shoes.pk,
+            condition=Listing.Condition.NEW_WITH_TAGS,
+        ),
         "draft": make_listing(marco, title="Unfinished draft", publish=False),
         "sold": make_listing(marco, title="Sold boots", category_id=men_shoes.pk),
         "removed": make_listing(ava, title="Removed scarf"),
@@ -72,26 +88,32 @@ def test_browse_shows_available_listings_newest_first(gql, closets):
     assert titles(gql(LISTINGS)) == ["Floral midi dress", "Wool coat", "Retro runners"]
 
 
-@pytest.mark.parametrize("variables, expected", [
-    ({"categoryId": "women"}, ["Floral midi dress", "Wool coat"]),  # a whole subtree
-    ({"categoryId": "men/shoes"}, ["Retro runners"]),
-    ({"brand": "nike"}, ["Retro runners"]),
-    ({"size": "m"}, ["Floral midi dress"]),
-    ({"colour": "green"}, ["Floral midi dress"]),
-    ({"conditions": ["LIKE_NEW", "NEW_WITH_TAGS"]}, ["Floral midi dress", "Retro runners"]),
-    ({"price": {"min": "60", "max": "100"}}, ["Floral midi dress", "Retro runners"]),
-    ({"price": {"max": "100", "currency": "EUR"}}, []),
-])
+@pytest.mark.parametrize(
+    "variables, expected",
+    [
+        ({"categoryId": "women"}, ["Floral midi dress", "Wool coat"]),  # a whole subtree
+        ({"categoryId": "men/shoes"}, ["Retro runners"]),
+        ({"brand": "nike"}, ["Retro runners"]),
+        ({"size": "m"}, ["Floral midi dress"]),
+        ({"colour": "green"}, ["Floral midi dress"]),
+        ({"conditions": ["LIKE_NEW", "NEW_WITH_TAGS"]}, ["Floral midi dress", "Retro runners"]),
+        ({"price": {"min": "60", "max": "100"}}, ["Floral midi dress", "Retro runners"]),
+        ({"price": {"max": "100", "currency": "EUR"}}, []),
+    ],
+)
 def test_filters(gql, closets, variables, expected):
     if "categoryId" in variables:
         variables["categoryId"] = gid(Category.objects.get(path=variables["categoryId"]))
     assert titles(gql(LISTINGS, variables)) == expected
 
 
-@pytest.mark.parametrize("sort, expected", [
-    ("PRICE_LOW", ["Floral midi dress", "Retro runners", "Wool coat"]),
-    ("PRICE_HIGH", ["Wool coat", "Retro runners", "Floral midi dress"]),
-])
+@pytest.mark.parametrize(
+    "sort, expected",
+    [
+        ("PRICE_LOW", ["Floral midi dress", "Retro runners", "Wool coat"]),
+        ("PRICE_HIGH", ["Wool coat", "Retro runners", "Floral midi dress"]),
+    ],
+)
 def test_price_sorts_page_by_keyset(gql, closets, sort, expected):
     first = gql(LISTINGS, {"sort": sort, "first": 2})["data"]["listings"]
     rest = gql(LISTINGS, {"sort": sort, "first": 2, "after": first["pageInfo"]["endCursor"]})
@@ -102,14 +124,15 @@ def test_a_reserved_listing_stays_visible_but_leaves_discovery(gql, closets):
     _, _, listings = closets
     Listing.objects.filter(pk=listings["coat"].pk).update(status=Listing.Status.RESERVED)
     assert titles(gql(LISTINGS)) == ["Floral midi dress", "Retro runners"]
-    body = gql('query($id: ID!) { listing(id: $id) { title status } }', {"id": gid(listings["coat"])})
+    body = gql("query($id: ID!) { listing(id: $id) { title status } }", {"id": gid(listings["coat"])})
     assert body["data"]["listing"] == {"title": "Wool coat", "status": "RESERVED"}
 
 
 def test_closet_shows_sold_items_on_request_and_drafts_to_their_seller(gql, closets, make_user):
     _, marco, _ = closets
-    marco_token = gql('mutation { login(input: {username: "marco", password: "a-long-enough-passphrase"}) { token } }'
-                      )["data"]["login"]["token"]
+    marco_token = gql('mutation { login(input: {username: "marco", password: "a-long-enough-passphrase"}) { token } }')[
+        "data"
+    ]["login"]["token"]
     closet = {"sellerId": gid(marco), "availableOnly": False}
     assert titles(gql(LISTINGS, closet)) == ["Retro runners", "Sold boots"]
     assert titles(gql(LISTINGS, closet, token=marco_token)) == ["Retro runners", "Unfinished draft", "Sold boots"]
@@ -174,14 +197,18 @@ def test_for_you_ranks_by_the_viewers_taste(gql, make_user, make_listing):
     same_taste = make_listing(marco, title="Same brand and category", brand="Acne", category_id=shoes.pk)  # 2 + 2
     followed = make_listing(ava, title="From a followed closet")  # 3
     dropped = make_listing(marco, title="Price dropped")  # 2
-    ListingPriceChange.objects.create(listing=dropped, old_price=Decimal("50"), new_price=Decimal("25"),
-                                      currency="USD")
+    ListingPriceChange.objects.create(listing=dropped, old_price=Decimal("50"), new_price=Decimal("25"), currency="USD")
     own = make_listing(viewer, title="My own")
     for listing in (stale, same_taste, followed, dropped, own):
         age(listing, days=40)  # no recency points
     make_listing(marco, title="Listed today")  # 3, and newer than the followed one
     assert titles(gql(LISTINGS, {"sort": "FOR_YOU"}, token=token)) == [
-        "Same brand and category", "Listed today", "From a followed closet", "Price dropped", "Plain old"]
+        "Same brand and category",
+        "Listed today",
+        "From a followed closet",
+        "Price dropped",
+        "Plain old",
+    ]
     assert titles(gql(LISTINGS, {"sort": "FOR_YOU"}))[:2] == ["Listed today", "Price dropped"]
 
 
@@ -231,8 +258,10 @@ def test_my_likes_newest_like_first_including_sold(gql, make_user, make_listing)
     Listing.objects.filter(pk=second.pk).update(status=Listing.Status.SOLD)
     query = "{ myLikes { edges { node { title viewerHasLiked } } } }"
     edges = gql(query, token=token)["data"]["myLikes"]["edges"]
-    assert [edge["node"] for edge in edges] == [{"title": "Second liked", "viewerHasLiked": True},
-                                                {"title": "First liked", "viewerHasLiked": True}]
+    assert [edge["node"] for edge in edges] == [
+        {"title": "Second liked", "viewerHasLiked": True},
+        {"title": "First liked", "viewerHasLiked": True},
+    ]
 
 
 def card_world(make_user, make_listing, with_shares=False):

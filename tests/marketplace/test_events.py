@@ -22,8 +22,9 @@ def heard(monkeypatch):
     return received
 
 
-def test_subscribers_hear_of_a_sale_once_it_committed(make_user, make_buyer, make_listing, heard,
-                                                      django_capture_on_commit_callbacks):
+def test_subscribers_hear_of_a_sale_once_it_committed(
+    make_user, make_buyer, make_listing, heard, django_capture_on_commit_callbacks
+):
     seller, _ = make_user("ava")
     buyer, _ = make_buyer("marco")
     with django_capture_on_commit_callbacks(execute=False) as pending:
@@ -32,9 +33,19 @@ def test_subscribers_hear_of_a_sale_once_it_committed(make_user, make_buyer, mak
     for callback in pending:
         callback()
     assert heard == [
-        ("order_placed", {"order_id": order.pk, "buyer_id": buyer.pk, "seller_id": seller.pk, "source": "purchase",
-                          "total": "31.49", "currency": "USD"}),
-        ("first_sale", {"order_id": order.pk, "seller_id": seller.pk})]
+        (
+            "order_placed",
+            {
+                "order_id": order.pk,
+                "buyer_id": buyer.pk,
+                "seller_id": seller.pk,
+                "source": "purchase",
+                "total": "31.49",
+                "currency": "USD",
+            },
+        ),
+        ("first_sale", {"order_id": order.pk, "seller_id": seller.pk}),
+    ]
     assert not DomainEvent.objects.filter(dispatched_at__isnull=True).exists()
     events.dispatch(DomainEvent.objects.first().pk)  # dispatched already: not handed out again
     assert len(heard) == 2
@@ -56,7 +67,8 @@ def test_a_first_sale_is_the_sellers_first_order_not_cancelled(make_user, make_b
 
 
 def test_the_sweep_dispatches_events_whose_task_was_lost_and_a_failing_handler_is_retried(
-        make_user, make_buyer, make_listing, monkeypatch, django_capture_on_commit_callbacks):
+    make_user, make_buyer, make_listing, monkeypatch, django_capture_on_commit_callbacks
+):
     monkeypatch.setattr(events, "_subscribers", defaultdict(list))
     calls = []
 
@@ -85,12 +97,15 @@ def test_unknown_event_names_are_a_programming_error():
         events.subscribe("order_exploded", print)
 
 
-def test_a_cancelled_order_is_announced_with_who_cancelled_it(make_user, make_buyer, make_listing, heard,
-                                                              django_capture_on_commit_callbacks):
+def test_a_cancelled_order_is_announced_with_who_cancelled_it(
+    make_user, make_buyer, make_listing, heard, django_capture_on_commit_callbacks
+):
     seller, _ = make_user("ava")
     buyer, _ = make_buyer("marco")
     order = services.purchase_listing(buyer=buyer, listing=make_listing(seller), idempotency_key="k")
     with django_capture_on_commit_callbacks(execute=True):
         services.cancel_order(order=order, actor=buyer)
-    assert heard[-1] == ("order_cancelled", {"order_id": order.pk, "buyer_id": buyer.pk, "seller_id": seller.pk,
-                                             "cancelled_by": "buyer"})
+    assert heard[-1] == (
+        "order_cancelled",
+        {"order_id": order.pk, "buyer_id": buyer.pk, "seller_id": seller.pk, "cancelled_by": "buyer"},
+    )

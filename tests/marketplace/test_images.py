@@ -35,7 +35,8 @@ def stored(path) -> Image.Image:
 
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP", "HEIF"])
 def test_accepted_formats_are_stored_as_clean_jpeg_with_display_sizes(
-        gql, seller, fmt, django_capture_on_commit_callbacks):
+    gql, seller, fmt, django_capture_on_commit_callbacks
+):
     listing, token = seller
     with django_capture_on_commit_callbacks(execute=True):
         payload = upload(gql, token, listing, photo(fmt, size=(2000, 1500)), name=f"photo.{fmt.lower()}")
@@ -54,8 +55,7 @@ def test_small_photos_are_never_upscaled(gql, seller, django_capture_on_commit_c
     with django_capture_on_commit_callbacks(execute=True):
         upload(gql, token, listing, photo(size=(400, 300)))
     image = ListingImage.objects.get()
-    assert image.renditions == {"small": image.renditions["small"], "medium": image.original,
-                                "large": image.original}
+    assert image.renditions == {"small": image.renditions["small"], "medium": image.original, "large": image.original}
     query = "query($id: ID!) { listing(id: $id) { coverImage { large: url small: url(size: SMALL) } } }"
     cover = gql(query, {"id": gid(listing)})["data"]["listing"]["coverImage"]
     assert cover["large"].endswith(image.original) and cover["small"].endswith("-150w.jpg")
@@ -74,18 +74,22 @@ def test_gps_and_other_exif_are_removed_and_orientation_applied(gql, seller):
     assert not image.getexif() and "exif" not in image.info
 
 
-@pytest.mark.parametrize("name, content", [
-    ("photo.jpg", b"this is not an image at all"),
-    ("photo.gif", photo("GIF")),
-    ("photo.bmp", photo("BMP")),
-    ("photo.jpg", photo(size=(400, 400))[:600]),  # truncated
-])
+@pytest.mark.parametrize(
+    "name, content",
+    [
+        ("photo.jpg", b"this is not an image at all"),
+        ("photo.gif", photo("GIF")),
+        ("photo.bmp", photo("BMP")),
+        ("photo.jpg", photo(size=(400, 400))[:600]),  # truncated
+    ],
+)
 def test_non_images_other_formats_and_damaged_files_are_refused(gql, seller, name, content):
     listing, token = seller
     payload = upload(gql, token, listing, content, name=name)
     assert payload["image"] is None
-    assert payload["errors"] == [{"field": "image", "code": "UNSUPPORTED_IMAGE",
-                                  "message": "Send a complete JPEG, PNG, WebP or HEIC photo."}]
+    assert payload["errors"] == [
+        {"field": "image", "code": "UNSUPPORTED_IMAGE", "message": "Send a complete JPEG, PNG, WebP or HEIC photo."}
+    ]
     assert not ListingImage.objects.exists()
 
 
@@ -123,8 +127,9 @@ def test_oversized_file_is_refused(gql, seller, settings):
 def test_only_the_seller_uploads(gql, seller, make_user):
     listing, _ = seller
     _, marco = make_user("marco")
-    assert upload(gql, marco, listing, photo())["errors"] == [{"field": None, "code": "FORBIDDEN",
-                                                              "message": "Only the owner can do this."}]
+    assert upload(gql, marco, listing, photo())["errors"] == [
+        {"field": None, "code": "FORBIDDEN", "message": "Only the owner can do this."}
+    ]
     assert not default_storage.exists("listings")
 
 
@@ -147,8 +152,9 @@ def test_photos_are_ordered_with_one_cover(gql, seller):
     assert [i["id"] for i in cover["listing"]["images"]] == [cover["image"]["id"], first, second]
     assert cover["listing"]["coverImage"]["id"] == cover["image"]["id"]
 
-    reordered = gql(REORDER, {"input": {"listingId": gid(listing), "imageIds": [second, first, cover["image"]["id"]]}},
-                    token=token)["data"]["reorderListingImages"]
+    reordered = gql(
+        REORDER, {"input": {"listingId": gid(listing), "imageIds": [second, first, cover["image"]["id"]]}}, token=token
+    )["data"]["reorderListingImages"]
     assert reordered["errors"] == []
     assert [i["id"] for i in reordered["listing"]["images"]] == [second, first, cover["image"]["id"]]
     assert reordered["listing"]["coverImage"] == {"id": second}

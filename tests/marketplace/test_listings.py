@@ -25,8 +25,14 @@ LISTING = "query($id: ID!) { listing(id: $id) { title status price { amount } } 
 
 
 def create(gql, token, category, **overrides):
-    data = {"title": " Silk wrap dress ", "categoryId": gid(category), "price": "48.00", "brand": "Reformation",
-            "size": "M", "condition": "LIKE_NEW"} | overrides
+    data = {
+        "title": " Silk wrap dress ",
+        "categoryId": gid(category),
+        "price": "48.00",
+        "brand": "Reformation",
+        "size": "M",
+        "condition": "LIKE_NEW",
+    } | overrides
     return gql(CREATE, {"input": data}, token=token)["data"]["createListing"]
 
 
@@ -35,37 +41,54 @@ def test_create_listing_returns_the_card(gql, make_user, category):
     payload = create(gql, token, category, originalPrice="120", currency="eur")
     assert payload["errors"] == []
     assert payload["listing"] | {"id": None} == {
-        "id": None, "title": "Silk wrap dress", "brand": "Reformation", "size": "M", "condition": "LIKE_NEW",
-        "status": "AVAILABLE", "quantity": 1, "price": {"amount": "48.00", "currency": "EUR"},
-        "originalPrice": {"amount": "120.00", "currency": "EUR"}, "category": {"path": "women/dresses"},
-        "seller": {"username": "ava"}, "likeCount": 0, "viewerHasLiked": False, "images": [], "coverImage": None}
+        "id": None,
+        "title": "Silk wrap dress",
+        "brand": "Reformation",
+        "size": "M",
+        "condition": "LIKE_NEW",
+        "status": "AVAILABLE",
+        "quantity": 1,
+        "price": {"amount": "48.00", "currency": "EUR"},
+        "originalPrice": {"amount": "120.00", "currency": "EUR"},
+        "category": {"path": "women/dresses"},
+        "seller": {"username": "ava"},
+        "likeCount": 0,
+        "viewerHasLiked": False,
+        "images": [],
+        "coverImage": None,
+    }
     listing = Listing.objects.get()
     assert listing.lowest_notified_price == Decimal("48.00")  # what likers have been shown so far
 
 
 def test_anonymous_cannot_create(gql, category):
     payload = gql(CREATE, {"input": {"title": "x", "categoryId": gid(category), "price": "5"}})["data"]["createListing"]
-    assert payload == {"listing": None, "errors": [{"field": None, "code": "UNAUTHENTICATED",
-                                                    "message": "You need to log in first."}]}
+    assert payload == {
+        "listing": None,
+        "errors": [{"field": None, "code": "UNAUTHENTICATED", "message": "You need to log in first."}],
+    }
 
 
-@pytest.mark.parametrize("overrides, field, code", [
-    ({"price": "0"}, "price", "INVALID_PRICE"),
-    ({"price": "-5"}, "price", "INVALID_PRICE"),
-    ({"price": "12.345"}, "price", "INVALID_PRICE"),
-    ({"price": "100000000"}, "price", "INVALID_PRICE"),
-    ({"price": "NaN"}, "price", "INVALID_PRICE"),
-    ({"originalPrice": "-1"}, "originalPrice", "INVALID_PRICE"),
-    ({"currency": "XYZ"}, "currency", "INVALID_CURRENCY"),
-    ({"title": "x" * 81}, "title", "INVALID"),
-    ({"title": "   "}, "title", "REQUIRED"),
-    ({"brand": "b" * 61}, "brand", "INVALID"),
-    ({"description": "d" * 2001}, "description", "INVALID"),
-    ({"quantity": 0}, "quantity", "INVALID"),
-    ({"categoryId": to_global_id("User", 1)}, "categoryId", "INVALID"),
-    ({"categoryId": to_global_id("Category", 99999)}, "categoryId", "NOT_FOUND"),
-    ({"categoryId": "garbage"}, "categoryId", "INVALID"),
-])
+@pytest.mark.parametrize(
+    "overrides, field, code",
+    [
+        ({"price": "0"}, "price", "INVALID_PRICE"),
+        ({"price": "-5"}, "price", "INVALID_PRICE"),
+        ({"price": "12.345"}, "price", "INVALID_PRICE"),
+        ({"price": "100000000"}, "price", "INVALID_PRICE"),
+        ({"price": "NaN"}, "price", "INVALID_PRICE"),
+        ({"originalPrice": "-1"}, "originalPrice", "INVALID_PRICE"),
+        ({"currency": "XYZ"}, "currency", "INVALID_CURRENCY"),
+        ({"title": "x" * 81}, "title", "INVALID"),
+        ({"title": "   "}, "title", "REQUIRED"),
+        ({"brand": "b" * 61}, "brand", "INVALID"),
+        ({"description": "d" * 2001}, "description", "INVALID"),
+        ({"quantity": 0}, "quantity", "INVALID"),
+        ({"categoryId": to_global_id("User", 1)}, "categoryId", "INVALID"),
+        ({"categoryId": to_global_id("Category", 99999)}, "categoryId", "NOT_FOUND"),
+        ({"categoryId": "garbage"}, "categoryId", "INVALID"),
+    ],
+)
 def test_bad_input_is_a_typed_error_and_creates_nothing(gql, make_user, category, overrides, field, code):
     _, token = make_user("ava")
     payload = create(gql, token, category, **overrides)
@@ -92,7 +115,9 @@ def test_price_changes_are_kept_in_history(gql, make_user, category):
     _, token = make_user("ava")
     listing_id = create(gql, token, category)["listing"]["id"]
     for price in ("40", "40.00", "44.50"):
-        payload = gql(UPDATE, {"input": {"listingId": listing_id, "price": price}}, token=token)["data"]["updateListing"]
+        payload = gql(UPDATE, {"input": {"listingId": listing_id, "price": price}}, token=token)["data"][
+            "updateListing"
+        ]
         assert payload["errors"] == []
     assert payload["listing"]["price"] == {"amount": "44.50", "currency": "USD"}
     history = list(ListingPriceChange.objects.order_by("pk").values_list("old_price", "new_price"))
@@ -113,14 +138,17 @@ def test_only_the_seller_can_update_or_remove(gql, make_user, category):
     assert Listing.objects.get().status == Listing.Status.AVAILABLE
 
 
-@pytest.mark.parametrize("changes, field, code", [
-    ({"price": "-1"}, "price", "INVALID_PRICE"),
-    ({"currency": "GBP"}, "currency", "INVALID_CURRENCY"),
-    ({"status": "SOLD"}, "status", "INVALID"),
-    ({"title": ""}, "title", "REQUIRED"),
-    ({"listingId": to_global_id("Category", 1)}, "listingId", "INVALID"),
-    ({"listingId": to_global_id("Listing", 999)}, "listingId", "NOT_FOUND"),
-])
+@pytest.mark.parametrize(
+    "changes, field, code",
+    [
+        ({"price": "-1"}, "price", "INVALID_PRICE"),
+        ({"currency": "GBP"}, "currency", "INVALID_CURRENCY"),
+        ({"status": "SOLD"}, "status", "INVALID"),
+        ({"title": ""}, "title", "REQUIRED"),
+        ({"listingId": to_global_id("Category", 1)}, "listingId", "INVALID"),
+        ({"listingId": to_global_id("Listing", 999)}, "listingId", "NOT_FOUND"),
+    ],
+)
 def test_bad_updates_change_nothing(gql, make_user, category, changes, field, code):
     _, token = make_user("ava")
     listing_id = create(gql, token, category)["listing"]["id"]

@@ -37,7 +37,8 @@ def assert_clean_jpeg(content: bytes, width: int):
 
 @pytest.mark.django_db
 def test_photo_urls_are_absolute_and_served_without_debug(
-        gql, settings, make_user, make_listing, django_capture_on_commit_callbacks):
+    gql, settings, make_user, make_listing, django_capture_on_commit_callbacks
+):
     assert settings.DEBUG is False
     seller, token = make_user("ava")
     listing = make_listing(seller)
@@ -74,14 +75,19 @@ def test_photos_are_served_by_daphne_without_debug(processes, settings, make_use
     seller, token = make_user("ava")
     listing = make_listing(seller)
     assert User.objects.filter(username="ava").exists()
-    port = processes.daphne(DEBUG="0", MEDIA_ROOT=str(settings.MEDIA_ROOT), CELERY_TASK_ALWAYS_EAGER="1",
-                            DB_CONN_MAX_AGE="0")
+    port = processes.daphne(
+        DEBUG="0", MEDIA_ROOT=str(settings.MEDIA_ROOT), CELERY_TASK_ALWAYS_EAGER="1", DB_CONN_MAX_AGE="0"
+    )
     base = f"http://127.0.0.1:{port}"
     operations = {"query": UPLOAD, "variables": {"input": {"listingId": gid(listing), "image": None}}}
     # As apollo-upload-client sends it: a multipart request with the operations, the map and the file.
-    response = httpx.post(f"{base}/graphql/", headers={"Authorization": f"Bearer {token}"}, timeout=30, data={
-        "operations": json.dumps(operations), "map": json.dumps({"0": ["variables.input.image"]})},
-        files={"0": ("photo.jpg", gps_photo(), "image/jpeg")})
+    response = httpx.post(
+        f"{base}/graphql/",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+        data={"operations": json.dumps(operations), "map": json.dumps({"0": ["variables.input.image"]})},
+        files={"0": ("photo.jpg", gps_photo(), "image/jpeg")},
+    )
     assert response.status_code == 200, response.text
     assert response.json() == {"data": {"uploadListingImage": {"errors": []}}}
     answer = httpx.post(f"{base}/graphql/", json={"query": IMAGES, "variables": {"id": gid(listing)}}, timeout=30)

@@ -34,8 +34,11 @@ IMAGES = """query($id: ID!) { listing(id: $id) { images { id original: url(size:
   medium: url(size: MEDIUM) large: url(size: LARGE) } } }"""
 REMOVE = """mutation($input: RemoveListingImageInput!) {
   removeListingImage(input: $input) { listing { images { id } } errors { field code } } }"""
-CREDENTIALS = {"AWS_ACCESS_KEY_ID": "moto-test", "AWS_SECRET_ACCESS_KEY": "moto-test-secret",
-               "AWS_DEFAULT_REGION": "us-east-1"}
+CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "moto-test",
+    "AWS_SECRET_ACCESS_KEY": "moto-test-secret",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
 
 
 def free_loopback_port() -> int:
@@ -70,12 +73,29 @@ def production_storage(environment: dict) -> dict:
     """STORAGES["default"] as config.settings_production makes it from this environment (in a
     process of its own: the production module reads the environment once, when imported)."""
     code = "import json; from django.conf import settings; print(json.dumps(settings.STORAGES['default']))"
-    env = {name: value for name, value in os.environ.items() if not name.startswith("MEDIA_")} | CREDENTIALS | {
-        "DJANGO_SETTINGS_MODULE": "config.settings_production",
-        "SECRET_KEY": "test-not-secret-but-long-enough-0123456789abcdefghijklmnopqrstuvwxyz",
-        "ALLOWED_HOSTS": "testserver", "DEBUG": "0", "EMAIL_PROVIDER": "smtp", "EMAIL_HOST": "127.0.0.1", "DEFAULT_FROM_EMAIL": "Closetline <no-reply@closetline.example>",} | environment
-    done = subprocess.run([sys.executable, "-c", f"import django; django.setup(); {code}"], cwd=PROJECT, env=env,
-                          capture_output=True, text=True, timeout=60, check=False)
+    env = (
+        {name: value for name, value in os.environ.items() if not name.startswith("MEDIA_")}
+        | CREDENTIALS
+        | {
+            "DJANGO_SETTINGS_MODULE": "config.settings_production",
+            "SECRET_KEY": "test-not-secret-but-long-enough-0123456789abcdefghijklmnopqrstuvwxyz",
+            "ALLOWED_HOSTS": "testserver",
+            "DEBUG": "0",
+            "EMAIL_PROVIDER": "smtp",
+            "EMAIL_HOST": "127.0.0.1",
+            "DEFAULT_FROM_EMAIL": "Closetline <no-reply@closetline.example>",
+        }
+        | environment
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {code}"],
+        cwd=PROJECT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -92,14 +112,33 @@ def test_production_refuses_to_start_without_a_bucket():
 
 @pytest.mark.parametrize("cdn", [True, False], ids=["behind a CDN URL", "presigned bucket URLs"])
 def test_a_photo_uploaded_in_production_mode_is_served_from_the_bucket_and_removed_with_it(
-        cdn, s3_server, settings, gql, make_user, make_listing, django_capture_on_commit_callbacks):
+    cdn, s3_server, settings, gql, make_user, make_listing, django_capture_on_commit_callbacks
+):
     endpoint, client = s3_server
-    environment = {"MEDIA_S3_BUCKET": BUCKET, "MEDIA_S3_ENDPOINT_URL": endpoint, "MEDIA_S3_REGION": "us-east-1",
-                   "MEDIA_S3_ADDRESSING_STYLE": "path"}
+    environment = {
+        "MEDIA_S3_BUCKET": BUCKET,
+        "MEDIA_S3_ENDPOINT_URL": endpoint,
+        "MEDIA_S3_REGION": "us-east-1",
+        "MEDIA_S3_ADDRESSING_STYLE": "path",
+    }
     if cdn:  # the bucket's public URL stands for the CDN, which reads the objects anonymously
         environment["MEDIA_CDN_URL"] = f"{endpoint}/{BUCKET}"
-        client.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps({"Version": "2012-10-17", "Statement": [
-            {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{BUCKET}/*"}]}))
+        client.put_bucket_policy(
+            Bucket=BUCKET,
+            Policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": "*",
+                            "Action": "s3:GetObject",
+                            "Resource": f"arn:aws:s3:::{BUCKET}/*",
+                        }
+                    ],
+                }
+            ),
+        )
     storage = production_storage(environment)
     assert storage["BACKEND"] == "storages.backends.s3.S3Storage"
     settings.STORAGES = {**settings.STORAGES, "default": storage}

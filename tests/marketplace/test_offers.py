@@ -53,18 +53,37 @@ def test_a_buyer_offers_and_the_seller_hears_of_it(gql, seller, buyer, listing, 
     payload = committed(make_offer, gql, buyer[1], "30", listing=listing)
     assert payload["errors"] == []
     assert payload["offer"] | {"id": None} == {
-        "id": None, "status": "PENDING", "source": "BUYER_OFFER", "turn": "SELLER", "viewerRole": "BUYER",
-        "amount": money("30.00"), "buyerAmount": money("30.00"), "sellerAmount": money("50.00"),
-        "shippingDiscount": money("0.00"), "counterCount": 0, "listing": {"id": gid(listing)}, "bundle": None,
-        "buyer": {"username": "marco"}, "seller": {"username": "ava"}, "order": None}
+        "id": None,
+        "status": "PENDING",
+        "source": "BUYER_OFFER",
+        "turn": "SELLER",
+        "viewerRole": "BUYER",
+        "amount": money("30.00"),
+        "buyerAmount": money("30.00"),
+        "sellerAmount": money("50.00"),
+        "shippingDiscount": money("0.00"),
+        "counterCount": 0,
+        "listing": {"id": gid(listing)},
+        "bundle": None,
+        "buyer": {"username": "marco"},
+        "seller": {"username": "ava"},
+        "order": None,
+    }
     assert notices(seller[0], "offer_received") == ["Offer: 30.00 USD"]
     assert events() == ["offer_received"]
     assert DomainEvent.objects.get().payload["recipient_id"] == seller[0].pk
 
 
-@pytest.mark.parametrize("amount, code", [("19.99", "OFFER_TOO_LOW"), ("50.00", "OFFER_TOO_HIGH"),
-                                          ("75", "OFFER_TOO_HIGH"), ("0", "INVALID_PRICE"),
-                                          ("20.001", "INVALID_PRICE")])
+@pytest.mark.parametrize(
+    "amount, code",
+    [
+        ("19.99", "OFFER_TOO_LOW"),
+        ("50.00", "OFFER_TOO_HIGH"),
+        ("75", "OFFER_TOO_HIGH"),
+        ("0", "INVALID_PRICE"),
+        ("20.001", "INVALID_PRICE"),
+    ],
+)
 def test_an_offer_is_at_least_forty_percent_and_below_the_price(gql, buyer, listing, amount, code):
     assert make_offer(gql, buyer[1], amount, listing=listing)["errors"] == [{"field": "amount", "code": code}]
     assert not Offer.objects.exists()
@@ -77,11 +96,14 @@ def test_forty_percent_exactly_is_fine(gql, buyer, listing):
 def test_offer_refusals_are_typed(gql, seller, make_user, buyer, listing):
     _, homeless = make_user("sam")
     assert make_offer(gql, seller[1], "30", listing=listing)["errors"] == [
-        {"field": "listingId", "code": "CANNOT_BUY_OWN_LISTING"}]
+        {"field": "listingId", "code": "CANNOT_BUY_OWN_LISTING"}
+    ]
     assert make_offer(gql, homeless, "30", listing=listing)["errors"] == [
-        {"field": "shippingAddressId", "code": "ADDRESS_REQUIRED"}]
+        {"field": "shippingAddressId", "code": "ADDRESS_REQUIRED"}
+    ]
     assert make_offer(gql, buyer[1], "30", listing=listing, bundleId=gid(listing))["errors"] == [
-        {"field": "listingId", "code": "INVALID"}]
+        {"field": "listingId", "code": "INVALID"}
+    ]
     Listing.objects.filter(pk=listing.pk).update(status="sold", quantity=0)
     assert make_offer(gql, buyer[1], "30", listing=listing)["errors"] == [{"field": "listingId", "code": "SOLD_OUT"}]
     assert not Offer.objects.exists()
@@ -90,7 +112,8 @@ def test_offer_refusals_are_typed(gql, seller, make_user, buyer, listing):
 def test_one_waiting_offer_per_buyer_and_listing(gql, seller, buyer, make_buyer, listing):
     first = make_offer(gql, buyer[1], "30", listing=listing)["offer"]
     assert make_offer(gql, buyer[1], "32", listing=listing)["errors"] == [
-        {"field": "listingId", "code": "OFFER_ALREADY_PENDING"}]
+        {"field": "listingId", "code": "OFFER_ALREADY_PENDING"}
+    ]
     assert make_offer(gql, make_buyer("priya")[1], "31", listing=listing)["errors"] == []  # others may
     respond(gql, seller[1], first["id"], "DECLINE")
     assert make_offer(gql, buyer[1], "33", listing=listing)["errors"] == []
@@ -100,18 +123,22 @@ def test_an_idempotency_key_makes_a_retried_offer_return_the_first(gql, buyer, l
     first = make_offer(gql, buyer[1], "30", listing=listing, idempotencyKey="offer-key-0001")
     assert make_offer(gql, buyer[1], "30", listing=listing, idempotencyKey="offer-key-0001") == first
     assert make_offer(gql, buyer[1], "31", listing=listing, idempotencyKey="offer-key-0001")["errors"] == [
-        {"field": "idempotencyKey", "code": "IDEMPOTENCY_KEY_REUSED"}]
+        {"field": "idempotencyKey", "code": "IDEMPOTENCY_KEY_REUSED"}
+    ]
     assert Offer.objects.count() == 1
 
 
-def test_the_seller_accepts_and_the_order_is_made_at_the_offer_price(gql, seller, buyer, make_buyer, listing,
-                                                                     committed, provider):
+def test_the_seller_accepts_and_the_order_is_made_at_the_offer_price(
+    gql, seller, buyer, make_buyer, listing, committed, provider
+):
     offer_id = make_offer(gql, buyer[1], "30", listing=listing)["offer"]["id"]
     other_id = make_offer(gql, make_buyer("priya")[1], "25", listing=listing)["offer"]["id"]
     payload = committed(respond, gql, seller[1], offer_id, "ACCEPT")
     assert payload["errors"] == []
-    assert (payload["offer"]["status"], payload["offer"]["order"]) == ("ACCEPTED", {
-        "id": payload["offer"]["order"]["id"], "status": "PAID", "total": money("36.49")})
+    assert (payload["offer"]["status"], payload["offer"]["order"]) == (
+        "ACCEPTED",
+        {"id": payload["offer"]["order"]["id"], "status": "PAID", "total": money("36.49")},
+    )
     order = Order.objects.get()
     assert (order.buyer, order.source, order.item_total) == (buyer[0], "offer", Decimal("30.00"))
     assert order.lines.get().source == "offer"
@@ -119,8 +146,9 @@ def test_the_seller_accepts_and_the_order_is_made_at_the_offer_price(gql, seller
     listing.refresh_from_db()
     assert listing.status == Listing.Status.SOLD
     assert Offer.objects.exclude(order=order).get().status == Offer.Status.CANCELLED
-    assert gql("query($id: ID!) { offer(id: $id) { status } }", {"id": other_id},
-               token=seller[1])["data"]["offer"] == {"status": "CANCELLED"}
+    assert gql("query($id: ID!) { offer(id: $id) { status } }", {"id": other_id}, token=seller[1])["data"]["offer"] == {
+        "status": "CANCELLED"
+    }
     assert notices(buyer[0], "offer_accepted") == ["Your offer was accepted"]
     assert notices(seller[0], "item_sold") == ["Sold: Denim jacket"]
     assert events()[-4:] == ["offer_received", "order_placed", "first_sale", "offer_accepted"]
@@ -141,7 +169,8 @@ def test_counters_alternate_between_the_two_figures_and_restart_the_clock(gql, s
     assert (countered["turn"], countered["amount"], countered["counterCount"]) == ("BUYER", money("45.00"), 1)
     assert Offer.objects.get().expires_at > timezone.now() + timedelta(hours=23)
     assert respond(gql, seller[1], offer_id, "COUNTER", "44")["errors"] == [
-        {"field": "offerId", "code": "NOT_YOUR_TURN"}]
+        {"field": "offerId", "code": "NOT_YOUR_TURN"}
+    ]
     assert respond(gql, buyer[1], offer_id, "COUNTER", "45")["errors"] == too_high
     back = committed(respond, gql, buyer[1], offer_id, "COUNTER", "38")["offer"]
     assert (back["turn"], back["buyerAmount"], back["sellerAmount"]) == ("SELLER", money("38.00"), money("45.00"))
@@ -165,7 +194,8 @@ def test_a_declined_offer_is_closed(gql, seller, buyer, listing, committed):
     assert notices(buyer[0], "offer_declined") == ["Your offer was declined"]
     for token, action in ((seller[1], "ACCEPT"), (buyer[1], "COUNTER"), (seller[1], "DECLINE")):
         assert respond(gql, token, offer_id, action, "35")["errors"] == [
-            {"field": "offerId", "code": "OFFER_NOT_PENDING"}]
+            {"field": "offerId", "code": "OFFER_NOT_PENDING"}
+        ]
     assert not Order.objects.exists()
 
 
@@ -173,9 +203,12 @@ def test_an_expired_offer_can_never_be_accepted_even_before_the_task_runs(gql, s
     offer_id = make_offer(gql, buyer[1], "30", listing=listing)["offer"]["id"]
     Offer.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     assert respond(gql, seller[1], offer_id, "ACCEPT") == {
-        "offer": None, "errors": [{"field": "offerId", "code": "OFFER_NOT_PENDING"}]}
-    assert gql("query($id: ID!) { offer(id: $id) { status } }", {"id": offer_id},
-               token=buyer[1])["data"]["offer"] == {"status": "EXPIRED"}
+        "offer": None,
+        "errors": [{"field": "offerId", "code": "OFFER_NOT_PENDING"}],
+    }
+    assert gql("query($id: ID!) { offer(id: $id) { status } }", {"id": offer_id}, token=buyer[1])["data"]["offer"] == {
+        "status": "EXPIRED"
+    }
     listing.refresh_from_db()
     assert listing.status == Listing.Status.AVAILABLE and not Order.objects.exists()
     # The periodic task records it: the event, and a notice to the buyer.
@@ -197,7 +230,8 @@ def test_an_offer_on_a_listing_held_for_someone_else_cannot_be_accepted(gql, sel
     offer_id = make_offer(gql, buyer[1], "30", listing=listing)["offer"]["id"]
     services.reserve_listing(listing=listing)
     assert respond(gql, seller[1], offer_id, "ACCEPT")["errors"] == [
-        {"field": "listingId", "code": "LISTING_NOT_AVAILABLE"}]
+        {"field": "listingId", "code": "LISTING_NOT_AVAILABLE"}
+    ]
     assert Offer.objects.get().status == Offer.Status.PENDING and not Order.objects.exists()
 
 
@@ -206,9 +240,12 @@ def test_the_proposer_withdraws_the_other_side_declines(gql, seller, buyer, list
       withdrawOffer(input: $input) { offer { status } errors { field code } } }"""
     offer_id = make_offer(gql, buyer[1], "30", listing=listing)["offer"]["id"]
     assert gql(withdraw, {"input": {"offerId": offer_id}}, token=seller[1])["data"]["withdrawOffer"]["errors"] == [
-        {"field": "offerId", "code": "NOT_YOUR_TURN"}]
+        {"field": "offerId", "code": "NOT_YOUR_TURN"}
+    ]
     assert gql(withdraw, {"input": {"offerId": offer_id}}, token=buyer[1])["data"]["withdrawOffer"] == {
-        "offer": {"status": "WITHDRAWN"}, "errors": []}
+        "offer": {"status": "WITHDRAWN"},
+        "errors": [],
+    }
 
 
 def test_strangers_neither_see_nor_answer_offers(gql, make_user, buyer, listing):
@@ -218,25 +255,36 @@ def test_strangers_neither_see_nor_answer_offers(gql, make_user, buyer, listing)
     assert gql("query($id: ID!) { offer(id: $id) { id } }", {"id": offer_id}, token=stranger)["data"]["offer"] is None
 
 
-def test_an_offer_to_a_liker_waits_for_the_liker_and_carries_a_shipping_discount(gql, seller, make_user, listing,
-                                                                               committed):
+def test_an_offer_to_a_liker_waits_for_the_liker_and_carries_a_shipping_discount(
+    gql, seller, make_user, listing, committed
+):
     liker, liker_token = make_user("priya")  # no address yet: not needed to receive an offer
-    offer = committed(services.create_offer, buyer=liker, listing=listing, amount=Decimal("40"),
-                      source=Offer.Source.OFFER_TO_LIKERS, shipping_discount=Decimal("6.49"))
+    offer = committed(
+        services.create_offer,
+        buyer=liker,
+        listing=listing,
+        amount=Decimal("40"),
+        source=Offer.Source.OFFER_TO_LIKERS,
+        shipping_discount=Decimal("6.49"),
+    )
     assert (offer.turn, offer.amount, offer.buyer_amount) == ("buyer", Decimal("40.00"), None)
     assert notices(liker, "offer_to_likers") == ["Offer: 40.00 USD"]
     assert respond(gql, seller[1], gid(offer), "ACCEPT")["errors"] == [{"field": "offerId", "code": "NOT_YOUR_TURN"}]
     assert respond(gql, liker_token, gid(offer), "ACCEPT")["errors"] == [
-        {"field": "shippingAddressId", "code": "ADDRESS_REQUIRED"}]
-    services.add_shipping_address(user=liker, recipient_name="Priya", line1="2 Oak St", city="Boise",
-                                  postal_code="83702", country="US")
+        {"field": "shippingAddressId", "code": "ADDRESS_REQUIRED"}
+    ]
+    services.add_shipping_address(
+        user=liker, recipient_name="Priya", line1="2 Oak St", city="Boise", postal_code="83702", country="US"
+    )
     # A liker may counter, from the floor up to below the seller's figure.
     assert respond(gql, liker_token, gid(offer), "COUNTER", "19.99")["errors"] == [
-        {"field": "amount", "code": "OFFER_TOO_LOW"}]
+        {"field": "amount", "code": "OFFER_TOO_LOW"}
+    ]
     accepted = respond(gql, liker_token, gid(offer), "ACCEPT")["offer"]
     assert accepted["order"]["total"] == money("40.00")  # free shipping
     assert list(OrderDiscount.objects.values_list("source", "applies_to", "amount")) == [
-        ("offer", "shipping", Decimal("6.49"))]
+        ("offer", "shipping", Decimal("6.49"))
+    ]
 
 
 MY_OFFERS = f"""query($role: Party!, $pendingOnly: Boolean, $first: Int) {{
@@ -268,8 +316,14 @@ def test_my_offers_runs_a_fixed_number_of_queries(gql, seller, buyer, make_listi
                 services.respond_to_offer(offer=offer, actor=seller[0], action="accept")
             made.append(offer)
 
-    assert_constant_queries(gql, MY_OFFERS, {"role": role, "first": 100},
-                            seller[1] if role == "SELLER" else buyer[1], grow, path=["myOffers"])
+    assert_constant_queries(
+        gql,
+        MY_OFFERS,
+        {"role": role, "first": 100},
+        seller[1] if role == "SELLER" else buyer[1],
+        grow,
+        path=["myOffers"],
+    )
 
 
 def test_taking_a_listing_down_closes_the_offers_on_it(gql, seller, buyer, listing):
@@ -284,13 +338,23 @@ def test_taking_a_listing_down_closes_the_offers_on_it(gql, seller, buyer, listi
 def test_a_closed_offer_refuses_every_answer_and_changes_nothing(gql, seller, buyer, listing, status, action):
     offer_id = make_offer(gql, buyer[1], "30", listing=listing)["offer"]["id"]
     Offer.objects.update(status=status)
-    before = (list(Offer.objects.values()), Order.objects.count(), Notification.objects.count(),
-              DomainEvent.objects.count(), Listing.objects.values_list("status", "quantity").get())
+    before = (
+        list(Offer.objects.values()),
+        Order.objects.count(),
+        Notification.objects.count(),
+        DomainEvent.objects.count(),
+        Listing.objects.values_list("status", "quantity").get(),
+    )
     if action == "WITHDRAW":
         mutation = "mutation($input: OfferIdInput!) { withdrawOffer(input: $input) { errors { field code } } }"
         errors = gql(mutation, {"input": {"offerId": offer_id}}, token=buyer[1])["data"]["withdrawOffer"]["errors"]
     else:
         errors = respond(gql, seller[1], offer_id, action, "40")["errors"]
     assert errors == [{"field": "offerId", "code": "OFFER_NOT_PENDING"}]
-    assert before == (list(Offer.objects.values()), Order.objects.count(), Notification.objects.count(),
-                      DomainEvent.objects.count(), Listing.objects.values_list("status", "quantity").get())
+    assert before == (
+        list(Offer.objects.values()),
+        Order.objects.count(),
+        Notification.objects.count(),
+        DomainEvent.objects.count(),
+        Listing.objects.values_list("status", "quantity").get(),
+    )

@@ -27,7 +27,8 @@ def rate(gql, token, order, stars):
 
 def test_the_buyer_rates_an_accepted_order_and_may_change_the_rating(gql, order):
     assert rate(gql, order.tokens["buyer"], order, 5)["errors"] == [
-        {"field": "orderId", "code": "ORDER_TRANSITION_NOT_ALLOWED"}]
+        {"field": "orderId", "code": "ORDER_TRANSITION_NOT_ALLOWED"}
+    ]
     services.ship_order(order=order, actor=order.seller, tracking_number="1Z999AA10123456784")
     services.accept_order(order=order, actor=order.buyer)
     rated = rate(gql, order.tokens["buyer"], order, 4)

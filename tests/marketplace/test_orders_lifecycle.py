@@ -24,8 +24,12 @@ MUTATIONS = {
     "accept": ("acceptOrder", "OrderIdInput", {}),
     "cancel": ("cancelOrder", "OrderIdInput", {}),
 }
-STAMPS = {Order.Status.SHIPPED: "shipped_at", Order.Status.DELIVERED: "delivered_at",
-          Order.Status.ACCEPTED: "accepted_at", Order.Status.CANCELLED: "cancelled_at"}
+STAMPS = {
+    Order.Status.SHIPPED: "shipped_at",
+    Order.Status.DELIVERED: "delivered_at",
+    Order.Status.ACCEPTED: "accepted_at",
+    Order.Status.CANCELLED: "cancelled_at",
+}
 
 
 @pytest.fixture
@@ -43,12 +47,17 @@ def bought(parties, make_listing, django_capture_on_commit_callbacks):
 
     def make(*, placed_ago=timedelta(0), status=Order.Status.PAID, source=Order.Source.PURCHASE, **listing_fields):
         with django_capture_on_commit_callbacks(execute=True):
-            order = services.purchase_listing(buyer=buyer, listing=make_listing(seller, **listing_fields),
-                                              idempotency_key=f"key-{next(KEYS)}", source=source)
+            order = services.purchase_listing(
+                buyer=buyer,
+                listing=make_listing(seller, **listing_fields),
+                idempotency_key=f"key-{next(KEYS)}",
+                source=source,
+            )
         placed_at = timezone.now() - placed_ago
         stamps = {STAMPS[status]: placed_at} if status in STAMPS else {}
-        Order.objects.filter(pk=order.pk).update(status=status, placed_at=placed_at,
-                                                 add_on_until=placed_at + timedelta(hours=24), **stamps)
+        Order.objects.filter(pk=order.pk).update(
+            status=status, placed_at=placed_at, add_on_until=placed_at + timedelta(hours=24), **stamps
+        )
         return Order.objects.get(pk=order.pk)
 
     return make
@@ -63,32 +72,49 @@ def act(gql, token, action, order, **extra):
 def everything_about(order) -> dict:
     """What a refused transition must leave untouched."""
     order.refresh_from_db()
-    return {"order": model_to_dict(order), "lines": list(OrderLine.objects.values("listing_id", "active")),
-            "listings": list(Listing.objects.order_by("pk").values("status", "quantity")),
-            "payments": list(Payment.objects.order_by("pk").values("status")),
-            "notifications": Notification.objects.count(), "events": DomainEvent.objects.count()}
+    return {
+        "order": model_to_dict(order),
+        "lines": list(OrderLine.objects.values("listing_id", "active")),
+        "listings": list(Listing.objects.order_by("pk").values("status", "quantity")),
+        "payments": list(Payment.objects.order_by("pk").values("status")),
+        "notifications": Notification.objects.count(),
+        "events": DomainEvent.objects.count(),
+    }
 
 
 ALLOWED_ROLE = {"ship": "seller", "deliver": "buyer", "accept": "buyer", "cancel": "buyer"}
 
 
-@pytest.mark.parametrize("action, status", [
-    (action, status) for action, transition in services.ORDER_TRANSITIONS.items()
-    for status in Order.Status.values if status not in transition.sources])
-def test_a_transition_from_a_wrong_status_is_a_typed_error_and_changes_nothing(gql, parties, bought, action,
-                                                                              status):
+@pytest.mark.parametrize(
+    "action, status",
+    [
+        (action, status)
+        for action, transition in services.ORDER_TRANSITIONS.items()
+        for status in Order.Status.values
+        if status not in transition.sources
+    ],
+)
+def test_a_transition_from_a_wrong_status_is_a_typed_error_and_changes_nothing(gql, parties, bought, action, status):
     _, seller_token, _, buyer_token = parties
     order = bought(status=status)
     before = everything_about(order)
     token = seller_token if ALLOWED_ROLE[action] == "seller" else buyer_token
     assert act(gql, token, action, order) == {
-        "order": None, "errors": [{"field": None, "code": "ORDER_TRANSITION_NOT_ALLOWED"}]}
+        "order": None,
+        "errors": [{"field": None, "code": "ORDER_TRANSITION_NOT_ALLOWED"}],
+    }
     assert everything_about(order) == before
 
 
-@pytest.mark.parametrize("action, role", [
-    (action, role) for action, transition in services.ORDER_TRANSITIONS.items()
-    for role in (services.Role.BUYER, services.Role.SELLER) if role not in transition.rules])
+@pytest.mark.parametrize(
+    "action, role",
+    [
+        (action, role)
+        for action, transition in services.ORDER_TRANSITIONS.items()
+        for role in (services.Role.BUYER, services.Role.SELLER)
+        if role not in transition.rules
+    ],
+)
 def test_a_transition_by_the_wrong_side_is_forbidden_and_changes_nothing(gql, parties, bought, action, role):
     _, seller_token, _, buyer_token = parties
     source = next(iter(services.ORDER_TRANSITIONS[action].sources))
@@ -104,8 +130,9 @@ def test_strangers_do_not_see_orders(gql, make_user, bought, action):
     order = bought()
     _, stranger = make_user("sam")
     assert act(gql, stranger, action, order)["errors"] == [{"field": "orderId", "code": "NOT_FOUND"}]
-    assert gql("query($id: ID!) { order(id: $id) { id } node(id: $id) { id } }", {"id": gid(order)},
-               token=stranger)["data"] == {"order": None, "node": None}
+    assert gql("query($id: ID!) { order(id: $id) { id } node(id: $id) { id } }", {"id": gid(order)}, token=stranger)[
+        "data"
+    ] == {"order": None, "node": None}
 
 
 def test_ship_deliver_accept(gql, parties, bought, django_capture_on_commit_callbacks):
@@ -127,7 +154,8 @@ def test_shipping_needs_a_tracking_number(gql, parties, bought):
     _, seller_token, _, _ = parties
     order = bought()
     assert act(gql, seller_token, "ship", order, trackingNumber=" ")["errors"] == [
-        {"field": "trackingNumber", "code": "INVALID"}]
+        {"field": "trackingNumber", "code": "INVALID"}
+    ]
     assert Order.objects.get().status == Order.Status.PAID
 
 
@@ -139,9 +167,9 @@ def test_accepting_a_shipped_order_means_it_arrived(gql, parties, bought):
     assert order.delivered_at == order.accepted_at
 
 
-def test_a_buyer_cancels_within_three_hours_the_item_is_relisted_and_refunded(gql, parties, bought, make_buyer,
-                                                                             provider,
-                                                                             django_capture_on_commit_callbacks):
+def test_a_buyer_cancels_within_three_hours_the_item_is_relisted_and_refunded(
+    gql, parties, bought, make_buyer, provider, django_capture_on_commit_callbacks
+):
     _, _, _, buyer_token = parties
     order = bought(placed_ago=timedelta(hours=2, minutes=59))
     with django_capture_on_commit_callbacks(execute=True):
@@ -159,16 +187,19 @@ def test_a_buyer_cancels_within_three_hours_the_item_is_relisted_and_refunded(gq
     assert services.purchase_listing(buyer=make_buyer("priya")[0], listing=listing, idempotency_key="k").total
 
 
-@pytest.mark.parametrize("side, placed_ago, source, allowed", [
-    ("buyer", timedelta(hours=3, minutes=1), Order.Source.PURCHASE, False),
-    ("buyer", timedelta(hours=1), Order.Source.OFFER, False),  # an accepted offer is binding
-    ("buyer", timedelta(hours=1), Order.Source.AUCTION, False),
-    ("buyer", timedelta(hours=1), Order.Source.BUNDLE, True),
-    ("buyer", timedelta(days=7), Order.Source.OFFER, True),
-    ("seller", timedelta(hours=1), Order.Source.PURCHASE, False),
-    ("seller", timedelta(days=6, hours=23), Order.Source.PURCHASE, False),
-    ("seller", timedelta(days=7), Order.Source.PURCHASE, True),
-])
+@pytest.mark.parametrize(
+    "side, placed_ago, source, allowed",
+    [
+        ("buyer", timedelta(hours=3, minutes=1), Order.Source.PURCHASE, False),
+        ("buyer", timedelta(hours=1), Order.Source.OFFER, False),  # an accepted offer is binding
+        ("buyer", timedelta(hours=1), Order.Source.AUCTION, False),
+        ("buyer", timedelta(hours=1), Order.Source.BUNDLE, True),
+        ("buyer", timedelta(days=7), Order.Source.OFFER, True),
+        ("seller", timedelta(hours=1), Order.Source.PURCHASE, False),
+        ("seller", timedelta(days=6, hours=23), Order.Source.PURCHASE, False),
+        ("seller", timedelta(days=7), Order.Source.PURCHASE, True),
+    ],
+)
 def test_cancellation_windows(gql, parties, bought, side, placed_ago, source, allowed):
     _, seller_token, _, buyer_token = parties
     order = bought(placed_ago=placed_ago, source=source)
@@ -199,8 +230,9 @@ def test_orders_delivered_long_ago_are_accepted_by_the_periodic_task(bought):
     assert (statuses[old.pk], statuses[recent.pk], statuses[shipped.pk]) == ("accepted", "delivered", "shipped")
 
 
-def test_a_failed_capture_cancels_the_order_and_releases_the_hold(parties, make_listing, provider,
-                                                                  django_capture_on_commit_callbacks):
+def test_a_failed_capture_cancels_the_order_and_releases_the_hold(
+    parties, make_listing, provider, django_capture_on_commit_callbacks
+):
     seller, _, buyer, _ = parties
     listing = make_listing(seller)
     provider.fail.add("capture")
@@ -215,8 +247,9 @@ def test_a_failed_capture_cancels_the_order_and_releases_the_hold(parties, make_
     assert provider.operations() == ["authorize", "void"]
 
 
-def test_a_capture_failing_after_shipping_is_left_for_staff(parties, make_listing, provider,
-                                                           django_capture_on_commit_callbacks):
+def test_a_capture_failing_after_shipping_is_left_for_staff(
+    parties, make_listing, provider, django_capture_on_commit_callbacks
+):
     seller, _, buyer, _ = parties
     provider.fail.add("capture")
     with django_capture_on_commit_callbacks(execute=False) as capture_later:
@@ -253,8 +286,9 @@ def add_to_order(gql, token, order, listing, key="add-on-key-1"):
     return gql(ADD_TO_ORDER, variables, token=token)["data"]["addToOrder"]
 
 
-def test_an_add_on_joins_the_parcel_without_a_second_label_fee(gql, parties, bought, make_listing, provider,
-                                                               django_capture_on_commit_callbacks):
+def test_an_add_on_joins_the_parcel_without_a_second_label_fee(
+    gql, parties, bought, make_listing, provider, django_capture_on_commit_callbacks
+):
     seller, _, _, buyer_token = parties
     order = bought(price="40.00", placed_ago=timedelta(hours=23))
     scarf = make_listing(seller, title="Scarf", price="12.00")
@@ -264,19 +298,25 @@ def test_an_add_on_joins_the_parcel_without_a_second_label_fee(gql, parties, bou
     assert [line["title"] for line in payload["order"]["lines"]] == ["Wrap dress", "Scarf"]
     assert payload["order"]["lines"][1]["source"] == "ADD_ON"
     assert (payload["order"]["itemTotal"], payload["order"]["shippingFee"], payload["order"]["total"]) == (
-        money("52.00"), money("6.49"), money("58.49"))
+        money("52.00"),
+        money("6.49"),
+        money("58.49"),
+    )
     assert sorted(Payment.objects.values_list("amount", "status")) == [
-        (Decimal("12.00"), "captured"), (Decimal("46.49"), "captured")]
+        (Decimal("12.00"), "captured"),
+        (Decimal("46.49"), "captured"),
+    ]
     assert Notification.objects.filter(recipient=seller, kind="item_sold").count() == 2
     # A retry returns the same order; the same key for another item is refused.
     assert add_to_order(gql, buyer_token, order, scarf) == payload
     assert add_to_order(gql, buyer_token, order, make_listing(seller))["errors"] == [
-        {"field": "idempotencyKey", "code": "IDEMPOTENCY_KEY_REUSED"}]
+        {"field": "idempotencyKey", "code": "IDEMPOTENCY_KEY_REUSED"}
+    ]
 
 
-def test_cancelling_an_order_with_an_add_on_restocks_both_and_refunds_both(gql, parties, bought, make_listing,
-                                                                          provider,
-                                                                          django_capture_on_commit_callbacks):
+def test_cancelling_an_order_with_an_add_on_restocks_both_and_refunds_both(
+    gql, parties, bought, make_listing, provider, django_capture_on_commit_callbacks
+):
     seller, _, _, buyer_token = parties
     order = bought()
     with django_capture_on_commit_callbacks(execute=True):
@@ -287,18 +327,20 @@ def test_cancelling_an_order_with_an_add_on_restocks_both_and_refunds_both(gql, 
     assert list(Payment.objects.values_list("status", flat=True)) == ["refunded", "refunded"]
 
 
-@pytest.mark.parametrize("change, code", [
-    ({"add_on_until": timezone.now() - timedelta(seconds=1)}, "ADD_ON_WINDOW_CLOSED"),
-    ({"status": Order.Status.SHIPPED}, "ADD_ON_WINDOW_CLOSED"),
-    ({"status": Order.Status.CANCELLED}, "ADD_ON_WINDOW_CLOSED"),
-])
+@pytest.mark.parametrize(
+    "change, code",
+    [
+        ({"add_on_until": timezone.now() - timedelta(seconds=1)}, "ADD_ON_WINDOW_CLOSED"),
+        ({"status": Order.Status.SHIPPED}, "ADD_ON_WINDOW_CLOSED"),
+        ({"status": Order.Status.CANCELLED}, "ADD_ON_WINDOW_CLOSED"),
+    ],
+)
 def test_add_ons_only_within_the_window_and_before_shipping(gql, parties, bought, make_listing, change, code):
     seller, _, _, buyer_token = parties
     order, scarf = bought(), make_listing(seller, title="Scarf")
     Order.objects.filter(pk=order.pk).update(**change)
     before = everything_about(order)
-    assert add_to_order(gql, buyer_token, order, scarf)["errors"] == [
-        {"field": "orderId", "code": code}]
+    assert add_to_order(gql, buyer_token, order, scarf)["errors"] == [{"field": "orderId", "code": code}]
     assert everything_about(order) == before
 
 
@@ -307,11 +349,14 @@ def test_add_ons_come_from_the_same_closet_and_only_for_the_buyer(gql, parties, 
     order = bought()
     other_seller, _ = make_user("priya")
     assert add_to_order(gql, buyer_token, order, make_listing(other_seller))["errors"] == [
-        {"field": "listingId", "code": "DIFFERENT_SELLER"}]
+        {"field": "listingId", "code": "DIFFERENT_SELLER"}
+    ]
     assert add_to_order(gql, buyer_token, order, order.lines.get().listing)["errors"] == [
-        {"field": "listingId", "code": "INVALID"}]
+        {"field": "listingId", "code": "INVALID"}
+    ]
     assert add_to_order(gql, seller_token, order, make_listing(seller))["errors"] == [
-        {"field": "orderId", "code": "NOT_FOUND"}]
+        {"field": "orderId", "code": "NOT_FOUND"}
+    ]
     assert OrderLine.objects.count() == 1
 
 
@@ -353,5 +398,11 @@ def test_order_history_runs_a_fixed_number_of_queries(gql, parties, make_listing
         for _ in range(count):
             services.purchase_listing(buyer=buyer, listing=make_listing(seller), idempotency_key=f"k{next(KEYS)}")
 
-    assert_constant_queries(gql, MY_ORDERS, {"role": role, "first": 100},
-                            seller_token if role == "SELLER" else buyer_token, grow, path=["myOrders"])
+    assert_constant_queries(
+        gql,
+        MY_ORDERS,
+        {"role": role, "first": 100},
+        seller_token if role == "SELLER" else buyer_token,
+        grow,
+        path=["myOrders"],
+    )

@@ -37,12 +37,20 @@ def error_of(call) -> tuple[ErrorCode, str | None]:
 def state(listing) -> tuple:
     """What a failed purchase must leave as it was."""
     listing.refresh_from_db()
-    return (listing.status, listing.quantity, Order.objects.count(), OrderLine.objects.count(),
-            Payment.objects.count(), IdempotencyKey.objects.count(), DomainEvent.objects.count())
+    return (
+        listing.status,
+        listing.quantity,
+        Order.objects.count(),
+        OrderLine.objects.count(),
+        Payment.objects.count(),
+        IdempotencyKey.objects.count(),
+        DomainEvent.objects.count(),
+    )
 
 
 def test_a_purchase_sells_the_item_with_a_snapshot_of_title_price_and_address(
-        seller, buyer, make_listing, provider, django_capture_on_commit_callbacks):
+    seller, buyer, make_listing, provider, django_capture_on_commit_callbacks
+):
     listing = make_listing(seller, title="Silk wrap dress", price="48.00")
     with django_capture_on_commit_callbacks(execute=True):
         order = buy(buyer, listing)
@@ -50,11 +58,20 @@ def test_a_purchase_sells_the_item_with_a_snapshot_of_title_price_and_address(
     assert (listing.status, listing.quantity) == (Listing.Status.SOLD, 0)
     assert (order.buyer, order.seller, order.status, order.source) == (buyer, seller, "paid", "purchase")
     assert (order.item_total, order.shipping_fee, order.discount_total, order.total) == (
-        Decimal("48.00"), Decimal("6.49"), Decimal("0.00"), Decimal("54.49"))
+        Decimal("48.00"),
+        Decimal("6.49"),
+        Decimal("0.00"),
+        Decimal("54.49"),
+    )
     assert (order.recipient_name, order.line1, order.city, order.country) == ("Marco", "1 Main St", "Portland", "US")
     line = order.lines.get()
     assert (line.listing, line.title, line.price, line.active, line.sole_unit) == (
-        listing, "Silk wrap dress", Decimal("48.00"), True, True)
+        listing,
+        "Silk wrap dress",
+        Decimal("48.00"),
+        True,
+        True,
+    )
     # The snapshot outlives edits of the saved address.
     address = buyer.shipping_addresses.get()
     services.update_shipping_address(address=address, city="Salem")
@@ -75,19 +92,30 @@ def test_the_same_key_returns_the_first_order_and_other_input_is_refused(seller,
     assert buy(buyer, listing) == first  # even though the item is sold out by now
     assert error_of(lambda: buy(buyer, other)) == (ErrorCode.IDEMPOTENCY_KEY_REUSED, "idempotencyKey")
     assert error_of(lambda: buy(buyer, listing, price=Decimal("10"))) == (
-        ErrorCode.IDEMPOTENCY_KEY_REUSED, "idempotencyKey")
+        ErrorCode.IDEMPOTENCY_KEY_REUSED,
+        "idempotencyKey",
+    )
     assert buy(buyer, listing, price=None) == first
     assert Order.objects.count() == 1
 
 
-@pytest.mark.parametrize("make_trouble, code", [
-    (lambda listing, buyer: Listing.objects.filter(pk=listing.pk).update(status="sold", quantity=0), "SOLD_OUT"),
-    (lambda listing, buyer: Listing.objects.filter(pk=listing.pk).update(status="reserved"), "LISTING_NOT_AVAILABLE"),
-    (lambda listing, buyer: Listing.objects.filter(pk=listing.pk).update(status="draft"), "LISTING_NOT_AVAILABLE"),
-    (lambda listing, buyer: Listing.objects.filter(pk=listing.pk).update(status="removed"), "LISTING_NOT_AVAILABLE"),
-    (lambda listing, buyer: buyer.shipping_addresses.all().delete(), "ADDRESS_REQUIRED"),
-    (lambda listing, buyer: Listing.objects.filter(pk=listing.pk).update(price="20.64"), "PAYMENT_DECLINED"),
-])
+@pytest.mark.parametrize(
+    "make_trouble, code",
+    [
+        (lambda listing, buyer: Listing.objects.filter(pk=listing.pk).update(status="sold", quantity=0), "SOLD_OUT"),
+        (
+            lambda listing, buyer: Listing.objects.filter(pk=listing.pk).update(status="reserved"),
+            "LISTING_NOT_AVAILABLE",
+        ),
+        (lambda listing, buyer: Listing.objects.filter(pk=listing.pk).update(status="draft"), "LISTING_NOT_AVAILABLE"),
+        (
+            lambda listing, buyer: Listing.objects.filter(pk=listing.pk).update(status="removed"),
+            "LISTING_NOT_AVAILABLE",
+        ),
+        (lambda listing, buyer: buyer.shipping_addresses.all().delete(), "ADDRESS_REQUIRED"),
+        (lambda listing, buyer: Listing.objects.filter(pk=listing.pk).update(price="20.64"), "PAYMENT_DECLINED"),
+    ],
+)
 def test_a_refused_purchase_changes_nothing(seller, buyer, make_listing, provider, make_trouble, code):
     listing = make_listing(seller)
     make_trouble(listing, buyer)
@@ -190,9 +218,12 @@ def test_a_chosen_address_must_be_the_buyers(seller, buyer, make_buyer, make_lis
     listing = make_listing(seller)
     theirs = make_buyer("priya")[0].shipping_addresses.get()
     assert error_of(lambda: buy(buyer, listing, shipping_address_id=theirs.pk)) == (
-        ErrorCode.NOT_FOUND, "shippingAddressId")
-    second = services.add_shipping_address(user=buyer, recipient_name="Marco", line1="9 Elm St", city="Austin",
-                                           postal_code="73301", country="us")
+        ErrorCode.NOT_FOUND,
+        "shippingAddressId",
+    )
+    second = services.add_shipping_address(
+        user=buyer, recipient_name="Marco", line1="9 Elm St", city="Austin", postal_code="73301", country="us"
+    )
     assert buy(buyer, listing, shipping_address_id=second.pk).city == "Austin"
 
 
@@ -204,8 +235,9 @@ def test_the_database_refuses_a_second_active_line_for_a_sole_unit(seller, buyer
     line = order.lines.get()
     other = buy(make_buyer("priya")[0], make_listing(seller, title="Other"))
     with pytest.raises(IntegrityError), transaction.atomic():
-        OrderLine.objects.create(order=other, listing=line.listing, title=line.title, price=line.price,
-                                 source="purchase", sole_unit=True)
+        OrderLine.objects.create(
+            order=other, listing=line.listing, title=line.title, price=line.price, source="purchase", sole_unit=True
+        )
     with pytest.raises(IntegrityError), transaction.atomic():
         Listing.objects.filter(pk=line.listing_id).update(quantity=-1)
 
@@ -220,15 +252,36 @@ def test_purchase_listing_returns_the_order(gql, make_user, make_buyer, make_lis
     payload = purchase(gql, token, listing)
     assert payload["errors"] == []
     assert payload["order"] | {"id": None} == {
-        "id": None, "status": "PAID", "source": "PURCHASE", "viewerRole": "BUYER", "buyer": {"username": "marco"},
-        "seller": {"username": "ava"}, "trackingNumber": "",
-        "lines": [{"title": "Silk wrap dress", "source": "PURCHASE", "price": money("48.00"),
-                   "listing": {"id": gid(listing), "status": "SOLD"}}],
-        "discounts": [], "itemTotal": money("48.00"), "shippingFee": money("6.49"), "discountTotal": money("0.00"),
+        "id": None,
+        "status": "PAID",
+        "source": "PURCHASE",
+        "viewerRole": "BUYER",
+        "buyer": {"username": "marco"},
+        "seller": {"username": "ava"},
+        "trackingNumber": "",
+        "lines": [
+            {
+                "title": "Silk wrap dress",
+                "source": "PURCHASE",
+                "price": money("48.00"),
+                "listing": {"id": gid(listing), "status": "SOLD"},
+            }
+        ],
+        "discounts": [],
+        "itemTotal": money("48.00"),
+        "shippingFee": money("6.49"),
+        "discountTotal": money("0.00"),
         "total": money("54.49"),
-        "shippingAddress": {"recipientName": "Marco", "line1": "1 Main St", "city": "Portland", "country": "US"}}
-    assert gql("query($id: ID!) { order(id: $id) { viewerRole total { amount } } }", {"id": payload["order"]["id"]},
-               token=make_user("ava2")[1])["data"]["order"] is None
+        "shippingAddress": {"recipientName": "Marco", "line1": "1 Main St", "city": "Portland", "country": "US"},
+    }
+    assert (
+        gql(
+            "query($id: ID!) { order(id: $id) { viewerRole total { amount } } }",
+            {"id": payload["order"]["id"]},
+            token=make_user("ava2")[1],
+        )["data"]["order"]
+        is None
+    )
 
 
 def test_a_retry_gets_the_identical_response_and_a_new_input_a_typed_error(gql, make_user, make_buyer, make_listing):
@@ -238,7 +291,9 @@ def test_a_retry_gets_the_identical_response_and_a_new_input_a_typed_error(gql, 
     first = purchase(gql, token, listing, key="3f1c2a9e-retry")
     assert purchase(gql, token, listing, key="3f1c2a9e-retry") == first
     assert purchase(gql, token, other, key="3f1c2a9e-retry") == {
-        "order": None, "errors": [{"field": "idempotencyKey", "code": "IDEMPOTENCY_KEY_REUSED"}]}
+        "order": None,
+        "errors": [{"field": "idempotencyKey", "code": "IDEMPOTENCY_KEY_REUSED"}],
+    }
     assert Order.objects.count() == 1
 
 
@@ -247,7 +302,8 @@ def test_client_keys_are_plain_and_long_enough(gql, make_user, make_buyer, make_
     seller, _ = make_user("ava")
     _, token = make_buyer("marco")
     assert purchase(gql, token, make_listing(seller), key=key)["errors"] == [
-        {"field": "idempotencyKey", "code": "INVALID"}]
+        {"field": "idempotencyKey", "code": "INVALID"}
+    ]
     assert not Order.objects.exists()
 
 
@@ -256,15 +312,16 @@ def test_purchase_errors_are_typed(gql, make_user, make_buyer, make_listing):
     _, token = make_buyer("marco")
     _, homeless = make_user("sam")
     listing = make_listing(seller)
-    assert purchase(gql, seller_token, listing)["errors"] == [
-        {"field": "listingId", "code": "CANNOT_BUY_OWN_LISTING"}]
+    assert purchase(gql, seller_token, listing)["errors"] == [{"field": "listingId", "code": "CANNOT_BUY_OWN_LISTING"}]
     assert purchase(gql, homeless, listing)["errors"] == [{"field": "shippingAddressId", "code": "ADDRESS_REQUIRED"}]
     assert purchase(gql, None, listing)["errors"] == [{"field": None, "code": "UNAUTHENTICATED"}]
     assert purchase(gql, token, listing, shippingAddressId=gid(listing))["errors"] == [
-        {"field": "shippingAddressId", "code": "INVALID"}]
+        {"field": "shippingAddressId", "code": "INVALID"}
+    ]
     purchase(gql, token, listing, key="first-purchase")
     assert purchase(gql, token, listing, key="second-purchase")["errors"] == [
-        {"field": "listingId", "code": "SOLD_OUT"}]
+        {"field": "listingId", "code": "SOLD_OUT"}
+    ]
 
 
 def test_a_retry_refused_because_its_twin_just_won_returns_the_twins_order(seller, buyer, make_listing, monkeypatch):
@@ -294,14 +351,19 @@ def test_community_programs_hook_their_discount_into_every_new_order(seller, buy
 
     monkeypatch.setattr(pricing, "DISCOUNT_RULES", [*pricing.DISCOUNT_RULES, first_sale_shipping])
     order = buy(buyer, make_listing(seller, price="20.00"))
-    assert (order.shipping_fee, order.discount_total, order.total) == (Decimal("6.49"), Decimal("5.00"),
-                                                                       Decimal("21.49"))
+    assert (order.shipping_fee, order.discount_total, order.total) == (
+        Decimal("6.49"),
+        Decimal("5.00"),
+        Decimal("21.49"),
+    )
     assert list(order.discounts.values_list("source", "applies_to", "description")) == [
-        ("program", "shipping", "First sale: shipping on us")]
+        ("program", "shipping", "First sale: shipping on us")
+    ]
 
 
-def test_a_funded_discount_is_paid_in_the_orders_transaction_and_can_refuse_it(seller, buyer, make_listing,
-                                                                               monkeypatch, provider):
+def test_a_funded_discount_is_paid_in_the_orders_transaction_and_can_refuse_it(
+    seller, buyer, make_listing, monkeypatch, provider
+):
     """A program paying for its discount (Discount.fund) sees the order it funds; refusing rolls it back."""
     from marketplace import pricing
 

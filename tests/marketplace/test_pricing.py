@@ -7,9 +7,12 @@ from hypothesis import strategies as st
 from marketplace.pricing import ITEMS, SHIPPING, Discount, order_totals, percent_of, to_cents
 
 cents = st.integers(min_value=0, max_value=10_000_000).map(lambda c: Decimal(c) / 100)
-discounts = st.builds(Discount, source=st.sampled_from(["seller", "bundle", "offer", "program"]),
-                      amount=st.decimals(min_value=0, max_value=100_000, places=3),
-                      applies_to=st.sampled_from([ITEMS, SHIPPING]))
+discounts = st.builds(
+    Discount,
+    source=st.sampled_from(["seller", "bundle", "offer", "program"]),
+    amount=st.decimals(min_value=0, max_value=100_000, places=3),
+    applies_to=st.sampled_from([ITEMS, SHIPPING]),
+)
 
 
 @given(items=st.lists(cents, min_size=1, max_size=8), shipping=cents, applied=st.lists(discounts, max_size=6))
@@ -29,8 +32,7 @@ def test_bundle_of_three_with_fifteen_percent_off_and_flat_shipping():
     items = [Decimal("20.00"), Decimal("35.00"), Decimal("12.99")]
     bundle = Discount("bundle", percent_of(sum(items), 15))
     totals = order_totals(items, Decimal("6.49"), [bundle])
-    assert (totals.items, totals.discount_total, totals.total) == (Decimal("67.99"), Decimal("10.20"),
-                                                                   Decimal("64.28"))
+    assert (totals.items, totals.discount_total, totals.total) == (Decimal("67.99"), Decimal("10.20"), Decimal("64.28"))
 
 
 def test_a_shipping_discount_never_exceeds_the_fee():

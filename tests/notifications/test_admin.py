@@ -17,8 +17,9 @@ def staff_client(django_user_model):
     return client
 
 
-@pytest.mark.parametrize("model", ["pushdecision", "notificationevent", "pushsegment", "notificationsettings",
-                                   "device", "notification"])
+@pytest.mark.parametrize(
+    "model", ["pushdecision", "notificationevent", "pushsegment", "notificationsettings", "device", "notification"]
+)
 def test_changelists_render(staff_client, member, notify, model):
     notify(member("ava"))
     response = staff_client.get(f"/admin/notifications/{model}/?q=ava")
@@ -36,8 +37,9 @@ def test_staff_resend_a_failed_event(staff_client, member, notify, pushes, djang
     pushes.script("ava-device-0", PushStatus.ERROR)
     event = notify(ava)
     with django_capture_on_commit_callbacks(execute=True):
-        response = staff_client.post("/admin/notifications/notificationevent/",
-                                     {"action": "resend_failed", "_selected_action": [event.pk]})
+        response = staff_client.post(
+            "/admin/notifications/notificationevent/", {"action": "resend_failed", "_selected_action": [event.pk]}
+        )
     assert response.status_code == 302
     assert PushDecision.objects.get().outcome == Outcome.SENT and len(pushes.sent) == 1
 

@@ -37,8 +37,14 @@ UPDATE_PREFERENCES = """mutation Update($input: UpdateNotificationPreferencesInp
 
 def inbox_of(user, count):
     for number in range(count):
-        Notification.objects.create(recipient=user, kind="comment", title=f"Comment {number}", body="Nice!",
-                                    dedupe_key=f"comment:{number}", data={"listingId": number})
+        Notification.objects.create(
+            recipient=user,
+            kind="comment",
+            title=f"Comment {number}",
+            body="Nice!",
+            dedupe_key=f"comment:{number}",
+            data={"listingId": number},
+        )
 
 
 def test_the_inbox_pages_newest_first_with_unread_count(gql, member):
@@ -46,8 +52,11 @@ def test_the_inbox_pages_newest_first_with_unread_count(gql, member):
     inbox_of(ava, 5)
     inbox_of(marco, 2)
     first = gql(INBOX, {"first": 3}, token=ava.token)["data"]
-    assert [edge["node"]["title"] for edge in first["notifications"]["edges"]] == ["Comment 4", "Comment 3",
-                                                                                  "Comment 2"]
+    assert [edge["node"]["title"] for edge in first["notifications"]["edges"]] == [
+        "Comment 4",
+        "Comment 3",
+        "Comment 2",
+    ]
     node = first["notifications"]["edges"][0]["node"]
     assert node["kind"] == "COMMENT" and node["category"] == "SOCIAL" and node["readAt"] is None
     assert node["data"] == '{"listingId": 4}'
@@ -92,8 +101,9 @@ def test_mark_some_or_all_read(gql, member):
     assert result["data"]["markNotificationsRead"] == {"markedCount": 2, "unreadCount": 0, "errors": []}
 
 
-@pytest.mark.parametrize("payload, field", [({}, "ids"), ({"ids": ["bm90OjE="]}, "ids"),
-                                            ({"ids": [], "all": True}, "ids")])
+@pytest.mark.parametrize(
+    "payload, field", [({}, "ids"), ({"ids": ["bm90OjE="]}, "ids"), ({"ids": [], "all": True}, "ids")]
+)
 def test_mark_read_refuses_unclear_input(gql, member, payload, field):
     ava = member("ava")
     errors = gql(MARK_READ, {"input": payload}, token=ava.token)["data"]["markNotificationsRead"]["errors"]
@@ -157,8 +167,11 @@ def test_preferences_start_with_everything_on(gql, member):
 
 def test_update_preferences(gql, member):
     ava = member("ava")
-    change = {"categories": [{"category": "PRICE_DROPS", "push": False}, {"category": "SHOWS", "push": False}],
-              "quietHours": {"start": "22:00", "end": "07:30"}, "dailyCap": 5}
+    change = {
+        "categories": [{"category": "PRICE_DROPS", "push": False}, {"category": "SHOWS", "push": False}],
+        "quietHours": {"start": "22:00", "end": "07:30"},
+        "dailyCap": 5,
+    }
     result = gql(UPDATE_PREFERENCES, {"input": change}, token=ava.token)["data"]["updateNotificationPreferences"]
     assert result["errors"] == []
     preferences = result["preferences"]
@@ -168,20 +181,25 @@ def test_update_preferences(gql, member):
 
     # Left-out fields stay; null clears.
     change = {"categories": [{"category": "SHOWS", "push": True}], "quietHours": None}
-    preferences = gql(UPDATE_PREFERENCES, {"input": change}, token=ava.token)["data"][
-        "updateNotificationPreferences"]["preferences"]
+    preferences = gql(UPDATE_PREFERENCES, {"input": change}, token=ava.token)["data"]["updateNotificationPreferences"][
+        "preferences"
+    ]
     assert {c["category"] for c in preferences["categories"] if not c["push"]} == {"PRICE_DROPS"}
     assert preferences["quietHours"] is None and preferences["dailyCapOverride"] == 5
     preferences = gql(UPDATE_PREFERENCES, {"input": {"dailyCap": None}}, token=ava.token)["data"][
-        "updateNotificationPreferences"]["preferences"]
+        "updateNotificationPreferences"
+    ]["preferences"]
     assert preferences["dailyCapOverride"] is None and preferences["dailyCap"] == 8
 
 
-@pytest.mark.parametrize("change, code, field", [
-    ({"dailyCap": 17}, "DAILY_CAP_OUT_OF_RANGE", "dailyCap"),
-    ({"dailyCap": 0}, "DAILY_CAP_OUT_OF_RANGE", "dailyCap"),
-    ({"quietHours": {"start": "22:00", "end": "22:00"}}, "INVALID_QUIET_HOURS", "quietHours"),
-])
+@pytest.mark.parametrize(
+    "change, code, field",
+    [
+        ({"dailyCap": 17}, "DAILY_CAP_OUT_OF_RANGE", "dailyCap"),
+        ({"dailyCap": 0}, "DAILY_CAP_OUT_OF_RANGE", "dailyCap"),
+        ({"quietHours": {"start": "22:00", "end": "22:00"}}, "INVALID_QUIET_HOURS", "quietHours"),
+    ],
+)
 def test_update_preferences_refuses_what_is_not_allowed(gql, member, change, code, field):
     ava = member("ava")
     result = gql(UPDATE_PREFERENCES, {"input": {"dailyCap": 3, **change}}, token=ava.token)
@@ -214,7 +232,9 @@ def test_notifications_carry_the_listing_they_are_about_while_it_is_visible(gql,
     Listing.objects.filter(title="Dress 0").update(status=Listing.Status.REMOVED)
     edges = gql(INBOX_WITH_LISTINGS, token=ava.token)["data"]["notifications"]["edges"]
     assert [(e["node"]["title"], e["node"]["listing"] and e["node"]["listing"]["title"]) for e in edges] == [
-        ("Drop 1", "Dress 1"), ("Drop 0", None)]
+        ("Drop 1", "Dress 1"),
+        ("Drop 0", None),
+    ]
     assert edges[0]["node"]["listing"]["seller"] == {"username": "marco"}
 
 

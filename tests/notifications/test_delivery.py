@@ -94,8 +94,9 @@ class FakeFirebase:
 
     def __call__(self, messages, dry_run=False, app=None):
         self.batches.append(messages)
-        return messaging.BatchResponse([self.replies.get(message.token, messaging.SendResponse({"name": "ok"}, None))
-                                        for message in messages])
+        return messaging.BatchResponse(
+            [self.replies.get(message.token, messaging.SendResponse({"name": "ok"}, None)) for message in messages]
+        )
 
 
 def failure(exception):
@@ -104,19 +105,25 @@ def failure(exception):
 
 def test_firebase_backend_maps_provider_answers(member):
     ava = member("ava", devices=0)
-    devices = [Device.objects.create(user=ava, platform=platform, token=f"token-{platform}")
-               for platform in Device.Platform.values] + [
-        Device.objects.create(user=ava, platform="fcm", token=f"token-{name}") for name in ("gone", "busy", "odd")]
-    fake = FakeFirebase({
-        "token-gone": failure(messaging.UnregisteredError("Requested entity was not found.")),
-        "token-busy": failure(messaging.QuotaExceededError("Quota exceeded.")),
-        "token-odd": failure(firebase_errors.InternalError("Internal error.")),
-    })
+    devices = [
+        Device.objects.create(user=ava, platform=platform, token=f"token-{platform}")
+        for platform in Device.Platform.values
+    ] + [Device.objects.create(user=ava, platform="fcm", token=f"token-{name}") for name in ("gone", "busy", "odd")]
+    fake = FakeFirebase(
+        {
+            "token-gone": failure(messaging.UnregisteredError("Requested entity was not found.")),
+            "token-busy": failure(messaging.QuotaExceededError("Quota exceeded.")),
+            "token-odd": failure(firebase_errors.InternalError("Internal error.")),
+        }
+    )
     message = PushMessage(title="Price drop", body="Now $20", data={"kind": "price_drop"}, collapse_key="k" * 32)
     with mock.patch.object(messaging, "send_each", fake), mock.patch("notifications.push._firebase_app"):
         results = FirebaseBackend().send([(device, message) for device in devices])
     assert [result.status for result in results] == [PushStatus.OK] * 3 + [
-        PushStatus.INVALID_TOKEN, PushStatus.RATE_LIMITED, PushStatus.ERROR]
+        PushStatus.INVALID_TOKEN,
+        PushStatus.RATE_LIMITED,
+        PushStatus.ERROR,
+    ]
     sent = {message.token: message for message in fake.batches[0]}
     assert sent["token-fcm"].android.notification.tag == "k" * 32
     assert sent["token-apns"].apns.headers == {"apns-collapse-id": "k" * 32}

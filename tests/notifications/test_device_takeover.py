@@ -23,8 +23,7 @@ IN_USE = [{"field": "token", "code": "DEVICE_TOKEN_IN_USE"}]
 
 
 def register(gql, person, token="victim-phone"):
-    return gql(REGISTER, {"input": {"platform": "FCM", "token": token}}, token=person.token)["data"][
-        "registerDevice"]
+    return gql(REGISTER, {"input": {"platform": "FCM", "token": token}}, token=person.token)["data"]["registerDevice"]
 
 
 def pushed_to(pushes):
@@ -52,8 +51,9 @@ def test_a_legitimate_login_on_the_phone_after_logout_moves_the_token(gql, membe
     notify(ava, dedupe_key="after-logout")
     assert pushes.sent == []
 
-    marco.token = gql(LOGIN, {"input": {"username": "marco", "password": "a-long-enough-passphrase"}})["data"][
-        "login"]["token"]
+    marco.token = gql(LOGIN, {"input": {"username": "marco", "password": "a-long-enough-passphrase"}})["data"]["login"][
+        "token"
+    ]
     assert register(gql, marco) == {"device": {"isActive": True}, "errors": []}
     notify(marco, dedupe_key="for-marco")
     notify(ava, dedupe_key="for-ava")
@@ -73,8 +73,9 @@ def test_an_expired_session_lets_go_of_its_device(gql, member):
 def test_the_same_member_re_registering_from_a_new_session_keeps_the_device(gql, member):
     ava, mallory = member("ava", devices=0), member("mallory", devices=0)
     register(gql, ava)
-    ava.token = gql(LOGIN, {"input": {"username": "ava", "password": "a-long-enough-passphrase"}})["data"][
-        "login"]["token"]
+    ava.token = gql(LOGIN, {"input": {"username": "ava", "password": "a-long-enough-passphrase"}})["data"]["login"][
+        "token"
+    ]
     assert register(gql, ava)["errors"] == []
     first = AuthToken.objects.filter(user=ava).order_by("pk").first()
     AuthToken.objects.filter(pk=first.pk).update(revoked_at=timezone.now())  # the old session ends
@@ -94,7 +95,6 @@ def test_a_device_registered_before_sessions_were_recorded_is_held_while_its_mem
 @pytest.mark.django_db(transaction=True)
 def test_two_accounts_racing_for_a_new_token_leave_it_with_one(member):
     people = [member(f"racer{number}", devices=0) for number in range(6)]
-    payloads = race([lambda person=person: register(GraphQLClient(), person, token="fresh-token")
-                     for person in people])
+    payloads = race([lambda person=person: register(GraphQLClient(), person, token="fresh-token") for person in people])
     assert sorted(str(payload["errors"]) for payload in payloads) == sorted([str([])] + [str(IN_USE)] * 5)
     assert Device.objects.count() == 1

@@ -25,8 +25,14 @@ RECIPIENTS = 10_000
 def test_killing_the_worker_part_way_loses_and_duplicates_nothing(workers, processes):
     recipient_ids = people_with_devices(RECIPIENTS)
     first = workers()
-    event = services.notify(recipient_ids=recipient_ids, kind="price_drop", title="Price drop", body="Now $38",
-                            dedupe_key="price_drop:42:38.00", coalesce_key="listing:42")
+    event = services.notify(
+        recipient_ids=recipient_ids,
+        kind="price_drop",
+        title="Price drop",
+        body="Now $38",
+        dedupe_key="price_drop:42:38.00",
+        coalesce_key="listing:42",
+    )
     chunks_done = FanOutChunk.objects.filter(event=event)
 
     wait_for(lambda: chunks_done.exists(), 30, "the first chunk")
@@ -35,8 +41,14 @@ def test_killing_the_worker_part_way_loses_and_duplicates_nothing(workers, proce
 
     workers()
     tasks.enqueue_unfinished_work(now=timezone.now() + settings.NOTIFICATIONS_SWEEP_GRACE)
-    wait_for(lambda: NotificationEvent.objects.filter(pk=event.pk, completed_at__isnull=False).exists()
-             and not PushDecision.objects.filter(outcome=Outcome.PENDING).exists(), 40, "the fan-out to finish")
+    wait_for(
+        lambda: (
+            NotificationEvent.objects.filter(pk=event.pk, completed_at__isnull=False).exists()
+            and not PushDecision.objects.filter(outcome=Outcome.PENDING).exists()
+        ),
+        40,
+        "the fan-out to finish",
+    )
 
     notifications = Notification.objects.filter(dedupe_key="price_drop:42:38.00")
     assert notifications.count() == RECIPIENTS

@@ -32,8 +32,10 @@ def pushed_to(pushes, user) -> list[str]:
 def quiet_hours_around_now(zone: str) -> dict:
     """Quiet hours from an hour ago to an hour from now, in `zone`'s wall-clock time."""
     local = timezone.now().astimezone(ZoneInfo(zone)).replace(second=0, microsecond=0)
-    return {"quiet_hours_start": (local - timedelta(hours=1)).time(),
-            "quiet_hours_end": (local + timedelta(hours=1)).time()}
+    return {
+        "quiet_hours_start": (local - timedelta(hours=1)).time(),
+        "quiet_hours_end": (local + timedelta(hours=1)).time(),
+    }
 
 
 def test_the_same_event_twice_gives_one_inbox_row_and_one_push(member, notify, pushes):
@@ -74,8 +76,9 @@ def test_coalescing_window(member, notify, pushes, settings):
     assert pushed_to(pushes, ava) == ["First drop", "Other listing"]
 
     # Once the window has passed, the same listing may push again.
-    PushDecision.objects.update(decided_at=timezone.now() - settings.NOTIFICATIONS_COALESCE_WINDOW
-                                - timedelta(minutes=1))
+    PushDecision.objects.update(
+        decided_at=timezone.now() - settings.NOTIFICATIONS_COALESCE_WINDOW - timedelta(minutes=1)
+    )
     notify(ava, dedupe_key="drop:4", coalesce_key="listing:42", title="Third drop")
     assert pushed_to(pushes, ava)[-1] == "Third drop"
 
@@ -133,8 +136,9 @@ def test_cap_reached_keeps_the_inbox_and_records_why_no_push(member, notify, pus
 def test_the_cap_counts_the_local_day(member, notify, pushes):
     ava = member("ava", time_zone="Pacific/Auckland", daily_cap_override=1)
     notify(ava, dedupe_key="drop:1")
-    local_midnight = timezone.now().astimezone(ZoneInfo("Pacific/Auckland")).replace(hour=0, minute=0, second=0,
-                                                                                     microsecond=0)
+    local_midnight = (
+        timezone.now().astimezone(ZoneInfo("Pacific/Auckland")).replace(hour=0, minute=0, second=0, microsecond=0)
+    )
     PushDecision.objects.update(decided_at=local_midnight - timedelta(minutes=1))  # yesterday, over there
     notify(ava, dedupe_key="drop:2")
     assert outcome_of(ava, "drop:2") == Outcome.SENT
@@ -235,14 +239,12 @@ def test_fan_out_is_chunked_and_a_rerun_changes_nothing(member, notify, pushes, 
     assert Notification.objects.count() == 5 and PushDecision.objects.count() == 5 and len(pushes.sent) == 5
 
 
-def test_the_sweep_finishes_events_whose_tasks_were_lost(member, django_capture_on_commit_callbacks, pushes,
-                                                         settings):
+def test_the_sweep_finishes_events_whose_tasks_were_lost(member, django_capture_on_commit_callbacks, pushes, settings):
     from notifications import services
 
     ava = member("ava")
     with django_capture_on_commit_callbacks(execute=False):  # the broker never got the tasks
-        event = services.notify(recipient_ids=[ava.pk], kind="price_drop", title="Drop", body="",
-                                dedupe_key="drop:1")
+        event = services.notify(recipient_ids=[ava.pk], kind="price_drop", title="Drop", body="", dedupe_key="drop:1")
     assert not Notification.objects.exists()
 
     tasks.enqueue_unfinished_work(now=timezone.now() + timedelta(seconds=1))
@@ -299,8 +301,13 @@ def test_an_older_event_never_overwrites_a_newer_one(member, django_capture_on_c
     from notifications import services
 
     ava = member("ava")
-    arguments = {"recipient_ids": [ava.pk], "kind": "price_drop", "body": "", "dedupe_key": "drop:42:window",
-                 "replace": True}
+    arguments = {
+        "recipient_ids": [ava.pk],
+        "kind": "price_drop",
+        "body": "",
+        "dedupe_key": "drop:42:window",
+        "replace": True,
+    }
     with django_capture_on_commit_callbacks(execute=False):  # the first event's tasks are late
         older = services.notify(title="Now $90", **arguments)
     with django_capture_on_commit_callbacks(execute=True):

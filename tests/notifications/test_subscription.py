@@ -26,8 +26,12 @@ async def test_a_fan_out_reaches_each_subscriber_once_with_their_own_row(member,
     await asyncio.sleep(0.05)  # let the subscription join its group
 
     await database_sync_to_async(services.notify)(
-        recipient_ids=[person.pk for person in people], kind="show_live", title="Priya is live",
-        body="Vintage bags", dedupe_key="show:7:live")
+        recipient_ids=[person.pk for person in people],
+        kind="show_live",
+        title="Priya is live",
+        body="Vintage bags",
+        dedupe_key="show:7:live",
+    )
     message = await communicator.receive_json_from(timeout=3)
     assert message["payload"]["data"]["notificationAdded"]["title"] == "Priya is live"
     assert message["payload"]["data"]["notificationAdded"]["category"] == "SHOWS"

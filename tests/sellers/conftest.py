@@ -37,8 +37,9 @@ def sale(make_buyer, make_listing):
     buyer, _ = make_buyer("shopper")
 
     def make(seller, at, *, cancelled=False, buyer=buyer):
-        order = marketplace_services.purchase_listing(buyer=buyer, listing=make_listing(seller),
-                                                      idempotency_key=f"sale-{next(KEYS)}")
+        order = marketplace_services.purchase_listing(
+            buyer=buyer, listing=make_listing(seller), idempotency_key=f"sale-{next(KEYS)}"
+        )
         Order.objects.filter(pk=order.pk).update(placed_at=at, status="cancelled" if cancelled else "paid")
         return order
 

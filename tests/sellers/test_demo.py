@@ -30,29 +30,38 @@ def demo(django_capture_on_commit_callbacks, category):
 
 
 def login(gql, username):
-    body = gql("mutation($input: LoginInput!) { login(input: $input) { token errors { code } } }",
-               {"input": {"username": username, "password": DEMO_PASSWORD}})
+    body = gql(
+        "mutation($input: LoginInput!) { login(input: $input) { token errors { code } } }",
+        {"input": {"username": username, "password": DEMO_PASSWORD}},
+    )
     assert body["data"]["login"]["errors"] == [], body
     return body["data"]["login"]["token"]
 
 
 def test_staff_see_all_four_programs_running_with_a_budget_and_their_audit(demo, gql):
     token = login(gql, "admin")
-    body = gql("""{ communityPrograms {
+    body = gql(
+        """{ communityPrograms {
         firstSaleShipping { running budget { amount currency } spent { amount } remaining { amount } }
         firstSaleNudges { running } ambassadors { running } mentoring { running } }
       programChanges(first: 10) { edges { node { program changes { field oldValue newValue } } } } }""",
-               token=token)
+        token=token,
+    )
     assert "errors" not in body, body
     programs = body["data"]["communityPrograms"]
-    assert all(programs[name]["running"] for name in ("firstSaleShipping", "firstSaleNudges", "ambassadors",
-                                                      "mentoring"))
+    assert all(
+        programs[name]["running"] for name in ("firstSaleShipping", "firstSaleNudges", "ambassadors", "mentoring")
+    )
     shipping = programs["firstSaleShipping"]
     assert shipping["budget"] == {"amount": "500.00", "currency": "USD"}
     assert shipping["spent"]["amount"] == "10.00" and shipping["remaining"]["amount"] == "490.00"  # two first sales
     changes = [edge["node"] for edge in body["data"]["programChanges"]["edges"]]
-    assert {change["program"] for change in changes} == {"FIRST_SALE_SHIPPING", "FIRST_SALE_NUDGES", "AMBASSADORS",
-                                                         "MENTORING"}
+    assert {change["program"] for change in changes} == {
+        "FIRST_SALE_SHIPPING",
+        "FIRST_SALE_NUDGES",
+        "AMBASSADORS",
+        "MENTORING",
+    }
     assert len(changes) == 4  # the second load changed nothing, so logged nothing
     shipping_change = next(change for change in changes if change["program"] == "FIRST_SALE_SHIPPING")
     assert {"field": "budget", "oldValue": "0.00", "newValue": "500.00"} in shipping_change["changes"]
@@ -69,9 +78,10 @@ def test_sellers_before_their_first_sale_have_the_banner_and_the_others_not(demo
         seller = User.objects.get(username=username)
         body = gql(LISTINGS, {"seller": to_global_id("User", seller.pk)}, token=token)
         assert "errors" not in body, body
-        banners[username] = {edge["node"]["firstSaleShippingDiscount"] and
-                             edge["node"]["firstSaleShippingDiscount"]["amount"]
-                             for edge in body["data"]["listings"]["edges"]}
+        banners[username] = {
+            edge["node"]["firstSaleShippingDiscount"] and edge["node"]["firstSaleShippingDiscount"]["amount"]
+            for edge in body["data"]["listings"]["edges"]
+        }
     assert banners["priya"] == {"5.00"} and banners["sam"] == {"5.00"}
     assert banners["ava"] == {None} and banners["marco"] == {None}  # their first sale is made
 
@@ -106,25 +116,35 @@ def test_sam_is_mentored_by_the_ambassadors_in_a_group_conversation(demo, gql):
 NOTIFICATIONS = "{ notifications(first: 20) { edges { node { kind title listing { title } } } } }"
 
 
-@pytest.mark.parametrize(("username", "nudge"), [("priya", "Someone likes “Leather tote, authenticated”"),
-                                                 ("sam", "Share “Wool scarf”")])
+@pytest.mark.parametrize(
+    ("username", "nudge"), [("priya", "Someone likes “Leather tote, authenticated”"), ("sam", "Share “Wool scarf”")]
+)
 def test_sellers_without_a_sale_got_a_first_sale_nudge_once(demo, gql, username, nudge):
     body = gql(NOTIFICATIONS, token=login(gql, username))
-    nudges = [edge["node"]["title"] for edge in body["data"]["notifications"]["edges"]
-              if edge["node"]["kind"] == "PROGRAM_NUDGE"]
+    nudges = [
+        edge["node"]["title"]
+        for edge in body["data"]["notifications"]["edges"]
+        if edge["node"]["kind"] == "PROGRAM_NUDGE"
+    ]
     assert nudges == [nudge], body
 
 
 def test_ambassadors_were_told_and_asked_to_mentor(demo, gql):
     body = gql(NOTIFICATIONS, token=login(gql, "marco"))
-    titles = {edge["node"]["title"] for edge in body["data"]["notifications"]["edges"]
-              if edge["node"]["kind"] == "PROGRAM_NUDGE"}
+    titles = {
+        edge["node"]["title"]
+        for edge in body["data"]["notifications"]["edges"]
+        if edge["node"]["kind"] == "PROGRAM_NUDGE"
+    }
     assert titles == {"You are a Closetline ambassador", "A new seller to mentor: @sam"}
 
 
 def test_a_scheduled_show_is_upcoming_and_saved(demo, gql):
-    body = gql("{ upcomingShows { edges { node { title state host { username } viewerHasSaved lineUp { listing "
-               "{ title } } } } } }", token=login(gql, "sam"))
+    body = gql(
+        "{ upcomingShows { edges { node { title state host { username } viewerHasSaved lineUp { listing "
+        "{ title } } } } } }",
+        token=login(gql, "sam"),
+    )
     assert "errors" not in body, body
     [edge] = body["data"]["upcomingShows"]["edges"]
     show = edge["node"]
@@ -135,14 +155,18 @@ def test_a_scheduled_show_is_upcoming_and_saved(demo, gql):
 
 
 def test_the_first_sales_were_real_orders_rated_by_their_buyers(demo, gql):
-    body = gql("{ myOrders(role: SELLER) { edges { node { status buyer { username } rating "
-               "discounts { source appliesTo amount { amount } } } } } }", token=login(gql, "ava"))
+    body = gql(
+        "{ myOrders(role: SELLER) { edges { node { status buyer { username } rating "
+        "discounts { source appliesTo amount { amount } } } } } }",
+        token=login(gql, "ava"),
+    )
     assert "errors" not in body, body
     [edge] = body["data"]["myOrders"]["edges"]
     order = edge["node"]
     assert (order["status"], order["buyer"]["username"], order["rating"]) == ("ACCEPTED", "sam", 5)
-    assert [(discount["source"], discount["appliesTo"], discount["amount"]["amount"])
-            for discount in order["discounts"]] == [("PROGRAM", "SHIPPING", "5.00")]  # the first-sale discount
+    assert [
+        (discount["source"], discount["appliesTo"], discount["amount"]["amount"]) for discount in order["discounts"]
+    ] == [("PROGRAM", "SHIPPING", "5.00")]  # the first-sale discount
 
 
 def test_loading_twice_adds_nothing(demo):
@@ -155,7 +179,7 @@ def test_loading_twice_adds_nothing(demo):
 def test_the_output_is_one_line_a_step_then_the_demo_accounts(demo):
     first, second = (output.splitlines() for output in demo)
     assert len(first) == len(second) <= 12
-    accounts = first[first.index(f"Demo accounts, each with the password {DEMO_PASSWORD!r}:") + 1:]
+    accounts = first[first.index(f"Demo accounts, each with the password {DEMO_PASSWORD!r}:") + 1 :]
     assert [line.split()[0] for line in accounts] == ["admin", "ava", "marco", "priya", "sam"]
     assert "mentoring group" in accounts[-1] and "ambassador" in accounts[1]
     assert any(line.startswith("Programs: all four running") for line in first)

@@ -57,44 +57,62 @@ def greet(api, seller, visitor, **fields):
 
 
 def greetings_of(user):
-    return list(Message.objects.filter(kind=Message.Kind.GREETING, conversation__participants__user=user)
-                .values_list("body", flat=True))
+    return list(
+        Message.objects.filter(kind=Message.Kind.GREETING, conversation__participants__user=user).values_list(
+            "body", flat=True
+        )
+    )
 
 
 def test_a_seller_greets_a_recent_visitor_with_a_direct_message(api, gql, seller, visitor, pushes):
     payload = greet(api, seller, visitor, text="Hi {visitor_name}, thanks for stopping by! Sale tomorrow.")
-    assert payload == {"greeting": {"automatic": False, "visitor": {"username": "marco"}, "message": {
-        "body": "Hi Marco, thanks for stopping by! Sale tomorrow.", "kind": "GREETING", "listings": []}},
-        "errors": []}
+    assert payload == {
+        "greeting": {
+            "automatic": False,
+            "visitor": {"username": "marco"},
+            "message": {"body": "Hi Marco, thanks for stopping by! Sale tomorrow.", "kind": "GREETING", "listings": []},
+        },
+        "errors": [],
+    }
     notification = Notification.objects.get(recipient=visitor)
     assert (notification.kind, notification.title) == ("greeting", "@seller says hi")
     assert [device.user_id for device, _ in pushes.sent] == [visitor.pk]
     inbox = gql("{ conversations { edges { node { unreadCount lastMessage { kind } } } } }", token=visitor.token)
     assert inbox["data"]["conversations"]["edges"] == [
-        {"node": {"unreadCount": 1, "lastMessage": {"kind": "GREETING"}}}]
+        {"node": {"unreadCount": 1, "lastMessage": {"kind": "GREETING"}}}
+    ]
 
 
 def test_templates_fill_in_the_visitor_and_a_listing(api, seller, visitor, make_listing):
     listing = make_listing(seller, title="Linen shirt")
-    template = api(SAVE_TEMPLATE, {"input": {"name": "Welcome", "body": "Hey {visitor_name}! {listing_title} is "
-                                             "negotiable."}}, token=seller.token)["data"]["saveGreetingTemplate"]
+    template = api(
+        SAVE_TEMPLATE,
+        {"input": {"name": "Welcome", "body": "Hey {visitor_name}! {listing_title} is negotiable."}},
+        token=seller.token,
+    )["data"]["saveGreetingTemplate"]
     assert template["errors"] == []
     missing = greet(api, seller, visitor, templateId=template["template"]["id"])
     assert missing["errors"] == [{"field": "listingId", "code": "REQUIRED"}]
 
     payload = greet(api, seller, visitor, templateId=template["template"]["id"], listingId=gid(listing))
-    assert payload["greeting"]["message"] == {"body": "Hey Marco! Linen shirt is negotiable.", "kind": "GREETING",
-                                              "listings": [{"title": "Linen shirt"}]}
+    assert payload["greeting"]["message"] == {
+        "body": "Hey Marco! Linen shirt is negotiable.",
+        "kind": "GREETING",
+        "listings": [{"title": "Linen shirt"}],
+    }
 
 
 def test_placeholders_are_filled_once_with_plain_text(api, seller, member):
     sneaky = named(member("sneaky"), "{listing_title}")
     social_services.record_closet_visit(visitor=sneaky, closet_owner=seller)
-    assert greet(api, seller, sneaky, text="Hi {visitor_name}, {visitor_name.__class__}")["greeting"]["message"][
-        "body"] == "Hi {listing_title}, {visitor_name.__class__}"
+    assert (
+        greet(api, seller, sneaky, text="Hi {visitor_name}, {visitor_name.__class__}")["greeting"]["message"]["body"]
+        == "Hi {listing_title}, {visitor_name.__class__}"
+    )
     for bad in ("{0}", "Hi {}", "Hi {password}"):
         errors = api(SAVE_TEMPLATE, {"input": {"name": bad, "body": bad}}, token=seller.token)["data"][
-            "saveGreetingTemplate"]["errors"]
+            "saveGreetingTemplate"
+        ]["errors"]
         assert errors == [{"field": "body", "code": "INVALID"}]
 
 
@@ -102,8 +120,9 @@ def test_only_recent_visitors_can_be_greeted(api, seller, member, settings):
     stranger = member("stranger")
     assert greet(api, seller, stranger, text="Hi")["errors"] == [{"field": "visitorId", "code": "NOT_A_RECENT_VISITOR"}]
     days = SellerToolSettings.current().greeting_visit_days
-    social_services.record_closet_visit(visitor=stranger, closet_owner=seller,
-                                        at=timezone.now() - timedelta(days=days, minutes=1))
+    social_services.record_closet_visit(
+        visitor=stranger, closet_owner=seller, at=timezone.now() - timedelta(days=days, minutes=1)
+    )
     assert greet(api, seller, stranger, text="Hi")["errors"] == [{"field": "visitorId", "code": "NOT_A_RECENT_VISITOR"}]
     assert greet(api, seller, seller, text="Hi")["errors"] == [{"field": "visitorId", "code": "NOT_A_RECENT_VISITOR"}]
     assert not Greeting.objects.exists()
@@ -123,7 +142,8 @@ def test_one_greeting_per_visitor_per_period(api, seller, visitor):
 
 def test_buyers_turn_greetings_off_or_mute_a_seller(api, seller, visitor, member):
     assert api(GREETINGS_ENABLED, {"input": {"enabled": False}}, token=visitor.token)["data"][
-        "setGreetingsEnabled"] == {"greetingsEnabled": False, "errors": []}
+        "setGreetingsEnabled"
+    ] == {"greetingsEnabled": False, "errors": []}
     assert greet(api, seller, visitor, text="Hi")["errors"] == [{"field": "visitorId", "code": "GREETINGS_OFF"}]
     api(GREETINGS_ENABLED, {"input": {"enabled": True}}, token=visitor.token)
 
@@ -142,14 +162,16 @@ def test_buyers_turn_greetings_off_or_mute_a_seller(api, seller, visitor, member
 def test_templates_are_managed_by_their_seller(api, gql, seller, member):
     def save(body, name="Hello", template_id=None, token=seller.token):
         return api(SAVE_TEMPLATE, {"input": {"name": name, "body": body, "templateId": template_id}}, token=token)[
-            "data"]["saveGreetingTemplate"]
+            "data"
+        ]["saveGreetingTemplate"]
 
     created = save("Hi {visitor_name}")["template"]
     assert save("Other", name="hello")["errors"] == [{"field": "name", "code": "INVALID"}]  # names ignore case
     assert save("Hi there {visitor_name}", template_id=created["id"])["template"]["body"] == "Hi there {visitor_name}"
     other = member("other")
     assert save("Mine now", template_id=created["id"], token=other.token)["errors"] == [
-        {"field": "templateId", "code": "NOT_FOUND"}]
+        {"field": "templateId", "code": "NOT_FOUND"}
+    ]
     for number in range(services.MAX_TEMPLATES - 1):
         save("Hi", name=f"Template {number}")
     assert save("Hi", name="One too many")["errors"] == [{"field": "name", "code": "TOO_MANY_TEMPLATES"}]
@@ -157,17 +179,20 @@ def test_templates_are_managed_by_their_seller(api, gql, seller, member):
 
     api(AUTO, {"input": {"enabled": True, "templateId": created["id"]}}, token=seller.token)
     deleted = api(DELETE_TEMPLATE, {"input": {"templateId": created["id"]}}, token=seller.token)["data"][
-        "deleteGreetingTemplate"]
+        "deleteGreetingTemplate"
+    ]
     assert deleted["errors"] == [{"field": "templateId", "code": "TEMPLATE_IN_USE"}]
     spare = GreetingTemplate.objects.get(name="Template 0")
     deleted = api(DELETE_TEMPLATE, {"input": {"templateId": gid(spare)}}, token=seller.token)["data"][
-        "deleteGreetingTemplate"]
+        "deleteGreetingTemplate"
+    ]
     assert deleted == {"deletedTemplateId": gid(spare), "errors": []}
 
 
 def auto_greeting(api, seller, body="Thanks for visiting, {visitor_name}!", **fields):
     template = api(SAVE_TEMPLATE, {"input": {"name": "Auto", "body": body}}, token=seller.token)["data"][
-        "saveGreetingTemplate"]["template"]
+        "saveGreetingTemplate"
+    ]["template"]
     payload = api(AUTO, {"input": {"enabled": True, "templateId": template["id"], **fields}}, token=seller.token)
     return payload["data"]["setAutoGreeting"]
 
@@ -177,8 +202,10 @@ def visit(api, visitor, seller):
 
 
 def test_auto_greetings_go_out_after_their_delay(api, seller, member, pushes):
-    assert auto_greeting(api, seller, delayMinutes=10) == {"autoGreeting": {
-        "enabled": True, "delayMinutes": 10, "template": {"name": "Auto"}, "listing": None}, "errors": []}
+    assert auto_greeting(api, seller, delayMinutes=10) == {
+        "autoGreeting": {"enabled": True, "delayMinutes": 10, "template": {"name": "Auto"}, "listing": None},
+        "errors": [],
+    }
     marco = named(member("marco"), "Marco")
     assert visit(api, marco, seller)["recorded"] is True
     scheduled = ScheduledGreeting.objects.get()
@@ -238,16 +265,22 @@ def test_auto_greetings_skip_opted_out_visitors_quietly(api, seller, member):
 
 def test_auto_greeting_rules_are_checked(api, seller, member, make_listing):
     assert api(AUTO, {"input": {"enabled": True}}, token=seller.token)["data"]["setAutoGreeting"]["errors"] == [
-        {"field": "templateId", "code": "REQUIRED"}]
+        {"field": "templateId", "code": "REQUIRED"}
+    ]
     assert auto_greeting(api, seller, body="See {listing_title}")["errors"] == [
-        {"field": "listingId", "code": "REQUIRED"}]
+        {"field": "listingId", "code": "REQUIRED"}
+    ]
     listing = make_listing(seller, title="Wool scarf")
     template_id = gid(GreetingTemplate.objects.get())
-    payload = api(AUTO, {"input": {"enabled": True, "templateId": template_id, "listingId": gid(listing),
-                                   "delayMinutes": 31}}, token=seller.token)["data"]["setAutoGreeting"]
+    payload = api(
+        AUTO,
+        {"input": {"enabled": True, "templateId": template_id, "listingId": gid(listing), "delayMinutes": 31}},
+        token=seller.token,
+    )["data"]["setAutoGreeting"]
     assert payload["errors"] == [{"field": "delayMinutes", "code": "INVALID"}]
-    payload = api(AUTO, {"input": {"enabled": True, "templateId": template_id, "listingId": gid(listing)}},
-                  token=seller.token)["data"]["setAutoGreeting"]
+    payload = api(
+        AUTO, {"input": {"enabled": True, "templateId": template_id, "listingId": gid(listing)}}, token=seller.token
+    )["data"]["setAutoGreeting"]
     assert payload["autoGreeting"]["listing"] == {"title": "Wool scarf"}
     marco = named(member("marco"), "Marco")
     visit(api, marco, seller)

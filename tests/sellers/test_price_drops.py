@@ -31,15 +31,17 @@ def liked_listing(member, make_listing):
 
 def reprice(api, seller, listing, price):
     return api(UPDATE, {"input": {"listingId": gid(listing), "price": price}}, token=seller.token)["data"][
-        "updateListing"]
+        "updateListing"
+    ]
 
 
 def price_drop_rows():
     return Notification.objects.filter(kind="price_drop")
 
 
-def test_fifteen_likers_and_a_ten_percent_drop_give_fifteen_notifications_and_pushes(api, liked_listing, member,
-                                                                                    pushes):
+def test_fifteen_likers_and_a_ten_percent_drop_give_fifteen_notifications_and_pushes(
+    api, liked_listing, member, pushes
+):
     seller, listing, likers = liked_listing
     social_services.like_listing(user=seller, listing=listing)  # sellers may like their own listing
     blocked = member("blocked")
@@ -67,8 +69,9 @@ def test_likers_who_bought_it_hear_of_no_drop(api, member, make_listing, pushes)
     for liker in likers:
         social_services.like_listing(user=liker, listing=listing)
     buyer = likers[0]
-    marketplace_services.add_shipping_address(user=buyer, recipient_name="Buyer", line1="1 Main St", city="Portland",
-                                              postal_code="97201", country="US")
+    marketplace_services.add_shipping_address(
+        user=buyer, recipient_name="Buyer", line1="1 Main St", city="Portland", postal_code="97201", country="US"
+    )
     marketplace_services.purchase_listing(buyer=buyer, listing=listing, idempotency_key="tee")
 
     assert reprice(api, seller, listing, "90.00")["likersReached"] == 15
@@ -86,8 +89,9 @@ def test_a_smaller_drop_or_a_rise_notifies_nobody(api, liked_listing, pushes):
     assert price_drop_rows().count() == 15
 
 
-def test_two_drops_within_the_window_leave_one_notification_each_with_the_latest_price(api, liked_listing, member,
-                                                                                      pushes):
+def test_two_drops_within_the_window_leave_one_notification_each_with_the_latest_price(
+    api, liked_listing, member, pushes
+):
     seller, listing, likers = liked_listing
     reprice(api, seller, listing, "90.00")
     latecomer = member("latecomer")
@@ -99,7 +103,9 @@ def test_two_drops_within_the_window_leave_one_notification_each_with_the_latest
     assert set(price_drop_rows().values_list("body", flat=True)) == {"Now 80.00 USD (was 100.00 USD)."}
     assert len(pushes.sent) == 16  # one push per liker, the latecomer's included
     assert list(PriceDropNotice.objects.order_by("pk").values_list("window_start", flat=True)) == [
-        None, PriceDropNotice.objects.earliest("pk").pk]
+        None,
+        PriceDropNotice.objects.earliest("pk").pk,
+    ]
 
 
 def test_a_drop_after_the_window_notifies_again(api, liked_listing, pushes):
@@ -111,7 +117,9 @@ def test_a_drop_after_the_window_notifies_again(api, liked_listing, pushes):
     assert reprice(api, seller, listing, "81.00")["likersReached"] == 15
     assert price_drop_rows().count() == 30
     assert sorted(set(price_drop_rows().values_list("body", flat=True))) == [
-        "Now 81.00 USD (was 90.00 USD).", "Now 90.00 USD (was 100.00 USD)."]
+        "Now 81.00 USD (was 90.00 USD).",
+        "Now 90.00 USD (was 100.00 USD).",
+    ]
 
 
 def test_a_rise_never_notifies_even_below_what_likers_were_told(api, liked_listing):
@@ -144,9 +152,15 @@ def test_the_seller_sees_each_drop_and_whom_it_reached(api, gql, liked_listing, 
     reprice(api, seller, listing, "90.00")
     reprice(api, seller, listing, "80.00")
     edges = gql(DROPS, {"listingId": gid(listing)}, token=seller.token)["data"]["priceDrops"]["edges"]
-    assert [(edge["node"]["newPrice"]["amount"], edge["node"]["previousPrice"]["amount"],
-             edge["node"]["likersReached"], edge["node"]["coalesced"]) for edge in edges] == [
-        ("80.00", "100.00", 15, True), ("90.00", "100.00", 15, False)]
+    assert [
+        (
+            edge["node"]["newPrice"]["amount"],
+            edge["node"]["previousPrice"]["amount"],
+            edge["node"]["likersReached"],
+            edge["node"]["coalesced"],
+        )
+        for edge in edges
+    ] == [("80.00", "100.00", 15, True), ("90.00", "100.00", 15, False)]
     refused = gql(DROPS, {"listingId": gid(listing)}, token=likers[0].token)
     assert refused["data"]["priceDrops"] is None and refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
@@ -160,8 +174,10 @@ def test_price_drops_list_runs_a_fixed_number_of_queries(gql, member, make_listi
     def grow(count):
         for _ in range(count):
             current = type(listing).objects.get(pk=listing.pk)
-            marketplace_services.update_listing(listing=current, price=(current.price * Decimal("0.8")).quantize(
-                Decimal("0.01")))
+            marketplace_services.update_listing(
+                listing=current, price=(current.price * Decimal("0.8")).quantize(Decimal("0.01"))
+            )
 
-    assert_constant_queries(gql, DROPS, {"listingId": gid(listing), "first": 100}, seller.token, grow,
-                            path=["priceDrops"])
+    assert_constant_queries(
+        gql, DROPS, {"listingId": gid(listing), "first": 100}, seller.token, grow, path=["priceDrops"]
+    )

@@ -45,14 +45,34 @@ def staff_client(admin_user):
 
 
 def shipping_form(**changes):
-    return {"active": "on", "starts_at_0": "2026-01-01", "starts_at_1": "00:00:00", "ends_at_0": "2027-01-01",
-            "ends_at_1": "00:00:00", "currency": "USD", "amount": "5.00", "per_order_cap": "6.49",
-            "budget": "500.00"} | changes
+    return {
+        "active": "on",
+        "starts_at_0": "2026-01-01",
+        "starts_at_1": "00:00:00",
+        "ends_at_0": "2027-01-01",
+        "ends_at_1": "00:00:00",
+        "currency": "USD",
+        "amount": "5.00",
+        "per_order_cap": "6.49",
+        "budget": "500.00",
+    } | changes
 
 
-@pytest.mark.parametrize("page", ["firstsaleshippingprogram", "programchange", "shippingsubsidy",
-                                  "firstsalenudgeprogram", "firstsalenudge", "ambassadorprogram", "ambassador",
-                                  "mentoringprogram", "mentoringgroup", "mentoringprogram/add"])
+@pytest.mark.parametrize(
+    "page",
+    [
+        "firstsaleshippingprogram",
+        "programchange",
+        "shippingsubsidy",
+        "firstsalenudgeprogram",
+        "firstsalenudge",
+        "ambassadorprogram",
+        "ambassador",
+        "mentoringprogram",
+        "mentoringgroup",
+        "mentoringprogram/add",
+    ],
+)
 def test_program_pages_render(staff_client, page):
     FirstSaleShippingProgram.current()
     assert staff_client.get(f"/admin/sellers/{page}/").status_code == 200
@@ -91,19 +111,30 @@ def test_a_change_reads_as_field_old_new_lines_in_the_audit(staff_client):
     program = FirstSaleShippingProgram.current()
     staff_client.post(f"{SHIPPING}{program.pk}/change/", shipping_form(per_order_cap="6.00"))
     change = ProgramChange.objects.get()
-    for page in ("/admin/sellers/programchange/", f"/admin/sellers/programchange/{change.pk}/change/",
-                 f"{SHIPPING}{program.pk}/change/"):
+    for page in (
+        "/admin/sellers/programchange/",
+        f"/admin/sellers/programchange/{change.pk}/change/",
+        f"{SHIPPING}{program.pk}/change/",
+    ):
         content = staff_client.get(page).content.decode()
-        for line in ("active: no → yes", "per order cap: 6.49 → 6.00", "budget: 0.00 → 500.00",
-                     r"starts at: \d{4}-\d\d-\d\d \d\d:\d\d UTC → 2026-01-01 00:00 UTC",
-                     r"ends at: \d{4}-\d\d-\d\d \d\d:\d\d UTC → 2027-01-01 00:00 UTC"):
+        for line in (
+            "active: no → yes",
+            "per order cap: 6.49 → 6.00",
+            "budget: 0.00 → 500.00",
+            r"starts at: \d{4}-\d\d-\d\d \d\d:\d\d UTC → 2026-01-01 00:00 UTC",
+            r"ends at: \d{4}-\d\d-\d\d \d\d:\d\d UTC → 2027-01-01 00:00 UTC",
+        ):
             assert re.search(f"(>|<br>){line}<br>", content), (page, line)
         assert '"old"' not in html.unescape(content) and "{'old'" not in html.unescape(content), page
 
 
-SINGLE_ROWS = [(FirstSaleShippingProgram, "firstsaleshippingprogram"), (FirstSaleNudgeProgram, "firstsalenudgeprogram"),
-               (AmbassadorProgram, "ambassadorprogram"), (MentoringProgram, "mentoringprogram"),
-               (SellerToolSettings, "sellertoolsettings")]
+SINGLE_ROWS = [
+    (FirstSaleShippingProgram, "firstsaleshippingprogram"),
+    (FirstSaleNudgeProgram, "firstsalenudgeprogram"),
+    (AmbassadorProgram, "ambassadorprogram"),
+    (MentoringProgram, "mentoringprogram"),
+    (SellerToolSettings, "sellertoolsettings"),
+]
 
 
 @pytest.mark.parametrize(("model", "page"), SINGLE_ROWS)
@@ -125,14 +156,15 @@ RESULTS_PAGE = "/admin/sellers/programresultsreport/"
 
 def chart_data(response) -> dict:
     """The charts' data as the page carries it to Chart.js (json_script)."""
-    found = re.search(r'<script id="program-charts" type="application/json">(.*?)</script>',
-                      response.content.decode(), re.S)
+    found = re.search(
+        r'<script id="program-charts" type="application/json">(.*?)</script>', response.content.decode(), re.S
+    )
     return json.loads(found.group(1))
 
 
-def test_the_results_page_draws_its_charts_from_the_programs_figures(staff_client, admin_user, weeks, sale,
-                                                                     make_user, make_listing, make_buyer,
-                                                                     django_capture_on_commit_callbacks):
+def test_the_results_page_draws_its_charts_from_the_programs_figures(
+    staff_client, admin_user, weeks, sale, make_user, make_listing, make_buyer, django_capture_on_commit_callbacks
+):
     now, last_week, week_before = weeks
     # Last week: two nudged sellers (one sold 2 days after joining), one not nudged who sold after
     # 4 days. The week before: a mentored seller whose first sale came a day after joining.
@@ -149,8 +181,12 @@ def test_the_results_page_draws_its_charts_from_the_programs_figures(staff_clien
     # The subsidy: two first orders of 5.00, one cancelled (its 5.00 back), budget 50.00.
     run_program(FirstSaleShippingProgram, admin_user, amount=Decimal("5.00"), budget=Decimal("50.00"))
     buyer = make_buyer("marco")[0]
-    kept, cancelled = (marketplace_services.purchase_listing(buyer=buyer, listing=make_listing(make_user(name)[0]),
-                                                             idempotency_key=name) for name in ("nina", "olga"))
+    kept, cancelled = (
+        marketplace_services.purchase_listing(
+            buyer=buyer, listing=make_listing(make_user(name)[0]), idempotency_key=name
+        )
+        for name in ("nina", "olga")
+    )
     with django_capture_on_commit_callbacks(execute=True):
         marketplace_services.cancel_order(order=cancelled, actor=buyer)
 
@@ -160,31 +196,49 @@ def test_the_results_page_draws_its_charts_from_the_programs_figures(staff_clien
     assert "/static/vendor/chart.js/chart.umd.min.js" in content and "/static/sellers/program_results.js" in content
     assert content.count("<canvas") == 6
     charts = chart_data(response)
-    week, previous, this_week = last_week.date().isoformat(), week_before.date().isoformat(), \
-        (last_week + 7 * DAY).date().isoformat()
+    week, previous, this_week = (
+        last_week.date().isoformat(),
+        week_before.date().isoformat(),
+        (last_week + 7 * DAY).date().isoformat(),
+    )
     nudges = charts["first_sale_rate"]["first_sale_nudges"]
     # This week: nina and olga (joined now, not nudged): nina's order counts, olga's was cancelled.
-    assert nudges == {"title": "First-sale nudges", "labels": [previous, week, this_week],
-                      "in_program": [None, 50.0, None], "out_of_program": [100.0, 100.0, 50.0]}
+    assert nudges == {
+        "title": "First-sale nudges",
+        "labels": [previous, week, this_week],
+        "in_program": [None, 50.0, None],
+        "out_of_program": [100.0, 100.0, 50.0],
+    }
     assert charts["first_sale_rate"]["mentoring"]["in_program"] == [100.0, None, None]
     # Average days to a first sale: nudged a1 2 days; not nudged b1 1 day, a3 4 days, nina ~0 days.
     time_to_first_sale = charts["time_to_first_sale"]
-    assert time_to_first_sale["labels"] == ["First-sale shipping discount", "First-sale nudges",
-                                            "First-sale mentoring"]
+    assert time_to_first_sale["labels"] == ["First-sale shipping discount", "First-sale nudges", "First-sale mentoring"]
     assert time_to_first_sale["in_program"][1] == 2.0 and time_to_first_sale["in_program"][2] == 1.0
     assert time_to_first_sale["out_of_program"][1] == pytest.approx((1 + 4 + 0) / 3, abs=0.05)
-    assert charts["subsidy"] == {"currency": "USD", "budget": 50.0, "spent": 5.0, "remaining": 45.0,
-                                 "labels": [this_week], "spent_by_week": [5.0]}
+    assert charts["subsidy"] == {
+        "currency": "USD",
+        "budget": 50.0,
+        "spent": 5.0,
+        "remaining": 45.0,
+        "labels": [this_week],
+        "spent_by_week": [5.0],
+    }
     habit = charts["buyer_habit"]
     assert (habit["habit_orders"], habit["habit_days"]) == (4, 120)
     # The `sale` fixture's shopper bought from a1, a3 and b1 (first order in the week before last);
     # marco bought this week (his cancelled order does not count).
-    assert (habit["labels"], habit["buyers"], habit["with_two_orders"], habit["with_three_orders"],
-            habit["reached_habit"]) == ([previous, this_week], [1, 1], [1, 0], [1, 0], [0, 0])
+    assert (
+        habit["labels"],
+        habit["buyers"],
+        habit["with_two_orders"],
+        habit["with_three_orders"],
+        habit["reached_habit"],
+    ) == ([previous, this_week], [1, 1], [1, 0], [1, 0], [0, 0])
 
 
-def test_the_results_page_runs_a_fixed_number_of_queries(staff_client, admin_user, weeks, sale, make_user,
-                                                          make_listing):
+def test_the_results_page_runs_a_fixed_number_of_queries(
+    staff_client, admin_user, weeks, sale, make_user, make_listing
+):
     def count_queries():
         with CaptureQueriesContext(connection) as captured:
             response = staff_client.get(RESULTS_PAGE, {"weeks": "4"})

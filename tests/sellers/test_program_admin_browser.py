@@ -20,8 +20,9 @@ def fill(browser, name, value):
     field.send_keys(value)
 
 
-def test_staff_set_the_shipping_discount_in_the_admin_and_the_change_is_audited(live_server, browser,
-                                                                                django_user_model):
+def test_staff_set_the_shipping_discount_in_the_admin_and_the_change_is_audited(
+    live_server, browser, django_user_model
+):
     staff = django_user_model.objects.create_superuser("community", "community@example.com", PASSWORD)
     FirstSaleShippingProgram.current()
 
@@ -35,18 +36,31 @@ def test_staff_set_the_shipping_discount_in_the_admin_and_the_change_is_audited(
     checkbox = wait_for(browser, (By.NAME, "active"))
     if not checkbox.is_selected():
         checkbox.click()
-    for name, value in (("starts_at_0", "2026-01-01"), ("starts_at_1", "00:00:00"), ("ends_at_0", "2027-06-30"),
-                        ("ends_at_1", "23:59:00"), ("currency", "USD"), ("amount", "5.00"),
-                        ("per_order_cap", "6.00"), ("budget", "750.00")):
+    for name, value in (
+        ("starts_at_0", "2026-01-01"),
+        ("starts_at_1", "00:00:00"),
+        ("ends_at_0", "2027-06-30"),
+        ("ends_at_1", "23:59:00"),
+        ("currency", "USD"),
+        ("amount", "5.00"),
+        ("per_order_cap", "6.00"),
+        ("budget", "750.00"),
+    ):
         fill(browser, name, value)
     browser.find_element(By.NAME, "_save").click()
     assert "was changed successfully" in wait_for(browser, (By.CSS_SELECTOR, ".messagelist .success")).text
 
     program = FirstSaleShippingProgram.objects.get()
     assert (program.active, program.amount, program.per_order_cap, program.budget) == (
-        True, Decimal("5.00"), Decimal("6.00"), Decimal("750.00"))
-    assert (program.starts_at.isoformat(), program.ends_at.isoformat()) == ("2026-01-01T00:00:00+00:00",
-                                                                          "2027-06-30T23:59:00+00:00")
+        True,
+        Decimal("5.00"),
+        Decimal("6.00"),
+        Decimal("750.00"),
+    )
+    assert (program.starts_at.isoformat(), program.ends_at.isoformat()) == (
+        "2026-01-01T00:00:00+00:00",
+        "2027-06-30T23:59:00+00:00",
+    )
     change = ProgramChange.objects.get()
     assert change.changed_by == staff and change.program == "first_sale_shipping"
     assert change.changes["budget"] == {"old": "0.00", "new": "750.00"}

@@ -28,8 +28,15 @@ OPT_IN = """mutation($input: SetAmbassadorOptInInput!) { setAmbassadorOptIn(inpu
 @pytest.fixture
 def bar(staff):
     """A small bar: 2 shares of others' items, 2 available listings, 2 sales, rating 4.5, ship within 3 days."""
-    return run_program(AmbassadorProgram, staff, min_shares_of_others=2, min_available_listings=2, min_sales=2,
-                       min_rating=Decimal("4.5"), max_average_ship_days=Decimal("3.0"))
+    return run_program(
+        AmbassadorProgram,
+        staff,
+        min_shares_of_others=2,
+        min_available_listings=2,
+        min_sales=2,
+        min_rating=Decimal("4.5"),
+        max_average_ship_days=Decimal("3.0"),
+    )
 
 
 @pytest.fixture
@@ -42,7 +49,7 @@ def closet(make_listing, make_buyer, member):
         user = member(name)
         for number in range(available):
             make_listing(user, title=f"{name} item {number}")
-        for stars, days in zip(ratings, ship_days):
+        for stars, days in zip(ratings, ship_days, strict=False):
             sell(user, buyer, make_listing, stars=stars, ship_days=days)
         for _ in range(shares):
             social_services.share_listing(sharer=user, listing=others)
@@ -53,11 +60,13 @@ def closet(make_listing, make_buyer, member):
 
 def sell(seller, buyer, make_listing, *, stars=None, ship_days=None):
     """An order of the seller's, shipped `ship_days` after payment and accepted with `stars` (as data)."""
-    order = marketplace_services.purchase_listing(buyer=buyer, listing=make_listing(seller, title="Sold item"),
-                                                  idempotency_key=f"sale-{next(KEYS)}")
+    order = marketplace_services.purchase_listing(
+        buyer=buyer, listing=make_listing(seller, title="Sold item"), idempotency_key=f"sale-{next(KEYS)}"
+    )
     if ship_days is not None:
-        Order.objects.filter(pk=order.pk).update(status=Order.Status.ACCEPTED, buyer_rating=stars,
-                                                 shipped_at=order.placed_at + timedelta(days=ship_days))
+        Order.objects.filter(pk=order.pk).update(
+            status=Order.Status.ACCEPTED, buyer_rating=stars, shipped_at=order.placed_at + timedelta(days=ship_days)
+        )
     return order
 
 
@@ -76,12 +85,22 @@ def test_members_meeting_the_bar_are_granted_the_status_and_told(bar, closet, dj
         assert refresh() == (1, 0)
     assert ambassadors() == ["ava"]
     assert list(Notification.objects.filter(recipient=ava).values_list("kind", "title")) == [
-        ("program_nudge", "You are a Closetline ambassador")]
+        ("program_nudge", "You are a Closetline ambassador")
+    ]
     assert refresh() == (0, 0)  # nothing changed: nothing granted again
 
 
-@pytest.mark.parametrize("short_of", [{"shares": 1}, {"available": 1}, {"ratings": (5,), "ship_days": (1,)},
-                                      {"ratings": (5, 3)}, {"ship_days": (2, 5)}, {"ratings": (None, None)}])
+@pytest.mark.parametrize(
+    "short_of",
+    [
+        {"shares": 1},
+        {"available": 1},
+        {"ratings": (5,), "ship_days": (1,)},
+        {"ratings": (5, 3)},
+        {"ship_days": (2, 5)},
+        {"ratings": (None, None)},
+    ],
+)
 def test_each_rule_must_be_met(bar, closet, short_of):
     closet("ava", **short_of)
     assert refresh() == (0, 0) and ambassadors() == []
@@ -98,11 +117,17 @@ def test_eligibility_changes_grant_and_revoke(staff, bar, closet, make_listing, 
     assert Ambassador.objects.get(user=marco).revoked_at is not None
 
     # Ava sells one of her two listings (one left available) and the bar drops to one listing.
-    marketplace_services.purchase_listing(buyer=make_buyer("fan")[0], listing=ava.listings.filter(
-        status="available").first(), idempotency_key="fan-buys")
+    marketplace_services.purchase_listing(
+        buyer=make_buyer("fan")[0], listing=ava.listings.filter(status="available").first(), idempotency_key="fan-buys"
+    )
     assert refresh() == (0, 1) and ambassadors() == []
-    run_program(AmbassadorProgram, staff, min_available_listings=1, min_rating=Decimal("3.5"),
-                max_average_ship_days=Decimal("5.0"))
+    run_program(
+        AmbassadorProgram,
+        staff,
+        min_available_listings=1,
+        min_rating=Decimal("3.5"),
+        max_average_ship_days=Decimal("5.0"),
+    )
     assert refresh() == (2, 0)  # both back
     assert ambassadors() == ["ava", "marco"]
 
@@ -126,11 +151,17 @@ def test_ambassadors_opt_in_to_mentoring(gql, bar, closet, member):
 
     newcomer = member("nina")
     assert gql(OPT_IN, {"input": {"optIn": True}}, token=newcomer.token)["data"]["setAmbassadorOptIn"] == {
-        "ambassadorStatus": None, "errors": [{"field": "optIn", "code": "NOT_AN_AMBASSADOR"}]}
+        "ambassadorStatus": None,
+        "errors": [{"field": "optIn", "code": "NOT_AN_AMBASSADOR"}],
+    }
     assert gql(STATUS, token=newcomer.token)["data"]["ambassadorStatus"] == {
-        "isAmbassador": False, "since": None, "mentoringOptIn": False}
+        "isAmbassador": False,
+        "since": None,
+        "mentoringOptIn": False,
+    }
 
     Ambassador.objects.filter(user=ava).update(revoked_at=timezone.now())
     assert gql(STATUS, token=ava.token)["data"]["ambassadorStatus"]["mentoringOptIn"] is False
     assert gql(OPT_IN, {"input": {"optIn": False}}, token=ava.token)["data"]["setAmbassadorOptIn"]["errors"] == [
-        {"field": "optIn", "code": "NOT_AN_AMBASSADOR"}]
+        {"field": "optIn", "code": "NOT_AN_AMBASSADOR"}
+    ]

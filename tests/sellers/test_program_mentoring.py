@@ -31,8 +31,14 @@ SEND = """mutation($input: SendMessageInput!) { sendMessage(input: $input) { err
 
 @pytest.fixture
 def mentoring(staff):
-    return run_program(MentoringProgram, staff, mentors_per_group_min=4, mentors_per_group_max=5,
-                       max_groups_per_mentor=5, grace_days=14)
+    return run_program(
+        MentoringProgram,
+        staff,
+        mentors_per_group_min=4,
+        mentors_per_group_max=5,
+        max_groups_per_mentor=5,
+        grace_days=14,
+    )
 
 
 @pytest.fixture
@@ -53,10 +59,13 @@ def join(api, user, question=None):
 
 def loads():
     """Open groups per opted-in ambassador."""
-    ambassadors = Ambassador.objects.filter(mentoring_opt_in=True, revoked_at__isnull=True).values_list("user_id",
-                                                                                                         flat=True)
-    return {user_id: MentoringSeat.objects.filter(mentor_id=user_id, group__status="open").count()
-            for user_id in ambassadors}
+    ambassadors = Ambassador.objects.filter(mentoring_opt_in=True, revoked_at__isnull=True).values_list(
+        "user_id", flat=True
+    )
+    return {
+        user_id: MentoringSeat.objects.filter(mentor_id=user_id, group__status="open").count()
+        for user_id in ambassadors
+    }
 
 
 def test_a_new_seller_is_matched_with_five_distinct_eligible_ambassadors(api, mentoring, ambassador, member):
@@ -72,11 +81,11 @@ def test_a_new_seller_is_matched_with_five_distinct_eligible_ambassadors(api, me
     mentors = [mentor["username"] for mentor in group["mentors"]]
     assert len(mentors) == len(set(mentors)) == 5
     assert sorted(mentors) == [f"mentor{number}" for number in range(1, 6)]
-    assert group["conversation"] == {"kind": "GROUP", "title": "Mentoring @nina", "unreadCount": 0,
-                                     "lastMessage": None}
+    assert group["conversation"] == {"kind": "GROUP", "title": "Mentoring @nina", "unreadCount": 0, "lastMessage": None}
     conversation = MentoringGroup.objects.get().conversation
-    assert sorted(Participant.objects.filter(conversation=conversation).values_list("user__username", flat=True)) == \
-        sorted(["nina", *mentors])
+    assert sorted(
+        Participant.objects.filter(conversation=conversation).values_list("user__username", flat=True)
+    ) == sorted(["nina", *mentors])
     assert Notification.objects.filter(kind="program_nudge", title="A new seller to mentor: @nina").count() == 5
 
     assert join(api, nina)["mentoringGroup"]["id"] == group["id"]  # joining again: the same group
@@ -95,7 +104,8 @@ def test_matching_balances_the_load_across_newcomers(api, mentoring, ambassador,
 
 
 def test_among_equal_loads_shared_categories_then_the_time_zone_region_then_id_decide(
-        api, staff, ambassador, member, make_listing):
+    api, staff, ambassador, member, make_listing
+):
     run_program(MentoringProgram, staff, mentors_per_group_min=1, mentors_per_group_max=2)
     shoes = Category.objects.get(path="women/shoes")
     ambassador("first_by_id")
@@ -105,12 +115,16 @@ def test_among_equal_loads_shared_categories_then_the_time_zone_region_then_id_d
     nina = member("nina", time_zone="Europe/Paris")
     make_listing(nina, category_id=shoes.pk)
     assert {mentor["username"] for mentor in join(api, nina)["mentoringGroup"]["mentors"]} == {
-        "same_category", "same_region"}
+        "same_category",
+        "same_region",
+    }
     # Next newcomer: the two are busier now, so the least loaded goes first whatever fits best.
     olga = member("olga", time_zone="Europe/Paris")
     make_listing(olga, category_id=shoes.pk)
     assert {mentor["username"] for mentor in join(api, olga)["mentoringGroup"]["mentors"]} == {
-        "first_by_id", "same_category"}
+        "first_by_id",
+        "same_category",
+    }
 
 
 def test_who_cannot_join(api, staff, mentoring, ambassador, member, make_listing, make_buyer):
@@ -120,8 +134,7 @@ def test_who_cannot_join(api, staff, mentoring, ambassador, member, make_listing
     assert join(api, nina)["errors"] == [{"field": None, "code": "NO_MENTORS_AVAILABLE"}]  # 3 of the 4 needed
     ambassador("mentor3")
     sold = member("sold")
-    marketplace_services.purchase_listing(buyer=make_buyer("marco")[0], listing=make_listing(sold),
-                                          idempotency_key="k")
+    marketplace_services.purchase_listing(buyer=make_buyer("marco")[0], listing=make_listing(sold), idempotency_key="k")
     assert join(api, sold)["errors"] == [{"field": None, "code": "FIRST_SALE_ALREADY_MADE"}]
     run_program(MentoringProgram, staff, active=False)
     assert join(api, nina)["errors"] == [{"field": None, "code": "PROGRAM_NOT_RUNNING"}]
@@ -134,8 +147,9 @@ def test_a_question_in_the_group_notifies_the_mentors_who_answer_there(api, gql,
     joined = join(api, nina, question="How should I price a used coat?")
     assert joined["mentoringGroup"]["conversation"]["lastMessage"] == {"body": "How should I price a used coat?"}
     for mentor in mentors:
-        assert Notification.objects.filter(recipient=mentor, kind="message",
-                                           title="@nina wrote in Mentoring @nina").exists()
+        assert Notification.objects.filter(
+            recipient=mentor, kind="message", title="@nina wrote in Mentoring @nina"
+        ).exists()
     conversation = MentoringGroup.objects.get().conversation
     answer = {"input": {"conversationId": gid(conversation), "body": "Check what similar coats sold for."}}
     assert api(SEND, answer, token=mentors[0].token)["data"]["sendMessage"]["errors"] == []
@@ -147,15 +161,15 @@ def test_a_question_in_the_group_notifies_the_mentors_who_answer_there(api, gql,
     assert gql(GROUPS, token=member("outsider").token)["data"]["mentoringGroups"]["edges"] == []
 
 
-def test_the_group_closes_after_the_first_sale_and_the_grace_period(api, mentoring, ambassador, member,
-                                                                   make_listing, make_buyer):
+def test_the_group_closes_after_the_first_sale_and_the_grace_period(
+    api, mentoring, ambassador, member, make_listing, make_buyer
+):
     mentors = [ambassador(f"mentor{number}") for number in range(4)]
     nina = member("nina")
     join(api, nina)
     other = member("olga")
     join(api, other)  # no sale: stays open
-    marketplace_services.purchase_listing(buyer=make_buyer("marco")[0], listing=make_listing(nina),
-                                          idempotency_key="k")
+    marketplace_services.purchase_listing(buyer=make_buyer("marco")[0], listing=make_listing(nina), idempotency_key="k")
     now = timezone.now()
     assert services.close_mentoring_groups(now=now + timedelta(days=13)) == 0
     assert services.close_mentoring_groups(now=now + timedelta(days=15)) == 1
@@ -163,15 +177,15 @@ def test_the_group_closes_after_the_first_sale_and_the_grace_period(api, mentori
     assert group.status == "closed" and group.closed_at and group.conversation.closed_at
     answer = {"input": {"conversationId": gid(group.conversation), "body": "Congratulations!"}}
     assert api(SEND, answer, token=mentors[0].token)["data"]["sendMessage"]["errors"] == [
-        {"field": "conversationId", "code": "CONVERSATION_CLOSED"}]
+        {"field": "conversationId", "code": "CONVERSATION_CLOSED"}
+    ]
     assert MentoringGroup.objects.get(mentee=other).status == "open"
     tasks.close_mentoring_groups()
     assert MentoringGroup.objects.filter(status="open").count() == 1
 
 
 def test_the_group_list_runs_a_fixed_number_of_queries(gql, staff, ambassador, member):
-    run_program(MentoringProgram, staff, mentors_per_group_min=2, mentors_per_group_max=2,
-                max_groups_per_mentor=50)
+    run_program(MentoringProgram, staff, mentors_per_group_min=2, mentors_per_group_max=2, max_groups_per_mentor=50)
     mentor = ambassador("mentor")
     ambassador("second")
 

@@ -23,8 +23,14 @@ DAY = timedelta(days=1)
 @pytest.fixture
 def nudging(staff):
     """Nudges running: the first 3 days after joining, then every 3 days; listings stale after 14 days."""
-    return run_program(FirstSaleNudgeProgram, staff, first_nudge_after_days=3, days_between_nudges=3,
-                       stale_after_days=14, reprice_percent=Decimal("10.0"))
+    return run_program(
+        FirstSaleNudgeProgram,
+        staff,
+        first_nudge_after_days=3,
+        days_between_nudges=3,
+        stale_after_days=14,
+        reprice_percent=Decimal("10.0"),
+    )
 
 
 @pytest.fixture
@@ -40,8 +46,11 @@ def send(django_capture_on_commit_callbacks):
 
 
 def nudges_of(user):
-    return list(FirstSaleNudge.objects.filter(seller=user).order_by("sent_at", "pk")
-                .values_list("kind", "listing__title", "suggested_price"))
+    return list(
+        FirstSaleNudge.objects.filter(seller=user)
+        .order_by("sent_at", "pk")
+        .values_list("kind", "listing__title", "suggested_price")
+    )
 
 
 def inbox_of(user):
@@ -57,14 +66,18 @@ def test_a_seller_without_a_sale_gets_one_targeted_nudge_at_a_time(nudging, send
     assert send(1) == 0  # joined a day ago: too early
     assert send(4) == 1
     assert nudges_of(nina) == [("offer_to_likers", "Dress", None)]
-    assert inbox_of(nina) == [("program_nudge", "Someone likes “Dress”",
-                               {"nudge": "offer_to_likers", "listingId": gid(dress)})]
+    assert inbox_of(nina) == [
+        ("program_nudge", "Someone likes “Dress”", {"nudge": "offer_to_likers", "listingId": gid(dress)})
+    ]
     assert send(5) == 0  # the cadence: 3 days between nudges
     assert send(7) == 1  # not the same nudge about the same listing twice: the next that applies
     assert send(15) == 1  # the listings are stale now: no like, no price change for 14 days
     assert nudges_of(nina)[1:] == [("share", "Dress", None), ("reprice", "Dress", Decimal("22.50"))]
-    assert inbox_of(nina)[-1] == ("program_nudge", "Give “Dress” a fresh start", {
-        "nudge": "reprice", "listingId": gid(dress), "suggestedPrice": "22.50", "currency": "USD"})
+    assert inbox_of(nina)[-1] == (
+        "program_nudge",
+        "Give “Dress” a fresh start",
+        {"nudge": "reprice", "listingId": gid(dress), "suggestedPrice": "22.50", "currency": "USD"},
+    )
     assert send(18) == 1 and nudges_of(nina)[-1] == ("reprice", "Coat", Decimal("72.00"))
 
 
@@ -87,18 +100,24 @@ def test_they_go_through_notify_so_opt_outs_and_caps_apply(nudging, send, member
     for seller in (muted, capped, welcome):
         make_listing(seller, title=f"{seller.username}'s dress")
     Notification.objects.create(recipient=capped, kind="price_drop", title="Earlier today", dedupe_key="x")
-    PushDecision.objects.create(notification=Notification.objects.get(recipient=capped), recipient=capped,
-                                category="price_drops", outcome="sent")
+    PushDecision.objects.create(
+        notification=Notification.objects.get(recipient=capped),
+        recipient=capped,
+        category="price_drops",
+        outcome="sent",
+    )
     assert send(4) == 3
-    outcomes = dict(PushDecision.objects.filter(notification__kind="program_nudge")
-                    .values_list("recipient__username", "outcome"))
+    outcomes = dict(
+        PushDecision.objects.filter(notification__kind="program_nudge").values_list("recipient__username", "outcome")
+    )
     assert outcomes == {"nina": "opted_out", "olga": "suppressed_by_cap", "pia": "sent"}
     assert [device.user_id for device, _ in pushes.sent] == [welcome.pk]
     assert all(inbox_of(seller)[-1][0] == "program_nudge" for seller in (muted, capped, welcome))
 
 
-def test_nobody_is_nudged_while_the_program_does_not_run_or_without_an_available_listing(staff, send, member,
-                                                                                       make_listing):
+def test_nobody_is_nudged_while_the_program_does_not_run_or_without_an_available_listing(
+    staff, send, member, make_listing
+):
     listed = member("nina")
     make_listing(listed)
     member("olga")  # no listing: not a seller yet

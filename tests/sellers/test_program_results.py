@@ -38,9 +38,11 @@ def joined(make_user, name, at, *, listing=True, make_listing=None):
 
 
 def rows_of(results, program):
-    return [(cohort.week_starting, cohort.in_program, cohort.sellers, cohort.first_sales,
-             cohort.average_days_to_first_sale)
-            for cohort in results.first_sale if cohort.program == program]
+    return [
+        (cohort.week_starting, cohort.in_program, cohort.sellers, cohort.first_sales, cohort.average_days_to_first_sale)
+        for cohort in results.first_sale
+        if cohort.program == program
+    ]
 
 
 def test_first_sale_cohorts_in_and_out_of_each_program(staff, weeks, sale, make_user, make_listing):
@@ -65,28 +67,38 @@ def test_first_sale_cohorts_in_and_out_of_each_program(staff, weeks, sale, make_
     results = selectors.program_results(now=now, weeks=3)
     week, previous = last_week.date(), week_before.date()
     assert rows_of(results, "first_sale_nudges") == [
-        (previous, False, 1, 1, 1.0), (week, False, 1, 1, 4.0), (week, True, 2, 1, 2.0)]
+        (previous, False, 1, 1, 1.0),
+        (week, False, 1, 1, 4.0),
+        (week, True, 2, 1, 2.0),
+    ]
     assert rows_of(results, "mentoring") == [(previous, True, 1, 1, 1.0), (week, False, 3, 2, 3.0)]
     assert rows_of(results, "first_sale_shipping") == [(previous, False, 1, 1, 1.0), (week, True, 3, 2, 3.0)]
     assert [cohort.first_sale_rate for cohort in results.first_sale if cohort.program == "first_sale_nudges"] == [
-        1.0, 1.0, 0.5]
+        1.0,
+        1.0,
+        0.5,
+    ]
     assert rows_of(selectors.program_results(now=now + 30 * DAY, weeks=2), "mentoring") == []  # joined before
 
 
-def test_the_subsidy_and_mentors_response_times(staff, member, make_listing, make_buyer,
-                                                django_capture_on_commit_callbacks):
+def test_the_subsidy_and_mentors_response_times(
+    staff, member, make_listing, make_buyer, django_capture_on_commit_callbacks
+):
     run_program(FirstSaleShippingProgram, staff, amount=Decimal("5.00"), budget=Decimal("50.00"))
     buyer = make_buyer("marco")[0]
-    kept, cancelled = (marketplace_services.purchase_listing(buyer=buyer, listing=make_listing(member(name)),
-                                                             idempotency_key=name) for name in ("nina", "olga"))
+    kept, cancelled = (
+        marketplace_services.purchase_listing(buyer=buyer, listing=make_listing(member(name)), idempotency_key=name)
+        for name in ("nina", "olga")
+    )
     with django_capture_on_commit_callbacks(execute=True):
         marketplace_services.cancel_order(order=cancelled, actor=buyer)
     assert ShippingSubsidy.objects.count() == 3 and kept.discount_total == Decimal("5.00")
 
     # Nina asks at 9:00, a mentor answers at 11:00; she asks twice more (12:00, answered 13:00; 14:00, not yet).
     mentee, mentors = member("pia"), [member("mentor1"), member("mentor2")]
-    conversation = social_services.start_group_conversation(title="Mentoring @pia",
-                                                            member_ids=[mentee.pk, *[m.pk for m in mentors]])
+    conversation = social_services.start_group_conversation(
+        title="Mentoring @pia", member_ids=[mentee.pk, *[m.pk for m in mentors]]
+    )
     MentoringGroup.objects.create(mentee=mentee, conversation=conversation)
     start = timezone.now() - DAY
     for author, hours in ((mentee, 0), (mentors[0], 2), (mentee, 3), (mentee, 3.5), (mentors[1], 4), (mentee, 5)):
@@ -97,7 +109,11 @@ def test_the_subsidy_and_mentors_response_times(staff, member, make_listing, mak
     results = selectors.program_results(now=timezone.now(), weeks=2)
     subsidy = results.subsidy
     assert (subsidy.paid, subsidy.returned, subsidy.subsidised_orders, subsidy.returned_orders) == (
-        Decimal("10.00"), Decimal("5.00"), 2, 1)
+        Decimal("10.00"),
+        Decimal("5.00"),
+        2,
+        1,
+    )
     assert subsidy.program.spent == Decimal("5.00")
     # Questions at 0 h, 3 h, 3.5 h and 5 h: answered after 2 h, 1 h and 0.5 h; the last one waits.
     assert results.mentor_responses == selectors.MentorResponses(questions=4, answered=3, average_hours=3.5 / 3)
@@ -118,16 +134,18 @@ def test_buyers_progress_to_the_habit_point_by_cohort(make_user, sale, make_buye
     sale(seller, recent + HOUR, buyer=make_buyer("newcomer")[0])
 
     cohorts = selectors.program_results(now=now, weeks=30).buyer_habit
-    assert [(c.week_starting, c.buyers, c.with_two_orders, c.with_three_orders, c.reached_habit, c.window_over)
-            for c in cohorts] == [(first.date(), 3, 2, 1, 1, True), (second.date(), 1, 1, 1, 0, True),
-                                  (recent.date(), 1, 0, 0, 0, False)]
+    assert [
+        (c.week_starting, c.buyers, c.with_two_orders, c.with_three_orders, c.reached_habit, c.window_over)
+        for c in cohorts
+    ] == [(first.date(), 3, 2, 1, 1, True), (second.date(), 1, 1, 1, 0, True), (recent.date(), 1, 0, 0, 0, False)]
     assert cohorts[0].habit_rate == 1 / 3
     three_orders = selectors.program_results(now=now, weeks=30, habit_orders=3).buyer_habit
     assert [cohort.reached_habit for cohort in three_orders] == [1, 1, 0]
 
 
-def test_staff_read_the_results_through_the_api_in_a_fixed_number_of_queries(gql, staff, member, make_user,
-                                                                             make_listing, sale, weeks):
+def test_staff_read_the_results_through_the_api_in_a_fixed_number_of_queries(
+    gql, staff, member, make_user, make_listing, sale, weeks
+):
     def count_queries():
         with CaptureQueriesContext(connection) as captured:
             body = gql(RESULTS, {"weeks": 4}, token=staff.token)

@@ -56,8 +56,9 @@ def titles(payload):
     return [item["title"] for item in payload]
 
 
-def test_suggestions_rank_the_buyers_likes_then_what_goes_with_it_then_co_likes(gql, seller, buyer, order,
-                                                                                make_listing, make_user):
+def test_suggestions_rank_the_buyers_likes_then_what_goes_with_it_then_co_likes(
+    gql, seller, buyer, order, make_listing, make_user
+):
     dress = order.lines.get().listing
     make_listing(seller, title="Heels", category_id=category("women/shoes"))
     clutch = make_listing(seller, title="Clutch", category_id=category("women/bags"))
@@ -105,18 +106,23 @@ def add_to_order(api, buyer, order, listing, key="add-on-key-1"):
     return api(ADD_TO_ORDER, variables, token=buyer.token)["data"]["addToOrder"]
 
 
-def test_the_buyer_gets_the_items_and_adds_one_to_the_parcel_with_no_second_fee(api, gql, seller, buyer, order,
-                                                                              make_listing):
+def test_the_buyer_gets_the_items_and_adds_one_to_the_parcel_with_no_second_fee(
+    api, gql, seller, buyer, order, make_listing
+):
     heels = make_listing(seller, title="Heels", price="40.00")
     belt = make_listing(seller, title="Belt", price="12.00")
     payload = send(api, seller, order, [heels, belt], note="These go with your dress!")
     assert payload["errors"] == []
-    assert payload["upsell"]["message"] == {"body": "These go with your dress!", "kind": "UPSELL",
-                                            "listings": [{"title": "Heels"}, {"title": "Belt"}]}
+    assert payload["upsell"]["message"] == {
+        "body": "These go with your dress!",
+        "kind": "UPSELL",
+        "listings": [{"title": "Heels"}, {"title": "Belt"}],
+    }
     notification = Notification.objects.get(recipient=buyer, kind="upsell")
     assert notification.title == "@seller picked items to go with your order"
-    inbox = gql("{ conversations { edges { node { lastMessage { kind listings { title } } } } } }",
-                token=buyer.token)["data"]["conversations"]["edges"]
+    inbox = gql("{ conversations { edges { node { lastMessage { kind listings { title } } } } } }", token=buyer.token)[
+        "data"
+    ]["conversations"]["edges"]
     assert inbox[0]["node"]["lastMessage"] == {"kind": "UPSELL", "listings": [{"title": "Heels"}, {"title": "Belt"}]}
 
     added = add_to_order(api, buyer, order, heels)
@@ -129,7 +135,10 @@ def test_the_buyer_gets_the_items_and_adds_one_to_the_parcel_with_no_second_fee(
     upsells = gql(UPSELLS, token=seller.token)["data"]["upsells"]["edges"]
     assert [(edge["node"]["replied"], edge["node"]["converted"]) for edge in upsells] == [(True, True)]
     assert gql(RESULTS, token=seller.token)["data"]["sellerResults"]["upsells"] == {
-        "sent": 1, "replied": 1, "converted": 1}
+        "sent": 1,
+        "replied": 1,
+        "converted": 1,
+    }
 
 
 def test_outside_the_add_on_window_sending_and_adding_fail_clearly(api, seller, buyer, order, make_listing):
@@ -137,8 +146,9 @@ def test_outside_the_add_on_window_sending_and_adding_fail_clearly(api, seller, 
     assert send(api, seller, order, [heels])["errors"] == []
     Order.objects.filter(pk=order.pk).update(add_on_until=timezone.now() - timedelta(seconds=1))
     assert add_to_order(api, buyer, order, heels)["errors"] == [{"field": "orderId", "code": "ADD_ON_WINDOW_CLOSED"}]
-    later = marketplace_services.purchase_listing(buyer=buyer, listing=make_listing(seller, title="Scarf"),
-                                                  idempotency_key="scarf")
+    later = marketplace_services.purchase_listing(
+        buyer=buyer, listing=make_listing(seller, title="Scarf"), idempotency_key="scarf"
+    )
     Order.objects.filter(pk=later.pk).update(add_on_until=timezone.now() - timedelta(seconds=1))
     assert send(api, seller, later, [heels])["errors"] == [{"field": "orderId", "code": "ADD_ON_WINDOW_CLOSED"}]
     heels.refresh_from_db()
@@ -172,5 +182,8 @@ def test_the_upsell_list_runs_a_fixed_number_of_queries(gql, seller, make_buyer,
             made.append(order)
 
     assert_constant_queries(gql, UPSELLS, {"first": 100}, seller.token, grow, path=["upsells"], sizes=(5, 20))
-    assert Decimal(gql(UPSELLS, {"first": 1}, token=seller.token)["data"]["upsells"]["edges"][0]["node"]["order"][
-        "total"]["amount"]) == Decimal("31.49")
+    assert Decimal(
+        gql(UPSELLS, {"first": 1}, token=seller.token)["data"]["upsells"]["edges"][0]["node"]["order"]["total"][
+            "amount"
+        ]
+    ) == Decimal("31.49")

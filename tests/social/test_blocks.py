@@ -11,7 +11,9 @@ pytestmark = pytest.mark.django_db
 BLOCK = "mutation($input: UserIdInput!) { blockUser(input: $input) { user { username } errors { field code } } }"
 UNBLOCK = "mutation($input: UserIdInput!) { unblockUser(input: $input) { errors { field code } } }"
 FOLLOW = "mutation($input: UserIdInput!) { followUser(input: $input) { errors { field code } } }"
-COMMENT = """mutation($input: AddCommentInput!) { addComment(input: $input) { comment { body } errors { field code } } }"""
+COMMENT = (
+    """mutation($input: AddCommentInput!) { addComment(input: $input) { comment { body } errors { field code } } }"""
+)
 CLOSET = "query($sellerId: ID) { listings(sellerId: $sellerId) { edges { node { title } } } }"
 LISTING = "query($id: ID!) { listing(id: $id) { title } }"
 
@@ -25,15 +27,19 @@ def test_blocked_user_cannot_follow_comment_or_see_the_closet(gql, make_user, ma
     services.follow_user(follower=ava, followee=marco)
 
     assert gql(BLOCK, {"input": {"userId": gid(marco)}}, token=ava_token)["data"]["blockUser"] == {
-        "user": {"username": "marco"}, "errors": []}
+        "user": {"username": "marco"},
+        "errors": [],
+    }
     assert not Follow.objects.exists()  # both ways
     assert selectors.is_blocked(ava.pk, marco.pk) and selectors.is_blocked(marco.pk, ava.pk)
 
     assert gql(FOLLOW, {"input": {"userId": gid(ava)}}, token=marco_token)["data"]["followUser"]["errors"] == [
-        {"field": "userId", "code": "BLOCKED"}]
+        {"field": "userId", "code": "BLOCKED"}
+    ]
     assert gql(CLOSET, {"sellerId": gid(ava)}, token=marco_token)["data"]["listings"]["edges"] == []
     assert [e["node"]["title"] for e in gql(CLOSET, token=marco_token)["data"]["listings"]["edges"]] == [
-        "Marco's shoes"]
+        "Marco's shoes"
+    ]
     assert gql(LISTING, {"id": gid(listing)}, token=marco_token)["data"]["listing"] is None
     comment = gql(COMMENT, {"input": {"listingId": gid(listing), "body": "hi"}}, token=marco_token)
     assert comment["data"]["addComment"]["errors"] == [{"field": "listingId", "code": "NOT_FOUND"}]
@@ -51,4 +57,5 @@ def test_blocked_user_cannot_follow_comment_or_see_the_closet(gql, make_user, ma
 def test_cannot_block_oneself(gql, make_user):
     ava, token = make_user("ava")
     assert gql(BLOCK, {"input": {"userId": gid(ava)}}, token=token)["data"]["blockUser"]["errors"] == [
-        {"field": "userId", "code": "CANNOT_TARGET_SELF"}]
+        {"field": "userId", "code": "CANNOT_TARGET_SELF"}
+    ]

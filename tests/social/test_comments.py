@@ -52,8 +52,9 @@ def test_mentions_notify_once_committed(gql, thread, make_user, django_capture_o
     assert set(Mention.objects.values_list("user__username", flat=True)) == {"ava", "priya"}
 
 
-def test_a_mention_spelled_in_look_alikes_names_the_member_it_looks_like(gql, thread, make_user,
-                                                                          django_capture_on_commit_callbacks):
+def test_a_mention_spelled_in_look_alikes_names_the_member_it_looks_like(
+    gql, thread, make_user, django_capture_on_commit_callbacks
+):
     listing, _, (marco, marco_token) = thread
     priya, _ = make_user("priya")
     with django_capture_on_commit_callbacks(execute=True):
@@ -75,8 +76,10 @@ def test_edit_notifies_only_newly_mentioned(gql, thread, make_user, django_captu
     assert Comment.objects.get().body == "hi @ava and @priya"
 
 
-@pytest.mark.parametrize("body, code", [("   ", "REQUIRED"), ("x" * 501, "INVALID"),
-                                        (" ".join(f"@user{i}" for i in range(11)), "TOO_MANY_MENTIONS")])
+@pytest.mark.parametrize(
+    "body, code",
+    [("   ", "REQUIRED"), ("x" * 501, "INVALID"), (" ".join(f"@user{i}" for i in range(11)), "TOO_MANY_MENTIONS")],
+)
 def test_bad_comments_are_typed_errors(gql, thread, body, code):
     listing, _, (_, marco_token) = thread
     assert add(gql, marco_token, listing, body)["errors"] == [{"field": "body", "code": code}]
@@ -92,7 +95,9 @@ def test_author_or_seller_can_delete(gql, thread, make_user):
     assert refused["errors"] == [{"field": None, "code": "FORBIDDEN"}]
     for comment_id, token in ((first, marco_token), (second, ava_token)):
         assert gql(DELETE, {"input": {"commentId": comment_id}}, token=token)["data"]["deleteComment"] == {
-            "deletedCommentId": comment_id, "errors": []}
+            "deletedCommentId": comment_id,
+            "errors": [],
+        }
     assert not Comment.objects.exists()
 
 
@@ -106,9 +111,12 @@ def test_comments_list_oldest_first_with_a_fixed_number_of_queries(gql, thread, 
         for index in range(count):
             services.add_comment(author=authors[index % 3], listing=listing, body=f"comment {Comment.objects.count()}")
 
-    assert_constant_queries(gql, COMMENTS, {"listingId": gid(listing), "first": 100}, ava_token, grow,
-                            path=["comments"])
-    bodies = [e["node"]["body"] for e in gql(COMMENTS, {"listingId": gid(listing), "first": 3})["data"]["comments"]["edges"]]
+    assert_constant_queries(
+        gql, COMMENTS, {"listingId": gid(listing), "first": 100}, ava_token, grow, path=["comments"]
+    )
+    bodies = [
+        e["node"]["body"] for e in gql(COMMENTS, {"listingId": gid(listing), "first": 3})["data"]["comments"]["edges"]
+    ]
     assert bodies == ["comment 0", "comment 1", "comment 2"]
 
 

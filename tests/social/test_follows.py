@@ -24,21 +24,27 @@ def test_follow_and_unfollow_are_idempotent(gql, make_user):
     target = {"input": {"userId": gid(ava)}}
     for _ in range(2):
         assert gql(FOLLOW, target, token=token)["data"]["followUser"] == {
-            "user": {"username": "ava", "followerCount": 1, "viewerIsFollowing": True}, "errors": []}
-    assert gql(ME, token=token)["data"]["me"] == {"followerCount": 0, "followingCount": 1,
-                                                  "viewerIsFollowing": False}
+            "user": {"username": "ava", "followerCount": 1, "viewerIsFollowing": True},
+            "errors": [],
+        }
+    assert gql(ME, token=token)["data"]["me"] == {"followerCount": 0, "followingCount": 1, "viewerIsFollowing": False}
     for _ in range(2):
         assert gql(UNFOLLOW, target, token=token)["data"]["unfollowUser"] == {
-            "user": {"followerCount": 0, "viewerIsFollowing": False}, "errors": []}
+            "user": {"followerCount": 0, "viewerIsFollowing": False},
+            "errors": [],
+        }
 
 
-@pytest.mark.parametrize("target, code", [("self", "CANNOT_TARGET_SELF"), ("User:999", "NOT_FOUND"),
-                                          ("Listing:1", "INVALID"), ("junk", "INVALID")])
+@pytest.mark.parametrize(
+    "target, code",
+    [("self", "CANNOT_TARGET_SELF"), ("User:999", "NOT_FOUND"), ("Listing:1", "INVALID"), ("junk", "INVALID")],
+)
 def test_bad_follow_targets_are_typed_errors(gql, make_user, target, code):
     me, token = make_user("ava")
     user_id = gid(me) if target == "self" else (to_global_id(*target.split(":")) if ":" in target else target)
     assert gql(FOLLOW, {"input": {"userId": user_id}}, token=token)["data"]["followUser"]["errors"] == [
-        {"field": "userId", "code": code}]
+        {"field": "userId", "code": code}
+    ]
     assert not Follow.objects.exists()
 
 
@@ -46,8 +52,10 @@ def test_followers_and_following_lists_newest_first(gql, make_user):
     ava, token = make_user("ava")
     for name in ("marco", "priya"):
         services.follow_user(follower=make_user(name)[0], followee=ava)
-    names = [edge["node"]["username"] for edge in
-             gql(FOLLOWERS % "followers", {"id": gid(ava)}, token=token)["data"]["node"]["followers"]["edges"]]
+    names = [
+        edge["node"]["username"]
+        for edge in gql(FOLLOWERS % "followers", {"id": gid(ava)}, token=token)["data"]["node"]["followers"]["edges"]
+    ]
     assert names == ["priya", "marco"]
     following = gql(FOLLOWERS % "following", {"id": gid(ava)})["data"]["node"]["following"]["edges"]
     assert following == []
@@ -68,12 +76,10 @@ def test_follow_lists_run_a_fixed_number_of_queries(gql, make_user, field):
             services.follow_user(follower=other, followee=made[-1] if made else ava)
             made.append(other)
 
-    assert_constant_queries(gql, FOLLOWERS % field, {"id": gid(ava), "first": 100}, token, grow,
-                            path=["node", field])
+    assert_constant_queries(gql, FOLLOWERS % field, {"id": gid(ava), "first": 100}, token, grow, path=["node", field])
 
 
-def test_a_new_follower_is_announced_once_even_after_refollowing(gql, make_user,
-                                                                django_capture_on_commit_callbacks):
+def test_a_new_follower_is_announced_once_even_after_refollowing(gql, make_user, django_capture_on_commit_callbacks):
     from notifications.models import Notification
 
     ava, _ = make_user("ava")
@@ -82,4 +88,5 @@ def test_a_new_follower_is_announced_once_even_after_refollowing(gql, make_user,
         for mutation in (FOLLOW, UNFOLLOW, FOLLOW):
             gql(mutation, {"input": {"userId": gid(ava)}}, token=token)
     assert list(Notification.objects.filter(recipient=ava).values_list("kind", "title")) == [
-        ("new_follower", "@marco follows you")]
+        ("new_follower", "@marco follows you")
+    ]

@@ -22,8 +22,7 @@ CONVERSATIONS = """{ conversations { edges { node { kind title otherUser { usern
 @pytest.fixture
 def group(member):
     nina, ava, marco = member("nina"), member("ava"), member("marco")
-    conversation = services.start_group_conversation(title="Mentoring @nina",
-                                                     member_ids=[nina.pk, ava.pk, marco.pk])
+    conversation = services.start_group_conversation(title="Mentoring @nina", member_ids=[nina.pk, ava.pk, marco.pk])
     return conversation, nina, ava, marco
 
 
@@ -35,23 +34,40 @@ def write(api, author, conversation, body="How do I price a coat?"):
 def test_a_member_writes_and_every_other_member_has_it_unread_and_notified(api, gql, group, pushes):
     conversation, nina, ava, marco = group
     sent = write(api, nina, conversation)
-    assert sent == {"message": {"body": "How do I price a coat?", "sender": {"username": "nina"},
-                                "conversationId": gid(conversation)},
-                    "conversation": {"kind": "GROUP", "title": "Mentoring @nina", "otherUser": None,
-                                     "unreadCount": 0},
-                    "errors": []}
+    assert sent == {
+        "message": {
+            "body": "How do I price a coat?",
+            "sender": {"username": "nina"},
+            "conversationId": gid(conversation),
+        },
+        "conversation": {"kind": "GROUP", "title": "Mentoring @nina", "otherUser": None, "unreadCount": 0},
+        "errors": [],
+    }
     for mentor in (ava, marco):
         inbox = gql(CONVERSATIONS, token=mentor.token)["data"]
-        assert inbox == {"conversations": {"edges": [{"node": {
-            "kind": "GROUP", "title": "Mentoring @nina", "otherUser": None, "unreadCount": 1,
-            "lastMessage": {"body": "How do I price a coat?"}}}]}, "unreadMessageCount": 1}
+        assert inbox == {
+            "conversations": {
+                "edges": [
+                    {
+                        "node": {
+                            "kind": "GROUP",
+                            "title": "Mentoring @nina",
+                            "otherUser": None,
+                            "unreadCount": 1,
+                            "lastMessage": {"body": "How do I price a coat?"},
+                        }
+                    }
+                ]
+            },
+            "unreadMessageCount": 1,
+        }
         assert list(Notification.objects.filter(recipient=mentor).values_list("kind", "title")) == [
-            ("message", "@nina wrote in Mentoring @nina")]
+            ("message", "@nina wrote in Mentoring @nina")
+        ]
     assert sorted(device.user_id for device, _ in pushes.sent) == sorted([ava.pk, marco.pk])
 
     write(api, ava, conversation, "Start 10% under similar sold coats.")
-    sides = dict(Participant.objects.filter(conversation=conversation).values_list("user__username",
-                                                                                     "unread_count"))
+    sides = dict(Participant.objects.filter(conversation=conversation).values_list("user__username", "unread_count"))
     assert sides == {"nina": 1, "ava": 0, "marco": 2}
 
 
@@ -61,7 +77,8 @@ def test_outsiders_cannot_write_and_a_message_needs_one_destination(api, group, 
     assert write(api, outsider, conversation)["errors"] == [{"field": "conversationId", "code": "NOT_FOUND"}]
     both = {"input": {"conversationId": gid(conversation), "recipientId": gid(ava), "body": "Hi"}}
     assert api(SEND, both, token=nina.token)["data"]["sendMessage"]["errors"] == [
-        {"field": "recipientId", "code": "REQUIRED"}]
+        {"field": "recipientId", "code": "REQUIRED"}
+    ]
     assert not conversation.messages.exists()
 
 
@@ -70,10 +87,12 @@ def test_a_closed_group_keeps_its_history_and_refuses_new_messages(api, gql, gro
     write(api, nina, conversation)
     assert services.close_group_conversations(conversation_ids=[conversation.pk], at=timezone.now()) == 1
     assert write(api, ava, conversation, "Too late?")["errors"] == [
-        {"field": "conversationId", "code": "CONVERSATION_CLOSED"}]
+        {"field": "conversationId", "code": "CONVERSATION_CLOSED"}
+    ]
     assert list(conversation.messages.values_list("body", flat=True)) == ["How do I price a coat?"]
     assert gql(CONVERSATIONS, token=ava.token)["data"]["conversations"]["edges"][0]["node"]["lastMessage"] == {
-        "body": "How do I price a coat?"}
+        "body": "How do I price a coat?"
+    }
 
 
 def test_a_direct_conversation_between_two_group_members_is_its_own(api, group):

@@ -27,10 +27,14 @@ def test_like_and_unlike_are_idempotent(gql, make_user, make_listing):
     listing = {"input": {"listingId": gid(make_listing(ava))}}
     for _ in range(2):
         assert gql(LIKE, listing, token=token)["data"]["likeListing"] == {
-            "listing": {"likeCount": 1, "viewerHasLiked": True}, "errors": []}
+            "listing": {"likeCount": 1, "viewerHasLiked": True},
+            "errors": [],
+        }
     for _ in range(2):
         assert gql(UNLIKE, listing, token=token)["data"]["unlikeListing"] == {
-            "listing": {"likeCount": 0, "viewerHasLiked": False}, "errors": []}
+            "listing": {"likeCount": 0, "viewerHasLiked": False},
+            "errors": [],
+        }
     assert not Like.objects.exists()
 
 
@@ -40,12 +44,15 @@ def test_like_needs_an_available_listing_and_a_login(gql, make_user, make_listin
     _, token = make_user("marco")
     listing = make_listing(ava)
     assert gql(LIKE, {"input": {"listingId": gid(listing)}})["data"]["likeListing"]["errors"] == [
-        {"field": None, "code": "UNAUTHENTICATED"}]
+        {"field": None, "code": "UNAUTHENTICATED"}
+    ]
     Listing.objects.filter(pk=listing.pk).update(status=Listing.Status.SOLD)
     assert gql(LIKE, {"input": {"listingId": gid(listing)}}, token=token)["data"]["likeListing"]["errors"] == [
-        {"field": "listingId", "code": "LISTING_NOT_AVAILABLE"}]
+        {"field": "listingId", "code": "LISTING_NOT_AVAILABLE"}
+    ]
     assert gql(LIKE, {"input": {"listingId": gid(ava)}}, token=token)["data"]["likeListing"]["errors"] == [
-        {"field": "listingId", "code": "INVALID"}]
+        {"field": "listingId", "code": "INVALID"}
+    ]
     assert not Like.objects.exists()
 
 
@@ -107,5 +114,4 @@ def test_likers_list_runs_a_fixed_number_of_queries(gql, make_user, make_listing
             services.follow_user(follower=ava, followee=fan)
             made.append(fan)
 
-    assert_constant_queries(gql, LIKES, {"listingId": gid(listing), "first": 100}, token, grow,
-                            path=["listingLikes"])
+    assert_constant_queries(gql, LIKES, {"listingId": gid(listing), "first": 100}, token, grow, path=["listingLikes"])

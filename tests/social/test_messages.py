@@ -34,7 +34,8 @@ pytestmark = pytest.mark.django_db
 
 def send(api, sender, recipient, body="Hi there"):
     return api(SEND, {"input": {"recipientId": gid(recipient), "body": body}}, token=sender.token)["data"][
-        "sendMessage"]
+        "sendMessage"
+    ]
 
 
 def message_rows(user):
@@ -51,8 +52,11 @@ def test_the_first_message_starts_a_conversation_both_see(api, gql, member, push
     seen = gql(CONVERSATIONS, token=marco.token)["data"]
     [node] = [edge["node"] for edge in seen["conversations"]["edges"]]
     assert node["otherUser"]["username"] == "ava" and node["unreadCount"] == 1 and seen["unreadMessageCount"] == 1
-    assert node["lastMessage"] == {"body": "Is the coat still available?", "sender": {"username": "ava"},
-                                   "listings": []}
+    assert node["lastMessage"] == {
+        "body": "Is the coat still available?",
+        "sender": {"username": "ava"},
+        "listings": [],
+    }
     assert node["firstUnreadMessageId"] == sent["message"]["id"]
     assert message_rows(marco) == [("message", "@ava sent you a message", "Is the coat still available?")]
     assert [device.user_id for device, _ in pushes.sent] == [marco.pk]
@@ -74,12 +78,18 @@ def test_unread_messages_share_one_notification_until_the_conversation_is_read(a
     assert len(pushes.sent) == 1
 
     read = api(MARK_READ, {"input": {"conversationId": conversation_id}}, token=marco.token)["data"][
-        "markConversationRead"]
-    assert read == {"conversation": {"unreadCount": 0, "firstUnreadMessageId": None}, "unreadMessageCount": 0,
-                    "errors": []}
+        "markConversationRead"
+    ]
+    assert read == {
+        "conversation": {"unreadCount": 0, "firstUnreadMessageId": None},
+        "unreadMessageCount": 0,
+        "errors": [],
+    }
     send(api, ava, marco, "Still there?")
-    assert sorted(message_rows(marco)) == [("message", "@ava sent you 3 messages", "Or 45?"),
-                                           ("message", "@ava sent you a message", "Still there?")]
+    assert sorted(message_rows(marco)) == [
+        ("message", "@ava sent you 3 messages", "Or 45?"),
+        ("message", "@ava sent you a message", "Still there?"),
+    ]
 
 
 def test_messages_page_newest_first_and_only_for_the_two_members(api, gql, member):
@@ -88,8 +98,11 @@ def test_messages_page_newest_first_and_only_for_the_two_members(api, gql, membe
         conversation_id = send(api, ava, marco, f"Message {number}")["conversation"]["id"]
     first = gql(MESSAGES, {"conversationId": conversation_id, "first": 3}, token=marco.token)["data"]["messages"]
     assert [edge["node"]["body"] for edge in first["edges"]] == ["Message 4", "Message 3", "Message 2"]
-    rest = gql(MESSAGES, {"conversationId": conversation_id, "first": 3, "after": first["pageInfo"]["endCursor"]},
-               token=marco.token)["data"]["messages"]
+    rest = gql(
+        MESSAGES,
+        {"conversationId": conversation_id, "first": 3, "after": first["pageInfo"]["endCursor"]},
+        token=marco.token,
+    )["data"]["messages"]
     assert [edge["node"]["body"] for edge in rest["edges"]] == ["Message 1", "Message 0"]
     assert rest["pageInfo"]["hasNextPage"] is False
 
@@ -123,12 +136,15 @@ def test_a_muted_conversation_counts_unread_but_does_not_notify(api, gql, member
     ava, marco = member("ava"), member("marco")
     assert gql(CONVERSATION_WITH, {"userId": gid(ava)}, token=marco.token)["data"]["conversationWith"] is None
     assert api(MUTE, {"input": {"userId": gid(ava)}}, token=marco.token)["data"]["muteUser"] == {
-        "user": {"username": "ava"}, "errors": []}
+        "user": {"username": "ava"},
+        "errors": [],
+    }
     assert gql(CONVERSATIONS, token=marco.token)["data"]["conversations"]["edges"] == []  # nothing said yet
 
     send(api, ava, marco, "Hello?")
-    assert gql(CONVERSATION_WITH, {"userId": gid(ava)}, token=marco.token)["data"]["conversationWith"][
-        "unreadCount"] == 1
+    assert (
+        gql(CONVERSATION_WITH, {"userId": gid(ava)}, token=marco.token)["data"]["conversationWith"]["unreadCount"] == 1
+    )
     assert message_rows(marco) == [] and pushes.sent == []
 
     api(UNMUTE, {"input": {"userId": gid(ava)}}, token=marco.token)
@@ -151,8 +167,7 @@ def test_the_conversation_list_runs_a_fixed_number_of_queries(gql, member, make_
         for _ in range(count):
             fan = member(f"fan{Participant.objects.count()}")
             services.send_message(sender=fan, recipient=ava, body="Hi")
-            services.send_message(sender=ava, recipient=fan, body="Look", kind=Message.Kind.UPSELL,
-                                  listings=[listing])
+            services.send_message(sender=ava, recipient=fan, body="Look", kind=Message.Kind.UPSELL, listings=[listing])
 
     assert_constant_queries(gql, CONVERSATIONS, {"first": 100}, ava.token, grow, path=["conversations"])
 
@@ -167,8 +182,9 @@ def test_the_message_list_runs_a_fixed_number_of_queries(gql, member, make_listi
         for _ in range(count):
             services.send_message(sender=ava, recipient=marco, body="Look", listings=[listing])
 
-    assert_constant_queries(gql, MESSAGES, {"conversationId": gid(conversation), "first": 100}, marco.token, grow,
-                            path=["messages"])
+    assert_constant_queries(
+        gql, MESSAGES, {"conversationId": gid(conversation), "first": 100}, marco.token, grow, path=["messages"]
+    )
 
 
 @pytest.mark.postgres

@@ -19,8 +19,9 @@ SUBSCRIPTION = """subscription($conversationId: ID) { messageAdded(conversationI
 
 @database_sync_to_async
 def register(username):
-    return account_services.register(username=username, email=f"{username}@example.com",
-                                     password="a-long-enough-passphrase")
+    return account_services.register(
+        username=username, email=f"{username}@example.com", password="a-long-enough-passphrase"
+    )
 
 
 @database_sync_to_async
@@ -33,8 +34,9 @@ async def subscribed(token, variables=None):
     await communicator.connect(timeout=3)
     await communicator.send_json_to({"type": "connection_init", "payload": {"token": token}})
     assert (await communicator.receive_json_from())["type"] == "connection_ack"
-    await communicator.send_json_to({"id": "m", "type": "subscribe",
-                                     "payload": {"query": SUBSCRIPTION, "variables": variables or {}}})
+    await communicator.send_json_to(
+        {"id": "m", "type": "subscribe", "payload": {"query": SUBSCRIPTION, "variables": variables or {}}}
+    )
     await asyncio.sleep(0.05)  # let the subscription join its group
     return communicator
 
@@ -49,8 +51,12 @@ async def test_both_members_hear_of_a_message_and_nobody_else_does():
 
     message = await send(ava, marco, "Hello Marco")
 
-    expected = {"body": "Hello Marco", "kind": "TEXT", "sender": {"username": "ava"},
-                "conversationId": gid(message.conversation)}
+    expected = {
+        "body": "Hello Marco",
+        "kind": "TEXT",
+        "sender": {"username": "ava"},
+        "conversationId": gid(message.conversation),
+    }
     assert await received(sockets[0]) == expected
     assert await received(sockets[1]) == expected
     assert await sockets[2].receive_nothing(0.2)
@@ -77,8 +83,9 @@ async def test_notifications_subscribers_do_not_get_message_events():
     await communicator.connect(timeout=3)
     await communicator.send_json_to({"type": "connection_init", "payload": {"token": marco_token}})
     await communicator.receive_json_from()
-    await communicator.send_json_to({"id": "n", "type": "subscribe",
-                                     "payload": {"query": "subscription { notificationAdded { kind title } }"}})
+    await communicator.send_json_to(
+        {"id": "n", "type": "subscribe", "payload": {"query": "subscription { notificationAdded { kind title } }"}}
+    )
     await asyncio.sleep(0.05)
 
     await send(ava, marco, "Hello")

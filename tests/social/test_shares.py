@@ -24,7 +24,9 @@ def test_a_share_tops_the_followers_feed(gql, make_user, make_listing):
     payload = gql(SHARE, {"input": {"listingId": gid(shared)}}, token=marco_token)["data"]["shareListing"]
     assert payload["listing"] == {"title": "Ava's dress"} and payload["sharedAt"] and payload["errors"] == []
     assert [e["node"]["title"] for e in gql(FEED, token=follower_token)["data"]["feed"]["edges"]] == [
-        "Ava's dress", "Marco's own"]
+        "Ava's dress",
+        "Marco's own",
+    ]
 
 
 def test_shares_are_rate_limited_per_user(gql, make_user, make_listing, settings):
