@@ -10,15 +10,16 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts import hooks, identity, mail, recovery, services
+from accounts.errors import AccountError
 from accounts.models import AccountToken, AuthToken, DataExport, User
-from config.errors import ErrorCode, ServiceError
+from config.errors import CommonError, ServiceError
 
 Purpose = AccountToken.Purpose
 
 
 def check_password(user: User, password: str, field: str = "password") -> None:
     if not password or not user.check_password(password):
-        raise ServiceError(ErrorCode.INVALID_CREDENTIALS, "Wrong password.", field)
+        raise ServiceError(AccountError.INVALID_CREDENTIALS, "Wrong password.", field)
 
 
 @transaction.atomic
@@ -48,11 +49,11 @@ def request_email_change(*, user: User, password: str, new_email: str) -> str:
     try:
         validate_email(address)
     except ValidationError:
-        raise ServiceError(ErrorCode.INVALID, "Enter a valid email address.", "new_email") from None
+        raise ServiceError(CommonError.INVALID, "Enter a valid email address.", "new_email") from None
     if len(address) > 254:
-        raise ServiceError(ErrorCode.INVALID, "Enter a valid email address.", "new_email")
+        raise ServiceError(CommonError.INVALID, "Enter a valid email address.", "new_email")
     if address.lower() == user.email.lower():
-        raise ServiceError(ErrorCode.INVALID, "This is already your email.", "new_email")
+        raise ServiceError(CommonError.INVALID, "This is already your email.", "new_email")
     recovery.spend_outstanding(user, Purpose.CHANGE_EMAIL)  # one pending change at a time
     mail.send_on_commit(mail.email_change_requested(user, address))
     transaction.on_commit(lambda: recovery._enqueue("send_email_change_mail", user.pk, address))
@@ -83,13 +84,13 @@ def confirm_email_change(*, token: str) -> User:
             old_address = user.email
             if User.objects.exclude(pk=user.pk).filter(email_key=identity.email_key(spent.email)).exists():
                 # The holder of the new mailbox learns its own address has an account: nothing new.
-                raise ServiceError(ErrorCode.DUPLICATE_EMAIL, "Another account uses this email now.", "token")
+                raise ServiceError(AccountError.DUPLICATE_EMAIL, "Another account uses this email now.", "token")
             user.email, user.email_verified_at = spent.email, timezone.now()
             user.save(update_fields=["email", "email_verified_at"])
             recovery.spend_outstanding(user, Purpose.CHANGE_EMAIL, Purpose.RESET_PASSWORD, Purpose.VERIFY_EMAIL)
             mail.send_on_commit(mail.email_changed(user, old_address))
     except IntegrityError:
-        raise ServiceError(ErrorCode.DUPLICATE_EMAIL, "Another account uses this email now.", "token") from None
+        raise ServiceError(AccountError.DUPLICATE_EMAIL, "Another account uses this email now.", "token") from None
     return user
 
 

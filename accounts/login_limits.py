@@ -30,7 +30,7 @@ from django.core.cache import cache
 from django_ratelimit.core import get_usage
 from redis import RedisError
 
-from config.errors import ErrorCode, ServiceError
+from config.errors import CommonError, ServiceError
 
 logger = logging.getLogger("closetline.accounts")
 
@@ -65,7 +65,7 @@ class LoginLimits:
             logger.warning("Login limits not checked, the cache is out of reach: %s", error)
             return
         if limited:
-            raise ServiceError(ErrorCode.RATE_LIMITED, "Too many attempts; try again shortly.")
+            raise ServiceError(CommonError.RATE_LIMITED, "Too many attempts; try again shortly.")
 
     def failed(self) -> None:
         try:

@@ -18,9 +18,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import identity, mail, services
+from accounts.errors import DJANGO_CODES, AccountError
 from accounts.models import AccountToken, AuthToken, User
 from accounts.tokens import hash_token, new_raw_token
-from config.errors import ErrorCode, ServiceError
+from config.errors import ServiceError
 
 Purpose = AccountToken.Purpose
 
@@ -71,12 +72,12 @@ def redeem(raw: str, purpose: str, *, field: str = "token") -> AccountToken:
             .first()
         )
     if token is None or token.used_at is not None or not token.user.is_active:
-        raise ServiceError(ErrorCode.INVALID_TOKEN, "This link is not valid (or was used already).", field)
+        raise ServiceError(AccountError.INVALID_TOKEN, "This link is not valid (or was used already).", field)
     if token.expires_at <= now:
-        raise ServiceError(ErrorCode.TOKEN_EXPIRED, "This link has expired; ask for a new one.", field)
+        raise ServiceError(AccountError.TOKEN_EXPIRED, "This link has expired; ask for a new one.", field)
     spent = AccountToken.objects.filter(pk=token.pk, used_at__isnull=True).update(used_at=now)
     if not spent:
-        raise ServiceError(ErrorCode.INVALID_TOKEN, "This link is not valid (or was used already).", field)
+        raise ServiceError(AccountError.INVALID_TOKEN, "This link is not valid (or was used already).", field)
     return token
 
 
@@ -108,7 +109,7 @@ def sign_up(*, username: str, email: str, password: str, display_name: str = "",
             )
             transaction.on_commit(lambda: _enqueue("send_verification_mail", user.pk))
     except ServiceError as exc:
-        others = [error for error in exc.errors if error.code is not ErrorCode.DUPLICATE_EMAIL]
+        others = [error for error in exc.errors if error.code is not AccountError.DUPLICATE_EMAIL]
         if others:
             raise ServiceError.many(others) from None
         User().set_password(password)  # the work a sign-up does, so the time says nothing either
@@ -145,7 +146,9 @@ def verify_email(*, token: str, device_name: str = "") -> tuple[User, str]:
     spent = redeem(token, Purpose.VERIFY_EMAIL)
     user = User.objects.select_for_update().get(pk=spent.user_id)
     if user.email.lower() != spent.email.lower():
-        raise ServiceError(ErrorCode.INVALID_TOKEN, "This link is for an address the account no longer uses.", "token")
+        raise ServiceError(
+            AccountError.INVALID_TOKEN, "This link is for an address the account no longer uses.", "token"
+        )
     if user.email_verified_at is None:
         user.email_verified_at = timezone.now()
         user.save(update_fields=["email_verified_at"])
@@ -179,7 +182,9 @@ def reset_password(*, token: str, new_password: str, device_name: str = "") -> t
     spent = redeem(token, Purpose.RESET_PASSWORD)
     user = User.objects.select_for_update().get(pk=spent.user_id)
     if user.email.lower() != spent.email.lower():
-        raise ServiceError(ErrorCode.INVALID_TOKEN, "This link is for an address the account no longer uses.", "token")
+        raise ServiceError(
+            AccountError.INVALID_TOKEN, "This link is for an address the account no longer uses.", "token"
+        )
     set_password(user, new_password, field="new_password")
     user.email_verified_at = user.email_verified_at or timezone.now()
     user.save(update_fields=["password", "email_verified_at"])
@@ -194,7 +199,7 @@ def set_password(user: User, password: str, *, field: str) -> None:
     try:
         validate_password(password, user)
     except ValidationError as exc:
-        raise ServiceError.from_validation_error(exc, field) from None
+        raise ServiceError.from_validation_error(exc, field, DJANGO_CODES) from None
     user.set_password(password)
 
 

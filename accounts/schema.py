@@ -6,7 +6,7 @@ from accounts import account_schema, recovery, services
 from accounts.login_limits import client_address
 from accounts.models import User
 from config import media
-from config.errors import ErrorCode, ServiceError
+from config.errors import CommonError, ServiceError
 from config.graphql.mutations import BaseMutation
 from config.graphql.node import Node, decode_id
 from config.graphql.pagination import connection_args, keyset_page
@@ -219,5 +219,5 @@ def active_member(global_id: str, field: str = "userId") -> User:
     """The active member a `User` global ID of an input names, or NOT_FOUND on `field`."""
     user = User.objects.filter(pk=decode_id(global_id, "User", field), is_active=True).first()
     if user is None:
-        raise ServiceError(ErrorCode.NOT_FOUND, "This member does not exist.", field)
+        raise ServiceError(CommonError.NOT_FOUND, "This member does not exist.", field)
     return user

@@ -5,10 +5,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts import identity
+from accounts.errors import DJANGO_CODES, AccountError
 from accounts.login_limits import LoginLimits
 from accounts.models import AuthToken, User
 from accounts.tokens import hash_token, new_raw_token
-from config.errors import ErrorCode, FieldError, ServiceError
+from config.errors import FieldError, ServiceError
 from config.realtime import AUTH_REVOKED, auth_token_group, broadcast_on_commit
 from config.textfold import fold_case
 
@@ -45,7 +46,7 @@ def register(
     try:
         validate_password(password, user)
     except ValidationError as exc:
-        errors += ServiceError.from_validation_error(exc, "password").errors
+        errors += ServiceError.from_validation_error(exc, "password", DJANGO_CODES).errors
     if errors:
         raise ServiceError.many(errors)
     user.set_password(password)
@@ -56,8 +57,8 @@ def register(
     except IntegrityError:
         # Two sign-ups raced for the same name or address; the constraint decided.
         if not User.objects.filter(username_key=user.username_key).exists():
-            raise ServiceError(ErrorCode.DUPLICATE_EMAIL, "An account with this email exists.", "email") from None
-        raise ServiceError(ErrorCode.DUPLICATE_USERNAME, "This username is taken.", "username") from None
+            raise ServiceError(AccountError.DUPLICATE_EMAIL, "An account with this email exists.", "email") from None
+        raise ServiceError(AccountError.DUPLICATE_USERNAME, "This username is taken.", "username") from None
     return user, raw
 
 
@@ -80,7 +81,7 @@ def login(*, username: str, password: str, device_name: str = "", address: str =
     if user.email_verified_at is None:
         # Only with the right password: the address's owner learns what to do, nobody else anything.
         raise ServiceError(
-            ErrorCode.EMAIL_NOT_VERIFIED,
+            AccountError.EMAIL_NOT_VERIFIED,
             "Verify your email first: follow the link we mailed you (requestEmailVerification sends a new one).",
         )
     with transaction.atomic():
@@ -143,21 +144,21 @@ def _field_errors(user: User) -> list[FieldError]:
     try:
         user.full_clean(exclude=["password"], validate_unique=False, validate_constraints=False)
     except ValidationError as exc:
-        errors += ServiceError.from_validation_error(exc).errors
+        errors += ServiceError.from_validation_error(exc, codes=DJANGO_CODES).errors
     others = User.objects.exclude(pk=user.pk)
     if user.username:
         taken = others.filter(username_key=identity.username_key(user.username)).values_list("username", flat=True)
         errors += [_username_taken(user.username, other) for other in taken[:1]]
     if user.email and others.filter(email_key=identity.email_key(user.email)).exists():
-        errors.append(FieldError(ErrorCode.DUPLICATE_EMAIL, "An account with this email exists.", "email"))
+        errors.append(FieldError(AccountError.DUPLICATE_EMAIL, "An account with this email exists.", "email"))
     return errors
 
 
 def _username_taken(username: str, other: str) -> FieldError:
     if fold_case(other) == fold_case(username):
-        return FieldError(ErrorCode.DUPLICATE_USERNAME, "This username is taken.", "username")
-    return FieldError(ErrorCode.USERNAME_LOOKS_TAKEN, "This username looks like one that is taken.", "username")
+        return FieldError(AccountError.DUPLICATE_USERNAME, "This username is taken.", "username")
+    return FieldError(AccountError.USERNAME_LOOKS_TAKEN, "This username looks like one that is taken.", "username")
 
 
 def _bad_credentials() -> ServiceError:
-    return ServiceError(ErrorCode.INVALID_CREDENTIALS, "Wrong username or password.")
+    return ServiceError(AccountError.INVALID_CREDENTIALS, "Wrong username or password.")

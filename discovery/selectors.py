@@ -12,7 +12,7 @@ from django.db.models import Case, DateTimeField, Exists, F, IntegerField, Outer
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
-from config.errors import ErrorCode, ServiceError
+from config.errors import CommonError, ServiceError
 from marketplace import search
 from marketplace.models import Category, Listing, ListingPriceChange
 from marketplace.selectors import discoverable_listings, listing_cards, visible_listings
@@ -41,14 +41,14 @@ def browse(
     search = (search or "").strip()
     sort = sort or ("relevance" if search else "newest")
     if sort == "relevance" and not search:
-        raise ServiceError(ErrorCode.INVALID, "Sorting by relevance needs a search.", "sort")
+        raise ServiceError(CommonError.INVALID, "Sorting by relevance needs a search.", "sort")
     if seller_id is not None:
         listings = closet(viewer, seller_id, available_only=available_only)
     elif available_only:
         listings = discoverable_listings(viewer)
     else:
         raise ServiceError(
-            ErrorCode.INVALID, "Sold listings are shown only within a closet (sellerId).", "availableOnly"
+            CommonError.INVALID, "Sold listings are shown only within a closet (sellerId).", "availableOnly"
         )
     listings = listing_cards(filtered(listings, **filters), viewer)
     if search:
@@ -80,7 +80,7 @@ def filtered(
     if category_id is not None:
         category = Category.objects.filter(pk=category_id).first()
         if category is None:
-            raise ServiceError(ErrorCode.NOT_FOUND, "This category does not exist.", "categoryId")
+            raise ServiceError(CommonError.NOT_FOUND, "This category does not exist.", "categoryId")
         listings = listings.filter(Q(category_id=category.pk) | Q(category__path__startswith=f"{category.path}/"))
     if brand:
         listings = listings.filter(brand__iexact=brand.strip())

@@ -5,14 +5,15 @@ their co-host seats, saved shows, show passes, chat lines and restrictions; bids
 auctions (an auction's record, and its order's).
 """
 
-from config.errors import ErrorCode, ServiceError
+from accounts.errors import AccountError
+from config.errors import ServiceError
 from live import services
 from live.models import Bid, CoHost, SavedShow, Show, ShowMessage, ShowPass, ShowRestriction
 
 
 def check_deletion(user) -> None:
     if Show.objects.filter(host=user, state=Show.State.LIVE).exists():
-        raise ServiceError(ErrorCode.ACCOUNT_HAS_LIVE_SHOW, "End your live show before deleting your account.")
+        raise ServiceError(AccountError.ACCOUNT_HAS_LIVE_SHOW, "End your live show before deleting your account.")
 
 
 def erase(user) -> None:

@@ -12,8 +12,9 @@ import time
 from django.db.models import Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from config.errors import ErrorCode, ServiceError
+from config.errors import CommonError, ServiceError
 from live import presence
+from live.errors import LiveError
 from live.models import (
     Auction,
     Bid,
@@ -121,7 +122,7 @@ def get_show(viewer, show_id: int, field: str = "showId", link_token: str | None
     """A show `viewer` may open (the bare row, for a service to act on), or NOT_FOUND."""
     show = visible_shows(viewer, link_token).filter(pk=show_id).first()
     if show is None:
-        raise ServiceError(ErrorCode.NOT_FOUND, "This show does not exist.", field)
+        raise ServiceError(CommonError.NOT_FOUND, "This show does not exist.", field)
     return show
 
 
@@ -165,7 +166,7 @@ def invited_shows(viewer):
 def visible_auction(viewer, auction_id: int) -> Auction:
     auction = Auction.objects.select_related("high_bid").filter(pk=auction_id, show__in=visible_shows(viewer)).first()
     if auction is None:
-        raise ServiceError(ErrorCode.NOT_FOUND, "This auction does not exist.", "auctionId")
+        raise ServiceError(CommonError.NOT_FOUND, "This auction does not exist.", "auctionId")
     return auction
 
 
@@ -203,7 +204,7 @@ def watchable_show(viewer, show_id: int, link_token: str | None = None) -> Show:
     """A show `viewer` may watch (subscribe to), or a typed error."""
     show = get_show(viewer, show_id, link_token=link_token)
     if ShowRestriction.Kind.REMOVED in restrictions_of(show, viewer):
-        raise ServiceError(ErrorCode.VIEWER_REMOVED, "You were removed from this show.", "showId")
+        raise ServiceError(LiveError.VIEWER_REMOVED, "You were removed from this show.", "showId")
     return show
 
 
@@ -229,7 +230,7 @@ def get_message(viewer, message_id: int) -> ShowMessage:
     """A chat message of a show `viewer` may open, deleted or not (deleting twice is harmless)."""
     message = ShowMessage.objects.filter(pk=message_id, show__in=visible_shows(viewer)).first()
     if message is None:
-        raise ServiceError(ErrorCode.NOT_FOUND, "This message does not exist.", "messageId")
+        raise ServiceError(CommonError.NOT_FOUND, "This message does not exist.", "messageId")
     return message
 
 

@@ -37,9 +37,10 @@ from django.db.models import Max, Q
 from django.utils import timezone
 from graphql_relay import to_global_id
 
-from config.errors import ErrorCode, ServiceError
+from config.errors import CommonError, ServiceError
 from config.textfold import fold
 from live import events, payloads, rules, selectors, tasks
+from live.errors import LiveError
 from live.models import (
     Auction,
     Bid,
@@ -55,10 +56,12 @@ from live.models import (
 from marketplace import images
 from marketplace import selectors as marketplace_selectors
 from marketplace import services as marketplace_services
+from marketplace.errors import CheckoutError, ListingError
 from marketplace.models import Listing, Order, ShippingAddress
 from notifications.models import Kind
 from notifications.services import notify
 from social import selectors as social_selectors
+from social.errors import SocialError
 
 Type = ShowEvent.Type
 CLOSING_STATES = (Auction.State.RUNNING, Auction.State.SETTLING)
@@ -90,9 +93,9 @@ def update_show(*, show: Show, user, cover=None, now=None, **details) -> Show:
         show = _locked(show.pk)
         _require_host(show, user)
         if show.state == Show.State.ENDED:
-            raise ServiceError(ErrorCode.SHOW_ENDED, "This show is over.", "showId")
+            raise ServiceError(LiveError.SHOW_ENDED, "This show is over.", "showId")
         if details.get("scheduled_start") is not None and show.state != Show.State.SCHEDULED:
-            raise ServiceError(ErrorCode.SHOW_NOT_SCHEDULED, "The show has started.", "scheduledStart")
+            raise ServiceError(LiveError.SHOW_NOT_SCHEDULED, "The show has started.", "scheduledStart")
         _apply_details(show, now=now or timezone.now(), **details)
         if path is not None:
             show.cover = path
@@ -108,7 +111,7 @@ def start_show(*, show: Show, user, now=None) -> Show:
         show = _locked(show.pk)
         _require_host(show, user)
         if show.state != Show.State.SCHEDULED:
-            raise ServiceError(ErrorCode.SHOW_NOT_SCHEDULED, "This show has already started or ended.", "showId")
+            raise ServiceError(LiveError.SHOW_NOT_SCHEDULED, "This show has already started or ended.", "showId")
         show.state, show.started_at = Show.State.LIVE, now
         show.save(update_fields=["state", "started_at"])
         events.record(show, Type.STATE, {"state": show.state}, now=now)
@@ -123,9 +126,9 @@ def end_show(*, show: Show, user, now=None) -> Show:
         show = _locked(show.pk)
         _require_host(show, user)
         if show.state == Show.State.ENDED:
-            raise ServiceError(ErrorCode.SHOW_ENDED, "This show is already over.", "showId")
+            raise ServiceError(LiveError.SHOW_ENDED, "This show is already over.", "showId")
         if Auction.objects.filter(show_id=show.pk, state=Auction.State.RUNNING).exists():
-            raise ServiceError(ErrorCode.AUCTION_RUNNING, "Let the running auction finish first.", "showId")
+            raise ServiceError(LiveError.AUCTION_RUNNING, "Let the running auction finish first.", "showId")
         show.state, show.ended_at, show.featured_listing = Show.State.ENDED, now, None
         show.save(update_fields=["state", "ended_at", "featured_listing"])
         events.record(show, Type.STATE, {"state": show.state}, now=now)
@@ -156,7 +159,7 @@ def open_show_link(*, show: Show, user) -> None:
 def save_show(*, user, show: Show) -> bool:
     """Remind me when it goes live; idempotent, True when this call saved it."""
     if show.state == Show.State.ENDED:
-        raise ServiceError(ErrorCode.SHOW_ENDED, "This show is over.", "showId")
+        raise ServiceError(LiveError.SHOW_ENDED, "This show is over.", "showId")
     with transaction.atomic():
         _, created = SavedShow.objects.get_or_create(user=user, show=show)
     return created
@@ -178,16 +181,16 @@ def invite_cohost(*, show: Show, host, invitee, now=None) -> CoHost:
         _require_host(show, host)
         _require_not_ended(show)
         if invitee.pk == show.host_id:
-            raise ServiceError(ErrorCode.CANNOT_TARGET_SELF, "You are the host already.", "userId")
+            raise ServiceError(SocialError.CANNOT_TARGET_SELF, "You are the host already.", "userId")
         if social_selectors.is_blocked(show.host_id, invitee.pk):
-            raise ServiceError(ErrorCode.BLOCKED, "You cannot invite this member.", "userId")
+            raise ServiceError(CommonError.BLOCKED, "You cannot invite this member.", "userId")
         pending = CoHost.objects.filter(show_id=show.pk, status__in=[CoHost.Status.INVITED, CoHost.Status.ACCEPTED])
         current = pending.filter(user_id=invitee.pk).first()
         if current is not None:
             return current
         if pending.count() >= settings.LIVE_MAX_COHOSTS:
             raise ServiceError(
-                ErrorCode.COHOST_LIMIT_REACHED, f"A show has at most {settings.LIVE_MAX_COHOSTS} co-hosts.", "userId"
+                LiveError.COHOST_LIMIT_REACHED, f"A show has at most {settings.LIVE_MAX_COHOSTS} co-hosts.", "userId"
             )
         cohost, _ = CoHost.objects.update_or_create(
             show=show, user=invitee, defaults={"status": CoHost.Status.INVITED, "invited_at": now, "responded_at": None}
@@ -211,7 +214,7 @@ def respond_to_cohost_invite(*, show: Show, user, accept: bool, now=None) -> CoH
         _require_not_ended(show)
         cohost = CoHost.objects.filter(show_id=show.pk, user_id=user.pk, status=CoHost.Status.INVITED).first()
         if cohost is None:
-            raise ServiceError(ErrorCode.NOT_FOUND, "You have no invitation to co-host this show.", "showId")
+            raise ServiceError(CommonError.NOT_FOUND, "You have no invitation to co-host this show.", "showId")
         cohost.status = CoHost.Status.ACCEPTED if accept else CoHost.Status.DECLINED
         cohost.responded_at = now
         cohost.save(update_fields=["status", "responded_at"])
@@ -226,12 +229,12 @@ def remove_cohost(*, show: Show, user, cohost_user, now=None) -> None:
     with transaction.atomic():
         show = _locked(show.pk)
         if user.pk not in (show.host_id, cohost_user.pk):
-            raise ServiceError(ErrorCode.FORBIDDEN, "Only the host can remove a co-host.", "userId")
+            raise ServiceError(CommonError.FORBIDDEN, "Only the host can remove a co-host.", "userId")
         cohost = CoHost.objects.filter(
             show_id=show.pk, user_id=cohost_user.pk, status__in=[CoHost.Status.INVITED, CoHost.Status.ACCEPTED]
         ).first()
         if cohost is None:
-            raise ServiceError(ErrorCode.NOT_FOUND, "This member is not a co-host of the show.", "userId")
+            raise ServiceError(CommonError.NOT_FOUND, "This member is not a co-host of the show.", "userId")
         was_cohosting = cohost.status == CoHost.Status.ACCEPTED
         cohost.status, cohost.responded_at = CoHost.Status.REMOVED, now
         cohost.save(update_fields=["status", "responded_at"])
@@ -251,20 +254,20 @@ def add_show_listing(*, show: Show, user, listing: Listing, now=None) -> ShowLis
         _require_not_ended(show)
         listing = _loaded(listing)
         if listing.status != Listing.Status.AVAILABLE:
-            raise ServiceError(ErrorCode.LISTING_NOT_AVAILABLE, "This listing is not available.", "listingId")
+            raise ServiceError(ListingError.LISTING_NOT_AVAILABLE, "This listing is not available.", "listingId")
         terms = marketplace_selectors.curation_terms(listing.seller_id)
         if listing.seller_id != user.pk and not terms.allow_curation:
             raise ServiceError(
-                ErrorCode.CURATION_NOT_ALLOWED, "Its owner does not let others show this listing.", "listingId"
+                LiveError.CURATION_NOT_ALLOWED, "Its owner does not let others show this listing.", "listingId"
             )
         if ShowListing.objects.filter(show_id=show.pk, listing_id=listing.pk).exists():
             raise ServiceError(
-                ErrorCode.LISTING_ALREADY_IN_SHOW, "This listing is in the line-up already.", "listingId"
+                LiveError.LISTING_ALREADY_IN_SHOW, "This listing is in the line-up already.", "listingId"
             )
         entries = ShowListing.objects.filter(show_id=show.pk)
         if entries.filter(listing__status__in=selectors.LINE_UP_STATUSES).count() >= settings.LIVE_LINE_UP_MAX:
             raise ServiceError(
-                ErrorCode.LINE_UP_FULL, f"A line-up holds at most {settings.LIVE_LINE_UP_MAX} listings.", "listingId"
+                LiveError.LINE_UP_FULL, f"A line-up holds at most {settings.LIVE_LINE_UP_MAX} listings.", "listingId"
             )
         last = entries.aggregate(last=Max("position"))["last"]
         entry = ShowListing.objects.create(
@@ -301,14 +304,14 @@ def reorder_line_up(*, show: Show, user, listing_ids: list[int], now=None) -> No
     """Put these listings first, in this order; the others follow in their current order."""
     now = now or timezone.now()
     if len(set(listing_ids)) != len(listing_ids):
-        raise ServiceError(ErrorCode.INVALID, "A listing appears twice.", "listingIds")
+        raise ServiceError(CommonError.INVALID, "A listing appears twice.", "listingIds")
     with transaction.atomic():
         show = _locked(show.pk)
         _require_moderator(show, user)
         entries = {entry.listing_id: entry for entry in ShowListing.objects.filter(show_id=show.pk)}
         if any(listing_id not in entries for listing_id in listing_ids):
             raise ServiceError(
-                ErrorCode.LISTING_NOT_IN_SHOW, "Only listings of the line-up can be ordered.", "listingIds"
+                LiveError.LISTING_NOT_IN_SHOW, "Only listings of the line-up can be ordered.", "listingIds"
             )
         rest = sorted(
             (entry for listing_id, entry in entries.items() if listing_id not in set(listing_ids)),
@@ -346,12 +349,14 @@ def feature_listing(*, show: Show, user, listing: Listing | None, now=None) -> S
         _require_moderator(show, user)
         _require_live(show)
         if Auction.objects.filter(show_id=show.pk, state=Auction.State.RUNNING).exists():
-            raise ServiceError(ErrorCode.AUCTION_RUNNING, "Wait for the auction to end.", "listingId")
+            raise ServiceError(LiveError.AUCTION_RUNNING, "Wait for the auction to end.", "listingId")
         if listing is not None:
             _entry(show, listing)
             listing = _loaded(listing)
             if listing.status != Listing.Status.AVAILABLE:
-                raise ServiceError(ErrorCode.LISTING_NOT_AVAILABLE, "This listing is no longer available.", "listingId")
+                raise ServiceError(
+                    ListingError.LISTING_NOT_AVAILABLE, "This listing is no longer available.", "listingId"
+                )
         if show.featured_listing_id != (listing.pk if listing else None):
             _feature(show, listing, now=now)
     return show
@@ -361,10 +366,10 @@ def send_message(*, show: Show, author, body: str, now=None) -> ShowMessage:
     now = now or timezone.now()
     body = (body or "").strip()
     if not body:
-        raise ServiceError(ErrorCode.REQUIRED, "Write something first.", "body")
+        raise ServiceError(CommonError.REQUIRED, "Write something first.", "body")
     if len(body) > settings.LIVE_MESSAGE_MAX_LENGTH:
         raise ServiceError(
-            ErrorCode.MESSAGE_TOO_LONG, f"Messages are at most {settings.LIVE_MESSAGE_MAX_LENGTH} characters.", "body"
+            LiveError.MESSAGE_TOO_LONG, f"Messages are at most {settings.LIVE_MESSAGE_MAX_LENGTH} characters.", "body"
         )
     with transaction.atomic():
         show = _locked(show.pk)
@@ -384,7 +389,7 @@ def delete_message(*, message: ShowMessage, user, now=None) -> None:
         message = ShowMessage.objects.get(pk=message.pk)
         if user.pk != message.author_id and not user.is_staff and user.pk not in selectors.moderator_ids(show):
             raise ServiceError(
-                ErrorCode.FORBIDDEN, "Only the host, co-hosts and the author can delete it.", "messageId"
+                CommonError.FORBIDDEN, "Only the host, co-hosts and the author can delete it.", "messageId"
             )
         if message.deleted_at is not None:
             return
@@ -397,7 +402,7 @@ def set_slow_mode(*, show: Show, user, seconds: int, now=None) -> Show:
     now = now or timezone.now()
     if not 0 <= seconds <= settings.LIVE_SLOW_MODE_MAX_SECONDS:
         raise ServiceError(
-            ErrorCode.INVALID, f"Slow mode is 0 (off) to {settings.LIVE_SLOW_MODE_MAX_SECONDS} seconds.", "seconds"
+            CommonError.INVALID, f"Slow mode is 0 (off) to {settings.LIVE_SLOW_MODE_MAX_SECONDS} seconds.", "seconds"
         )
     with transaction.atomic():
         show = _locked(show.pk)
@@ -416,7 +421,7 @@ def set_muted_words(*, show: Show, user, words: list[str]) -> Show:
     cleaned = list(dict.fromkeys(" ".join(word.split()).lower() for word in words if fold(word).strip()))
     if len(cleaned) > settings.LIVE_MUTED_WORDS_MAX or any(len(word) > MAX_MUTED_WORD_LENGTH for word in cleaned):
         raise ServiceError(
-            ErrorCode.INVALID,
+            CommonError.INVALID,
             f"Up to {settings.LIVE_MUTED_WORDS_MAX} words of at most {MAX_MUTED_WORD_LENGTH} characters.",
             "words",
         )
@@ -436,7 +441,7 @@ def restrict_viewer(*, show: Show, moderator, viewer, kind: str, now=None) -> bo
         show = _locked(show.pk)
         _require_moderator(show, moderator)
         if viewer.pk in selectors.moderator_ids(show):
-            raise ServiceError(ErrorCode.FORBIDDEN, "The host and co-hosts cannot be muted or removed.", "userId")
+            raise ServiceError(CommonError.FORBIDDEN, "The host and co-hosts cannot be muted or removed.", "userId")
         _, created = ShowRestriction.objects.get_or_create(
             show=show, user=viewer, kind=kind, defaults={"created_by": moderator, "created_at": now}
         )
@@ -469,10 +474,10 @@ def buy_featured_listing(
     now = now or timezone.now()
     _require_live(show)
     if ShowRestriction.Kind.REMOVED in selectors.restrictions_of(show, buyer):
-        raise ServiceError(ErrorCode.VIEWER_REMOVED, "You were removed from this show.", "showId")
+        raise ServiceError(LiveError.VIEWER_REMOVED, "You were removed from this show.", "showId")
     if show.featured_listing_id != listing.pk:
         raise ServiceError(
-            ErrorCode.LISTING_NOT_FEATURED, "Only the featured listing can be bought in the show.", "listingId"
+            LiveError.LISTING_NOT_FEATURED, "Only the featured listing can be bought in the show.", "listingId"
         )
     _require_no_auction_of(listing)
     order = marketplace_services.purchase_listing(
@@ -495,7 +500,7 @@ def start_auction(
     _require_price(start_price, "startPrice")
     if not settings.LIVE_AUCTION_MIN_SECONDS <= duration_seconds <= settings.LIVE_AUCTION_MAX_SECONDS:
         raise ServiceError(
-            ErrorCode.INVALID,
+            CommonError.INVALID,
             f"An auction lasts {settings.LIVE_AUCTION_MIN_SECONDS} to {settings.LIVE_AUCTION_MAX_SECONDS} seconds.",
             "durationSeconds",
         )
@@ -504,7 +509,7 @@ def start_auction(
         _require_moderator(show, user)
         _require_live(show)
         if Auction.objects.filter(show_id=show.pk, state=Auction.State.RUNNING).exists():
-            raise ServiceError(ErrorCode.AUCTION_RUNNING, "One auction at a time.", "listingId")
+            raise ServiceError(LiveError.AUCTION_RUNNING, "One auction at a time.", "listingId")
         _entry(show, listing)
         floor_price = _owner_floor(Listing.objects.get(pk=listing.pk), user, start_price)
         marketplace_services.reserve_listing(listing=listing)  # a typed error unless it is available
@@ -542,17 +547,17 @@ def place_bid(*, auction: Auction, bidder, amount: Decimal, now=None) -> Bid:
         show = _locked(auction.show_id)
         auction = Auction.objects.select_for_update().get(pk=auction.pk)
         if not _is_running(auction, now):
-            raise ServiceError(ErrorCode.AUCTION_ENDED, "This auction has ended.", "auctionId")
+            raise ServiceError(LiveError.AUCTION_ENDED, "This auction has ended.", "auctionId")
         if ShowRestriction.Kind.REMOVED in selectors.restrictions_of(show, bidder):
-            raise ServiceError(ErrorCode.VIEWER_REMOVED, "You were removed from this show.", "auctionId")
+            raise ServiceError(LiveError.VIEWER_REMOVED, "You were removed from this show.", "auctionId")
         if auction.listing.seller_id == bidder.pk:
-            raise ServiceError(ErrorCode.CANNOT_BUY_OWN_LISTING, "You cannot bid on your own listing.", "auctionId")
+            raise ServiceError(CheckoutError.CANNOT_BUY_OWN_LISTING, "You cannot bid on your own listing.", "auctionId")
         if bidder.pk in selectors.moderator_ids(show):
-            raise ServiceError(ErrorCode.SHOW_STAFF_CANNOT_BID, "Who runs the show does not bid in it.", "auctionId")
+            raise ServiceError(LiveError.SHOW_STAFF_CANNOT_BID, "Who runs the show does not bid in it.", "auctionId")
         if not ShippingAddress.objects.filter(user_id=bidder.pk, is_default=True).exists():
-            raise ServiceError(ErrorCode.ADDRESS_REQUIRED, "Add a shipping address before bidding.", "amount")
+            raise ServiceError(CheckoutError.ADDRESS_REQUIRED, "Add a shipping address before bidding.", "amount")
         if auction.high_bid is not None and auction.high_bid.bidder_id == bidder.pk:
-            raise ServiceError(ErrorCode.ALREADY_HIGHEST_BIDDER, "You have the highest bid.", "amount")
+            raise ServiceError(LiveError.ALREADY_HIGHEST_BIDDER, "You have the highest bid.", "amount")
         _require_at_least_the_minimum(auction, amount)
         bid = Bid.objects.create(auction=auction, bidder=bidder, amount=amount, created_at=now)
         ends_at = rules.end_after_bid(auction.ends_at, now)
@@ -604,32 +609,32 @@ def _locked(show_id: int) -> Show:
 
 def _require_host(show: Show, user) -> None:
     if show.host_id != user.pk:
-        raise ServiceError(ErrorCode.FORBIDDEN, "Only the host can do this.", "showId")
+        raise ServiceError(CommonError.FORBIDDEN, "Only the host can do this.", "showId")
 
 
 def _require_moderator(show: Show, user) -> None:
     if user.pk not in selectors.moderator_ids(show):
-        raise ServiceError(ErrorCode.FORBIDDEN, "Only the host and co-hosts can do this.", "showId")
+        raise ServiceError(CommonError.FORBIDDEN, "Only the host and co-hosts can do this.", "showId")
 
 
 def _require_live(show: Show) -> None:
     if show.state != Show.State.LIVE:
-        raise ServiceError(ErrorCode.SHOW_NOT_LIVE, "The show is not live.", "showId")
+        raise ServiceError(LiveError.SHOW_NOT_LIVE, "The show is not live.", "showId")
 
 
 def _require_not_ended(show: Show) -> None:
     if show.state == Show.State.ENDED:
-        raise ServiceError(ErrorCode.SHOW_ENDED, "This show is over.", "showId")
+        raise ServiceError(LiveError.SHOW_ENDED, "This show is over.", "showId")
 
 
 def _require_may_chat(show: Show, author, body: str, *, now) -> None:
     restrictions = selectors.restrictions_of(show, author)
     if ShowRestriction.Kind.REMOVED in restrictions:
-        raise ServiceError(ErrorCode.VIEWER_REMOVED, "You were removed from this show.", "showId")
+        raise ServiceError(LiveError.VIEWER_REMOVED, "You were removed from this show.", "showId")
     if ShowRestriction.Kind.MUTED in restrictions:
-        raise ServiceError(ErrorCode.VIEWER_MUTED, "You were muted in this show.", "body")
+        raise ServiceError(LiveError.VIEWER_MUTED, "You were muted in this show.", "body")
     if show.muted_words and _muted_words(tuple(show.muted_words)).search(fold(body)):
-        raise ServiceError(ErrorCode.MUTED_WORD, "This message contains a word muted in this show.", "body")
+        raise ServiceError(LiveError.MUTED_WORD, "This message contains a word muted in this show.", "body")
     if (
         show.slow_mode_seconds
         and ShowMessage.objects.filter(
@@ -637,7 +642,7 @@ def _require_may_chat(show: Show, author, body: str, *, now) -> None:
         ).exists()
     ):
         raise ServiceError(
-            ErrorCode.SLOW_MODE, f"Slow mode: one message every {show.slow_mode_seconds} seconds.", "body"
+            LiveError.SLOW_MODE, f"Slow mode: one message every {show.slow_mode_seconds} seconds.", "body"
         )
 
 
@@ -653,19 +658,19 @@ def _muted_words(words: tuple[str, ...]) -> re.Pattern:
 def _require_price(amount: Decimal, field: str) -> None:
     if not amount.is_finite() or not Decimal("0") < amount <= MAX_PRICE or amount != amount.quantize(Decimal("0.01")):
         raise ServiceError(
-            ErrorCode.INVALID_PRICE, f"Enter an amount above 0 and at most {MAX_PRICE}, in cents.", field
+            ListingError.INVALID_PRICE, f"Enter an amount above 0 and at most {MAX_PRICE}, in cents.", field
         )
 
 
 def _require_no_auction_of(listing: Listing) -> None:
     if Auction.objects.filter(listing_id=listing.pk, state=Auction.State.RUNNING).exists():
-        raise ServiceError(ErrorCode.AUCTION_RUNNING, "This listing is being auctioned.", "listingId")
+        raise ServiceError(LiveError.AUCTION_RUNNING, "This listing is being auctioned.", "listingId")
 
 
 def _entry(show: Show, listing: Listing) -> ShowListing:
     entry = ShowListing.objects.filter(show_id=show.pk, listing_id=listing.pk).first()
     if entry is None:
-        raise ServiceError(ErrorCode.LISTING_NOT_IN_SHOW, "This listing is not in the show's line-up.", "listingId")
+        raise ServiceError(LiveError.LISTING_NOT_IN_SHOW, "This listing is not in the show's line-up.", "listingId")
     return entry
 
 
@@ -687,7 +692,7 @@ def _is_running(auction: Auction, now) -> bool:
 def _require_at_least_the_minimum(auction: Auction, amount: Decimal) -> None:
     minimum = rules.minimum_bid(auction)
     if amount < minimum:
-        raise ServiceError(ErrorCode.BID_TOO_LOW, f"Bid at least {minimum} {auction.currency}.", "amount")
+        raise ServiceError(LiveError.BID_TOO_LOW, f"Bid at least {minimum} {auction.currency}.", "amount")
 
 
 def _end_bidding(auction_id: int, *, now) -> Auction | None:
@@ -723,12 +728,12 @@ def _owner_floor(listing: Listing, user, start_price: Decimal) -> Decimal | None
     terms = marketplace_selectors.curation_terms(listing.seller_id)
     if not terms.allow_auctions:
         raise ServiceError(
-            ErrorCode.AUCTION_NOT_ALLOWED, "Its owner does not let others auction this listing.", "listingId"
+            LiveError.AUCTION_NOT_ALLOWED, "Its owner does not let others auction this listing.", "listingId"
         )
     floor = terms.auction_floor(listing)
     if start_price < floor:
         raise ServiceError(
-            ErrorCode.BELOW_AUCTION_FLOOR, f"Its owner's floor is {floor} {listing.currency}.", "startPrice"
+            LiveError.BELOW_AUCTION_FLOOR, f"Its owner's floor is {floor} {listing.currency}.", "startPrice"
         )
     return floor
 
@@ -848,17 +853,17 @@ def _apply_details(show: Show, *, now, title=None, description=None, scheduled_s
     if title is not None:
         title = " ".join(title.split())
         if not title:
-            raise ServiceError(ErrorCode.REQUIRED, "Give the show a title.", "title")
+            raise ServiceError(CommonError.REQUIRED, "Give the show a title.", "title")
         if len(title) > Show._meta.get_field("title").max_length:
-            raise ServiceError(ErrorCode.INVALID, "Titles are at most 80 characters.", "title")
+            raise ServiceError(CommonError.INVALID, "Titles are at most 80 characters.", "title")
         show.title = title
     if description is not None:
         if len(description) > Show._meta.get_field("description").max_length:
-            raise ServiceError(ErrorCode.INVALID, "Descriptions are at most 1,000 characters.", "description")
+            raise ServiceError(CommonError.INVALID, "Descriptions are at most 1,000 characters.", "description")
         show.description = description.strip()
     if scheduled_start is not None:
         if not now - timedelta(minutes=5) <= scheduled_start <= now + MAX_SCHEDULE_AHEAD:
-            raise ServiceError(ErrorCode.INVALID, "Schedule the show from now to a year ahead.", "scheduledStart")
+            raise ServiceError(CommonError.INVALID, "Schedule the show from now to a year ahead.", "scheduledStart")
         show.scheduled_start = scheduled_start
     if is_private is not None:
         show.is_private = is_private

@@ -11,7 +11,8 @@ reserved (money held, a parcel on its way).
 from django.db.models import Q
 from django.utils import timezone
 
-from config.errors import ErrorCode, ServiceError
+from accounts.errors import AccountError
+from config.errors import ServiceError
 from marketplace import services
 from marketplace.models import (
     Bundle,
@@ -30,13 +31,13 @@ _IN_PROGRESS = (Order.Status.PAID, Order.Status.SHIPPED, Order.Status.DELIVERED)
 def check_deletion(user) -> None:
     if Order.objects.filter(Q(buyer=user) | Q(seller=user), status__in=_IN_PROGRESS).exists():
         raise ServiceError(
-            ErrorCode.ACCOUNT_HAS_OPEN_ORDERS,
+            AccountError.ACCOUNT_HAS_OPEN_ORDERS,
             "Some of your orders are still in progress: once they are accepted or cancelled, "
             "you can delete your account.",
         )
     if Listing.objects.filter(seller=user, status=Listing.Status.RESERVED).exists():
         raise ServiceError(
-            ErrorCode.ACCOUNT_HAS_OPEN_ORDERS,
+            AccountError.ACCOUNT_HAS_OPEN_ORDERS,
             "One of your items is reserved for a buyer: wait until it is sold or released.",
         )
 

@@ -11,7 +11,8 @@ from django.conf import settings
 from PIL import Image, ImageOps, UnidentifiedImageError
 from pillow_heif import register_heif_opener
 
-from config.errors import ErrorCode, ServiceError
+from config.errors import ServiceError
+from marketplace.errors import ListingError
 
 register_heif_opener()
 
@@ -42,7 +43,7 @@ def normalise(upload, field: str = "image") -> EncodedImage:
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         # Not an image, a refused format, or a damaged/truncated file.
         raise ServiceError(
-            ErrorCode.UNSUPPORTED_IMAGE, "Send a complete JPEG, PNG, WebP or HEIC photo.", field
+            ListingError.UNSUPPORTED_IMAGE, "Send a complete JPEG, PNG, WebP or HEIC photo.", field
         ) from None
     return _encode(image)
 
@@ -74,4 +75,4 @@ def _encode(image: Image.Image) -> EncodedImage:
 
 
 def _too_large(message: str, field: str) -> ServiceError:
-    return ServiceError(ErrorCode.IMAGE_TOO_LARGE, message, field)
+    return ServiceError(ListingError.IMAGE_TOO_LARGE, message, field)

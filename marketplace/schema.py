@@ -5,7 +5,7 @@ from graphene_django import DjangoObjectType
 
 from accounts.schema import UserType
 from config import media
-from config.errors import ErrorCode, ServiceError
+from config.errors import CommonError, ServiceError
 from config.graphql.mutations import BaseMutation
 from config.graphql.node import Node, decode_id
 from config.graphql.pagination import connection_args, keyset_page, offset_page
@@ -410,7 +410,7 @@ class RemoveListingImage(BaseMutation):
     def perform(cls, info, input):
         image = ListingImage.objects.filter(pk=decode_id(input.image_id, "ListingImage", "imageId")).first()
         if image is None:
-            raise ServiceError(ErrorCode.NOT_FOUND, "This photo does not exist.", "imageId")
+            raise ServiceError(CommonError.NOT_FOUND, "This photo does not exist.", "imageId")
         listing = owned_listing(info, image.listing_id, "imageId")
         services.remove_listing_image(image=image)
         return cls(listing=selectors.get_listing(info.context.user, listing.pk), errors=[])
@@ -787,7 +787,7 @@ def client_key(value: str) -> str:
     can collide with one."""
     if not 8 <= len(value) <= 100 or not all(char.isascii() and (char.isalnum() or char in "-_") for char in value):
         raise ServiceError(
-            ErrorCode.INVALID, "Send 8 to 100 letters, digits, '-' or '_' (e.g. a UUID).", "idempotencyKey"
+            CommonError.INVALID, "Send 8 to 100 letters, digits, '-' or '_' (e.g. a UUID).", "idempotencyKey"
         )
     return value
 
@@ -1078,7 +1078,7 @@ class MakeOffer(OfferPayload, BaseMutation):
         user = info.context.user
         key = client_key(input.idempotency_key) if input.idempotency_key is not None else None
         if bool(input.listing_id) == bool(input.bundle_id):
-            raise ServiceError(ErrorCode.INVALID, "Give either listingId or bundleId.", "listingId")
+            raise ServiceError(CommonError.INVALID, "Give either listingId or bundleId.", "listingId")
         if input.listing_id:
             listing = selectors.get_listing(user, decode_id(input.listing_id, "Listing", "listingId"))
             offer = services.create_offer(buyer=user, listing=listing, amount=input.amount, idempotency_key=key)

@@ -14,7 +14,7 @@ from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from accounts.models import User
-from config.errors import ErrorCode, ServiceError
+from config.errors import CommonError, ServiceError
 from marketplace import hooks
 from marketplace.models import (
     Bundle,
@@ -76,7 +76,7 @@ def get_visible_listing(viewer, listing_id: int, field: str = "listingId") -> Li
 def _one_visible(listings, listing_id: int, field: str) -> Listing:
     listing = listings.filter(pk=listing_id).first()
     if listing is None:
-        raise ServiceError(ErrorCode.NOT_FOUND, "This listing does not exist or is no longer listed.", field)
+        raise ServiceError(CommonError.NOT_FOUND, "This listing does not exist or is no longer listed.", field)
     return listing
 
 
@@ -114,7 +114,7 @@ def addresses_of(user):
 def get_address(user, address_id: int, field: str = "shippingAddressId") -> ShippingAddress:
     address = addresses_of(user).filter(pk=address_id).first()
     if address is None:
-        raise ServiceError(ErrorCode.NOT_FOUND, "This address is not one of yours.", field)
+        raise ServiceError(CommonError.NOT_FOUND, "This address is not one of yours.", field)
     return address
 
 
@@ -156,7 +156,7 @@ def visible_orders(viewer):
 def get_order(viewer, order_id: int, field: str = "orderId") -> Order:
     order = order_cards(visible_orders(viewer), viewer).filter(pk=order_id).first()
     if order is None:
-        raise ServiceError(ErrorCode.NOT_FOUND, "This order does not exist.", field)
+        raise ServiceError(CommonError.NOT_FOUND, "This order does not exist.", field)
     return order
 
 
@@ -188,7 +188,7 @@ def offers_of(viewer, *, as_seller: bool, pending_only: bool = False):
 def get_offer(viewer, offer_id: int, field: str = "offerId") -> Offer:
     offer = offer_cards(visible_offers(viewer), viewer).filter(pk=offer_id).first()
     if offer is None:
-        raise ServiceError(ErrorCode.NOT_FOUND, "This offer does not exist.", field)
+        raise ServiceError(CommonError.NOT_FOUND, "This offer does not exist.", field)
     return offer
 
 
@@ -226,7 +226,7 @@ def open_bundle(viewer, seller_id: int) -> Bundle | None:
 def get_bundle(viewer, bundle_id: int, field: str = "bundleId") -> Bundle:
     bundle = bundle_cards(visible_bundles(viewer), viewer).filter(pk=bundle_id).first()
     if bundle is None:
-        raise ServiceError(ErrorCode.NOT_FOUND, "This bundle does not exist.", field)
+        raise ServiceError(CommonError.NOT_FOUND, "This bundle does not exist.", field)
     return bundle
 
 

@@ -18,8 +18,9 @@ from django.utils import timezone
 from graphql_relay import to_global_id
 
 from accounts.models import User
-from config.errors import ErrorCode, FieldError, ServiceError
+from config.errors import CommonError, FieldError, ServiceError
 from marketplace import events, hooks, images, payments, pricing, selectors, tasks
+from marketplace.errors import DJANGO_CODES, CheckoutError, ListingError
 from marketplace.models import (
     Bundle,
     BundleItem,
@@ -109,10 +110,12 @@ def update_listing(*, listing: Listing, status: str | None = None, **changes) ->
     before = (listing.price, listing.currency, listing.status)
     _apply(listing, changes)
     if listing.currency != before[1] and listing.status != Listing.Status.DRAFT:
-        raise ServiceError(ErrorCode.INVALID_CURRENCY, "The currency of a published listing cannot change.", "currency")
+        raise ServiceError(
+            ListingError.INVALID_CURRENCY, "The currency of a published listing cannot change.", "currency"
+        )
     if status is not None and status != listing.status:
         if status not in OPEN_STATUSES:
-            raise ServiceError(ErrorCode.INVALID, "A listing can only be made a draft or available.", "status")
+            raise ServiceError(CommonError.INVALID, "A listing can only be made a draft or available.", "status")
         listing.status = status
         if status == Listing.Status.AVAILABLE:
             listing.listed_at = timezone.now()
@@ -156,7 +159,9 @@ def add_listing_image(*, listing: Listing, upload, cover: bool = False) -> Listi
             positions = list(listing.images.values_list("position", flat=True))
             if len(positions) >= settings.LISTING_MAX_IMAGES:
                 raise ServiceError(
-                    ErrorCode.TOO_MANY_IMAGES, f"A listing has at most {settings.LISTING_MAX_IMAGES} photos.", "image"
+                    ListingError.TOO_MANY_IMAGES,
+                    f"A listing has at most {settings.LISTING_MAX_IMAGES} photos.",
+                    "image",
                 )
             if cover:
                 listing.images.update(position=F("position") + 1)
@@ -180,7 +185,7 @@ def reorder_listing_images(*, listing: Listing, image_ids: list[int]) -> list[Li
     listing = _lock_open(listing)
     photos = {image.pk: image for image in listing.images.all()}
     if sorted(image_ids) != sorted(photos):
-        raise ServiceError(ErrorCode.INVALID, "List every photo of this listing exactly once.", "imageIds")
+        raise ServiceError(CommonError.INVALID, "List every photo of this listing exactly once.", "imageIds")
     for position, image_id in enumerate(image_ids):
         photos[image_id].position = position
     ListingImage.objects.bulk_update(photos.values(), ["position"])
@@ -219,7 +224,9 @@ def _lock_open(listing: Listing) -> Listing:
     listing = Listing.objects.select_for_update().get(pk=listing.pk)
     if listing.status not in OPEN_STATUSES:
         raise ServiceError(
-            ErrorCode.LISTING_NOT_AVAILABLE, "This listing is reserved, sold or removed; it cannot change.", "listingId"
+            ListingError.LISTING_NOT_AVAILABLE,
+            "This listing is reserved, sold or removed; it cannot change.",
+            "listingId",
         )
     return listing
 
@@ -229,7 +236,7 @@ def _apply(listing: Listing, changes: dict) -> None:
         if name not in EDITABLE_FIELDS:
             raise ValueError(f"{name} is not an editable listing field")
         if name == "category_id" and not Category.objects.filter(pk=value).exists():
-            raise ServiceError(ErrorCode.NOT_FOUND, "This category does not exist.", "categoryId")
+            raise ServiceError(CommonError.NOT_FOUND, "This category does not exist.", "categoryId")
         if name == "currency":
             value = value.strip().upper()
         setattr(listing, name, value.strip() if isinstance(value, str) else value)
@@ -240,11 +247,13 @@ def _validate(listing: Listing) -> None:
     if listing.currency not in settings.MARKETPLACE_CURRENCIES:
         errors.append(
             FieldError(
-                ErrorCode.INVALID_CURRENCY, f"Choose one of {', '.join(settings.MARKETPLACE_CURRENCIES)}.", "currency"
+                ListingError.INVALID_CURRENCY,
+                f"Choose one of {', '.join(settings.MARKETPLACE_CURRENCIES)}.",
+                "currency",
             )
         )
     if not 1 <= listing.quantity <= MAX_QUANTITY:
-        errors.append(FieldError(ErrorCode.INVALID, f"Quantity is 1 to {MAX_QUANTITY}.", "quantity"))
+        errors.append(FieldError(CommonError.INVALID, f"Quantity is 1 to {MAX_QUANTITY}.", "quantity"))
     try:
         listing.full_clean(
             exclude=["seller", "category", "price", "original_price", "currency", "quantity"],
@@ -252,7 +261,7 @@ def _validate(listing: Listing) -> None:
             validate_constraints=False,
         )
     except ValidationError as exc:
-        errors += ServiceError.from_validation_error(exc).errors
+        errors += ServiceError.from_validation_error(exc, codes=DJANGO_CODES).errors
     if errors:
         raise ServiceError.many(errors)
 
@@ -261,9 +270,9 @@ def _price_errors(value: Decimal | None, field: str) -> list[FieldError]:
     if value is None:
         return []
     if not value.is_finite() or not Decimal("0") < value <= MAX_PRICE:
-        return [FieldError(ErrorCode.INVALID_PRICE, f"Enter a price above 0 and at most {MAX_PRICE}.", field)]
+        return [FieldError(ListingError.INVALID_PRICE, f"Enter a price above 0 and at most {MAX_PRICE}.", field)]
     if value != value.quantize(Decimal("0.01")):
-        return [FieldError(ErrorCode.INVALID_PRICE, "Prices have at most two decimals.", field)]
+        return [FieldError(ListingError.INVALID_PRICE, "Prices have at most two decimals.", field)]
     return []
 
 
@@ -294,10 +303,10 @@ def release_listing(*, listing: Listing) -> Listing:
 def _unavailable(listing: Listing) -> ServiceError:
     """Why `listing` cannot be bought now."""
     if listing.status == Listing.Status.SOLD or (listing.status == Listing.Status.AVAILABLE and not listing.quantity):
-        return ServiceError(ErrorCode.SOLD_OUT, "This item has just sold.", "listingId")
+        return ServiceError(CheckoutError.SOLD_OUT, "This item has just sold.", "listingId")
     if listing.status == Listing.Status.RESERVED:
-        return ServiceError(ErrorCode.LISTING_NOT_AVAILABLE, "This item is held for another buyer.", "listingId")
-    return ServiceError(ErrorCode.LISTING_NOT_AVAILABLE, "This item is not for sale.", "listingId")
+        return ServiceError(ListingError.LISTING_NOT_AVAILABLE, "This item is held for another buyer.", "listingId")
+    return ServiceError(ListingError.LISTING_NOT_AVAILABLE, "This item is not for sale.", "listingId")
 
 
 def _buyable(*, allow_reserved: bool) -> tuple[str, ...]:
@@ -308,9 +317,9 @@ def _buyable(*, allow_reserved: bool) -> tuple[str, ...]:
 def _check_buyable(buyer, listing: Listing, *, allow_reserved: bool = False) -> None:
     """The checks of a purchase that need no lock, made before the payment is authorized."""
     if listing.seller_id == buyer.pk:
-        raise ServiceError(ErrorCode.CANNOT_BUY_OWN_LISTING, "This item is in your own closet.", "listingId")
+        raise ServiceError(CheckoutError.CANNOT_BUY_OWN_LISTING, "This item is in your own closet.", "listingId")
     if hooks.dealing_barred(buyer.pk, listing.seller_id):
-        raise ServiceError(ErrorCode.BLOCKED, "You cannot buy from this closet.", "listingId")
+        raise ServiceError(CommonError.BLOCKED, "You cannot buy from this closet.", "listingId")
     if listing.status not in _buyable(allow_reserved=allow_reserved) or not listing.quantity:
         raise _unavailable(listing)
 
@@ -326,7 +335,7 @@ def add_shipping_address(*, user, make_default: bool = False, **fields) -> Shipp
     _lock_member(user.pk)
     saved = ShippingAddress.objects.filter(user=user).count()
     if saved >= MAX_ADDRESSES:
-        raise ServiceError(ErrorCode.TOO_MANY_ADDRESSES, f"Keep at most {MAX_ADDRESSES} addresses.")
+        raise ServiceError(CheckoutError.TOO_MANY_ADDRESSES, f"Keep at most {MAX_ADDRESSES} addresses.")
     address = ShippingAddress(user=user)
     _apply_address(address, {name: "" for name in ShippingAddress.ADDRESS_FIELDS} | fields)
     if make_default or not saved:
@@ -368,9 +377,9 @@ def _apply_address(address: ShippingAddress, changes: dict) -> None:
     try:
         address.full_clean(exclude=["user"], validate_unique=False, validate_constraints=False)
     except ValidationError as exc:
-        errors += ServiceError.from_validation_error(exc).errors
+        errors += ServiceError.from_validation_error(exc, codes=DJANGO_CODES).errors
     if len(address.country) == 2 and not (address.country.isascii() and address.country.isalpha()):
-        errors.append(FieldError(ErrorCode.INVALID, "Use a two-letter country code, e.g. US.", "country"))
+        errors.append(FieldError(CommonError.INVALID, "Use a two-letter country code, e.g. US.", "country"))
     if errors:
         raise ServiceError.many(errors)
 
@@ -394,7 +403,7 @@ def update_seller_discounts(*, seller, **changes) -> SellerDiscounts:
     for name, value in changes.items():
         low, high = DISCOUNT_RANGES[name]
         if not low <= value <= high:
-            errors.append(FieldError(ErrorCode.INVALID, f"Choose {low} to {high}.", name))
+            errors.append(FieldError(CommonError.INVALID, f"Choose {low} to {high}.", name))
         setattr(discounts, name, value)
     if errors:
         raise ServiceError.many(errors)
@@ -414,7 +423,7 @@ def update_curation_terms(
     auction them, and the floor of their auctions (1 to 100 percent of the list price)."""
     terms, _ = CurationTerms.objects.select_for_update().get_or_create(seller=seller)
     if auction_floor_percent is not None and not 1 <= auction_floor_percent <= 100:
-        raise ServiceError(ErrorCode.INVALID, "Choose 1 to 100 percent of the list price.", "auctionFloorPercent")
+        raise ServiceError(CommonError.INVALID, "Choose 1 to 100 percent of the list price.", "auctionFloorPercent")
     for name, value in (
         ("allow_curation", allow_curation),
         ("allow_auctions", allow_auctions),
@@ -542,7 +551,7 @@ def checkout_bundle(*, buyer, bundle: Bundle, idempotency_key: str, shipping_add
     seller's bundle discount. Idempotent on the key like purchase_listing."""
     request = _keyed(buyer, idempotency_key, "checkout_bundle", bundle=bundle.pk, shipping_address=shipping_address_id)
     if bundle.buyer_id != buyer.pk:
-        raise ServiceError(ErrorCode.NOT_FOUND, "This bundle does not exist.", "bundleId")
+        raise ServiceError(CommonError.NOT_FOUND, "This bundle does not exist.", "bundleId")
     return _idempotent(
         request, lambda: _buy_bundle(bundle=bundle, request=request, shipping_address_id=shipping_address_id)
     )
@@ -557,7 +566,7 @@ def _buy_bundle(
 ) -> Order:
     buyer = bundle.buyer
     if bundle.status != Bundle.Status.OPEN:
-        raise ServiceError(ErrorCode.BUNDLE_ALREADY_ORDERED, "This bundle was already checked out.", "bundleId")
+        raise ServiceError(CheckoutError.BUNDLE_ALREADY_ORDERED, "This bundle was already checked out.", "bundleId")
     listings = _bundle_listings(bundle)
     for listing in listings:
         _check_buyable(buyer, listing)
@@ -586,7 +595,7 @@ def _buy_bundle(
         locked = Bundle.objects.select_for_update().get(pk=bundle.pk)
         if locked.status != Bundle.Status.OPEN or _bundle_listings(locked) != listings:
             raise ServiceError(
-                ErrorCode.PRICE_CHANGED, "This bundle changed meanwhile; review it and try again.", "bundleId"
+                CheckoutError.PRICE_CHANGED, "This bundle changed meanwhile; review it and try again.", "bundleId"
             )
         if accepting:
             accepting.claim()
@@ -615,7 +624,7 @@ def add_to_order(*, buyer, order: Order, listing: Listing, idempotency_key: str)
     The item is charged at its price; the order's discounts stay as they were. Idempotent on the key."""
     request = _keyed(buyer, idempotency_key, "add_to_order", order=order.pk, listing=listing.pk)
     if order.buyer_id != buyer.pk:
-        raise ServiceError(ErrorCode.NOT_FOUND, "This order does not exist.", "orderId")
+        raise ServiceError(CommonError.NOT_FOUND, "This order does not exist.", "orderId")
     return _idempotent(request, lambda: _add_to_order(buyer, order.pk, listing.pk, request))
 
 
@@ -624,12 +633,12 @@ def _add_to_order(buyer, order_id: int, listing_id: int, request: "_Request") ->
     _check_add_on_window(order)
     if listing.seller_id != order.seller_id:
         raise ServiceError(
-            ErrorCode.DIFFERENT_SELLER, "Only items from the same closet can join this parcel.", "listingId"
+            CheckoutError.DIFFERENT_SELLER, "Only items from the same closet can join this parcel.", "listingId"
         )
     if listing.currency != order.currency:
-        raise ServiceError(ErrorCode.INVALID_CURRENCY, "This item is priced in another currency.", "listingId")
+        raise ServiceError(ListingError.INVALID_CURRENCY, "This item is priced in another currency.", "listingId")
     if order.lines.filter(listing=listing).exists():
-        raise ServiceError(ErrorCode.INVALID, "This item is already in the order.", "listingId")
+        raise ServiceError(CommonError.INVALID, "This item is already in the order.", "listingId")
     _check_buyable(buyer, listing)
 
     def totals_with(current: Order, price: Decimal) -> pricing.Totals:
@@ -677,7 +686,7 @@ def _add_to_order(buyer, order_id: int, listing_id: int, request: "_Request") ->
 def _check_single_currency(listings: list[Listing]) -> None:
     if len({listing.currency for listing in listings}) > 1:
         raise ServiceError(
-            ErrorCode.MIXED_CURRENCIES,
+            CheckoutError.MIXED_CURRENCIES,
             "A basket is paid in one currency: remove the items priced in another.",
             "bundleId",
         )
@@ -686,7 +695,7 @@ def _check_single_currency(listings: list[Listing]) -> None:
 def _check_currency(listings: list[Listing], currency: str) -> None:
     """What is charged is in the currency the buyer saw (the price shown, the offer accepted)."""
     if any(listing.currency != currency for listing in listings):
-        raise ServiceError(ErrorCode.CURRENCY_CHANGED, f"This item is no longer priced in {currency}.", "listingId")
+        raise ServiceError(CheckoutError.CURRENCY_CHANGED, f"This item is no longer priced in {currency}.", "listingId")
 
 
 def _shipping_discount_of(accepting: "_Acceptance | None") -> Decimal:
@@ -696,7 +705,7 @@ def _shipping_discount_of(accepting: "_Acceptance | None") -> Decimal:
 def _check_add_on_window(order: Order) -> None:
     if order.status != Order.Status.PAID or timezone.now() >= order.add_on_until:
         raise ServiceError(
-            ErrorCode.ADD_ON_WINDOW_CLOSED,
+            CheckoutError.ADD_ON_WINDOW_CLOSED,
             "Items can join this parcel only within a day of purchase and before it ships.",
             "orderId",
         )
@@ -710,13 +719,13 @@ def _checkout(*, request: "_Request", amount: Decimal, currency: str, place) -> 
     try:
         reference = provider.authorize(amount=amount, currency=currency, idempotency_key=f"authorize:{uuid.uuid4()}")
     except payments.PaymentDeclined as declined:
-        raise ServiceError(ErrorCode.PAYMENT_DECLINED, str(declined)) from None
+        raise ServiceError(CheckoutError.PAYMENT_DECLINED, str(declined)) from None
     try:
         with transaction.atomic():
             record = request.claim()
             order, charged = place()
             if charged != amount:
-                raise ServiceError(ErrorCode.PRICE_CHANGED, "The price changed meanwhile; review it and try again.")
+                raise ServiceError(CheckoutError.PRICE_CHANGED, "The price changed meanwhile; review it and try again.")
             payment = Payment.objects.create(
                 order=order, provider=settings.PAYMENT_PROVIDER, reference=reference, amount=amount, currency=currency
             )
@@ -832,16 +841,16 @@ def _shipping_address(buyer, address_id: int | None) -> ShippingAddress:
     addresses = ShippingAddress.objects.filter(user_id=buyer.pk)
     address = addresses.filter(**{"is_default": True} if address_id is None else {"pk": address_id}).first()
     if address is None and address_id is None:
-        raise ServiceError(ErrorCode.ADDRESS_REQUIRED, "Add a shipping address first.", "shippingAddressId")
+        raise ServiceError(CheckoutError.ADDRESS_REQUIRED, "Add a shipping address first.", "shippingAddressId")
     if address is None:
-        raise ServiceError(ErrorCode.NOT_FOUND, "This address is not one of yours.", "shippingAddressId")
+        raise ServiceError(CommonError.NOT_FOUND, "This address is not one of yours.", "shippingAddressId")
     return address
 
 
 def _bundle_listings(bundle: Bundle) -> list[Listing]:
     listings = list(Listing.objects.filter(bundle_items__bundle=bundle).order_by("pk"))
     if not listings:
-        raise ServiceError(ErrorCode.BUNDLE_EMPTY, "This bundle is empty.", "bundleId")
+        raise ServiceError(CheckoutError.BUNDLE_EMPTY, "This bundle is empty.", "bundleId")
     return listings
 
 
@@ -888,7 +897,7 @@ class _Request:
             return None
         if record.fingerprint != self.fingerprint:
             raise ServiceError(
-                ErrorCode.IDEMPOTENCY_KEY_REUSED,
+                CheckoutError.IDEMPOTENCY_KEY_REUSED,
                 "This idempotency key was used for another request; use a new key.",
                 "idempotencyKey",
             )
@@ -925,7 +934,7 @@ def _keyed(user, key: str, operation: str, **inputs) -> _Request:
     key = (key or "").strip()
     if not 1 <= len(key) <= MAX_KEY_LENGTH:
         raise ServiceError(
-            ErrorCode.INVALID, f"An idempotency key has 1 to {MAX_KEY_LENGTH} characters.", "idempotencyKey"
+            CommonError.INVALID, f"An idempotency key has 1 to {MAX_KEY_LENGTH} characters.", "idempotencyKey"
         )
     canonical = json.dumps({"operation": operation, **inputs}, sort_keys=True, default=str)
     return _Request(user=user, key=key, fingerprint=hashlib.sha256(canonical.encode()).hexdigest())
@@ -975,7 +984,7 @@ class Transition:
     stamp: str  # the Order field that records when
     # Who may take it, and when: a role's rule says why not (a message) or None.
     rules: dict[Role, Callable[[Order, datetime], str | None]]
-    refused: ErrorCode = ErrorCode.ORDER_TRANSITION_NOT_ALLOWED  # when a rule says not now
+    refused: enum.Enum = CheckoutError.ORDER_TRANSITION_NOT_ALLOWED  # when a rule says not now
 
 
 ORDER_TRANSITIONS = {
@@ -997,7 +1006,7 @@ ORDER_TRANSITIONS = {
         Order.Status.CANCELLED,
         "cancelled_at",
         {Role.BUYER: _buyer_may_cancel, Role.SELLER: _unshipped_long_enough, Role.PLATFORM: _anytime},
-        refused=ErrorCode.CANCELLATION_WINDOW_CLOSED,
+        refused=CheckoutError.CANCELLATION_WINDOW_CLOSED,
     ),
 }
 
@@ -1006,7 +1015,7 @@ def ship_order(*, order: Order, actor, tracking_number: str) -> Order:
     """The seller sent the parcel: the buyer hears of it with the tracking number."""
     tracking_number = (tracking_number or "").strip()
     if not 4 <= len(tracking_number) <= 64:
-        raise ServiceError(ErrorCode.INVALID, "Enter the carrier's tracking number.", "trackingNumber")
+        raise ServiceError(CommonError.INVALID, "Enter the carrier's tracking number.", "trackingNumber")
     with transaction.atomic():
         order = _transition(order, "ship", actor)
         order.tracking_number = tracking_number
@@ -1070,13 +1079,13 @@ def rate_order(*, order: Order, actor, stars: int) -> Order:
     """The buyer rates an order they accepted, 1 to 5 stars; rating again replaces it."""
     order = Order.objects.select_for_update().get(pk=order.pk)
     if _order_role(order, actor) is not Role.BUYER:
-        raise ServiceError(ErrorCode.FORBIDDEN, "Only its buyer rates an order.", "orderId")
+        raise ServiceError(CommonError.FORBIDDEN, "Only its buyer rates an order.", "orderId")
     if order.status != Order.Status.ACCEPTED:
         raise ServiceError(
-            ErrorCode.ORDER_TRANSITION_NOT_ALLOWED, "Rate an order once you have accepted it.", "orderId"
+            CheckoutError.ORDER_TRANSITION_NOT_ALLOWED, "Rate an order once you have accepted it.", "orderId"
         )
     if stars not in RATING_STARS:
-        raise ServiceError(ErrorCode.INVALID, "Give 1 to 5 stars.", "stars")
+        raise ServiceError(CommonError.INVALID, "Give 1 to 5 stars.", "stars")
     order.buyer_rating, order.rated_at = stars, timezone.now()
     order.save(update_fields=["buyer_rating", "rated_at"])
     return order
@@ -1102,10 +1111,10 @@ def _transition(order: Order, action: str, actor) -> Order:
     role = _order_role(order, actor)
     rule = transition.rules.get(role)
     if rule is None:
-        raise ServiceError(ErrorCode.FORBIDDEN, f"The {role} of an order cannot {action} it.")
+        raise ServiceError(CommonError.FORBIDDEN, f"The {role} of an order cannot {action} it.")
     if order.status not in transition.sources:
         raise ServiceError(
-            ErrorCode.ORDER_TRANSITION_NOT_ALLOWED,
+            CheckoutError.ORDER_TRANSITION_NOT_ALLOWED,
             f"This order is {order.get_status_display().lower()}: it cannot {action} now.",
         )
     now = timezone.now()
@@ -1129,7 +1138,7 @@ def _order_role(order: Order, actor) -> Role:
         return Role.BUYER
     if actor.pk == order.seller_id:
         return Role.SELLER
-    raise ServiceError(ErrorCode.NOT_FOUND, "This order does not exist.", "orderId")
+    raise ServiceError(CommonError.NOT_FOUND, "This order does not exist.", "orderId")
 
 
 # Payments after commit -------------------------------------------------------------------------
@@ -1288,7 +1297,7 @@ def make_bundle_offer(*, buyer, bundle: Bundle, amount: Decimal, idempotency_key
     its items' prices); while it is pending the bundle cannot change."""
     amount = validated_money(amount, "amount")
     if bundle.buyer_id != buyer.pk:
-        raise ServiceError(ErrorCode.NOT_FOUND, "This bundle does not exist.", "bundleId")
+        raise ServiceError(CommonError.NOT_FOUND, "This bundle does not exist.", "bundleId")
     request = (
         _keyed(buyer, idempotency_key, "bundle_offer", bundle=bundle.pk, amount=amount)
         if idempotency_key is not None
@@ -1297,7 +1306,7 @@ def make_bundle_offer(*, buyer, bundle: Bundle, amount: Decimal, idempotency_key
 
     def make() -> Offer:
         if bundle.status != Bundle.Status.OPEN:
-            raise ServiceError(ErrorCode.BUNDLE_ALREADY_ORDERED, "This bundle was already checked out.", "bundleId")
+            raise ServiceError(CheckoutError.BUNDLE_ALREADY_ORDERED, "This bundle was already checked out.", "bundleId")
         listings = _bundle_listings(bundle)
         for listing in listings:
             _check_buyable(buyer, listing)
@@ -1333,9 +1342,9 @@ def _open_offer(
 ) -> Offer:
     floor = _offer_floor(list_price)
     if amount < floor:
-        raise ServiceError(ErrorCode.OFFER_TOO_LOW, f"Offer at least {floor} {currency}.", "amount")
+        raise ServiceError(CheckoutError.OFFER_TOO_LOW, f"Offer at least {floor} {currency}.", "amount")
     if amount >= list_price:
-        raise ServiceError(ErrorCode.OFFER_TOO_HIGH, "Offer less than the price, or buy it now.", "amount")
+        raise ServiceError(CheckoutError.OFFER_TOO_HIGH, "Offer less than the price, or buy it now.", "amount")
     shipping_discount = (
         validated_money(shipping_discount, "shipping_discount") if shipping_discount else Decimal("0.00")
     )
@@ -1352,7 +1361,7 @@ def _open_offer(
             _expire(stale)
         if pending.filter(expires_at__gt=now).exists():
             raise ServiceError(
-                ErrorCode.OFFER_ALREADY_PENDING,
+                CheckoutError.OFFER_ALREADY_PENDING,
                 "You already have an offer waiting on this.",
                 "listingId" if listing else "bundleId",
             )
@@ -1419,7 +1428,9 @@ def withdraw_offer(*, offer: Offer, actor) -> Offer:
     offer = Offer.objects.select_for_update().get(pk=offer.pk)
     _check_pending(offer)
     if offer.turn == party:
-        raise ServiceError(ErrorCode.NOT_YOUR_TURN, "This offer waits for your answer: decline it instead.", "offerId")
+        raise ServiceError(
+            CheckoutError.NOT_YOUR_TURN, "This offer waits for your answer: decline it instead.", "offerId"
+        )
     offer.status, offer.updated_at = Offer.Status.WITHDRAWN, timezone.now()
     offer.save(update_fields=["status", "updated_at"])
     return offer
@@ -1456,7 +1467,7 @@ class _Acceptance:
         _check_pending(offer)
         _check_turn(offer, self.party)
         if offer.amount != self.offer.amount:
-            raise ServiceError(ErrorCode.PRICE_CHANGED, "The offer changed meanwhile.", "offerId")
+            raise ServiceError(CheckoutError.PRICE_CHANGED, "The offer changed meanwhile.", "offerId")
         Offer.objects.filter(pk=offer.pk).update(status=Offer.Status.ACCEPTED, updated_at=timezone.now())
 
     def settle(self, order: Order) -> None:
@@ -1525,15 +1536,17 @@ def _decline_offer(offer: Offer, party: str) -> None:
 @transaction.atomic
 def _counter_offer(offer: Offer, party: str, amount: Decimal | None) -> None:
     if amount is None:
-        raise ServiceError(ErrorCode.REQUIRED, "A counter needs an amount.", "amount")
+        raise ServiceError(CommonError.REQUIRED, "A counter needs an amount.", "amount")
     offer = _lock_for_answer(offer, party)
     floor = _offer_floor(offer.list_price)
     if amount < floor or (offer.buyer_amount is not None and amount <= offer.buyer_amount):
         raise ServiceError(
-            ErrorCode.OFFER_TOO_LOW, f"Counter above {offer.buyer_amount or floor} {offer.currency}.", "amount"
+            CheckoutError.OFFER_TOO_LOW, f"Counter above {offer.buyer_amount or floor} {offer.currency}.", "amount"
         )
     if amount >= offer.seller_amount:
-        raise ServiceError(ErrorCode.OFFER_TOO_HIGH, f"Counter below {offer.seller_amount} {offer.currency}.", "amount")
+        raise ServiceError(
+            CheckoutError.OFFER_TOO_HIGH, f"Counter below {offer.seller_amount} {offer.currency}.", "amount"
+        )
     now = timezone.now()
     setattr(offer, f"{party}_amount", amount)
     offer.turn = Offer.Party.BUYER if party == Offer.Party.SELLER else Offer.Party.SELLER
@@ -1629,7 +1642,7 @@ def _check_pending(offer: Offer) -> None:
     status = offer.status_at(timezone.now())
     if status != Offer.Status.PENDING:
         raise ServiceError(
-            ErrorCode.OFFER_NOT_PENDING,
+            CheckoutError.OFFER_NOT_PENDING,
             f"This offer is {Offer.Status(status).label.lower()}; it cannot change.",
             "offerId",
         )
@@ -1637,7 +1650,7 @@ def _check_pending(offer: Offer) -> None:
 
 def _check_turn(offer: Offer, party: str) -> None:
     if offer.turn != party:
-        raise ServiceError(ErrorCode.NOT_YOUR_TURN, "This offer waits for the other side's answer.", "offerId")
+        raise ServiceError(CheckoutError.NOT_YOUR_TURN, "This offer waits for the other side's answer.", "offerId")
 
 
 def _offer_party(offer: Offer, actor) -> str:
@@ -1645,7 +1658,7 @@ def _offer_party(offer: Offer, actor) -> str:
         return Offer.Party.BUYER
     if actor.pk == offer.seller_id:
         return Offer.Party.SELLER
-    raise ServiceError(ErrorCode.NOT_FOUND, "This offer does not exist.", "offerId")
+    raise ServiceError(CommonError.NOT_FOUND, "This offer does not exist.", "offerId")
 
 
 def _other_party_id(offer: Offer, party: str) -> int:
@@ -1677,9 +1690,9 @@ def add_to_bundle(*, buyer, listing: Listing) -> Bundle:
     bundle = _lock_open_bundle(buyer, listing.seller_id)
     items = Listing.objects.filter(bundle_items__bundle=bundle)
     if items.exclude(currency=listing.currency).exists():
-        raise ServiceError(ErrorCode.INVALID_CURRENCY, "A bundle is paid in one currency.", "listingId")
+        raise ServiceError(ListingError.INVALID_CURRENCY, "A bundle is paid in one currency.", "listingId")
     if items.count() >= BUNDLE_MAX_ITEMS:
-        raise ServiceError(ErrorCode.BUNDLE_FULL, f"A bundle holds at most {BUNDLE_MAX_ITEMS} items.", "listingId")
+        raise ServiceError(CheckoutError.BUNDLE_FULL, f"A bundle holds at most {BUNDLE_MAX_ITEMS} items.", "listingId")
     BundleItem.objects.get_or_create(bundle=bundle, listing=listing)
     return bundle
 
@@ -1700,7 +1713,7 @@ def _lock_open_bundle(buyer, seller_id: int) -> Bundle:
     bundle = Bundle.objects.select_for_update().get(pk=bundle.pk)
     if bundle.offers.filter(status=Offer.Status.PENDING, expires_at__gt=timezone.now()).exists():
         raise ServiceError(
-            ErrorCode.BUNDLE_HAS_PENDING_OFFER,
+            CheckoutError.BUNDLE_HAS_PENDING_OFFER,
             "Your offer on this bundle is waiting: withdraw it to change the bundle.",
             "listingId",
         )

@@ -55,8 +55,9 @@ from django.utils import timezone
 from django.utils.text import Truncator
 
 from accounts.models import AuthToken
-from config.errors import ErrorCode, ServiceError
+from config.errors import CommonError, ServiceError
 from notifications import tasks
+from notifications.errors import NotificationError
 from notifications.models import (
     USER_DAILY_CAP_MAX,
     USER_DAILY_CAP_MIN,
@@ -124,11 +125,11 @@ def _enqueue_chunks(event_id: int, chunk_count: int):
 def mark_read(*, user, notification_ids: list[int] | None = None, everything: bool = False) -> int:
     """Mark some (by id) or all of the user's unread notifications read; returns how many changed."""
     if everything == (notification_ids is not None):
-        raise ServiceError(ErrorCode.INVALID, "Give either ids or all: true.", "ids")
+        raise ServiceError(CommonError.INVALID, "Give either ids or all: true.", "ids")
     unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
     if not everything:
         if len(notification_ids) > 100:
-            raise ServiceError(ErrorCode.INVALID, "Mark at most 100 notifications at once.", "ids")
+            raise ServiceError(CommonError.INVALID, "Mark at most 100 notifications at once.", "ids")
         unread = unread.filter(pk__in=notification_ids)  # others' ids match nothing
     return unread.update(read_at=timezone.now())
 
@@ -143,9 +144,9 @@ def register_device(*, user, platform: str, token: str, name: str = "", session=
     was deactivated, the token moves: that is what a second login on the same phone looks like."""
     token = token.strip()
     if not token or len(token) > Device._meta.get_field("token").max_length:
-        raise ServiceError(ErrorCode.INVALID_DEVICE_TOKEN, "This push token is empty or too long.", "token")
+        raise ServiceError(NotificationError.INVALID_DEVICE_TOKEN, "This push token is empty or too long.", "token")
     if platform not in Device.Platform.values:
-        raise ServiceError(ErrorCode.INVALID, "Unknown platform.", "platform")
+        raise ServiceError(CommonError.INVALID, "Unknown platform.", "platform")
     now = timezone.now()
     device = Device.objects.select_for_update().filter(token=token).first()
     if device is None:
@@ -163,7 +164,7 @@ def register_device(*, user, platform: str, token: str, name: str = "", session=
             device = Device.objects.select_for_update().get(token=token)
     if device.user_id != user.pk and _held(device, now):
         raise ServiceError(
-            ErrorCode.DEVICE_TOKEN_IN_USE,
+            NotificationError.DEVICE_TOKEN_IN_USE,
             "This push token belongs to another signed-in account on that device; it moves once they sign out.",
             "token",
         )
@@ -213,7 +214,7 @@ def unregister_device(*, user, token: str) -> None:
     """Forget a push token of this user (logout on that device)."""
     deleted, _ = Device.objects.filter(user=user, token=token.strip()).delete()
     if not deleted:
-        raise ServiceError(ErrorCode.NOT_FOUND, "No such device is registered to you.", "token")
+        raise ServiceError(CommonError.NOT_FOUND, "No such device is registered to you.", "token")
 
 
 @transaction.atomic
@@ -231,7 +232,7 @@ def update_preferences(
         muted = set(preferences.muted_categories)
         for category, push in categories.items():
             if category not in Category.values:
-                raise ServiceError(ErrorCode.INVALID, "Unknown category.", "categories")
+                raise ServiceError(CommonError.INVALID, "Unknown category.", "categories")
             (muted.discard if push else muted.add)(category)
         preferences.muted_categories = sorted(muted)
     if quiet_hours is not UNCHANGED:
@@ -239,7 +240,7 @@ def update_preferences(
     if daily_cap_override is not UNCHANGED:
         if daily_cap_override is not None and not USER_DAILY_CAP_MIN <= daily_cap_override <= USER_DAILY_CAP_MAX:
             raise ServiceError(
-                ErrorCode.DAILY_CAP_OUT_OF_RANGE,
+                NotificationError.DAILY_CAP_OUT_OF_RANGE,
                 f"Choose {USER_DAILY_CAP_MIN} to {USER_DAILY_CAP_MAX} pushes a day.",
                 "daily_cap",
             )
@@ -254,7 +255,7 @@ def _valid_quiet_hours(quiet_hours: tuple[time, time] | None) -> tuple[time | No
     start, end = (moment.replace(second=0, microsecond=0, tzinfo=None) for moment in quiet_hours)
     if start == end:
         raise ServiceError(
-            ErrorCode.INVALID_QUIET_HOURS, "Quiet hours must start and end at different times.", "quiet_hours"
+            NotificationError.INVALID_QUIET_HOURS, "Quiet hours must start and end at different times.", "quiet_hours"
         )
     return start, end
 

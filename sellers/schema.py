@@ -8,7 +8,7 @@ from graphene.utils.str_converters import to_camel_case
 from graphene_django import DjangoObjectType
 
 from accounts.schema import UserType, active_member
-from config.errors import ErrorCode, ServiceError
+from config.errors import CommonError, ServiceError
 from config.graphql.mutations import BaseMutation
 from config.graphql.node import Node, decode_id
 from config.graphql.pagination import connection_args, keyset_page
@@ -327,7 +327,7 @@ class SellerToolQuery(graphene.ObjectType):
     def resolve_seller_results(root, info, days):
         seller = require_user(info)
         if not 1 <= days <= 365:
-            raise ServiceError(ErrorCode.INVALID, "Look back 1 to 365 days.", "days")
+            raise ServiceError(CommonError.INVALID, "Look back 1 to 365 days.", "days")
         now = timezone.now()
         results = selectors.results(seller, since=now - timedelta(days=days), now=now)
         return SellerResults(
@@ -358,7 +358,7 @@ def _sold_order(info, global_id: str):
     """An order the viewer sold, or NOT_FOUND."""
     order = marketplace_selectors.get_order(require_user(info), decode_id(global_id, "Order", "orderId"))
     if order.seller_id != info.context.user.pk:
-        raise ServiceError(ErrorCode.NOT_FOUND, "This order does not exist.", "orderId")
+        raise ServiceError(CommonError.NOT_FOUND, "This order does not exist.", "orderId")
     return order
 
 
@@ -367,7 +367,7 @@ def _own_template(info, global_id: str, field: str = "templateId") -> GreetingTe
         pk=decode_id(global_id, "GreetingTemplate", field), seller=info.context.user
     ).first()
     if template is None:
-        raise ServiceError(ErrorCode.NOT_FOUND, "This template does not exist.", field)
+        raise ServiceError(CommonError.NOT_FOUND, "This template does not exist.", field)
     return template
 
 
@@ -925,7 +925,7 @@ class ProgramQuery(graphene.ObjectType):
             (habit_days, 7, 730, "habitDays"),
         ):
             if not low <= value <= high:
-                raise ServiceError(ErrorCode.INVALID, f"Choose {low} to {high}.", field)
+                raise ServiceError(CommonError.INVALID, f"Choose {low} to {high}.", field)
         return selectors.program_results(
             now=timezone.now(), weeks=weeks, habit_orders=habit_orders, habit_days=habit_days
         )

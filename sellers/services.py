@@ -15,14 +15,16 @@ from django.utils import timezone
 from graphql_relay import to_global_id
 
 from accounts.models import User
-from config.errors import ErrorCode, ServiceError
+from config.errors import CommonError, ServiceError
 from marketplace import pricing
 from marketplace import services as marketplace_services
+from marketplace.errors import CheckoutError, ListingError
 from marketplace.models import DiscountSource, DomainEvent, Listing, ListingPriceChange, Offer, Order
 from marketplace.pricing import CENT
 from notifications import services as notification_services
 from notifications.models import Kind
 from sellers import selectors, tasks
+from sellers.errors import ProgramError, SellerToolError
 from sellers.models import (
     AUTO_GREETING_MAX_DELAY_MINUTES,
     PROGRAM_ROW,
@@ -143,9 +145,9 @@ def send_greeting(
     """
     now = now or timezone.now()
     if (text is None) == (template is None):
-        raise ServiceError(ErrorCode.INVALID, "Write a greeting or choose a template.", "text")
+        raise ServiceError(CommonError.INVALID, "Write a greeting or choose a template.", "text")
     if listing is not None and (listing.seller_id != seller.pk or listing.status != Listing.Status.AVAILABLE):
-        raise ServiceError(ErrorCode.LISTING_NOT_AVAILABLE, "Attach one of your available listings.", "listingId")
+        raise ServiceError(ListingError.LISTING_NOT_AVAILABLE, "Attach one of your available listings.", "listingId")
     policy = SellerToolSettings.current()
     ensure_greetable(seller=seller, visitor=visitor, policy=policy, now=now)
     body = render_greeting(template.body if template else text, visitor=visitor, listing=listing)
@@ -172,12 +174,12 @@ def ensure_greetable(*, seller, visitor, policy: SellerToolSettings, now: dateti
         closet_owner=seller, visitor=visitor, visited_at__gte=now - policy.greeting_visit_window
     ).exists():
         raise ServiceError(
-            ErrorCode.NOT_A_RECENT_VISITOR,
+            SellerToolError.NOT_A_RECENT_VISITOR,
             f"You can greet people who visited your closet in the last {policy.greeting_visit_days} days.",
             "visitorId",
         )
     if GreetingOptOut.objects.filter(user=visitor).exists() or social_selectors.has_muted(visitor.pk, seller.pk):
-        raise ServiceError(ErrorCode.GREETINGS_OFF, "This member doesn't take greetings.", "visitorId")
+        raise ServiceError(SellerToolError.GREETINGS_OFF, "This member doesn't take greetings.", "visitorId")
     recently_greeted = LastGreeting.objects.filter(
         seller=seller, visitor=visitor, greeted_at__gt=now - policy.greeting_period
     )
@@ -187,7 +189,9 @@ def ensure_greetable(*, seller, visitor, policy: SellerToolSettings, now: dateti
 
 def _already_greeted(policy: SellerToolSettings) -> ServiceError:
     return ServiceError(
-        ErrorCode.ALREADY_GREETED, f"You greeted them in the last {policy.greeting_period_days} days.", "visitorId"
+        SellerToolError.ALREADY_GREETED,
+        f"You greeted them in the last {policy.greeting_period_days} days.",
+        "visitorId",
     )
 
 
@@ -200,18 +204,18 @@ def render_greeting(text: str, *, visitor, listing: Listing | None) -> str:
     }
     text = validate_greeting_text(text)
     if "{listing_title}" in text and listing is None:
-        raise ServiceError(ErrorCode.REQUIRED, "This greeting names a listing: choose one.", "listingId")
+        raise ServiceError(CommonError.REQUIRED, "This greeting names a listing: choose one.", "listingId")
     return PLACEHOLDER.sub(lambda match: values[match.group(1)], text)
 
 
 def validate_greeting_text(text: str, field: str = "text") -> str:
     text = text.strip()
     if not text:
-        raise ServiceError(ErrorCode.REQUIRED, "Write a greeting.", field)
+        raise ServiceError(CommonError.REQUIRED, "Write a greeting.", field)
     unknown = sorted({name for name in PLACEHOLDER.findall(text) if name not in PLACEHOLDERS})
     if unknown:
         allowed = ", ".join(f"{{{name}}}" for name in PLACEHOLDERS)
-        raise ServiceError(ErrorCode.INVALID, f"Unknown placeholder {{{unknown[0]}}}; use {allowed}.", field)
+        raise ServiceError(CommonError.INVALID, f"Unknown placeholder {{{unknown[0]}}}; use {allowed}.", field)
     return text
 
 
@@ -221,19 +225,19 @@ def save_greeting_template(
     """Create a template (or change `template`); names are unique per seller, whatever the case."""
     name, body = name.strip(), validate_greeting_text(body, "body")
     if not name or len(name) > NAME_MAX_LENGTH:
-        raise ServiceError(ErrorCode.INVALID, f"Name the template in 1 to {NAME_MAX_LENGTH} characters.", "name")
+        raise ServiceError(CommonError.INVALID, f"Name the template in 1 to {NAME_MAX_LENGTH} characters.", "name")
     if len(body) > BODY_MAX_LENGTH:
-        raise ServiceError(ErrorCode.INVALID, f"A template has at most {BODY_MAX_LENGTH} characters.", "body")
+        raise ServiceError(CommonError.INVALID, f"A template has at most {BODY_MAX_LENGTH} characters.", "body")
     if template is None:
         if GreetingTemplate.objects.filter(seller=seller).count() >= MAX_TEMPLATES:
-            raise ServiceError(ErrorCode.TOO_MANY_TEMPLATES, f"Keep at most {MAX_TEMPLATES} templates.", "name")
+            raise ServiceError(SellerToolError.TOO_MANY_TEMPLATES, f"Keep at most {MAX_TEMPLATES} templates.", "name")
         template = GreetingTemplate(seller=seller)
     template.name, template.body = name, body
     try:
         with transaction.atomic():
             template.save()
     except IntegrityError:  # the (seller, lower(name)) constraint
-        raise ServiceError(ErrorCode.INVALID, "You already have a template with this name.", "name") from None
+        raise ServiceError(CommonError.INVALID, "You already have a template with this name.", "name") from None
     return template
 
 
@@ -241,7 +245,9 @@ def save_greeting_template(
 def delete_greeting_template(*, template: GreetingTemplate) -> None:
     if AutoGreeting.objects.filter(template=template).exists():
         raise ServiceError(
-            ErrorCode.TEMPLATE_IN_USE, "Your auto-greeting uses this template: choose another first.", "templateId"
+            SellerToolError.TEMPLATE_IN_USE,
+            "Your auto-greeting uses this template: choose another first.",
+            "templateId",
         )
     template.delete()
 
@@ -261,20 +267,20 @@ def set_auto_greeting(
         rule.template = template
     if listing is not None:
         if listing.seller_id != seller.pk:
-            raise ServiceError(ErrorCode.LISTING_NOT_AVAILABLE, "Choose one of your listings.", "listingId")
+            raise ServiceError(ListingError.LISTING_NOT_AVAILABLE, "Choose one of your listings.", "listingId")
         rule.listing = listing
     if delay_minutes is not None:
         if not 0 <= delay_minutes <= AUTO_GREETING_MAX_DELAY_MINUTES:
             raise ServiceError(
-                ErrorCode.INVALID,
+                CommonError.INVALID,
                 f"Greet 0 to {AUTO_GREETING_MAX_DELAY_MINUTES} minutes after a visit.",
                 "delayMinutes",
             )
         rule.delay_minutes = delay_minutes
     if rule.template_id is None:
-        raise ServiceError(ErrorCode.REQUIRED, "Choose a template.", "templateId")
+        raise ServiceError(CommonError.REQUIRED, "Choose a template.", "templateId")
     if "{listing_title}" in rule.template.body and rule.listing_id is None:
-        raise ServiceError(ErrorCode.REQUIRED, "This template names a listing: choose one.", "listingId")
+        raise ServiceError(CommonError.REQUIRED, "This template names a listing: choose one.", "listingId")
     rule.enabled = enabled
     rule.save()
     return rule
@@ -379,9 +385,9 @@ def offer_to_likers(
     error that is not about one liker (the price floor...) rolls every offer back.
     """
     if listing.seller_id != seller.pk:  # the offers bind the listing's seller: staff may not make them
-        raise ServiceError(ErrorCode.FORBIDDEN, "Only its seller can make offers on this listing.", "listingId")
+        raise ServiceError(CommonError.FORBIDDEN, "Only its seller can make offers on this listing.", "listingId")
     if listing.status != Listing.Status.AVAILABLE:
-        raise ServiceError(ErrorCode.LISTING_NOT_AVAILABLE, "This listing is not available.", "listingId")
+        raise ServiceError(ListingError.LISTING_NOT_AVAILABLE, "This listing is not available.", "listingId")
     # Checked here too, not only by create_offer: with no liker to offer to, the campaign row
     # itself would take a NaN, negative or oversized figure.
     amount = marketplace_services.validated_money(amount, "amount")
@@ -392,7 +398,7 @@ def offer_to_likers(
     ceiling = at_least_below(listing.price, percent)
     if amount > ceiling:
         raise ServiceError(
-            ErrorCode.OFFER_TOO_HIGH,
+            CheckoutError.OFFER_TOO_HIGH,
             f"Offer likers at least {percent:g}% off: {ceiling} {listing.currency} or less.",
             "amount",
         )
@@ -422,7 +428,7 @@ def offer_to_likers(
                 )
             )
         except ServiceError as refusal:
-            if refusal.errors[0].code is not ErrorCode.OFFER_ALREADY_PENDING:
+            if refusal.errors[0].code is not CheckoutError.OFFER_ALREADY_PENDING:
                 raise
     campaign.offers.set(sent)
     campaign.skipped_count = len(liker_ids) - len(sent)
@@ -438,14 +444,16 @@ def send_upsell(*, order: Order, listings: list[Listing], note: str = "") -> Ups
     order = Order.objects.select_for_update().select_related("buyer", "seller").get(pk=order.pk)
     if order.status != Order.Status.PAID or timezone.now() >= order.add_on_until:
         raise ServiceError(
-            ErrorCode.ADD_ON_WINDOW_CLOSED,
+            CheckoutError.ADD_ON_WINDOW_CLOSED,
             "Suggestions go out while items can still join the parcel: within a day of purchase, before it ships.",
             "orderId",
         )
     if Upsell.objects.filter(order=order).exists():
-        raise ServiceError(ErrorCode.UPSELL_ALREADY_SENT, "You already suggested items for this order.", "orderId")
+        raise ServiceError(
+            SellerToolError.UPSELL_ALREADY_SENT, "You already suggested items for this order.", "orderId"
+        )
     if not 1 <= len(listings) <= MAX_UPSELL_ITEMS:
-        raise ServiceError(ErrorCode.INVALID, f"Suggest 1 to {MAX_UPSELL_ITEMS} items.", "listingIds")
+        raise ServiceError(CommonError.INVALID, f"Suggest 1 to {MAX_UPSELL_ITEMS} items.", "listingIds")
     in_order = set(order.lines.filter(active=True).values_list("listing_id", flat=True))
     for listing in listings:
         if (
@@ -455,7 +463,7 @@ def send_upsell(*, order: Order, listings: list[Listing], note: str = "") -> Ups
             or listing.pk in in_order
         ):
             raise ServiceError(
-                ErrorCode.LISTING_NOT_AVAILABLE,
+                ListingError.LISTING_NOT_AVAILABLE,
                 f"“{listing.title}” is not an available item of yours that could join this order.",
                 "listingIds",
             )
@@ -547,7 +555,7 @@ def fund_first_sale_shipping(order: Order, amount: Decimal) -> None:
     ).update(spent=F("spent") + amount)
     if not funded:
         raise ServiceError(
-            ErrorCode.PRICE_CHANGED,
+            CheckoutError.PRICE_CHANGED,
             "The first-sale shipping discount has just run out; review the price and try again.",
         )
     ShippingSubsidy.objects.create(
@@ -737,7 +745,7 @@ def refresh_ambassadors(*, now: datetime) -> tuple[int, int]:
 def set_ambassador_opt_in(*, user, opt_in: bool) -> Ambassador:
     """An ambassador takes part in mentoring groups (or stops: no new group; current ones go on)."""
     if not Ambassador.objects.filter(user=user, revoked_at__isnull=True).update(mentoring_opt_in=opt_in):
-        raise ServiceError(ErrorCode.NOT_AN_AMBASSADOR, "Mentoring is for ambassadors.", "optIn")
+        raise ServiceError(ProgramError.NOT_AN_AMBASSADOR, "Mentoring is for ambassadors.", "optIn")
     return Ambassador.objects.get(user=user)
 
 
@@ -758,10 +766,10 @@ def join_mentoring(*, mentee, question: str = "") -> MentoringGroup:
         if group is not None:
             return group
         if program is None or not program.is_running(now):
-            raise ServiceError(ErrorCode.PROGRAM_NOT_RUNNING, "Mentoring is not open at the moment.")
+            raise ServiceError(ProgramError.PROGRAM_NOT_RUNNING, "Mentoring is not open at the moment.")
         if selectors.completed_orders().filter(seller_id=mentee.pk).exists():
             raise ServiceError(
-                ErrorCode.FIRST_SALE_ALREADY_MADE,
+                ProgramError.FIRST_SALE_ALREADY_MADE,
                 "Mentoring is for sellers before their first sale: congratulations on yours!",
             )
         mentor_ids = list(
@@ -770,7 +778,7 @@ def join_mentoring(*, mentee, question: str = "") -> MentoringGroup:
             ]
         )
         if len(mentor_ids) < program.mentors_per_group_min:
-            raise ServiceError(ErrorCode.NO_MENTORS_AVAILABLE, "No mentors are free right now; try again soon.")
+            raise ServiceError(ProgramError.NO_MENTORS_AVAILABLE, "No mentors are free right now; try again soon.")
         conversation = social_services.start_group_conversation(
             title=f"Mentoring @{mentee.username}", member_ids=[mentee.pk, *mentor_ids]
         )

@@ -5,7 +5,7 @@ from graphene_django import DjangoObjectType
 from graphql_relay import to_global_id
 
 from accounts.schema import UserType, active_member
-from config.errors import ErrorCode, ServiceError
+from config.errors import CommonError, ServiceError
 from config.graphql.mutations import BaseMutation, enforce_rate_limit
 from config.graphql.node import Node, decode_id
 from config.graphql.pagination import connection_args, keyset_page
@@ -215,7 +215,7 @@ def _conversation(info, global_id: str) -> Conversation:
         .first()
     )
     if conversation is None:
-        raise ServiceError(ErrorCode.NOT_FOUND, "This conversation does not exist.", "conversationId")
+        raise ServiceError(CommonError.NOT_FOUND, "This conversation does not exist.", "conversationId")
     return conversation
 
 
@@ -356,7 +356,7 @@ def _comment(info, global_id: str) -> Comment:
         .first()
     )
     if comment is None:
-        raise ServiceError(ErrorCode.NOT_FOUND, "This comment does not exist.", "commentId")
+        raise ServiceError(CommonError.NOT_FOUND, "This comment does not exist.", "commentId")
     return comment
 
 
@@ -372,7 +372,7 @@ class EditComment(BaseMutation):
     def perform(cls, info, input):
         comment = _comment(info, input.comment_id)
         if comment.author_id != info.context.user.pk:
-            raise ServiceError(ErrorCode.FORBIDDEN, "Only its author can edit a comment.", "commentId")
+            raise ServiceError(CommonError.FORBIDDEN, "Only its author can edit a comment.", "commentId")
         return cls(comment=services.edit_comment(comment=comment, body=input.body), errors=[])
 
 
@@ -438,7 +438,7 @@ class SendMessage(BaseMutation):
         enforce_rate_limit(info, "message", settings.MESSAGE_RATE_LIMIT)
         user = info.context.user
         if bool(input.recipient_id) == bool(input.conversation_id):
-            raise ServiceError(ErrorCode.REQUIRED, "Give either a recipient or a conversation.", "recipientId")
+            raise ServiceError(CommonError.REQUIRED, "Give either a recipient or a conversation.", "recipientId")
         if input.recipient_id:
             message = services.send_message(
                 sender=user, recipient=active_member(input.recipient_id, "recipientId"), body=input.body

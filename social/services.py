@@ -10,12 +10,14 @@ from graphql_relay import to_global_id
 
 from accounts.identity import username_key
 from accounts.models import User
-from config.errors import ErrorCode, ServiceError
+from config.errors import CommonError, ServiceError
 from config.realtime import broadcast_on_commit, user_group
+from marketplace.errors import ListingError
 from marketplace.models import Listing
 from notifications import services as notification_services
 from notifications.models import Kind
 from social import hooks
+from social.errors import SocialError
 from social.models import (
     Block,
     ClosetVisit,
@@ -60,9 +62,9 @@ def unlike_listing(*, user, listing: Listing) -> bool:
 
 def follow_user(*, follower, followee) -> bool:
     if follower.pk == followee.pk:
-        raise ServiceError(ErrorCode.CANNOT_TARGET_SELF, "You cannot follow yourself.", "userId")
+        raise ServiceError(SocialError.CANNOT_TARGET_SELF, "You cannot follow yourself.", "userId")
     if is_blocked(follower.pk, followee.pk):
-        raise ServiceError(ErrorCode.BLOCKED, "You cannot follow this closet.", "userId")
+        raise ServiceError(CommonError.BLOCKED, "You cannot follow this closet.", "userId")
     with transaction.atomic():
         _, created = Follow.objects.get_or_create(follower=follower, followee=followee)
         if created:
@@ -87,7 +89,7 @@ def unfollow_user(*, follower, followee) -> bool:
 def block_user(*, blocker, blocked) -> bool:
     """Block, and end the follows between the two either way."""
     if blocker.pk == blocked.pk:
-        raise ServiceError(ErrorCode.CANNOT_TARGET_SELF, "You cannot block yourself.", "userId")
+        raise ServiceError(SocialError.CANNOT_TARGET_SELF, "You cannot block yourself.", "userId")
     _, created = Block.objects.get_or_create(blocker=blocker, blocked=blocked)
     Follow.objects.filter(Q(follower=blocker, followee=blocked) | Q(follower=blocked, followee=blocker)).delete()
     return created
@@ -107,9 +109,11 @@ def share_listing(*, sharer, listing: Listing) -> Share:
 @transaction.atomic
 def add_comment(*, author, listing: Listing, body: str) -> Comment:
     if listing.status not in (Listing.Status.AVAILABLE, Listing.Status.SOLD):
-        raise ServiceError(ErrorCode.LISTING_NOT_AVAILABLE, "Comments open once the listing is published.", "listingId")
+        raise ServiceError(
+            ListingError.LISTING_NOT_AVAILABLE, "Comments open once the listing is published.", "listingId"
+        )
     if is_blocked(author.pk, listing.seller_id):
-        raise ServiceError(ErrorCode.BLOCKED, "You cannot comment on this listing.", "listingId")
+        raise ServiceError(CommonError.BLOCKED, "You cannot comment on this listing.", "listingId")
     comment = Comment(listing=listing, author=author, body=body.strip())
     mentioned = _mentioned_users(comment)
     comment.save()
@@ -189,14 +193,14 @@ def send_message(
         raise ValueError("Give a recipient or a group conversation.")
     if recipient is not None:
         if sender.pk == recipient.pk:
-            raise ServiceError(ErrorCode.CANNOT_TARGET_SELF, "You cannot message yourself.", "recipientId")
+            raise ServiceError(SocialError.CANNOT_TARGET_SELF, "You cannot message yourself.", "recipientId")
         if is_blocked(sender.pk, recipient.pk):
-            raise ServiceError(ErrorCode.BLOCKED, "You cannot message this member.", "recipientId")
+            raise ServiceError(CommonError.BLOCKED, "You cannot message this member.", "recipientId")
     body = body.strip()
     if not body:
-        raise ServiceError(ErrorCode.REQUIRED, "Write a message.", "body")
+        raise ServiceError(CommonError.REQUIRED, "Write a message.", "body")
     if len(body) > MESSAGE_MAX_LENGTH:
-        raise ServiceError(ErrorCode.INVALID, f"A message has at most {MESSAGE_MAX_LENGTH} characters.", "body")
+        raise ServiceError(CommonError.INVALID, f"A message has at most {MESSAGE_MAX_LENGTH} characters.", "body")
     with transaction.atomic():
         # One sender at a time keeps counts exact.
         conversation = (
@@ -247,7 +251,7 @@ def set_muted(*, user, other, muted: bool) -> None:
     """Mute (or unmute) the conversation with `other`: no notifications of their messages, and
     no greetings from them. Possible before any message: it starts the (empty) conversation."""
     if user.pk == other.pk:
-        raise ServiceError(ErrorCode.CANNOT_TARGET_SELF, "You cannot mute yourself.", "userId")
+        raise ServiceError(SocialError.CANNOT_TARGET_SELF, "You cannot mute yourself.", "userId")
     conversation = _locked_conversation(user, other)
     conversation.participants.filter(user=user).update(muted=muted)
 
@@ -311,10 +315,10 @@ def _locked_group(conversation: Conversation, sender) -> Conversation:
         .first()
     )
     if group is None:
-        raise ServiceError(ErrorCode.NOT_FOUND, "This conversation does not exist.", "conversationId")
+        raise ServiceError(CommonError.NOT_FOUND, "This conversation does not exist.", "conversationId")
     if group.closed_at is not None:
         raise ServiceError(
-            ErrorCode.CONVERSATION_CLOSED, "This group is closed: it takes no new messages.", "conversationId"
+            SocialError.CONVERSATION_CLOSED, "This group is closed: it takes no new messages.", "conversationId"
         )
     return group
 
@@ -328,7 +332,9 @@ def _mentioned_users(comment: Comment) -> list[User]:
     names = {username_key(match.rstrip(".")) for match in MENTION.findall(comment.body)}
     if len(names) > settings.COMMENT_MAX_MENTIONS:
         raise ServiceError(
-            ErrorCode.TOO_MANY_MENTIONS, f"Mention at most {settings.COMMENT_MAX_MENTIONS} people in a comment.", "body"
+            SocialError.TOO_MANY_MENTIONS,
+            f"Mention at most {settings.COMMENT_MAX_MENTIONS} people in a comment.",
+            "body",
         )
     author_id = comment.author_id
     return list(
@@ -355,4 +361,4 @@ def _notify_mentioned(comment: Comment, users: list[User]) -> None:
 
 def _require_available(listing: Listing) -> None:
     if listing.status != Listing.Status.AVAILABLE:
-        raise ServiceError(ErrorCode.LISTING_NOT_AVAILABLE, "This listing is not available.", "listingId")
+        raise ServiceError(ListingError.LISTING_NOT_AVAILABLE, "This listing is not available.", "listingId")

@@ -1,8 +1,36 @@
+"""The `Error` of every mutation payload, and its `ErrorCode`: one GraphQL enum of every app's codes."""
+
+import enum
+
 import graphene
 
-from config.errors import ErrorCode
+from accounts.errors import AccountError
+from config.errors import CommonError
+from live.errors import LiveError
+from marketplace.errors import CheckoutError, ListingError
+from notifications.errors import NotificationError
+from sellers.errors import ProgramError, SellerToolError
+from social.errors import SocialError
 
+DOMAIN_CODES = (
+    CommonError,
+    AccountError,
+    ListingError,
+    CheckoutError,
+    SocialError,
+    NotificationError,
+    SellerToolError,
+    LiveError,
+    ProgramError,
+)
+# The functional API refuses a name given twice, so two apps cannot claim one code.
+ErrorCode = enum.Enum("ErrorCode", [(code.name, code.value) for domain in DOMAIN_CODES for code in domain])
 ErrorCodeEnum = graphene.Enum.from_enum(ErrorCode, description="Why an operation failed.")
+
+
+def graphql_code(code: enum.Enum) -> ErrorCode:
+    """The GraphQL enum's member for an app's code."""
+    return ErrorCode[code.name]
 
 
 class Error(graphene.ObjectType):

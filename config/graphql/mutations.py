@@ -8,8 +8,8 @@ from django_ratelimit.core import is_ratelimited
 from graphene.utils.str_converters import to_camel_case
 from redis import RedisError
 
-from config.errors import ErrorCode, ServiceError
-from config.graphql.errors import Error
+from config.errors import CommonError, ServiceError
+from config.graphql.errors import Error, graphql_code
 from config.graphql.permissions import Access, ensure_access
 
 logger = logging.getLogger("closetline.graphql")
@@ -69,11 +69,15 @@ def enforce_rate_limit(info, group: str, rate: str, key="user_or_ip"):
         logger.warning("Rate limit %s not counted, the cache is out of reach: %s", group, error)
         return
     if limited:
-        raise ServiceError(ErrorCode.RATE_LIMITED, "Too many attempts; try again shortly.")
+        raise ServiceError(CommonError.RATE_LIMITED, "Too many attempts; try again shortly.")
 
 
 def errors_for_client(exc: ServiceError) -> list[Error]:
     return [
-        Error(field=to_camel_case(error.field) if error.field else None, code=error.code, message=error.message)
+        Error(
+            field=to_camel_case(error.field) if error.field else None,
+            code=graphql_code(error.code),
+            message=error.message,
+        )
         for error in exc.errors
     ]

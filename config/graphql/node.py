@@ -3,7 +3,7 @@
 from graphene import relay
 from graphql_relay import from_global_id
 
-from config.errors import ErrorCode, ServiceError
+from config.errors import CommonError, ServiceError
 
 
 def decode_id(global_id: str, expected_type: str, field: str = "id") -> int:
@@ -12,9 +12,9 @@ def decode_id(global_id: str, expected_type: str, field: str = "id") -> int:
         type_name, raw_id = from_global_id(global_id)
         pk = int(raw_id)
     except (TypeError, ValueError, UnicodeDecodeError):
-        raise ServiceError(ErrorCode.INVALID, "This is not a valid ID.", field) from None
+        raise ServiceError(CommonError.INVALID, "This is not a valid ID.", field) from None
     if type_name != expected_type or pk <= 0:
-        raise ServiceError(ErrorCode.INVALID, f"Expected the ID of a {expected_type}.", field)
+        raise ServiceError(CommonError.INVALID, f"Expected the ID of a {expected_type}.", field)
     return pk
 
 
@@ -27,7 +27,7 @@ class Node(relay.Node):
         try:
             type_name, raw_id = from_global_id(global_id)
         except (TypeError, ValueError, UnicodeDecodeError):
-            raise ServiceError(ErrorCode.INVALID, "This is not a valid ID.", "id") from None
+            raise ServiceError(CommonError.INVALID, "This is not a valid ID.", "id") from None
         schema_type = info.schema.get_type(type_name)
         graphene_type = getattr(schema_type, "graphene_type", None)
         if graphene_type is None or cls not in getattr(graphene_type._meta, "interfaces", ()):

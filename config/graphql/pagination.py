@@ -17,7 +17,7 @@ from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db.models import Q
 from graphene.relay import PageInfo
 
-from config.errors import ErrorCode, ServiceError
+from config.errors import CommonError, ServiceError
 
 DEFAULT_PAGE_SIZE = 20
 
@@ -77,7 +77,7 @@ def _page_size(first) -> int:
     if first is None:
         return DEFAULT_PAGE_SIZE
     if not 1 <= first <= max_page_size():
-        raise ServiceError(ErrorCode.INVALID, f"first must be between 1 and {max_page_size()}.", "first")
+        raise ServiceError(CommonError.INVALID, f"first must be between 1 and {max_page_size()}.", "first")
     return first
 
 
@@ -140,4 +140,4 @@ def _decode_offset(cursor: str) -> int:
 
 
 def _bad_cursor() -> ServiceError:
-    return ServiceError(ErrorCode.INVALID, "This cursor is not valid for this list.", "after")
+    return ServiceError(CommonError.INVALID, "This cursor is not valid for this list.", "after")

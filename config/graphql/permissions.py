@@ -2,7 +2,7 @@
 
 import enum
 
-from config.errors import ErrorCode, ServiceError
+from config.errors import CommonError, ServiceError
 
 
 class Access(enum.Enum):
@@ -20,21 +20,21 @@ def viewer(info):
 def require_user(info):
     user = viewer(info)
     if user is None:
-        raise ServiceError(ErrorCode.UNAUTHENTICATED, "You need to log in first.")
+        raise ServiceError(CommonError.UNAUTHENTICATED, "You need to log in first.")
     return user
 
 
 def require_staff(info):
     user = require_user(info)
     if not user.is_staff:
-        raise ServiceError(ErrorCode.FORBIDDEN, "Only staff can do this.")
+        raise ServiceError(CommonError.FORBIDDEN, "Only staff can do this.")
     return user
 
 
 def require_owner(info, owner_id: int):
     user = require_user(info)
     if user.pk != owner_id and not user.is_staff:
-        raise ServiceError(ErrorCode.FORBIDDEN, "Only the owner can do this.")
+        raise ServiceError(CommonError.FORBIDDEN, "Only the owner can do this.")
     return user
 
 
