@@ -20,6 +20,7 @@ from graphql_relay import to_global_id
 from accounts import services as account_services
 from accounts.selectors import user_for_bearer_header
 from config.graphql.views import GraphQLEndpoint
+from config.media import absolute_url
 from discovery import selectors as discovery
 from marketplace import selectors, services
 from marketplace.models import Category, ListingImage
@@ -50,7 +51,7 @@ def plain_feed(request):
                     "likeCount": listing.like_count,
                     "viewerHasLiked": listing.viewer_has_liked,
                     "seller": {"id": to_global_id("User", listing.seller.pk), "username": listing.seller.username},
-                    "coverImage": {"url": default_storage.url(cover.renditions.get("medium", cover.original))}
+                    "coverImage": {"url": absolute_url(request, cover.renditions.get("medium", cover.original))}
                     if cover
                     else None,
                 }

@@ -18,7 +18,7 @@ from accounts.models import User
 from config.errors import CommonError, ServiceError
 from marketplace import pricing
 from marketplace import services as marketplace_services
-from marketplace.errors import CheckoutError, ListingError
+from marketplace.errors import DJANGO_CODES, CheckoutError, ListingError
 from marketplace.models import DiscountSource, DomainEvent, Listing, ListingPriceChange, Offer, Order
 from marketplace.pricing import CENT
 from notifications import services as notification_services
@@ -493,7 +493,7 @@ def update_program(*, program_class: type[Program], changed_by, **changes) -> Pr
     try:
         program.full_clean()
     except ValidationError as exc:
-        raise ServiceError.from_validation_error(exc) from None
+        raise ServiceError.from_validation_error(exc, codes=DJANGO_CODES) from None
     changed = {
         name: {"old": _as_text(before[name]), "new": _as_text(getattr(program, name))}
         for name in changes
