@@ -9,7 +9,6 @@ throughput at least 0.5× the plain view.
 import time
 from decimal import Decimal
 
-from django.core.files.storage import default_storage
 from django.db import connection
 from django.http import JsonResponse
 from django.test import Client
