@@ -5,9 +5,7 @@ import graphene
 from config.graphql.mutations import BaseMutation
 from config.graphql.permissions import Access
 from marketplace import selectors, services
-from marketplace.models import (
-    ShippingAddress,
-)
+from marketplace.models import ShippingAddress
 from marketplace.schema.checkout import address_id
 from marketplace.schema.types import CurationTermsType, SellerDiscountsType, ShippingAddressType
 

@@ -11,9 +11,7 @@ from config.graphql.node import decode_id
 from config.graphql.pagination import connection_args, keyset_page
 from config.graphql.permissions import Access, require_user, viewer
 from marketplace import selectors, services
-from marketplace.models import (
-    Offer,
-)
+from marketplace.models import Offer
 from marketplace.schema.types import (
     BundleType,
     CurationTermsType,

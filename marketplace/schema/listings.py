@@ -13,10 +13,7 @@ from config.graphql.permissions import Access, require_owner, require_user, view
 from config.graphql.upload import Upload
 from discovery import selectors as discovery
 from marketplace import selectors, services
-from marketplace.models import (
-    Listing,
-    ListingImage,
-)
+from marketplace.models import Listing, ListingImage
 from marketplace.schema.types import (
     CategoryType,
     ListingCondition,

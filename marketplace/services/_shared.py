@@ -17,12 +17,7 @@ from accounts.models import User
 from config.errors import FieldError, ServiceError
 from marketplace import pricing
 from marketplace.errors import ListingError
-from marketplace.models import (
-    Bundle,
-    BundleItem,
-    Listing,
-    Offer,
-)
+from marketplace.models import Bundle, BundleItem, Listing, Offer
 from notifications import services as notification_services
 from notifications.models import Kind
 

@@ -9,11 +9,7 @@ from django.db import transaction
 
 from config.errors import CommonError, FieldError, ServiceError
 from marketplace.errors import DJANGO_CODES, CheckoutError
-from marketplace.models import (
-    CurationTerms,
-    SellerDiscounts,
-    ShippingAddress,
-)
+from marketplace.models import CurationTerms, SellerDiscounts, ShippingAddress
 from marketplace.services._shared import _lock_member
 
 MAX_ADDRESSES = 10

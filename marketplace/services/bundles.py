@@ -8,12 +8,7 @@ from django.utils import timezone
 
 from config.errors import ServiceError
 from marketplace.errors import CheckoutError, ListingError
-from marketplace.models import (
-    Bundle,
-    BundleItem,
-    Listing,
-    Offer,
-)
+from marketplace.models import Bundle, BundleItem, Listing, Offer
 from marketplace.services.listings import _check_buyable
 
 BUNDLE_MAX_ITEMS = 50

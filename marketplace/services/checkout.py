@@ -17,16 +17,7 @@ from django.utils import timezone
 from config.errors import CommonError, ServiceError
 from marketplace import events, payments, pricing, selectors, tasks
 from marketplace.errors import CheckoutError, ListingError
-from marketplace.models import (
-    Bundle,
-    DomainEvent,
-    Listing,
-    Order,
-    OrderDiscount,
-    OrderLine,
-    Payment,
-    ShippingAddress,
-)
+from marketplace.models import Bundle, DomainEvent, Listing, Order, OrderDiscount, OrderLine, Payment, ShippingAddress
 from marketplace.services._shared import _close_pending_offers, _gid, _lock_member, validated_money
 from marketplace.services.idempotency import _idempotent, _keyed, _Request
 from marketplace.services.listings import _buyable, _check_buyable, _unavailable

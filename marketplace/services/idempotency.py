@@ -14,11 +14,7 @@ from django.db import IntegrityError, transaction
 from accounts.models import User
 from config.errors import CommonError, ServiceError
 from marketplace.errors import CheckoutError
-from marketplace.models import (
-    IdempotencyKey,
-    Offer,
-    Order,
-)
+from marketplace.models import IdempotencyKey, Offer, Order
 
 MAX_KEY_LENGTH = 100
 

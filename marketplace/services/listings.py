@@ -20,12 +20,7 @@ from django.utils import timezone
 from config.errors import CommonError, FieldError, ServiceError
 from marketplace import hooks, images, tasks
 from marketplace.errors import DJANGO_CODES, CheckoutError, ListingError
-from marketplace.models import (
-    Category,
-    Listing,
-    ListingImage,
-    ListingPriceChange,
-)
+from marketplace.models import Category, Listing, ListingImage, ListingPriceChange
 from marketplace.services._shared import _lock_member, _price_errors, _release_buyers
 
 EDITABLE_FIELDS = (

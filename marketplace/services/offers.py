@@ -17,13 +17,7 @@ from django.utils import timezone
 from config.errors import CommonError, ServiceError
 from marketplace import events, pricing
 from marketplace.errors import CheckoutError
-from marketplace.models import (
-    Bundle,
-    DomainEvent,
-    Listing,
-    Offer,
-    Order,
-)
+from marketplace.models import Bundle, DomainEvent, Listing, Offer, Order
 from marketplace.services._shared import _gid, _lock_member, validated_money
 from marketplace.services.checkout import (
     _bundle_listings,

@@ -18,11 +18,7 @@ from django.utils import timezone
 from config.errors import CommonError, ServiceError
 from marketplace import events, tasks
 from marketplace.errors import CheckoutError
-from marketplace.models import (
-    DomainEvent,
-    Listing,
-    Order,
-)
+from marketplace.models import DomainEvent, Listing, Order
 from marketplace.services._shared import _gid, _lock_member
 from marketplace.services.checkout import BINDING_SOURCES
 from notifications import services as notification_services

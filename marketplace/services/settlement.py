@@ -17,10 +17,7 @@ from django.utils import timezone
 
 from config.errors import ServiceError
 from marketplace import payments
-from marketplace.models import (
-    Order,
-    Payment,
-)
+from marketplace.models import Order, Payment
 from marketplace.services.orders import cancel_order
 
 logger = logging.getLogger(__name__)
