@@ -5,6 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from marketplace import services
+from marketplace.services import addresses
 from tests.helpers import gid
 
 pytestmark = pytest.mark.django_db
@@ -65,7 +66,7 @@ def test_addresses_are_their_owners_and_limited(gql, make_user, make_buyer, monk
         assert gql(mutation, {"input": {"shippingAddressId": address_id}}, token=other)["data"][name]["errors"] == [
             {"field": "shippingAddressId", "code": "NOT_FOUND"}
         ]
-    monkeypatch.setattr(services, "MAX_ADDRESSES", 1)
+    monkeypatch.setattr(addresses, "MAX_ADDRESSES", 1)
     assert gql(ADD_ADDRESS, {"input": HOME}, token=token)["data"]["addShippingAddress"]["errors"] == [
         {"field": None, "code": "TOO_MANY_ADDRESSES"}
     ]

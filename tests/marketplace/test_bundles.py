@@ -7,8 +7,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from marketplace import services
+from marketplace import pricing, selectors, services
 from marketplace.models import Bundle, Listing, Offer, Order, OrderDiscount
+from marketplace.services import bundles
 from tests.helpers import gid
 from tests.marketplace.checkout_api import ERRORS, MONEY, ORDER, make_offer, money, respond
 
@@ -146,7 +147,7 @@ def test_the_sellers_shipping_discount_comes_off_every_order(gql, seller, buyer,
 def test_seller_discounts_stay_in_range(gql, seller, mutation, values, field):
     body = gql(mutation, {"input": values}, token=seller[1])["data"]
     assert next(iter(body.values()))["errors"] == [{"field": field, "code": "INVALID"}]
-    assert services.selectors.seller_terms(seller[0].pk) == services.pricing.SellerTerms()
+    assert selectors.seller_terms(seller[0].pk) == pricing.SellerTerms()
 
 
 def test_what_cannot_go_in_a_bundle(gql, seller, buyer, make_user, make_listing, closet, monkeypatch):
@@ -156,7 +157,7 @@ def test_what_cannot_go_in_a_bundle(gql, seller, buyer, make_user, make_listing,
     add(gql, buyer[1], closet[1])
     euros = make_listing(seller[0], title="Beret", currency="EUR")
     assert add(gql, buyer[1], euros)["errors"] == [{"field": "listingId", "code": "INVALID_CURRENCY"}]
-    monkeypatch.setattr(services, "BUNDLE_MAX_ITEMS", 1)
+    monkeypatch.setattr(bundles, "BUNDLE_MAX_ITEMS", 1)
     assert add(gql, buyer[1], closet[2])["errors"] == [{"field": "listingId", "code": "BUNDLE_FULL"}]
     assert [item.listing for item in Bundle.objects.get().items.all()] == [closet[1]]
 

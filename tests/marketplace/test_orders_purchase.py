@@ -9,6 +9,7 @@ from config.errors import CommonError, ServiceError
 from marketplace import services
 from marketplace.errors import CheckoutError, ListingError
 from marketplace.models import DomainEvent, IdempotencyKey, Listing, Order, OrderLine, Payment, ShippingRate
+from marketplace.services import checkout
 from notifications.models import Notification
 from tests.helpers import gid
 from tests.marketplace.checkout_api import money, purchase
@@ -134,13 +135,13 @@ def test_cannot_buy_own_listing(seller, make_listing):
 
 def interfere(monkeypatch, change):
     """Run `change(listing)` just before the purchase takes the stock, as a concurrent request would."""
-    take_stock = services._take_stock
+    take_stock = checkout._take_stock
 
     def changed_meanwhile(listing, **options):
         change(listing)
         return take_stock(listing, **options)
 
-    monkeypatch.setattr(services, "_take_stock", changed_meanwhile)
+    monkeypatch.setattr(checkout, "_take_stock", changed_meanwhile)
 
 
 def test_a_failure_after_authorizing_voids_the_authorization(seller, buyer, make_listing, provider, monkeypatch):
@@ -330,16 +331,16 @@ def test_a_retry_refused_because_its_twin_just_won_returns_the_twins_order(selle
     """The race the PostgreSQL test hits now and then, made certain: while a retry checks the item,
     its twin (same key) buys it and commits; the retry's SOLD_OUT gives way to the twin's order."""
     listing = make_listing(seller)
-    check = services._check_buyable
+    check = checkout._check_buyable
     twin = []
 
     def twin_wins_meanwhile(*args, **kwargs):
         if not twin:
-            monkeypatch.setattr(services, "_check_buyable", check)
+            monkeypatch.setattr(checkout, "_check_buyable", check)
             twin.append(buy(buyer, listing))
         return check(*args, **kwargs)
 
-    monkeypatch.setattr(services, "_check_buyable", twin_wins_meanwhile)
+    monkeypatch.setattr(checkout, "_check_buyable", twin_wins_meanwhile)
     assert buy(buyer, listing) == twin[0]
     assert Order.objects.count() == 1
 
