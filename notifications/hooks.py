@@ -7,8 +7,12 @@ their AppConfig.ready(); notifications never import them, see CONTRIBUTING: laye
 
 from collections.abc import Callable
 
-TARGETS: list[Callable] = []
+from django.db.models import QuerySet
+
+from accounts.models import User
+
+TARGETS: list[Callable[[User | None], QuerySet]] = []
 
 
-def target_querysets(viewer) -> list:
+def target_querysets(viewer: User | None) -> list[QuerySet]:
     return [targets(viewer) for targets in TARGETS]

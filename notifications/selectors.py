@@ -2,13 +2,15 @@ from dataclasses import dataclass
 from datetime import time
 
 from django.contrib.contenttypes.prefetch import GenericPrefetch
+from django.db.models import QuerySet
 
+from accounts.models import User
 from notifications import hooks
 from notifications.fanout import default_daily_cap
 from notifications.models import USER_DAILY_CAP_MAX, USER_DAILY_CAP_MIN, Notification, NotificationSettings
 
 
-def inbox(user, *, unread_only: bool = False):
+def inbox(user: User, *, unread_only: bool = False) -> QuerySet[Notification]:
     """The user's notifications with their targets prefetched (one query per kind of target, as
     hooks.TARGETS loads it): a listing target comes as a card the user may see, or not at all."""
     notifications = Notification.objects.filter(recipient=user).prefetch_related(
@@ -17,7 +19,7 @@ def inbox(user, *, unread_only: bool = False):
     return notifications.filter(read_at__isnull=True) if unread_only else notifications
 
 
-def unread_count(user) -> int:
+def unread_count(user: User) -> int:
     return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
 
 
@@ -41,7 +43,7 @@ class Preferences:
         return category not in self.muted_categories
 
 
-def preferences_of(user) -> Preferences:
+def preferences_of(user: User) -> Preferences:
     stored = NotificationSettings.objects.select_related("segment").filter(user=user).first()
     stored = stored or NotificationSettings(user=user)
     return Preferences(

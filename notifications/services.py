@@ -45,16 +45,17 @@ Nothing is lost: a beat task (`sweep_outbox`) re-enqueues chunks never marked do
 never handed off, so a broker outage or a killed worker only delays them.
 """
 
+from collections.abc import Iterable
 from datetime import datetime, time
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.utils import timezone
 from django.utils.text import Truncator
 
-from accounts.models import AuthToken
+from accounts.models import AuthToken, User
 from config.errors import CommonError, ServiceError
 from notifications import tasks
 from notifications.errors import NotificationError
@@ -78,12 +79,12 @@ UNCHANGED = object()
 
 def notify(
     *,
-    recipient_ids,
+    recipient_ids: Iterable[int],
     kind: str,
     title: str,
     body: str,
     dedupe_key: str,
-    target=None,
+    target: Model | None = None,
     data: dict | None = None,
     coalesce_key: str | None = None,
     replace: bool = False,
@@ -117,12 +118,12 @@ def notify(
     return event
 
 
-def _enqueue_chunks(event_id: int, chunk_count: int):
+def _enqueue_chunks(event_id: int, chunk_count: int) -> None:
     for index in range(chunk_count):
         tasks.fan_out_chunk.delay(event_id, index)
 
 
-def mark_read(*, user, notification_ids: list[int] | None = None, everything: bool = False) -> int:
+def mark_read(*, user: User, notification_ids: list[int] | None = None, everything: bool = False) -> int:
     """Mark some (by id) or all of the user's unread notifications read; returns how many changed."""
     if everything == (notification_ids is not None):
         raise ServiceError(CommonError.INVALID, "Give either ids or all: true.", "ids")
@@ -135,7 +136,9 @@ def mark_read(*, user, notification_ids: list[int] | None = None, everything: bo
 
 
 @transaction.atomic
-def register_device(*, user, platform: str, token: str, name: str = "", session=None) -> Device:
+def register_device(
+    *, user: User, platform: str, token: str, name: str = "", session: AuthToken | None = None
+) -> Device:
     """Register (or refresh) a push token for this user and the session (AuthToken) registering it.
 
     A token is held by the session that registered it. Another account registering the same token
@@ -210,7 +213,7 @@ def release_devices_of_sessions(session_ids: list[int]) -> int:
     )
 
 
-def unregister_device(*, user, token: str) -> None:
+def unregister_device(*, user: User, token: str) -> None:
     """Forget a push token of this user (logout on that device)."""
     deleted, _ = Device.objects.filter(user=user, token=token.strip()).delete()
     if not deleted:
@@ -219,7 +222,7 @@ def unregister_device(*, user, token: str) -> None:
 
 @transaction.atomic
 def update_preferences(
-    *, user, categories: dict[str, bool] | None = None, quiet_hours=UNCHANGED, daily_cap_override=UNCHANGED
+    *, user: User, categories: dict[str, bool] | None = None, quiet_hours=UNCHANGED, daily_cap_override=UNCHANGED
 ) -> NotificationSettings:
     """Turn push on/off per category, set or clear (None) quiet hours and the daily cap override.
 

@@ -1,9 +1,10 @@
 """Reads of the social graph, shaped so that lists of users, likes and comments cost fixed queries."""
 
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, Subquery, Sum, Value
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from accounts.models import User
+from marketplace.models import Listing
 from social.models import Block, Comment, Conversation, Follow, Like, Message, Participant
 
 
@@ -14,19 +15,19 @@ def is_blocked(user_a_id: int, user_b_id: int) -> bool:
     ).exists()
 
 
-def blockers_of(viewer):
+def blockers_of(viewer: User) -> QuerySet[Block]:
     """Ids of the users who blocked `viewer`, as a subquery: their closets are hidden from them."""
     return Block.objects.filter(blocked_id=viewer.pk).values("blocker_id")
 
 
-def viewer_has_liked(viewer):
+def viewer_has_liked(viewer: User | None) -> Exists | Value:
     """An annotation for listing querysets: has `viewer` liked this listing?"""
     if viewer is None:
         return Value(False)
     return Exists(Like.objects.filter(listing_id=OuterRef("pk"), user_id=viewer.pk))
 
 
-def with_follow_stats(users, viewer):
+def with_follow_stats(users: QuerySet[User], viewer: User | None) -> QuerySet[User]:
     """Users annotated with `follower_count`, `following_count` and `viewer_is_following`."""
     return users.annotate(
         follower_count=_count(Follow.objects.filter(followee_id=OuterRef("pk")), "followee_id"),
@@ -37,17 +38,17 @@ def with_follow_stats(users, viewer):
     )
 
 
-def users_for(viewer):
+def users_for(viewer: User | None) -> QuerySet[User]:
     """Active users as every user list shows them (a `Prefetch` queryset for authors, sellers...)."""
     return with_follow_stats(User.objects.filter(is_active=True), viewer)
 
 
-def follow_stats(user, viewer) -> User:
+def follow_stats(user: User, viewer: User | None) -> User:
     """One user with the annotations of `with_follow_stats`, for a user that did not come from a list."""
     return with_follow_stats(User.objects.filter(pk=user.pk), viewer).get()
 
 
-def followers(user, viewer):
+def followers(user: User, viewer: User | None) -> QuerySet[User]:
     """Who follows `user`, newest first: order by ("-followed_at", "-pk")."""
     return (
         users_for(viewer)
@@ -56,7 +57,7 @@ def followers(user, viewer):
     )
 
 
-def following(user, viewer):
+def following(user: User, viewer: User | None) -> QuerySet[User]:
     """Whom `user` follows, newest first: order by ("-followed_at", "-pk")."""
     return (
         users_for(viewer)
@@ -65,21 +66,21 @@ def following(user, viewer):
     )
 
 
-def likes_of_listing(listing, viewer):
+def likes_of_listing(listing: Listing, viewer: User | None) -> QuerySet[Like]:
     """Who liked a listing (the seller's view), each with when; order by ("-created_at", "-pk")."""
     return Like.objects.filter(listing_id=listing.pk, user__is_active=True).prefetch_related(
         Prefetch("user", queryset=users_for(viewer))
     )
 
 
-def comments_on(listing, viewer):
+def comments_on(listing: Listing, viewer: User | None) -> QuerySet[Comment]:
     """A listing's comments, oldest first (a conversation): order by ("created_at", "pk")."""
     return Comment.objects.filter(listing_id=listing.pk).prefetch_related(
         Prefetch("author", queryset=users_for(viewer))
     )
 
 
-def conversations_of(viewer):
+def conversations_of(viewer: User) -> QuerySet[Conversation]:
     """The viewer's conversations with their side's `unread_count`, `muted` and `first_unread_id`,
     both members and the last message prefetched; only those with a message are listed, newest
     activity first: order by ("-last_message_at", "-pk")."""
@@ -99,16 +100,16 @@ def conversations_of(viewer):
     )
 
 
-def listed_conversations(viewer):
+def listed_conversations(viewer: User) -> QuerySet[Conversation]:
     return conversations_of(viewer).filter(last_message__isnull=False)
 
 
-def conversation_between(viewer, other_id: int) -> Conversation | None:
+def conversation_between(viewer: User, other_id: int) -> Conversation | None:
     first, second = sorted((viewer.pk, other_id))
     return conversations_of(viewer).filter(first_user_id=first, second_user_id=second).first()
 
 
-def messages_shown_to(viewer):
+def messages_shown_to(viewer: User) -> QuerySet[Message]:
     """Messages of the viewer's conversations with sender and attached listing cards; a thread is
     ordered newest first: ("-created_at", "-pk")."""
     from marketplace import selectors as listing_selectors  # marketplace's selectors import this module
@@ -120,7 +121,7 @@ def messages_shown_to(viewer):
     )
 
 
-def unread_message_count(viewer) -> int:
+def unread_message_count(viewer: User) -> int:
     return Participant.objects.filter(user_id=viewer.pk, unread_count__gt=0).aggregate(
         total=Coalesce(Sum("unread_count"), 0)
     )["total"]
@@ -134,6 +135,6 @@ def has_muted(user_id: int, other_id: int) -> bool:
     ).exists()
 
 
-def _count(related, column: str):
+def _count(related: QuerySet, column: str) -> Coalesce:
     counted = related.order_by().values(column).annotate(count=Count("pk")).values("count")
     return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))

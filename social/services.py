@@ -1,4 +1,5 @@
 import re
+from collections.abc import Sequence
 from datetime import datetime
 
 from django.conf import settings
@@ -37,7 +38,7 @@ MENTION = re.compile(r"(?<!\w)@([\w.@+-]+)")
 MESSAGE_MAX_LENGTH = Message._meta.get_field("body").max_length
 
 
-def like_listing(*, user, listing: Listing) -> bool:
+def like_listing(*, user: User, listing: Listing) -> bool:
     """Like once, whatever the concurrency; True when this call added the like.
 
     The unique (user, listing) constraint decides between racing requests (get_or_create retries
@@ -52,7 +53,7 @@ def like_listing(*, user, listing: Listing) -> bool:
 
 
 @transaction.atomic
-def unlike_listing(*, user, listing: Listing) -> bool:
+def unlike_listing(*, user: User, listing: Listing) -> bool:
     """Remove the like if there is one; True when this call removed it."""
     deleted, _ = Like.objects.filter(user=user, listing=listing).delete()
     if deleted:
@@ -60,7 +61,7 @@ def unlike_listing(*, user, listing: Listing) -> bool:
     return bool(deleted)
 
 
-def follow_user(*, follower, followee) -> bool:
+def follow_user(*, follower: User, followee: User) -> bool:
     if follower.pk == followee.pk:
         raise ServiceError(SocialError.CANNOT_TARGET_SELF, "You cannot follow yourself.", "userId")
     if is_blocked(follower.pk, followee.pk):
@@ -80,13 +81,13 @@ def follow_user(*, follower, followee) -> bool:
     return created
 
 
-def unfollow_user(*, follower, followee) -> bool:
+def unfollow_user(*, follower: User, followee: User) -> bool:
     deleted, _ = Follow.objects.filter(follower=follower, followee=followee).delete()
     return bool(deleted)
 
 
 @transaction.atomic
-def block_user(*, blocker, blocked) -> bool:
+def block_user(*, blocker: User, blocked: User) -> bool:
     """Block, and end the follows between the two either way."""
     if blocker.pk == blocked.pk:
         raise ServiceError(SocialError.CANNOT_TARGET_SELF, "You cannot block yourself.", "userId")
@@ -95,19 +96,19 @@ def block_user(*, blocker, blocked) -> bool:
     return created
 
 
-def unblock_user(*, blocker, blocked) -> bool:
+def unblock_user(*, blocker: User, blocked: User) -> bool:
     deleted, _ = Block.objects.filter(blocker=blocker, blocked=blocked).delete()
     return bool(deleted)
 
 
-def share_listing(*, sharer, listing: Listing) -> Share:
+def share_listing(*, sharer: User, listing: Listing) -> Share:
     """Share to one's followers: the listing goes to the top of their feeds (rate-limited by the API)."""
     _require_available(listing)
     return Share.objects.create(sharer=sharer, listing=listing)
 
 
 @transaction.atomic
-def add_comment(*, author, listing: Listing, body: str) -> Comment:
+def add_comment(*, author: User, listing: Listing, body: str) -> Comment:
     if listing.status not in (Listing.Status.AVAILABLE, Listing.Status.SOLD):
         raise ServiceError(
             ListingError.LISTING_NOT_AVAILABLE, "Comments open once the listing is published.", "listingId"
@@ -152,7 +153,7 @@ def delete_comment(*, comment: Comment) -> None:
 
 
 @transaction.atomic
-def record_closet_visit(*, visitor, closet_owner, at: datetime | None = None) -> bool:
+def record_closet_visit(*, visitor: User, closet_owner: User, at: datetime | None = None) -> bool:
     """Record a visit, once per visitor, closet and hour (a unique key on the hour decides races),
     and let the seller's auto-greeting schedule itself.
 
@@ -174,12 +175,12 @@ def record_closet_visit(*, visitor, closet_owner, at: datetime | None = None) ->
 
 def send_message(
     *,
-    sender,
+    sender: User,
     body: str,
-    recipient=None,
+    recipient: User | None = None,
     conversation: Conversation | None = None,
     kind: str = Message.Kind.TEXT,
-    listings: list[Listing] = (),
+    listings: Sequence[Listing] = (),
 ) -> Message:
     """A message to `recipient`, in the pair's one direct conversation (started by the first
     message), or in a group `conversation` the sender belongs to (CONVERSATION_CLOSED once closed).
@@ -242,12 +243,12 @@ def close_group_conversations(*, conversation_ids: list[int], at: datetime) -> i
     ).update(closed_at=at)
 
 
-def mark_conversation_read(*, user, conversation: Conversation) -> None:
+def mark_conversation_read(*, user: User, conversation: Conversation) -> None:
     conversation.participants.filter(user=user).update(unread_count=0, first_unread=None, last_read_at=timezone.now())
 
 
 @transaction.atomic
-def set_muted(*, user, other, muted: bool) -> None:
+def set_muted(*, user: User, other: User, muted: bool) -> None:
     """Mute (or unmute) the conversation with `other`: no notifications of their messages, and
     no greetings from them. Possible before any message: it starts the (empty) conversation."""
     if user.pk == other.pk:
@@ -294,7 +295,7 @@ def _notify_message(message: Message, side: Participant) -> None:
     )
 
 
-def _locked_conversation(user, other) -> Conversation:
+def _locked_conversation(user: User, other: User) -> Conversation:
     """The pair's conversation, created with both sides if new, locked until the transaction ends.
 
     The unique pair decides between two members starting it at once (get_or_create re-reads)."""
@@ -307,7 +308,7 @@ def _locked_conversation(user, other) -> Conversation:
     return Conversation.objects.select_for_update().get(pk=conversation.pk)
 
 
-def _locked_group(conversation: Conversation, sender) -> Conversation:
+def _locked_group(conversation: Conversation, sender: User) -> Conversation:
     """A group conversation the sender belongs to, open and locked until the transaction ends."""
     group = (
         Conversation.objects.select_for_update(of=("self",))

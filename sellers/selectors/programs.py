@@ -18,6 +18,7 @@ from django.db.models import (
     OuterRef,
     Prefetch,
     Q,
+    QuerySet,
     Subquery,
     Value,
     When,
@@ -93,7 +94,7 @@ def first_sale_shipping_offer(*, seller_id: int, currency: str, now: datetime) -
     )
 
 
-def program_changes(viewer, *, program: str | None = None):
+def program_changes(viewer: User, *, program: str | None = None) -> QuerySet[ProgramChange]:
     """The audit of program settings (one program's, or all), with who made each change (deactivated
     staff too); newest first: order by ("-changed_at", "-pk")."""
     changes = ProgramChange.objects.all() if program is None else ProgramChange.objects.filter(program=program)
@@ -204,7 +205,7 @@ def eligible_ambassadors(program: AmbassadorProgram):
     )
 
 
-def mentor_candidates(mentee, program: MentoringProgram):
+def mentor_candidates(mentee: User, program: MentoringProgram) -> QuerySet[Ambassador]:
     """Ambassadors who may mentor `mentee`, best first. They are current, opted in, active, not the
     mentee, not blocked either way, and mentor fewer open groups than the program allows. Order:
     fewest open groups (balanced load), then the most categories shared with the mentee's listings,
@@ -232,7 +233,7 @@ def mentor_candidates(mentee, program: MentoringProgram):
     )
 
 
-def mentoring_groups_of(viewer):
+def mentoring_groups_of(viewer: User) -> QuerySet[MentoringGroup]:
     """The groups the viewer is mentored in or mentors, with the mentee, the mentors and the group
     conversation (the viewer's side of it) in fixed queries; newest first: ("-created_at", "-pk")."""
     users = users_for(viewer)

@@ -12,12 +12,14 @@ from django.db.models import (
     OuterRef,
     Prefetch,
     Q,
+    QuerySet,
     Subquery,
     Value,
     When,
 )
 from django.db.models.functions import Coalesce, Least
 
+from accounts.models import User
 from marketplace import selectors as marketplace_selectors
 from marketplace.models import Listing, Offer, Order, OrderLine
 from sellers.models import (
@@ -64,24 +66,24 @@ def open_price_drop_window(listing_id: int, *, since: datetime) -> PriceDropNoti
     )
 
 
-def price_drops(listing: Listing):
+def price_drops(listing: Listing) -> QuerySet[PriceDropNotice]:
     """The listing's price-drop notices, newest first: order by ("-created_at", "-pk")."""
     return PriceDropNotice.objects.filter(listing_id=listing.pk)
 
 
-def greeting_templates(seller):
+def greeting_templates(seller: User) -> QuerySet[GreetingTemplate]:
     return GreetingTemplate.objects.filter(seller_id=seller.pk).order_by("name", "pk")
 
 
-def auto_greeting_of(seller) -> AutoGreeting | None:
+def auto_greeting_of(seller: User) -> AutoGreeting | None:
     return AutoGreeting.objects.filter(seller_id=seller.pk).select_related("template").first()
 
 
-def greetings_enabled(user) -> bool:
+def greetings_enabled(user: User) -> bool:
     return not GreetingOptOut.objects.filter(user_id=user.pk).exists()
 
 
-def closet_visitors(seller, *, now: datetime):
+def closet_visitors(seller: User, *, now: datetime) -> QuerySet[User]:
     """Who visited the seller's closet in the last VISITOR_HISTORY, each once with their
     `last_visited_at`, `last_greeted_at` (by this seller, ever) and `can_greet` (a recent enough
     visit, no greeting within the period; opt-outs stay private until a greeting is tried);
@@ -108,7 +110,7 @@ def closet_visitors(seller, *, now: datetime):
     )
 
 
-def greetings_sent(seller):
+def greetings_sent(seller: User) -> QuerySet[Greeting]:
     """The seller's greetings with their `replied` and `converted` (see _replied, _converted),
     newest first: order by ("-created_at", "-pk")."""
     return (
@@ -120,7 +122,7 @@ def greetings_sent(seller):
     )
 
 
-def upsells_sent(seller):
+def upsells_sent(seller: User) -> QuerySet[Upsell]:
     """The seller's upsells with their `replied` and `converted`, newest first: order by
     ("-created_at", "-pk")."""
     orders = marketplace_selectors.order_cards(Order.objects.all(), seller)
@@ -137,7 +139,7 @@ def offers_to_likers(listing: Listing, *, now: datetime):
     return OfferToLikers.objects.filter(listing_id=listing.pk).annotate(**offer_counts(now))
 
 
-def results(seller, *, since: datetime, now: datetime) -> dict:
+def results(seller: User, *, since: datetime, now: datetime) -> dict:
     """How the seller's tools did since then, as counts: greetings and upsells (sent, replied,
     converted), offers to likers (sent, accepted, expired). Three queries."""
     greetings = Greeting.objects.filter(seller_id=seller.pk, created_at__gte=since).aggregate(
@@ -187,7 +189,7 @@ UPSELL_SUGGESTIONS = 20
 CO_LIKES_COUNTED = 5
 
 
-def upsell_suggestions(order: Order, viewer):
+def upsell_suggestions(order: Order, viewer: User) -> QuerySet[Listing]:
     """Available items of the order's closet to suggest to its buyer, best first (listing cards).
 
     score = 4 if the buyer liked the item themself

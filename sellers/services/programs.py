@@ -13,6 +13,7 @@ from django.db.models import F, Subquery
 from django.utils import timezone
 from graphql_relay import to_global_id
 
+from accounts.models import User
 from config.errors import ServiceError
 from marketplace import pricing
 from marketplace.errors import DJANGO_CODES, CheckoutError
@@ -42,7 +43,7 @@ from social import services as social_services
 
 
 @transaction.atomic
-def update_program(*, program_class: type[Program], changed_by, **changes) -> Program:
+def update_program(*, program_class: type[Program], changed_by: User, **changes) -> Program:
     """Change a program's settings (staff, in the admin or through GraphQL): validated against the
     model's fields and constraints, saved and audited in one transaction, the program's row locked
     meanwhile. The ProgramChange holds each field that really changed with its old and new value;
@@ -249,7 +250,7 @@ def send_first_sale_nudges(*, now: datetime, batch: int = 500) -> int:
             return sent
 
 
-def _first_nudge_for(seller) -> tuple[NudgeRule, int]:
+def _first_nudge_for(seller: User) -> tuple[NudgeRule, int]:
     """The first rule that applies to an annotated seller of sellers_to_nudge, and its listing."""
     return next(
         (rule, getattr(seller, f"nudge_{rule.kind}"))
@@ -306,7 +307,7 @@ def refresh_ambassadors(*, now: datetime) -> tuple[int, int]:
     return len(granted), revoked
 
 
-def set_ambassador_opt_in(*, user, opt_in: bool) -> Ambassador:
+def set_ambassador_opt_in(*, user: User, opt_in: bool) -> Ambassador:
     """An ambassador takes part in mentoring groups (or stops: no new group; current ones go on)."""
     if not Ambassador.objects.filter(user=user, revoked_at__isnull=True).update(mentoring_opt_in=opt_in):
         raise ServiceError(ProgramError.NOT_AN_AMBASSADOR, "Mentoring is for ambassadors.", "optIn")
@@ -316,7 +317,7 @@ def set_ambassador_opt_in(*, user, opt_in: bool) -> Ambassador:
 # Community programs: first-sale mentoring ------------------------------------------------------
 
 
-def join_mentoring(*, mentee, question: str = "") -> MentoringGroup:
+def join_mentoring(*, mentee: User, question: str = "") -> MentoringGroup:
     """A seller before their first sale joins mentoring: matched with as many of the best mentor
     candidates as a group takes (selectors.mentor_candidates: balanced load, then shared categories,
     then time zone region), all in a new group conversation; the mentors are told, and the

@@ -110,8 +110,8 @@ def on_price_change(*, listing: Listing, change: ListingPriceChange) -> PriceDro
 @transaction.atomic
 def send_greeting(
     *,
-    seller,
-    visitor,
+    seller: User,
+    visitor: User,
     text: str | None = None,
     template: GreetingTemplate | None = None,
     listing: Listing | None = None,
@@ -150,7 +150,7 @@ def send_greeting(
     )
 
 
-def ensure_greetable(*, seller, visitor, policy: SellerToolSettings, now: datetime) -> None:
+def ensure_greetable(*, seller: User, visitor: User, policy: SellerToolSettings, now: datetime) -> None:
     """Raise the reason `seller` may not greet `visitor` now, if there is one (the period is only
     read here; send_greeting claims it)."""
     if not ClosetVisit.objects.filter(
@@ -178,7 +178,7 @@ def _already_greeted(policy: SellerToolSettings) -> ServiceError:
     )
 
 
-def render_greeting(text: str, *, visitor, listing: Listing | None) -> str:
+def render_greeting(text: str, *, visitor: User, listing: Listing | None) -> str:
     """Fill the placeholders with plain text in a single pass (a visitor named "{listing_title}"
     stays as written; no format-string attribute access), after checking every name exists."""
     values = {
@@ -203,7 +203,7 @@ def validate_greeting_text(text: str, field: str = "text") -> str:
 
 
 def save_greeting_template(
-    *, seller, name: str, body: str, template: GreetingTemplate | None = None
+    *, seller: User, name: str, body: str, template: GreetingTemplate | None = None
 ) -> GreetingTemplate:
     """Create a template (or change `template`); names are unique per seller, whatever the case."""
     name, body = name.strip(), validate_greeting_text(body, "body")
@@ -237,7 +237,7 @@ def delete_greeting_template(*, template: GreetingTemplate) -> None:
 
 def set_auto_greeting(
     *,
-    seller,
+    seller: User,
     enabled: bool,
     template: GreetingTemplate | None = None,
     listing: Listing | None = None,
@@ -269,7 +269,7 @@ def set_auto_greeting(
     return rule
 
 
-def set_greetings_enabled(*, user, enabled: bool) -> None:
+def set_greetings_enabled(*, user: User, enabled: bool) -> None:
     """A member turns greetings from every seller on or off."""
     if enabled:
         GreetingOptOut.objects.filter(user=user).delete()
@@ -356,7 +356,7 @@ def send_due_greetings(*, now: datetime, limit: int = 1000) -> int:
 
 @transaction.atomic
 def offer_to_likers(
-    *, seller, listing: Listing, amount: Decimal, shipping_discount: Decimal | None = None
+    *, seller: User, listing: Listing, amount: Decimal, shipping_discount: Decimal | None = None
 ) -> OfferToLikers:
     """Send each current liker a private offer through the marketplace's offers (create_offer with
     source OFFER_TO_LIKERS: it enforces the price floor and the 24 h expiry, keeps one pending
