@@ -1,6 +1,7 @@
-"""Rooms a newcomer can find: the marketplace's services and schema are packages of modules under
-600 lines, each saying what it holds; their modules import each other directly, never through the
-package's __init__, and without cycles; the __init__ re-exports what callers use."""
+"""Rooms a newcomer can find: the services and schema of the marketplace and of live selling are
+packages of modules under 600 lines, each saying what it holds; their modules import each other
+directly, never through the package's __init__, and without cycles; the __init__ re-exports what
+callers use."""
 
 import ast
 import importlib
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("marketplace.services", "marketplace.schema")
+PACKAGES = ("marketplace.services", "marketplace.schema", "live.services", "live.schema")
 
 
 def modules(package: str) -> dict[str, ast.Module]:
