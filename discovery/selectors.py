@@ -8,10 +8,11 @@ ever shows what its viewer may open.
 
 from datetime import timedelta
 
-from django.db.models import Case, DateTimeField, Exists, F, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models import Case, DateTimeField, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
+from accounts.models import User
 from config.errors import CommonError, ServiceError
 from marketplace import search
 from marketplace.models import Category, Listing, ListingPriceChange
@@ -25,14 +26,14 @@ RECENT_DROP = timedelta(days=7)
 
 
 def browse(
-    viewer,
+    viewer: User | None,
     *,
     search: str | None = None,
     sort: str | None = None,
     seller_id: int | None = None,
     available_only: bool = True,
     **filters,
-):
+) -> QuerySet[Listing]:
     """The `listings` query: (listing cards, keyset ordering), the ordering None when ranked.
 
     `sort` is "newest" (the default without a search), "relevance" (the default with one),
@@ -58,14 +59,14 @@ def browse(
     return listings, KEYSET_SORTS.get(sort)
 
 
-def closet(viewer, seller_id: int, *, available_only: bool):
+def closet(viewer: User | None, seller_id: int, *, available_only: bool) -> QuerySet[Listing]:
     """A seller's closet: available listings, plus sold ones (and drafts for the seller themself)."""
     listings = visible_listings(viewer).filter(seller_id=seller_id)
     return listings.filter(status=Listing.Status.AVAILABLE) if available_only else listings
 
 
 def filtered(
-    listings,
+    listings: QuerySet[Listing],
     *,
     category_id=None,
     brand=None,
@@ -75,7 +76,7 @@ def filtered(
     min_price=None,
     max_price=None,
     currency=None,
-):
+) -> QuerySet[Listing]:
     """The discovery filters; a category includes its whole subtree."""
     if category_id is not None:
         category = Category.objects.filter(pk=category_id).first()
@@ -99,12 +100,12 @@ def filtered(
     return listings
 
 
-def searched(listings, text: str):
+def searched(listings: QuerySet[Listing], text: str) -> QuerySet[Listing]:
     """Listings matching `text`, best first; paginate by offset."""
     return search.matching(listings, text).order_by("-search_rank", *NEWEST)
 
 
-def for_you(listings, viewer):
+def for_you(listings: QuerySet[Listing], viewer: User | None) -> QuerySet[Listing]:
     """Listings ordered for `viewer`, best first; paginate by offset.
 
     score = 3 if the seller is followed
@@ -141,7 +142,7 @@ def for_you(listings, viewer):
     return listings.annotate(score=score).order_by("-score", *NEWEST)
 
 
-def feed(viewer):
+def feed(viewer: User) -> QuerySet[Listing]:
     """Listings of followed closets and listings they shared, deduplicated, each at its newest
     event (listed by a followed seller, or its latest share by someone followed); paginate by
     keyset on ("-feed_at", "-pk")."""
@@ -163,7 +164,7 @@ def feed(viewer):
     )
 
 
-def liked_by(viewer):
+def liked_by(viewer: User) -> QuerySet[Listing]:
     """The viewer's likes (sold ones too: it is a wish list), newest like first; keyset on
     ("-liked_at", "-pk")."""
     return visible_listings(viewer).filter(likes__user_id=viewer.pk).annotate(liked_at=F("likes__created_at"))

@@ -10,7 +10,7 @@ Orders, offers and bundles are their buyer's and seller's only; addresses their 
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
@@ -34,7 +34,7 @@ from marketplace.models import (
 from marketplace.pricing import Basket, SellerTerms, Totals, price
 
 
-def listing_cards(listings, viewer):
+def listing_cards(listings: QuerySet[Listing], viewer: User | None) -> QuerySet[Listing]:
     """What a listing shows, in fixed queries: category, seller as members show, images, and what
     the apps above add to every card (hooks.LISTING_CARD_ANNOTATIONS)."""
     return (
@@ -47,7 +47,7 @@ def listing_cards(listings, viewer):
     )
 
 
-def visible_listings(viewer):
+def visible_listings(viewer: User | None) -> QuerySet[Listing]:
     """Listings `viewer` (None when anonymous) may open."""
     visible = Q(status__in=[Listing.Status.AVAILABLE, Listing.Status.RESERVED, Listing.Status.SOLD])
     if viewer is None:
@@ -58,29 +58,29 @@ def visible_listings(viewer):
     return listings
 
 
-def discoverable_listings(viewer):
+def discoverable_listings(viewer: User | None) -> QuerySet[Listing]:
     return visible_listings(viewer).filter(status=Listing.Status.AVAILABLE)
 
 
-def get_listing(viewer, listing_id: int, field: str = "listingId") -> Listing:
+def get_listing(viewer: User | None, listing_id: int, field: str = "listingId") -> Listing:
     """A listing card `viewer` may open, or NOT_FOUND (whether it does not exist or is hidden)."""
     return _one_visible(listing_cards(visible_listings(viewer), viewer), listing_id, field)
 
 
-def get_visible_listing(viewer, listing_id: int, field: str = "listingId") -> Listing:
+def get_visible_listing(viewer: User | None, listing_id: int, field: str = "listingId") -> Listing:
     """The listing itself, not its card (one query, none of the card's prefetches): for a write
     that only needs to know that `viewer` may open it. NOT_FOUND as get_listing."""
     return _one_visible(visible_listings(viewer), listing_id, field)
 
 
-def _one_visible(listings, listing_id: int, field: str) -> Listing:
+def _one_visible(listings: QuerySet[Listing], listing_id: int, field: str) -> Listing:
     listing = listings.filter(pk=listing_id).first()
     if listing is None:
         raise ServiceError(CommonError.NOT_FOUND, "This listing does not exist or is no longer listed.", field)
     return listing
 
 
-def categories():
+def categories() -> QuerySet[Category]:
     return Category.objects.select_related("parent")
 
 
@@ -106,24 +106,24 @@ def seller_terms(seller_id: int) -> SellerTerms:
     )
 
 
-def addresses_of(user):
+def addresses_of(user: User) -> QuerySet[ShippingAddress]:
     """A member's saved addresses, the default first, then the newest."""
     return ShippingAddress.objects.filter(user_id=user.pk).order_by("-is_default", "-created_at", "-pk")
 
 
-def get_address(user, address_id: int, field: str = "shippingAddressId") -> ShippingAddress:
+def get_address(user: User, address_id: int, field: str = "shippingAddressId") -> ShippingAddress:
     address = addresses_of(user).filter(pk=address_id).first()
     if address is None:
         raise ServiceError(CommonError.NOT_FOUND, "This address is not one of yours.", field)
     return address
 
 
-def _parties(viewer):
+def _parties(viewer: User) -> QuerySet[User]:
     """Buyers and sellers as orders and offers show them (deactivated ones too: history stays whole)."""
     return hooks.members_as_shown(User.objects.all(), viewer)
 
 
-def order_cards(orders, viewer):
+def order_cards(orders: QuerySet[Order], viewer: User) -> QuerySet[Order]:
     """What an order shows, in fixed queries: both parties, lines with their listing cards, discounts."""
     return orders.prefetch_related(
         Prefetch("buyer", queryset=_parties(viewer)),
@@ -138,7 +138,7 @@ def order_cards(orders, viewer):
     )
 
 
-def orders_of(viewer, *, as_seller: bool, status: str | None = None):
+def orders_of(viewer: User, *, as_seller: bool, status: str | None = None) -> QuerySet[Order]:
     """The viewer's purchases (or sales), newest first: keyset on ("-placed_at", "-pk")."""
     orders = Order.objects.filter(**{"seller_id" if as_seller else "buyer_id": viewer.pk})
     if status:
@@ -146,27 +146,27 @@ def orders_of(viewer, *, as_seller: bool, status: str | None = None):
     return order_cards(orders, viewer)
 
 
-def visible_orders(viewer):
+def visible_orders(viewer: User) -> QuerySet[Order]:
     """An order is its buyer's and its seller's business only."""
     if viewer is None:
         return Order.objects.none()
     return Order.objects.filter(Q(buyer_id=viewer.pk) | Q(seller_id=viewer.pk))
 
 
-def get_order(viewer, order_id: int, field: str = "orderId") -> Order:
+def get_order(viewer: User, order_id: int, field: str = "orderId") -> Order:
     order = order_cards(visible_orders(viewer), viewer).filter(pk=order_id).first()
     if order is None:
         raise ServiceError(CommonError.NOT_FOUND, "This order does not exist.", field)
     return order
 
 
-def visible_offers(viewer):
+def visible_offers(viewer: User) -> QuerySet[Offer]:
     if viewer is None:
         return Offer.objects.none()
     return Offer.objects.filter(Q(buyer_id=viewer.pk) | Q(seller_id=viewer.pk))
 
 
-def offer_cards(offers, viewer):
+def offer_cards(offers: QuerySet[Offer], viewer: User) -> QuerySet[Offer]:
     """What an offer shows, in fixed queries: both parties, its listing card or its bundle's items."""
     return offers.prefetch_related(
         Prefetch("buyer", queryset=_parties(viewer)),
@@ -177,7 +177,7 @@ def offer_cards(offers, viewer):
     )
 
 
-def offers_of(viewer, *, as_seller: bool, pending_only: bool = False):
+def offers_of(viewer: User, *, as_seller: bool, pending_only: bool = False) -> QuerySet[Offer]:
     """Offers the viewer made (or received), most recently active first: keyset on ("-updated_at", "-pk")."""
     offers = Offer.objects.filter(**{"seller_id" if as_seller else "buyer_id": viewer.pk})
     if pending_only:
@@ -185,14 +185,14 @@ def offers_of(viewer, *, as_seller: bool, pending_only: bool = False):
     return offer_cards(offers, viewer)
 
 
-def get_offer(viewer, offer_id: int, field: str = "offerId") -> Offer:
+def get_offer(viewer: User, offer_id: int, field: str = "offerId") -> Offer:
     offer = offer_cards(visible_offers(viewer), viewer).filter(pk=offer_id).first()
     if offer is None:
         raise ServiceError(CommonError.NOT_FOUND, "This offer does not exist.", field)
     return offer
 
 
-def bundle_cards(bundles, viewer):
+def bundle_cards(bundles: QuerySet[Bundle], viewer: User) -> QuerySet[Bundle]:
     """Bundles with their items' listing cards and their pending offers."""
     return bundles.prefetch_related(
         Prefetch("seller", queryset=_parties(viewer)),
@@ -210,20 +210,20 @@ def bundle_cards(bundles, viewer):
     )
 
 
-def visible_bundles(viewer):
+def visible_bundles(viewer: User) -> QuerySet[Bundle]:
     if viewer is None:
         return Bundle.objects.none()
     return Bundle.objects.filter(Q(buyer_id=viewer.pk) | Q(seller_id=viewer.pk))
 
 
-def open_bundle(viewer, seller_id: int) -> Bundle | None:
+def open_bundle(viewer: User, seller_id: int) -> Bundle | None:
     """The viewer's bundle from this seller's closet being put together, if any."""
     return bundle_cards(
         Bundle.objects.filter(buyer_id=viewer.pk, seller_id=seller_id, status=Bundle.Status.OPEN), viewer
     ).first()
 
 
-def get_bundle(viewer, bundle_id: int, field: str = "bundleId") -> Bundle:
+def get_bundle(viewer: User, bundle_id: int, field: str = "bundleId") -> Bundle:
     bundle = bundle_cards(visible_bundles(viewer), viewer).filter(pk=bundle_id).first()
     if bundle is None:
         raise ServiceError(CommonError.NOT_FOUND, "This bundle does not exist.", field)
