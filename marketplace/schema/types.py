@@ -273,7 +273,6 @@ class OrderType(DjangoObjectType):
             "delivered_at",
             "accepted_at",
             "cancelled_at",
-            "rated_at",
         )
 
     status = graphene.Field(OrderStatus, required=True)
@@ -288,15 +287,15 @@ class OrderType(DjangoObjectType):
     discount_total = graphene.Field(Money, required=True)
     total = graphene.Field(Money, required=True)
     shipping_address = graphene.Field(OrderAddress, required=True)
-    rating = graphene.Int(description="The buyer's 1 to 5 stars, once they rated it.")
+    review = graphene.Field("reviews.schema.ReviewType", description="The buyer's review, once they left one.")
 
     @classmethod
     def get_queryset(cls, queryset, info):
         current = viewer(info)
         return selectors.order_cards(selectors.visible_orders(current), current)
 
-    def resolve_rating(order, info):
-        return order.buyer_rating
+    def resolve_review(order, info):
+        return getattr(order, "review", None)  # prefetched with the order (hooks.ORDER_CARD_PREFETCHES)
 
     def resolve_viewer_role(order, info):
         return Offer.Party.SELLER if info.context.user.pk == order.seller_id else Offer.Party.BUYER

@@ -45,14 +45,12 @@ from marketplace.services.listings import (
 from marketplace.services.offers import create_offer, expire_offers, make_bundle_offer, respond_to_offer, withdraw_offer
 from marketplace.services.orders import (
     ORDER_TRANSITIONS,
-    RATING_STARS,
     Role,
     Transition,
     accept_order,
     auto_accept_orders,
     cancel_order,
     mark_order_delivered,
-    rate_order,
     ship_order,
 )
 from marketplace.services.settlement import PAYMENT_RETRY_FROM, PAYMENT_STEPS, settle_payment, stalled_payments
@@ -71,7 +69,6 @@ __all__ = [
     "ORDER_TRANSITIONS",
     "PAYMENT_RETRY_FROM",
     "PAYMENT_STEPS",
-    "RATING_STARS",
     "Role",
     "Transition",
     "accept_order",
@@ -89,7 +86,6 @@ __all__ = [
     "make_image_renditions",
     "mark_order_delivered",
     "purchase_listing",
-    "rate_order",
     "release_listing",
     "remove_from_bundle",
     "remove_listing",

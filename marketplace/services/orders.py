@@ -1,5 +1,5 @@
 """Orders after purchase: one table of transitions (ship, deliver, accept, cancel), who may
-take each and when, ratings, and auto-acceptance of delivered orders.
+take each and when, and auto-acceptance of delivered orders.
 
 Locks: each transition locks the order row (`_transition`); a cancellation that gives stock back
 takes the seller's member row after the order, as the lock order in checkout says.
@@ -150,26 +150,6 @@ def cancel_order(*, order: Order, actor) -> Order:
         )
         payment_ids = list(order.payments.values_list("pk", flat=True))
         transaction.on_commit(lambda: [tasks.settle_payment.delay(pk) for pk in payment_ids], robust=True)
-    return order
-
-
-RATING_STARS = range(1, 6)
-
-
-@transaction.atomic
-def rate_order(*, order: Order, actor, stars: int) -> Order:
-    """The buyer rates an order they accepted, 1 to 5 stars; rating again replaces it."""
-    order = Order.objects.select_for_update().get(pk=order.pk)
-    if _order_role(order, actor) is not Role.BUYER:
-        raise ServiceError(CommonError.FORBIDDEN, "Only its buyer rates an order.", "orderId")
-    if order.status != Order.Status.ACCEPTED:
-        raise ServiceError(
-            CheckoutError.ORDER_TRANSITION_NOT_ALLOWED, "Rate an order once you have accepted it.", "orderId"
-        )
-    if stars not in RATING_STARS:
-        raise ServiceError(CommonError.INVALID, "Give 1 to 5 stars.", "stars")
-    order.buyer_rating, order.rated_at = stars, timezone.now()
-    order.save(update_fields=["buyer_rating", "rated_at"])
     return order
 
 
