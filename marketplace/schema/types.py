@@ -288,6 +288,8 @@ class OrderType(DjangoObjectType):
     total = graphene.Field(Money, required=True)
     shipping_address = graphene.Field(OrderAddress, required=True)
     review = graphene.Field("reviews.schema.ReviewType", description="The buyer's review, once they left one.")
+    rating = graphene.Int(deprecation_reason="Read review.rating.")
+    rated_at = graphene.DateTime(deprecation_reason="Read review.createdAt.")
 
     @classmethod
     def get_queryset(cls, queryset, info):
@@ -296,6 +298,14 @@ class OrderType(DjangoObjectType):
 
     def resolve_review(order, info):
         return getattr(order, "review", None)  # prefetched with the order (hooks.ORDER_CARD_PREFETCHES)
+
+    def resolve_rating(order, info):
+        review = getattr(order, "review", None)
+        return review and review.rating
+
+    def resolve_rated_at(order, info):
+        review = getattr(order, "review", None)
+        return review and review.created_at
 
     def resolve_viewer_role(order, info):
         return Offer.Party.SELLER if info.context.user.pk == order.seller_id else Offer.Party.BUYER
