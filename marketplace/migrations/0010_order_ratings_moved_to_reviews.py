@@ -5,7 +5,7 @@ from django.db import migrations
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("marketplace", "0008_curationterms"),
+        ("marketplace", "0009_order_in_transit_refunded_events"),
         ("reviews", "0002_ratings_from_orders"),
     ]
 
