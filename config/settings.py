@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "channels",
     "accounts",
     "marketplace",
+    "reviews",
     "social",
     "discovery",
     "notifications",
