@@ -7,52 +7,124 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('live', '0004_show_link_token'),
+        ("live", "0004_show_link_token"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='auction',
-            name='paused_at',
+            model_name="auction",
+            name="paused_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AlterField(
-            model_name='showevent',
-            name='type',
-            field=models.CharField(choices=[('snapshot', 'Snapshot'), ('state', 'Show state'), ('featured', 'Featured listing'), ('item_added', 'Listing added to the line-up'), ('item_removed', 'Listing removed from the line-up'), ('line_up_reordered', 'Line-up reordered'), ('message', 'Chat message'), ('message_deleted', 'Chat message deleted'), ('slow_mode', 'Slow mode changed'), ('viewer_muted', 'Viewer muted'), ('viewer_unmuted', 'Viewer unmuted'), ('viewer_removed', 'Viewer removed'), ('cohost_added', 'Co-host joined'), ('cohost_removed', 'Co-host left'), ('auction_started', 'Auction started'), ('bid', 'Bid'), ('auction_extended', 'Auction extended'), ('auction_closed', 'Auction closed'), ('sold', 'Sold'), ('auction_paused', 'Auction paused (the stream is down)'), ('auction_resumed', 'Auction resumed'), ('stream_live', 'Stream live'), ('stream_interrupted', 'Stream interrupted (the host is reconnecting)'), ('stream_resumed', 'Stream resumed'), ('stream_ended', 'Stream ended'), ('viewer_count', 'Viewer count')], max_length=20),
+            model_name="showevent",
+            name="type",
+            field=models.CharField(
+                choices=[
+                    ("snapshot", "Snapshot"),
+                    ("state", "Show state"),
+                    ("featured", "Featured listing"),
+                    ("item_added", "Listing added to the line-up"),
+                    ("item_removed", "Listing removed from the line-up"),
+                    ("line_up_reordered", "Line-up reordered"),
+                    ("message", "Chat message"),
+                    ("message_deleted", "Chat message deleted"),
+                    ("slow_mode", "Slow mode changed"),
+                    ("viewer_muted", "Viewer muted"),
+                    ("viewer_unmuted", "Viewer unmuted"),
+                    ("viewer_removed", "Viewer removed"),
+                    ("cohost_added", "Co-host joined"),
+                    ("cohost_removed", "Co-host left"),
+                    ("auction_started", "Auction started"),
+                    ("bid", "Bid"),
+                    ("auction_extended", "Auction extended"),
+                    ("auction_closed", "Auction closed"),
+                    ("sold", "Sold"),
+                    ("auction_paused", "Auction paused (the stream is down)"),
+                    ("auction_resumed", "Auction resumed"),
+                    ("stream_live", "Stream live"),
+                    ("stream_interrupted", "Stream interrupted (the host is reconnecting)"),
+                    ("stream_resumed", "Stream resumed"),
+                    ("stream_ended", "Stream ended"),
+                    ("viewer_count", "Viewer count"),
+                ],
+                max_length=20,
+            ),
         ),
         migrations.CreateModel(
-            name='ShowStream',
+            name="ShowStream",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('provider', models.CharField(help_text='The `name` of the video provider the show streams on.', max_length=40)),
-                ('provider_room_id', models.CharField(blank=True, max_length=200)),
-                ('state', models.CharField(choices=[('waiting', 'Waiting for the host'), ('live', 'Live'), ('interrupted', 'Interrupted (the host is reconnecting)'), ('ended', 'Ended')], default='waiting', max_length=12)),
-                ('go_live_with_stream', models.BooleanField(default=False, help_text='The show goes live (and reminds its audience) when the stream does.')),
-                ('went_live_at', models.DateTimeField(blank=True, null=True)),
-                ('interrupted_at', models.DateTimeField(blank=True, null=True)),
-                ('ended_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('show', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='stream', to='live.show')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "provider",
+                    models.CharField(help_text="The `name` of the video provider the show streams on.", max_length=40),
+                ),
+                ("provider_room_id", models.CharField(blank=True, max_length=200)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("waiting", "Waiting for the host"),
+                            ("live", "Live"),
+                            ("interrupted", "Interrupted (the host is reconnecting)"),
+                            ("ended", "Ended"),
+                        ],
+                        default="waiting",
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "go_live_with_stream",
+                    models.BooleanField(
+                        default=False, help_text="The show goes live (and reminds its audience) when the stream does."
+                    ),
+                ),
+                ("went_live_at", models.DateTimeField(blank=True, null=True)),
+                ("interrupted_at", models.DateTimeField(blank=True, null=True)),
+                ("ended_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "show",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="stream", to="live.show"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='PublishKey',
+            name="PublishKey",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key_hash', models.CharField(max_length=64, unique=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('revoked_at', models.DateTimeField(blank=True, null=True)),
-                ('publisher_session', models.CharField(blank=True, max_length=100)),
-                ('publishing_since', models.DateTimeField(blank=True, null=True)),
-                ('member', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='publish_keys', to=settings.AUTH_USER_MODEL)),
-                ('show', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='publish_keys', to='live.show')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("key_hash", models.CharField(max_length=64, unique=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("revoked_at", models.DateTimeField(blank=True, null=True)),
+                ("publisher_session", models.CharField(blank=True, max_length=100)),
+                ("publishing_since", models.DateTimeField(blank=True, null=True)),
+                (
+                    "member",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="publish_keys",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "show",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="publish_keys", to="live.show"
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(condition=models.Q(('revoked_at__isnull', True)), fields=('show', 'member'), name='publish_key_one_active')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("revoked_at__isnull", True)),
+                        fields=("show", "member"),
+                        name="publish_key_one_active",
+                    )
+                ],
             },
         ),
     ]

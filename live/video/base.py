@@ -11,6 +11,7 @@ Providers never write to the database: they turn the show's stream into provider
 """
 
 import enum
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -133,3 +134,8 @@ def provider_named(name: str) -> VideoProvider:
 def _load(path: str) -> VideoProvider:
     """Providers hold no per-request state and read their settings when called: one each."""
     return import_string(path)()
+
+
+def hash_stream_key(key: str) -> str:
+    """Stream keys are 192 random bits: a plain sha256 is as strong as a slow hash would be."""
+    return hashlib.sha256(key.encode()).hexdigest()
