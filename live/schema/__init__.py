@@ -4,7 +4,8 @@
 - `events`: the event types showEvents delivers, and the subscription;
 - `shows`: show queries and the mutations on a show itself (the base of the other mutations);
 - `room`: co-hosts, moderation, the line-up, featuring and chat;
-- `sales`: buy-now, auctions and bids.
+- `sales`: buy-now, auctions and bids;
+- `video`: the host's publish credentials, going live with the stream, failing over.
 
 `Query`, `Mutation` and `Subscription` join them for config/graphql/schema.py.
 """
@@ -40,6 +41,7 @@ from live.schema.shows import (
     UnsaveShow,
     UpdateShow,
 )
+from live.schema.video import FailOverShowStream, PublishCredentials, RotateStreamKey, SetShowGoesLiveWithStream
 
 
 class Mutation(graphene.ObjectType):
@@ -68,6 +70,10 @@ class Mutation(graphene.ObjectType):
     buy_show_listing = BuyShowListing.Field()
     start_show_auction = StartShowAuction.Field()
     place_bid = PlaceBid.Field()
+    publish_credentials = PublishCredentials.Field()
+    rotate_stream_key = RotateStreamKey.Field()
+    set_show_goes_live_with_stream = SetShowGoesLiveWithStream.Field()
+    fail_over_show_stream = FailOverShowStream.Field()
 
 
 __all__ = ["Mutation", "Query", "Subscription"]
