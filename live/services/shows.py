@@ -17,6 +17,7 @@ from live import events
 from live.errors import LiveError
 from live.models import Auction, SavedShow, Show, ShowEvent, ShowPass
 from live.services._shared import Type, _locked, _require_host
+from live.services._video import _end_stream
 from marketplace import images
 from notifications.models import Kind
 from notifications.services import notify
@@ -64,11 +65,16 @@ def start_show(*, show: Show, user, now=None) -> Show:
         _require_host(show, user)
         if show.state != Show.State.SCHEDULED:
             raise ServiceError(LiveError.SHOW_NOT_SCHEDULED, "This show has already started or ended.", "showId")
-        show.state, show.started_at = Show.State.LIVE, now
-        show.save(update_fields=["state", "started_at"])
-        events.record(show, Type.STATE, {"state": show.state}, now=now)
-        _remind_audience(show)
+        _go_live(show, now=now)
     return show
+
+
+def _go_live(show: Show, *, now) -> None:
+    """The scheduled show, locked by the caller, goes live (by the host, or with its stream)."""
+    show.state, show.started_at = Show.State.LIVE, now
+    show.save(update_fields=["state", "started_at"])
+    events.record(show, Type.STATE, {"state": show.state}, now=now)
+    _remind_audience(show)
 
 
 def end_show(*, show: Show, user, now=None) -> Show:
@@ -83,6 +89,7 @@ def end_show(*, show: Show, user, now=None) -> Show:
             raise ServiceError(LiveError.AUCTION_RUNNING, "Let the running auction finish first.", "showId")
         show.state, show.ended_at, show.featured_listing = Show.State.ENDED, now, None
         show.save(update_fields=["state", "ended_at", "featured_listing"])
+        _end_stream(show, now=now)  # before the show's end, which closes viewers' subscriptions
         events.record(show, Type.STATE, {"state": show.state}, now=now)
     return show
 
