@@ -3,6 +3,7 @@ revoked (a publisher using one is cut off), and the show's stream ends with the 
 provider is told once the transaction commits; when it is out of reach the change stands (a
 revoked key is refused at its next callback all the same)."""
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from live import events
@@ -22,6 +23,9 @@ def _revoke_keys(show: Show, *, now, member_id: int | None = None) -> None:
     active.update(revoked_at=now)
     for key in publishing:
         _tell_provider(stream, "revoke", key.member)
+    if member_id is not None and not provider_for(stream).uses_stream_keys:
+        # Token providers keep no keys here: the provider disconnects the member itself.
+        _tell_provider(stream, "revoke", get_user_model()(pk=member_id))
 
 
 def _end_stream(show: Show, *, now) -> None:

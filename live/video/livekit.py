@@ -130,7 +130,8 @@ class LiveKitProvider(VideoProvider):
 
     def end(self, stream) -> None:
         # Deleting the room disconnects everyone and stops its egress, which then reports the file.
-        _ignoring_not_found(lambda client: client.room.delete_room(api.DeleteRoomRequest(room=room_name(stream.show_id))))
+        request = api.DeleteRoomRequest(room=room_name(stream.show_id))
+        _ignoring_not_found(lambda client: client.room.delete_room(request))
 
     def verify_callback(self, request) -> list[StreamSignal]:
         token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
