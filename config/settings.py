@@ -209,6 +209,14 @@ LIVEKIT_API_SECRET = env("LIVEKIT_API_SECRET", default="dev-only-livekit-secret-
 LIVEKIT_TIMEOUT_SECONDS = env.float("LIVEKIT_TIMEOUT_SECONDS", default=5.0)
 LIVEKIT_EMPTY_ROOM_SECONDS = env.int("LIVEKIT_EMPTY_ROOM_SECONDS", default=600)
 LIVEKIT_RECORDING_PREFIX = env("LIVEKIT_RECORDING_PREFIX", default="replays/")
+# Replays (live.services.replays): ffmpeg remuxes a show's recordings into one MP4 in media
+# storage; its signed playback links last LIVE_REPLAY_URL_LIFETIME; the log keeps what chapters
+# are made of until a show has been over for LIVE_REPLAY_CHAPTERS_KEPT.
+LIVE_FFMPEG = env("LIVE_FFMPEG", default="ffmpeg")
+LIVE_FFPROBE = env("LIVE_FFPROBE", default="ffprobe")
+LIVE_REPLAY_REMUX_TIMEOUT = env.int("LIVE_REPLAY_REMUX_TIMEOUT", default=900)
+LIVE_REPLAY_URL_LIFETIME = timedelta(hours=env.int("LIVE_REPLAY_URL_HOURS", default=6))
+LIVE_REPLAY_CHAPTERS_KEPT = timedelta(days=1)
 CELERY_BEAT_SCHEDULE["live-close-due-auctions"] = {"task": "live.tasks.close_due_auctions", "schedule": 5.0}
 CELERY_BEAT_SCHEDULE["live-prune-show-events"] = {"task": "live.tasks.prune_show_events", "schedule": 600.0}
 

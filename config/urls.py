@@ -4,12 +4,14 @@ from django.urls import path
 from accounts.views import download_data_export
 from config import media
 from config.graphql.views import GraphQLEndpoint
+from live.replay_files import serve_replay
 from live.webhooks import provider_webhook
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("graphql/", GraphQLEndpoint.as_view(), name="graphql"),
     path("accounts/exports/<str:signed>/", download_data_export, name="data-export-download"),
+    path("live/replays/<str:signed>/", serve_replay, name="replay-file"),
     path("webhooks/livekit/", provider_webhook, {"provider_name": "livekit"}, name="livekit-webhook"),
 ]
 # Local media (the embedded default storage) is served by the project, DEBUG or not (config/media.py).

@@ -4,7 +4,8 @@
 - `events`: the event types showEvents delivers, and the subscription;
 - `shows`: show queries and the mutations on a show itself (the base of the other mutations);
 - `room`: co-hosts, moderation, the line-up, featuring and chat;
-- `sales`: buy-now, auctions and bids.
+- `sales`: buy-now, auctions and bids;
+- `replays`: a show's replay with its chapters, the replays on a host's profile.
 
 `Query`, `Mutation` and `Subscription` join them for config/graphql/schema.py.
 """
@@ -12,6 +13,7 @@
 import graphene
 
 from live.schema.events import Subscription
+from live.schema.replays import Query as ReplayQuery
 from live.schema.room import (
     AddCoHost,
     AddShowListing,
@@ -33,13 +35,17 @@ from live.schema.shows import (
     CreateShow,
     EndShow,
     OpenShowLink,
-    Query,
     RotateShowLink,
     SaveShow,
     StartShow,
     UnsaveShow,
     UpdateShow,
 )
+from live.schema.shows import Query as ShowQuery
+
+
+class Query(ShowQuery, ReplayQuery):
+    """Shows, and their replays."""
 
 
 class Mutation(graphene.ObjectType):

@@ -6,6 +6,7 @@
 - `room`: featuring, chat and its limits, muting and removing viewers;
 - `sales`: buy-now and auctions (bids, closing, settling, the sweep, pausing with the stream);
 - `streams`: the host's video: publish credentials, the stream's state from provider signals;
+- `replays`: a show's recordings made into its replay, with chapters of what was featured;
 - `_shared`: the show's lock, the checks of who may act, featuring and announcing a sale;
 - `_video`: revoking stream keys and ending the stream (with the show, a co-host's removal).
 
@@ -56,6 +57,7 @@ from live.services.shows import (
     unsave_show,
     update_show,
 )
+from live.services.replays import build_replay
 from live.services.streams import apply_signal, fail_over, publish_credentials, set_goes_live_with_stream
 
 __all__ = [
@@ -65,6 +67,7 @@ __all__ = [
     "MAX_SCHEDULE_AHEAD",
     "add_show_listing",
     "apply_signal",
+    "build_replay",
     "buy_featured_listing",
     "close_auction_if_due",
     "close_due_auctions",

@@ -8,6 +8,7 @@ from django.db import transaction
 
 from live import events
 from live.models import PublishKey, Show, ShowEvent, ShowStream
+from live.services.replays import replay_due
 from live.video.base import provider_for
 
 
@@ -38,6 +39,7 @@ def _end_stream(show: Show, *, now) -> None:
     stream.save(update_fields=["state", "ended_at"])
     events.record(show, ShowEvent.Type.STREAM_ENDED, {"stream_state": stream.state}, now=now)
     _tell_provider(stream, "end")
+    replay_due(show)
 
 
 def _tell_provider(stream: ShowStream, call: str, *arguments) -> None:
