@@ -363,7 +363,9 @@ class ReplayChapter(models.Model):
 
     class Meta:
         ordering = ["offset_seconds", "id"]
-        constraints = [models.CheckConstraint(condition=Q(offset_seconds__gte=0), name="replay_chapter_offset_positive")]
+        constraints = [
+            models.CheckConstraint(condition=Q(offset_seconds__gte=0), name="replay_chapter_offset_positive")
+        ]
 
     def __str__(self):
         return f"{self.replay_id} @{self.offset_seconds:.0f}s: {self.listing_id}"

@@ -52,9 +52,7 @@ def remux(recordings: list[str], into: Path) -> float:
 
 
 def duration(path: Path) -> float:
-    answer = _run(
-        [settings.LIVE_FFPROBE, "-v", "error", "-show_entries", "format=duration", "-of", "json", str(path)]
-    )
+    answer = _run([settings.LIVE_FFPROBE, "-v", "error", "-show_entries", "format=duration", "-of", "json", str(path)])
     try:
         return float(json.loads(answer)["format"]["duration"])
     except (KeyError, ValueError) as error:

@@ -6,46 +6,71 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('live', '0005_show_stream_publish_key'),
-        ('marketplace', '0008_curationterms'),
+        ("live", "0005_show_stream_publish_key"),
+        ("marketplace", "0008_curationterms"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Replay',
+            name="Replay",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('recordings', models.JSONField(default=list, help_text="The provider's recordings, in the order reported: media-server paths or file URLs.")),
-                ('file', models.CharField(blank=True, help_text='Storage path of the MP4 (once ready).', max_length=255)),
-                ('duration_seconds', models.FloatField(blank=True, null=True)),
-                ('ready', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('ready_at', models.DateTimeField(blank=True, null=True)),
-                ('show', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='replay', to='live.show')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "recordings",
+                    models.JSONField(
+                        default=list,
+                        help_text="The provider's recordings, in the order reported: media-server paths or file URLs.",
+                    ),
+                ),
+                (
+                    "file",
+                    models.CharField(blank=True, help_text="Storage path of the MP4 (once ready).", max_length=255),
+                ),
+                ("duration_seconds", models.FloatField(blank=True, null=True)),
+                ("ready", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("ready_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "show",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="replay", to="live.show"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='ReplayChapter',
+            name="ReplayChapter",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('offset_seconds', models.FloatField()),
-                ('featured_at', models.DateTimeField()),
-                ('sold_in_show', models.BooleanField(default=False)),
-                ('listing', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='marketplace.listing')),
-                ('replay', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='chapters', to='live.replay')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("offset_seconds", models.FloatField()),
+                ("featured_at", models.DateTimeField()),
+                ("sold_in_show", models.BooleanField(default=False)),
+                (
+                    "listing",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="marketplace.listing"
+                    ),
+                ),
+                (
+                    "replay",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="chapters", to="live.replay"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['offset_seconds', 'id'],
+                "ordering": ["offset_seconds", "id"],
             },
         ),
         migrations.AddIndex(
-            model_name='replay',
-            index=models.Index(fields=['ready', '-ready_at', '-id'], name='replay_ready_idx'),
+            model_name="replay",
+            index=models.Index(fields=["ready", "-ready_at", "-id"], name="replay_ready_idx"),
         ),
         migrations.AddConstraint(
-            model_name='replaychapter',
-            constraint=models.CheckConstraint(condition=models.Q(('offset_seconds__gte', 0)), name='replay_chapter_offset_positive'),
+            model_name="replaychapter",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("offset_seconds__gte", 0)), name="replay_chapter_offset_positive"
+            ),
         ),
     ]

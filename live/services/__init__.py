@@ -26,6 +26,7 @@ below. Inside the package, modules import from each other directly, never throug
 from live.services._shared import MAX_PRICE
 from live.services.cohosts import invite_cohost, remove_cohost, respond_to_cohost_invite
 from live.services.line_up import add_show_listing, remove_show_listing, reorder_line_up
+from live.services.replays import build_replay
 from live.services.room import (
     MAX_MUTED_WORD_LENGTH,
     delete_message,
@@ -57,7 +58,6 @@ from live.services.shows import (
     unsave_show,
     update_show,
 )
-from live.services.replays import build_replay
 from live.services.streams import apply_signal, fail_over, publish_credentials, set_goes_live_with_stream
 
 __all__ = [

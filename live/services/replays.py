@@ -107,7 +107,10 @@ def chapters_of(show_id: int) -> list[ReplayChapter]:
             offset = max((at - start).total_seconds() - downtime, 0.0)
             chapters.append(
                 ReplayChapter(
-                    listing_id=listing_pk, offset_seconds=offset, featured_at=event.created_at, sold_in_show=listing_pk in sold
+                    listing_id=listing_pk,
+                    offset_seconds=offset,
+                    featured_at=event.created_at,
+                    sold_in_show=listing_pk in sold,
                 )
             )
     return chapters

@@ -13,28 +13,10 @@ from livekit import api
 
 from live import services
 from live.models import ShowEvent, ShowStream
-from live.video import base
 from live.video.livekit import LiveKitProvider, room_name
-from tests.fakes.livekit_api import FakeLiveKit, serve
+from tests.live.video.conftest import KEY, SECRET
 
 pytestmark = pytest.mark.django_db
-
-KEY, SECRET = "test-key", "test-secret-long-enough-for-hs256-signing"
-
-
-@pytest.fixture
-def livekit(settings, django_capture_on_commit_callbacks):
-    fake = FakeLiveKit(KEY, SECRET)
-    server = serve(fake)
-    settings.LIVE_VIDEO_PROVIDER = "live.video.livekit.LiveKitProvider"
-    settings.LIVEKIT_URL, settings.LIVEKIT_API_KEY, settings.LIVEKIT_API_SECRET = fake.url, KEY, SECRET
-    base._load.cache_clear()
-    try:
-        yield fake
-    finally:
-        base._load.cache_clear()
-        server.shutdown()
-        server.server_close()
 
 
 def _claims(token):
