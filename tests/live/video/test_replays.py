@@ -303,3 +303,21 @@ def test_host_replays_take_the_same_queries_for_2_and_6_replays(member, show_of,
     add_replays(4)
     many = queries()
     assert (few[1], many[1]) == (2, 6) and few[0] == many[0]
+
+
+def test_the_media_servers_recording_becomes_the_replay(member, show_of, run, recordings, settings, gql):
+    """The default provider: nginx-rtmp's recorder reports its FLV file (on_record_done); the
+    show's end makes it the replay."""
+    host = member("ava")
+    show = show_of(host)
+    services.publish_credentials(show=show, user=host)
+    flv = _flv(recordings / f"{room_name(show.pk)}-1733600000.flv")
+    callback = f"/media-server/{settings.MEDIA_SERVER_CALLBACK_SECRET}/on_record_done"
+    form = {"call": "record_done", "app": "live", "name": room_name(show.pk), "path": flv}
+    with_wrong_secret = Client().post(callback.replace(settings.MEDIA_SERVER_CALLBACK_SECRET, "guess"), form)
+    assert with_wrong_secret.status_code == 403 and not Replay.objects.filter(show=show).exists()
+    assert Client().post(callback, form).status_code == 200
+    run(services.end_show, show=show, user=host)
+    replay = gql(REPLAY, {"showId": gid(show)})["data"]["showReplay"]
+    assert replay["durationSeconds"] == pytest.approx(2, abs=0.5)
+    assert Client().get(urlsplit(replay["url"]).path).status_code == 200
