@@ -29,6 +29,13 @@ def _revoke_keys(show: Show, *, now, member_id: int | None = None) -> None:
         _tell_provider(stream, "revoke", get_user_model()(pk=member_id))
 
 
+def _disconnect_viewer(show: Show, viewer) -> None:
+    """A removed viewer: the provider cuts their connections (HLS grants are checked per request)."""
+    stream = ShowStream.objects.filter(show_id=show.pk).first()
+    if stream is not None and stream.state != ShowStream.State.ENDED:
+        _tell_provider(stream, "revoke", viewer)
+
+
 def _end_stream(show: Show, *, now) -> None:
     """The show ended: its stream ends (STREAM_ENDED) and every key is revoked."""
     stream = ShowStream.objects.select_for_update().filter(show_id=show.pk).first()

@@ -165,3 +165,14 @@ def test_unsigned_or_wrongly_signed_webhooks_are_refused_and_change_nothing(live
         assert _post(*attempt).status_code == 401
     assert ShowStream.objects.get(show=show).state == ShowStream.State.WAITING and _stream_events(show) == []
     assert Client().get("/webhooks/livekit/").status_code == 405
+
+
+def test_a_removed_viewer_is_disconnected_from_the_room(livekit, member, show_of, django_capture_on_commit_callbacks):
+    host, viewer = member("ava"), member("sam")
+    show = show_of(host)
+    services.publish_credentials(show=show, user=host)
+    livekit.join(room_name(show.pk), f"viewer-{viewer.pk}")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.restrict_viewer(show=show, moderator=host, viewer=viewer, kind="removed")
+    assert livekit.participants[room_name(show.pk)] == {}
+    assert livekit.methods().count("RemoveParticipant") == 2  # as publisher (not there) and as viewer
