@@ -5,6 +5,7 @@
 - `shows`: show queries and the mutations on a show itself (the base of the other mutations);
 - `room`: co-hosts, moderation, the line-up, featuring and chat;
 - `sales`: buy-now, auctions and bids;
+- `video`: the host's publish credentials, going live with the stream, failing over;
 - `replays`: a show's replay with its chapters, the replays on a host's profile.
 
 `Query`, `Mutation` and `Subscription` join them for config/graphql/schema.py.
@@ -42,6 +43,7 @@ from live.schema.shows import (
     UpdateShow,
 )
 from live.schema.shows import Query as ShowQuery
+from live.schema.video import FailOverShowStream, PublishCredentials, RotateStreamKey, SetShowGoesLiveWithStream
 
 
 class Query(ShowQuery, ReplayQuery):
@@ -74,6 +76,10 @@ class Mutation(graphene.ObjectType):
     buy_show_listing = BuyShowListing.Field()
     start_show_auction = StartShowAuction.Field()
     place_bid = PlaceBid.Field()
+    publish_credentials = PublishCredentials.Field()
+    rotate_stream_key = RotateStreamKey.Field()
+    set_show_goes_live_with_stream = SetShowGoesLiveWithStream.Field()
+    fail_over_show_stream = FailOverShowStream.Field()
 
 
 __all__ = ["Mutation", "Query", "Subscription"]

@@ -152,6 +152,7 @@ def config(directory: Path) -> str:
     callback = f"{settings.MEDIA_SERVER_BACKEND_URL.rstrip('/')}/media-server/{settings.MEDIA_SERVER_CALLBACK_SECRET}"
     fragment = settings.MEDIA_SERVER_HLS_FRAGMENT_SECONDS
     playback_path = urllib.parse.urlparse(settings.MEDIA_SERVER_PLAYBACK_URL).path.rstrip("/") or "/hls"
+    hls_request = rf"^{playback_path}/(?<playback_token>[^/]+)/(?<room>[\w-]+)/(?<file>[\w-]+\.(m3u8|ts))$"
     notify = "\n".join(f"            {name} {callback}/{name};" for name in CALLBACKS)
     return f"""# Written by `manage.py run_media_server`; edits are lost.
 daemon off;
@@ -199,7 +200,7 @@ http {{
     }}
     server {{
         listen 127.0.0.1:{settings.MEDIA_SERVER_HTTP_PORT};
-        location ~ ^{playback_path}/(?<playback_token>[^/]+)/(?<room>[A-Za-z0-9_-]+)/(?<file>[A-Za-z0-9_-]+\\.(m3u8|ts))$ {{
+        location ~ {hls_request} {{
             auth_request /_playback_grant;
             alias {directory}/hls/$room/$file;
             add_header Cache-Control no-cache;
