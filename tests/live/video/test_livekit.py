@@ -17,6 +17,7 @@ from livekit import api
 from live import services
 from live.models import ShowEvent, ShowStream
 from live.video.livekit import LiveKitProvider, room_name
+from tests.helpers import gid
 from tests.live.video.conftest import KEY, SECRET
 
 pytestmark = pytest.mark.django_db
@@ -204,3 +205,31 @@ def test_production_refuses_livekit_with_the_development_secret():
     assert refused.returncode != 0 and "LIVEKIT_API_SECRET" in refused.stderr
     configured = start(LIVEKIT_URL="https://rtc.example", LIVEKIT_API_KEY="k", LIVEKIT_API_SECRET="s" * 40)
     assert configured.stdout.strip() == "https://rtc.example", configured.stderr
+
+
+CREDENTIALS = """mutation($input: ShowIdInput!) { publishCredentials(input: $input) {
+  credentials { ingestUrl streamKey token expiresAt } errors { code } } }"""
+PLAYBACK = (
+    """query($id: ID!) { show(id: $id) { stream { state playback { url protocol token latencyMs expiresAt } } } }"""
+)
+
+
+def test_over_graphql_the_host_gets_a_publish_token_and_a_viewer_a_subscribe_token(livekit, member, show_of, api):
+    host, viewer, stranger = member("ava"), member("sam"), member("priya")
+    show = show_of(host)
+    answer = api(CREDENTIALS, {"input": {"showId": gid(show)}}, token=host.token)["data"]["publishCredentials"]
+    assert answer["errors"] == [] and answer["credentials"]["ingestUrl"] == livekit.url
+    assert answer["credentials"]["streamKey"] is None and _claims(answer["credentials"]["token"]).video.can_publish
+    refused = api(CREDENTIALS, {"input": {"showId": gid(show)}}, token=stranger.token)["data"]["publishCredentials"]
+    assert refused == {"credentials": None, "errors": [{"code": "FORBIDDEN"}]}
+    stream = api(PLAYBACK, {"id": gid(show)}, token=viewer.token)["data"]["show"]["stream"]
+    playback = stream["playback"]
+    assert (stream["state"], playback["protocol"], playback["url"], playback["latencyMs"]) == (
+        "WAITING",
+        "WEBRTC",
+        livekit.url,
+        400,
+    )
+    claims = _claims(playback["token"])
+    assert claims.identity == f"viewer-{viewer.pk}" and claims.video.can_publish is False
+    assert livekit.methods() == ["CreateRoom"]
