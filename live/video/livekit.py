@@ -14,6 +14,7 @@ one short-lived client in `async_to_sync`. Webhooks are verified with the SDK's 
 the Authorization header is a JWT signed with LIVEKIT_API_SECRET carrying the body's sha256.
 """
 
+import logging
 import secrets
 from datetime import UTC, datetime
 
@@ -23,6 +24,8 @@ from django.conf import settings
 from django.utils import timezone
 from livekit import api
 
+from config.errors import ServiceError
+from live.errors import LiveError
 from live.video.base import (
     CallbackRefused,
     Playback,
@@ -35,6 +38,8 @@ from live.video.base import (
 ROOM_PREFIX = "show-"
 VIEWER_PREFIX = "viewer-"
 GUEST_PREFIX = "guest-"
+
+logger = logging.getLogger("closetline.live")
 
 
 def room_name(show_id: int) -> str:
@@ -191,7 +196,22 @@ def _call(operation):
         ) as client:
             return await operation(client)
 
-    return async_to_sync(run)()
+    try:
+        return async_to_sync(run)()
+    except (aiohttp.ClientError, TimeoutError) as error:
+        logger.warning("LiveKit out of reach: %s", type(error).__name__)
+        raise _unavailable() from None
+    except api.ServerError as error:
+        if error.status < 500:
+            raise
+        logger.warning("LiveKit failed: %s %s", error.status, error.code)
+        raise _unavailable() from None
+
+
+def _unavailable() -> ServiceError:
+    return ServiceError(
+        LiveError.VIDEO_PROVIDER_UNAVAILABLE, "The video service is not answering; try again in a moment.", "showId"
+    )
 
 
 def _ignoring_not_found(operation) -> None:

@@ -19,6 +19,7 @@ from live.models import ShowEvent, ShowStream
 from live.video.livekit import LiveKitProvider, room_name
 from tests.helpers import gid
 from tests.live.video.conftest import KEY, SECRET
+from tests.processes import free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -233,3 +234,12 @@ def test_over_graphql_the_host_gets_a_publish_token_and_a_viewer_a_subscribe_tok
     claims = _claims(playback["token"])
     assert claims.identity == f"viewer-{viewer.pk}" and claims.video.can_publish is False
     assert livekit.methods() == ["CreateRoom"]
+
+
+def test_livekit_out_of_reach_is_a_typed_error_and_changes_nothing(livekit, member, show_of, api, settings):
+    host = member("ava")
+    show = show_of(host)
+    settings.LIVEKIT_URL = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    answer = api(CREDENTIALS, {"input": {"showId": gid(show)}}, token=host.token)["data"]["publishCredentials"]
+    assert answer == {"credentials": None, "errors": [{"code": "VIDEO_PROVIDER_UNAVAILABLE"}]}
+    assert ShowStream.objects.get(show=show).provider_room_id == ""  # prepared on the next ask
