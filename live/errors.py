@@ -33,3 +33,4 @@ class LiveError(enum.Enum):
     STREAM_DOWN = "stream_down"
     AUCTION_PAUSED = "auction_paused"
     NO_FAILOVER_PROVIDER = "no_failover_provider"
+    VIDEO_PROVIDER_UNAVAILABLE = "video_provider_unavailable"

@@ -327,3 +327,45 @@ class PublishKey(models.Model):
 
     def __str__(self):
         return f"{self.member} → {self.show}" + (" (revoked)" if self.revoked_at else "")
+
+
+class Replay(models.Model):
+    """The show's recording, watchable afterwards by whoever could watch the show. The provider
+    reports recordings (one per publish: a reconnecting host starts a new one); once the show has
+    ended they are joined into one MP4 in media storage (live.services.replays), `ready` then."""
+
+    show = models.OneToOneField(Show, on_delete=models.CASCADE, related_name="replay")
+    recordings = models.JSONField(
+        default=list, help_text="The provider's recordings, in the order reported: media-server paths or file URLs."
+    )
+    file = models.CharField(max_length=255, blank=True, help_text="Storage path of the MP4 (once ready).")
+    duration_seconds = models.FloatField(null=True, blank=True)
+    ready = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    ready_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["ready", "-ready_at", "-id"], name="replay_ready_idx")]
+
+    def __str__(self):
+        return f"Replay of {self.show}" + ("" if self.ready else " (not ready)")
+
+
+class ReplayChapter(models.Model):
+    """A listing featured in the show, and where in the replay: seconds from the start of the
+    recording (the stream's interruptions, absent from it, left out)."""
+
+    replay = models.ForeignKey(Replay, on_delete=models.CASCADE, related_name="chapters")
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="+")
+    offset_seconds = models.FloatField()
+    featured_at = models.DateTimeField()
+    sold_in_show = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["offset_seconds", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(offset_seconds__gte=0), name="replay_chapter_offset_positive")
+        ]
+
+    def __str__(self):
+        return f"{self.replay_id} @{self.offset_seconds:.0f}s: {self.listing_id}"

@@ -20,6 +20,8 @@ from live.models import (
     Auction,
     Bid,
     CoHost,
+    Replay,
+    ReplayChapter,
     SavedShow,
     Show,
     ShowListing,
@@ -267,3 +269,37 @@ def may_play(show_id: int, viewer_id: int, room_id: str) -> bool:
             show_id=show_id, user_id=viewer_id, kind=ShowRestriction.Kind.REMOVED
         ).exists()
     )
+
+
+REPLAYS = ("-ready_at", "-pk")
+
+
+def replay_cards(replays, viewer):
+    """The ready ones of `replays` (of shows the caller checked `viewer` may open), not of shows
+    they were removed from, with the show and its host, and the chapters whose listing they may
+    see, each with its listing card as it is now (sold out or still on sale)."""
+    replays = replays.filter(ready=True)
+    if viewer is not None:
+        removed = ShowRestriction.objects.filter(
+            show_id=OuterRef("show_id"), user_id=viewer.pk, kind=ShowRestriction.Kind.REMOVED
+        )
+        replays = replays.exclude(Exists(removed))
+    listings = marketplace_selectors.visible_listings(viewer)
+    chapters = ReplayChapter.objects.filter(listing__in=listings).prefetch_related(
+        Prefetch("listing", queryset=marketplace_selectors.listing_cards(Listing.objects.all(), viewer))
+    )
+    return replays.select_related("show").prefetch_related(
+        Prefetch("show__host", queryset=social_selectors.users_for(viewer)),
+        Prefetch("chapters", queryset=chapters.order_by("offset_seconds", "pk"), to_attr="visible_chapters"),
+    )
+
+
+def host_replays(viewer, host_id: int):
+    """The replays on a host's profile: of their shows listed for `viewer`; order by REPLAYS."""
+    return replay_cards(Replay.objects.filter(show__in=listed_shows(viewer).filter(host_id=host_id)), viewer)
+
+
+def show_replay(viewer, show_id: int, link_token: str | None = None) -> Replay | None:
+    """The replay of a show `viewer` may open (a private one by its link), once ready."""
+    shows = visible_shows(viewer, link_token).filter(pk=show_id)
+    return replay_cards(Replay.objects.filter(show__in=shows), viewer).first()

@@ -54,3 +54,9 @@ async def _call_later(auction_id: int, ends_at) -> None:
     asyncio.get_running_loop().call_later(
         delay, lambda: spawn(database_sync_to_async(close_auction)(auction_id)), context=contextvars.Context()
     )
+
+
+@shared_task
+def build_replay(show_id: int):
+    """The show ended with recordings, or one arrived after its end: make (or remake) its replay."""
+    services.build_replay(show_id=show_id)

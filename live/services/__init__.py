@@ -6,6 +6,7 @@
 - `room`: featuring, chat and its limits, muting and removing viewers;
 - `sales`: buy-now and auctions (bids, closing, settling, the sweep, pausing with the stream);
 - `streams`: the host's video: publish credentials, the stream's state from provider signals;
+- `replays`: a show's recordings made into its replay, with chapters of what was featured;
 - `_shared`: the show's lock, the checks of who may act, featuring and announcing a sale;
 - `_video`: revoking stream keys and ending the stream (with the show, a co-host's removal).
 
@@ -25,6 +26,7 @@ below. Inside the package, modules import from each other directly, never throug
 from live.services._shared import MAX_PRICE
 from live.services.cohosts import invite_cohost, remove_cohost, respond_to_cohost_invite
 from live.services.line_up import add_show_listing, remove_show_listing, reorder_line_up
+from live.services.replays import build_replay
 from live.services.room import (
     MAX_MUTED_WORD_LENGTH,
     delete_message,
@@ -65,6 +67,7 @@ __all__ = [
     "MAX_SCHEDULE_AHEAD",
     "add_show_listing",
     "apply_signal",
+    "build_replay",
     "buy_featured_listing",
     "close_auction_if_due",
     "close_due_auctions",

@@ -3,10 +3,12 @@ revoked (a publisher using one is cut off), and the show's stream ends with the 
 provider is told once the transaction commits; when it is out of reach the change stands (a
 revoked key is refused at its next callback all the same)."""
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from live import events
 from live.models import PublishKey, Show, ShowEvent, ShowStream
+from live.services.replays import replay_due
 from live.video.base import provider_for
 
 
@@ -22,6 +24,16 @@ def _revoke_keys(show: Show, *, now, member_id: int | None = None) -> None:
     active.update(revoked_at=now)
     for key in publishing:
         _tell_provider(stream, "revoke", key.member)
+    if member_id is not None and not provider_for(stream).uses_stream_keys:
+        # Token providers keep no keys here: the provider disconnects the member itself.
+        _tell_provider(stream, "revoke", get_user_model()(pk=member_id))
+
+
+def _disconnect_viewer(show: Show, viewer) -> None:
+    """A removed viewer: the provider cuts their connections (HLS grants are checked per request)."""
+    stream = ShowStream.objects.filter(show_id=show.pk).first()
+    if stream is not None and stream.state != ShowStream.State.ENDED:
+        _tell_provider(stream, "revoke", viewer)
 
 
 def _end_stream(show: Show, *, now) -> None:
@@ -34,6 +46,7 @@ def _end_stream(show: Show, *, now) -> None:
     stream.save(update_fields=["state", "ended_at"])
     events.record(show, ShowEvent.Type.STREAM_ENDED, {"stream_state": stream.state}, now=now)
     _tell_provider(stream, "end")
+    replay_due(show)
 
 
 def _tell_provider(stream: ShowStream, call: str, *arguments) -> None:

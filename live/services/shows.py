@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from graphql_relay import to_global_id
 
@@ -18,6 +19,7 @@ from live.errors import LiveError
 from live.models import Auction, SavedShow, Show, ShowEvent, ShowPass
 from live.services._shared import Type, _locked, _require_host
 from live.services._video import _end_stream
+from live.services.replays import CHAPTER_EVENTS
 from marketplace import images
 from notifications.models import Kind
 from notifications.services import notify
@@ -130,8 +132,14 @@ def unsave_show(*, user, show: Show) -> bool:
 
 
 def prune_events(*, now) -> int:
-    """Forget log events older than LIVE_EVENT_RETENTION; reconnecting later gets a snapshot."""
-    deleted, _ = ShowEvent.objects.filter(created_at__lt=now - settings.LIVE_EVENT_RETENTION).delete()
+    """Forget log events older than LIVE_EVENT_RETENTION; reconnecting later gets a snapshot.
+    What a replay's chapters are made of (featuring, sales, the stream's ups and downs) stays
+    until the show has been over for LIVE_REPLAY_CHAPTERS_KEPT (live.services.replays)."""
+    chapters = Q(type__in=CHAPTER_EVENTS) & (
+        Q(show__ended_at__isnull=True) | Q(show__ended_at__gte=now - settings.LIVE_REPLAY_CHAPTERS_KEPT)
+    )
+    old = ShowEvent.objects.filter(created_at__lt=now - settings.LIVE_EVENT_RETENTION).exclude(chapters)
+    deleted, _ = old.delete()
     return deleted
 
 

@@ -24,6 +24,7 @@ from live.errors import LiveError
 from live.models import PublishKey, Show, ShowStream
 from live.services._shared import Type, _locked, _require_host, _require_moderator, _require_not_ended
 from live.services._video import _revoke_keys
+from live.services.replays import add_recording
 from live.services.sales import pause_auction, resume_auction
 from live.services.shows import _go_live
 from live.video.base import (
@@ -109,8 +110,7 @@ def apply_signal(signal: StreamSignal) -> None:
         elif signal.kind is SignalKind.PUBLISH_ENDED:
             _publish_ended(show, stream, signal)
         else:
-            # Replays take recordings: until they do, the file stays in the media server's folder.
-            logger.info("Recording of show %s ready: %s", show.pk, signal.recording)
+            add_recording(show, signal.recording)
 
 
 def _prepared_stream(show: Show) -> ShowStream:
