@@ -12,14 +12,17 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 import pytest
-from django.db import connection
+from django.core.files.storage import default_storage
+from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from livekit import api as lk
 
+from live import recordings as recordings_module
 from live import services
-from live.models import Replay, ReplayChapter, ShowEvent, ShowRestriction
+from live.models import Replay, ReplayChapter, Show, ShowEvent, ShowRestriction
+from live.services.replays import add_recording
 from live.video.base import SignalKind, StreamSignal
 from live.video.livekit import room_name
 from marketplace.models import Listing
@@ -321,3 +324,72 @@ def test_the_media_servers_recording_becomes_the_replay(member, show_of, run, re
     replay = gql(REPLAY, {"showId": gid(show)})["data"]["showReplay"]
     assert replay["durationSeconds"] == pytest.approx(2, abs=0.5)
     assert Client().get(urlsplit(replay["url"]).path).status_code == 200
+
+
+def _ended_show_with_recordings(member, show_of, recordings, count=1):
+    host = member("ava")
+    show = show_of(host)
+    services.end_show(show=show, user=host)  # no stream: nothing to build yet
+    parts = [_flv(recordings / f"part-{number}.flv", seconds=1) for number in range(count)]
+    Replay.objects.create(show=show, recordings=parts)
+    return show
+
+
+def test_a_recording_arriving_during_a_build_is_in_the_replay(member, show_of, recordings, monkeypatch, run):
+    show = _ended_show_with_recordings(member, show_of, recordings)
+    late = _flv(recordings / "late.flv", seconds=1)
+    remux = recordings_module.remux
+    calls = []
+
+    def remux_while_a_recording_arrives(parts, into):
+        calls.append(list(parts))
+        if len(calls) == 1:  # the provider reports another recording while the first build runs
+            with transaction.atomic():
+                add_recording(Show.objects.select_for_update().get(pk=show.pk), late)
+        return remux(parts, into)
+
+    monkeypatch.setattr(recordings_module, "remux", remux_while_a_recording_arrives)
+    run(services.build_replay, show_id=show.pk)
+    replay = Replay.objects.get(show=show)
+    assert [len(parts) for parts in calls] == [1, 2]
+    assert replay.ready and replay.duration_seconds == pytest.approx(2, abs=0.5)
+    assert _stored_replays() == [replay.file.removeprefix("replays/")]
+
+
+def test_a_recording_ffmpeg_cannot_read_leaves_no_replay_and_no_file(member, show_of, recordings, run):
+    show = _ended_show_with_recordings(member, show_of, recordings)
+    broken = recordings / "broken.flv"
+    broken.write_bytes(b"FLV but not really")
+    Replay.objects.filter(show=show).update(recordings=[str(broken)])
+    run(services.build_replay, show_id=show.pk)
+    assert not Replay.objects.get(show=show).ready and _stored_replays() == []
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_builds_settle_on_one_replay_file(member, show_of, recordings):
+    show = _ended_show_with_recordings(member, show_of, recordings, count=2)
+    start = threading.Barrier(3)
+    failures = []
+
+    def build():
+        try:
+            start.wait(timeout=10)
+            services.build_replay(show_id=show.pk)
+        except Exception as error:  # reported below, with the thread's error
+            failures.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=build) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert failures == []
+    replay = Replay.objects.get(show=show)
+    assert replay.ready and _stored_replays() == [replay.file.removeprefix("replays/")]
+
+
+def _stored_replays():
+    return default_storage.listdir("replays")[1] if default_storage.exists("replays") else []
