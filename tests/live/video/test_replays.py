@@ -393,3 +393,15 @@ def test_concurrent_builds_settle_on_one_replay_file(member, show_of, recordings
 
 def _stored_replays():
     return default_storage.listdir("replays")[1] if default_storage.exists("replays") else []
+
+
+def test_staff_see_replays_and_build_one_again(member, show_of, recordings, client, django_user_model):
+    show = _ended_show_with_recordings(member, show_of, recordings)
+    replay = Replay.objects.get(show=show)
+    staff = django_user_model.objects.create_superuser("admin", "admin@example.com", "a-long-enough-passphrase")
+    client.force_login(staff)
+    assert client.get("/admin/live/replay/").status_code == 200
+    assert client.get(f"/admin/live/replay/{replay.pk}/change/").status_code == 200
+    client.post("/admin/live/replay/", {"action": "build_again", "_selected_action": [replay.pk]})
+    replay.refresh_from_db()
+    assert replay.ready and _stored_replays() == [replay.file.removeprefix("replays/")]
