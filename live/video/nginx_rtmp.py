@@ -1,10 +1,11 @@
 """The self-hosted default: nginx with its RTMP module (Debian: nginx, libnginx-mod-rtmp).
 
-Hosts publish RTMP to MEDIA_SERVER_INGEST_URL with their stream key as the stream name. nginx
-asks the backend (live.video.views, on_publish) before it takes a publisher: the key is looked
-up by its hash, and a good one is redirected to the show's room name (`show-<id>`), so the key
-never appears in a playback address. nginx writes HLS into `<dir>/hls/<room>/` and records every
-publish as FLV into `<dir>/recordings/`, and reports the end of a publish and of a recording.
+Hosts publish RTMP to MEDIA_SERVER_INGEST_URL with the stream key `<room>?key=<secret>` (the
+show's room, `show-<id>`, is the stream's name; the secret rides in its arguments, so it never
+names a file or a playback address). nginx asks the backend (live.video.views, on_publish)
+before it takes a publisher: the secret is looked up by its hash and must belong to that room's
+show. nginx writes HLS into `<dir>/hls/<room>/`, records every publish as FLV into
+`<dir>/recordings/`, and reports the end of a publish and of a recording.
 
 Viewers play `<MEDIA_SERVER_PLAYBACK_URL>/<token>/<room>/index.m3u8`: the token sits in the path,
 so the player's relative segment addresses carry it too. nginx checks every request with the
@@ -38,7 +39,7 @@ from live.video.base import (
     hash_stream_key,
 )
 
-APPLICATION = "live"  # the RTMP application: rtmp://host:port/live/<stream key>
+APPLICATION = "live"  # the RTMP application: rtmp://host:port/live/<room>?key=<secret>
 PLAYBACK_SALT = "live.video.nginx_rtmp.playback"
 RTMP_MODULE = Path("/usr/lib/nginx/modules/ngx_rtmp_module.so")
 CALLBACKS = ("on_publish", "on_publish_done", "on_play", "on_record_done")
@@ -57,7 +58,11 @@ class NginxRtmpProvider(VideoProvider):
         return f"show-{stream.show_id}"
 
     def publish_credentials(self, stream, member, *, stream_key=None) -> PublishCredentials:
-        return PublishCredentials(ingest_url=settings.MEDIA_SERVER_INGEST_URL, stream_key=stream_key, expires_at=None)
+        return PublishCredentials(
+            ingest_url=settings.MEDIA_SERVER_INGEST_URL,
+            stream_key=f"{stream.provider_room_id}?key={stream_key}" if stream_key else None,
+            expires_at=None,
+        )
 
     def playback(self, stream, viewer) -> Playback:
         token = signing.TimestampSigner(salt=PLAYBACK_SALT).sign_object({"show": stream.show_id, "viewer": viewer.pk})
@@ -84,12 +89,16 @@ class NginxRtmpProvider(VideoProvider):
         call = form.get("call", "")
         if call == "publish":
             key = (
-                PublishKey.objects.filter(key_hash=hash_stream_key(form.get("name", "")), revoked_at__isnull=True)
+                PublishKey.objects.filter(
+                    key_hash=hash_stream_key(form.get("key", "")),
+                    revoked_at__isnull=True,
+                    show__stream__provider_room_id=form.get("name", ""),
+                )
                 .values("show_id", "member_id")
                 .first()
             )
             if key is None:
-                raise CallbackRefused("unknown or revoked stream key")
+                raise CallbackRefused("unknown or revoked stream key, or not this show's")
             return [
                 StreamSignal(
                     SignalKind.PUBLISH_STARTED, key["show_id"], now, key["member_id"], _session(form.get("clientid"))

@@ -11,7 +11,6 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from live import selectors, services
-from live.models import ShowStream
 from live.video import nginx_rtmp
 from live.video.base import CallbackRefused, provider_named
 
@@ -34,12 +33,6 @@ def media_server_callback(request, secret: str, call: str):
             services.apply_signal(signal)
     except CallbackRefused as refused:
         return _refuse(request, call, refused)
-    if call == "on_publish":
-        # The publisher's stream is renamed to the show's room: the key stays out of playback URLs.
-        room_id = ShowStream.objects.values_list("provider_room_id", flat=True).get(show_id=signals[0].show_id)
-        response = HttpResponse(status=302)
-        response["Location"] = room_id
-        return response
     return HttpResponse()
 
 
