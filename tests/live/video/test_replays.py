@@ -6,6 +6,7 @@ profile in a fixed number of queries."""
 import json
 import subprocess
 import threading
+import uuid
 from datetime import timedelta
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -34,6 +35,9 @@ pytestmark = pytest.mark.django_db
 REPLAY = """query($showId: ID!, $linkToken: String) { showReplay(showId: $showId, linkToken: $linkToken) {
   showId title host { username } durationSeconds url urlExpiresAt startedAt endedAt
   chapters { offsetSeconds featuredAt soldInShow listing { id title status } } } }"""
+PURCHASE = (
+    """mutation($input: PurchaseListingInput!) { purchaseListing(input: $input) { errors { field code message } } }"""
+)
 HOST_REPLAYS = """query($hostId: ID!, $first: Int) { hostReplays(hostId: $hostId, first: $first) {
   edges { node { title host { username } url durationSeconds
                  chapters { offsetSeconds soldInShow listing { title status seller { username } } } } } } }"""
@@ -141,6 +145,17 @@ def test_the_recordings_become_a_playable_mp4_replay_with_chapters(
     assert float(_probe(played)["duration"]) == pytest.approx(4, abs=0.5)
     # the index comes first (+faststart): a player starts before the whole file arrives
     assert played.read_bytes().find(b"moov") < played.read_bytes().find(b"mdat")
+
+    # a replay viewer buys what is still available, as from any listing
+    buyer, buyer_token = make_buyer("sam")
+    bought = gql(
+        PURCHASE,
+        {"input": {"listingId": replay["chapters"][0]["listing"]["id"], "idempotencyKey": str(uuid.uuid4())}},
+        token=buyer_token,
+    )
+    assert bought["data"]["purchaseListing"]["errors"] == []
+    after = gql(REPLAY, {"showId": gid(show)})["data"]["showReplay"]["chapters"]
+    assert [chapter["listing"]["status"] for chapter in after] == ["SOLD", "SOLD"]
 
     ranged = Client().get(path, HTTP_RANGE="bytes=0-99")
     assert ranged.status_code == 206 and ranged["Content-Range"] == f"bytes 0-99/{played.stat().st_size}"
