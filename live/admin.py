@@ -1,5 +1,5 @@
 """The community team's view of live selling: shows with their co-hosts, line-up and auctions;
-chat moderation (delete messages, lift mutes and removals)."""
+chat moderation (delete messages, lift mutes and removals); replays, built again on demand."""
 
 from django.contrib import admin, messages
 from django.utils import timezone
@@ -11,6 +11,8 @@ from live.models import (
     Bid,
     CoHost,
     PublishKey,
+    Replay,
+    ReplayChapter,
     Show,
     ShowEvent,
     ShowListing,
@@ -211,3 +213,34 @@ class ShowEventAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class ReplayChapterInline(admin.TabularInline):
+    model = ReplayChapter
+    extra = 0
+    fields = ("offset_seconds", "listing", "featured_at", "sold_in_show")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False  # chapters come from the show's log
+
+
+@admin.register(Replay)
+class ReplayAdmin(admin.ModelAdmin):
+    list_display = ("show", "ready", "duration_seconds", "created_at", "ready_at")
+    list_filter = ("ready",)
+    search_fields = ("show__title", "show__host__username")
+    raw_id_fields = ("show",)
+    readonly_fields = ("show", "recordings", "file", "duration_seconds", "ready", "created_at", "ready_at")
+    inlines = [ReplayChapterInline]
+    actions = ["build_again"]
+
+    def has_add_permission(self, request):
+        return False  # replays come from the provider's recordings
+
+    @admin.action(description="Build the selected replays again from their recordings")
+    def build_again(self, request, queryset):
+        built = [services.build_replay(show_id=show_id) for show_id in queryset.values_list("show_id", flat=True)]
+        ready = sum(1 for replay in built if replay is not None and replay.ready)
+        self.message_user(request, f"{ready} of {len(built)} replays ready.", messages.INFO)
