@@ -37,6 +37,7 @@ def auto_accept_orders() -> int:
 def sweep_checkout() -> None:
     """Re-run what a lost task or a killed worker left undone: payment settling and event dispatch."""
     now = timezone.now()
+    services.reconcile_stalled_payments(now=now)  # first: a lost answer may have gone through
     for payment_id in services.stalled_payments(now=now):
         settle_payment.delay(payment_id)
     for event_id in events.undispatched(before=now - settings.CHECKOUT_SWEEP_GRACE):

@@ -7,38 +7,53 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('marketplace', '0009_order_in_transit_refunded_events'),
+        ("marketplace", "0009_order_in_transit_refunded_events"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PaymentCustomer',
+            name="PaymentCustomer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('provider', models.CharField(help_text='Dotted path of the provider class.', max_length=100)),
-                ('reference', models.CharField(help_text="The provider's customer id.", max_length=100)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='payment_customers', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("provider", models.CharField(help_text="Dotted path of the provider class.", max_length=100)),
+                ("reference", models.CharField(help_text="The provider's customer id.", max_length=100)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="payment_customers",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('user', 'provider'), name='payment_customer_once_per_provider')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("user", "provider"), name="payment_customer_once_per_provider")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ProcessedProviderEvent',
+            name="ProcessedProviderEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('provider', models.CharField(max_length=100)),
-                ('event_id', models.CharField(max_length=100)),
-                ('type', models.CharField(max_length=64)),
-                ('processed_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('payment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='provider_events', to='marketplace.payment')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("provider", models.CharField(max_length=100)),
+                ("event_id", models.CharField(max_length=100)),
+                ("type", models.CharField(max_length=64)),
+                ("processed_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "payment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="provider_events",
+                        to="marketplace.payment",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('provider', 'event_id'), name='provider_event_once')],
+                "constraints": [models.UniqueConstraint(fields=("provider", "event_id"), name="provider_event_once")],
             },
         ),
     ]

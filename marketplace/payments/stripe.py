@@ -51,16 +51,21 @@ ZERO_DECIMAL = frozenset(
 
 def stripe_client() -> stripe.StripeClient:
     """A client for the configured account (STRIPE_API_BASE points it at a local fake in tests)."""
-    return _client(settings.STRIPE_SECRET_KEY, settings.STRIPE_API_BASE, settings.STRIPE_TIMEOUT)
+    return _client(
+        settings.STRIPE_SECRET_KEY,
+        settings.STRIPE_API_BASE,
+        settings.STRIPE_TIMEOUT,
+        settings.STRIPE_MAX_NETWORK_RETRIES,
+    )
 
 
 @cache
-def _client(secret_key: str, api_base: str, timeout: float) -> stripe.StripeClient:
+def _client(secret_key: str, api_base: str, timeout: float, retries: int) -> stripe.StripeClient:
     return stripe.StripeClient(
         secret_key,
         base_addresses={"api": api_base},
         http_client=stripe.RequestsClient(timeout=timeout),
-        max_network_retries=settings.STRIPE_MAX_NETWORK_RETRIES,
+        max_network_retries=retries,
     )
 
 

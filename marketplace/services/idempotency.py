@@ -91,6 +91,6 @@ def _keyed(user, key: str, operation: str, *, payment_method: str | None = None,
     canonical = json.dumps({"operation": operation, **inputs}, sort_keys=True, default=str)
     payment_method = (payment_method or "").strip() or None
     if payment_method is not None and (len(payment_method) > MAX_KEY_LENGTH or not payment_method.isascii()):
-        raise ServiceError(CommonError.INVALID, "This payment method is not one the payment sheet gives.", "paymentMethod")
+        raise ServiceError(CommonError.INVALID, "Send what the payment sheet gave.", "paymentMethod")
     fingerprint = hashlib.sha256(canonical.encode()).hexdigest()
     return _Request(user=user, key=key, fingerprint=fingerprint, payment_method=payment_method)
