@@ -136,7 +136,7 @@ class StripePaymentProvider(PaymentProvider):
             event = stripe.Webhook.construct_event(payload, signature, settings.STRIPE_WEBHOOK_SECRET)
         except (ValueError, stripe.SignatureVerificationError) as refused:
             raise InvalidEvent(str(refused)) from None
-        thing = event.data.object
+        thing = event.data.object.to_dict()
         if event.type not in EVENT_STATUS or thing.get("object") not in ("payment_intent", "charge"):
             return ProviderEvent(id=event.id, type=event.type, reference=None, status=None)
         reference = thing.get("id") if thing.get("object") == "payment_intent" else thing.get("payment_intent")
