@@ -24,7 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-PORTS = range(8130, 8140)  # this helper's loopback ports
+PORTS = range(8130, 8140)  # the loopback ports of the payment tests' servers
+WEBHOOK_SECRET = "whsec_test_closetline"
 
 ROUTES: list[tuple[str, re.Pattern, Callable]] = []
 

@@ -8,35 +8,17 @@ from django.utils import timezone
 
 from marketplace import services, tasks
 from marketplace.models import Order, Payment, PaymentCustomer, ProcessedProviderEvent
-from tests.fakes.stripe_api import FakeStripe, event, serve, signed
+from tests.fakes.stripe_api import WEBHOOK_SECRET, event, signed
 from tests.helpers import gid
 from tests.marketplace.checkout_api import ORDER, money
 
 pytestmark = pytest.mark.django_db
 
-WEBHOOK_SECRET = "whsec_test_closetline"
 PURCHASE = f"""mutation($input: PurchaseListingInput!) {{
   purchaseListing(input: $input) {{ order {ORDER} errors {{ field code message clientSecret }} }} }}"""
 SHEET = """mutation { preparePaymentSheet {
   paymentSheet { customer ephemeralKeySecret publishableKey } errors { field code } } }"""
 VISA, THREE_D_SECURE, DECLINED = "pm_card_visa", "pm_card_threeDSecure2Required", "pm_card_chargeDeclined"
-
-
-@pytest.fixture
-def stripe_api(settings, provider):
-    """Payments go through StripePaymentProvider to a fake Stripe on loopback: the fake's state."""
-    fake = FakeStripe()
-    server, base = serve(fake)
-    settings.PAYMENT_PROVIDER = "marketplace.payments.StripePaymentProvider"
-    settings.STRIPE_API_BASE = base
-    settings.STRIPE_SECRET_KEY = "sk_test_closetline"
-    settings.STRIPE_PUBLISHABLE_KEY = "pk_test_closetline"
-    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
-    settings.STRIPE_TIMEOUT = 0.5
-    settings.STRIPE_MAX_NETWORK_RETRIES = 0
-    yield fake
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.fixture
