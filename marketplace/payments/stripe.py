@@ -2,6 +2,9 @@
 confirmed server side with what the buyer's payment sheet collected (deferred-intent flow), on
 the buyer's Stripe customer (created once, kept in PaymentCustomer).
 
+A purchase made while the buyer is away (an offer the seller accepts, an auction won) is charged
+off session to the card their last purchase saved.
+
 3-D Secure: an intent that `requires_action` is left as it is and its client secret goes to the
 app, which completes the challenge and retries the purchase with the same idempotency key; Stripe
 replays the intent it created, and its current status (retrieved) lets the purchase complete.
@@ -82,15 +85,17 @@ class StripePaymentProvider(PaymentProvider):
             "capture_method": "manual",
             "metadata": {"buyer_id": str(buyer.pk)},
         }
-        if payment_method:
+        if payment_method:  # the buyer is paying now: the card is kept for their later off-session charges
             method_kind = "confirmation_token" if payment_method.startswith("ctoken_") else "payment_method"
-            params |= {"confirm": True, method_kind: payment_method}
+            params |= {"confirm": True, method_kind: payment_method, "setup_future_usage": "off_session"}
+        else:  # charged while away (an offer accepted, an auction won): their last saved card
+            params |= {"confirm": True, "off_session": True, "payment_method": self._saved_card(params["customer"])}
         intent = _call(lambda client: client.v1.payment_intents.create(params, {"idempotency_key": idempotency_key}))
         if intent.status == "requires_action":  # replayed as created: the challenge may be done now
             intent = _call(lambda client: client.v1.payment_intents.retrieve(intent.id))
         if intent.status == "requires_capture":
             return intent.id
-        if intent.status == "requires_action":
+        if intent.status == "requires_action" and payment_method:  # only the buyer, at checkout, can answer it
             raise PaymentActionRequired(intent.client_secret)
         error = intent.last_payment_error
         raise PaymentDeclined(error.message if error and error.message else "The card was not accepted.")
@@ -147,6 +152,12 @@ class StripePaymentProvider(PaymentProvider):
         return ProviderEvent(
             id=event.id, type=event.type, reference=reference, status=status, detail=(error.get("message") or "")[:200]
         )
+
+    def _saved_card(self, customer: str) -> str:
+        cards = _call(lambda client: client.v1.payment_methods.list({"customer": customer, "type": "card", "limit": 1}))
+        if not cards.data:
+            raise PaymentDeclined("Add a card at checkout first: there is no saved card to charge.")
+        return cards.data[0].id
 
     def _customer(self, buyer) -> str:
         """The buyer's Stripe customer, created once (an idempotency key per member guards a race)."""

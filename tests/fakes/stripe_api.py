@@ -263,14 +263,30 @@ def create_payment_intent(fake, params):
     )
     method = params.get("payment_method") or params.get("confirmation_token")
     if params.get("confirm") == "true" and method:
+        method = method.replace("ctoken_", "pm_")  # a confirmation token turns into its payment method
         intent["payment_method"] = method
+        if params.get("setup_future_usage") and intent["customer"]:
+            fake.store({"id": method, "object": "payment_method", "type": "card", "customer": intent["customer"]})
         if "chargeDeclined" in method:
             raise _card_error(intent, "card_declined", "Your card was declined.")
+        if "threeDSecure" in method and params.get("off_session") == "true":
+            raise _card_error(intent, "authentication_required", "Your card needs you to authenticate this payment.")
         if "threeDSecure" in method:
             intent.update(status="requires_action", next_action={"type": "use_stripe_sdk"})
         else:
             intent.update(status="requires_capture", amount_capturable=intent["amount"])
     return dict(intent)
+
+
+@route("GET", "/v1/payment_methods")
+def list_payment_methods(fake, params):
+    cards = [
+        thing
+        for thing in reversed(fake.objects.values())
+        if thing["object"] == "payment_method" and thing["customer"] == params.get("customer")
+    ]
+    limit = int(params.get("limit", 10))
+    return {"object": "list", "url": "/v1/payment_methods", "has_more": len(cards) > limit, "data": cards[:limit]}
 
 
 @route("GET", "/v1/payment_intents/([^/]+)")

@@ -6,11 +6,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from marketplace import services, tasks
+from marketplace import checks, services, tasks
 from marketplace.models import Order, Payment, PaymentCustomer, ProcessedProviderEvent
 from tests.fakes.stripe_api import WEBHOOK_SECRET, event, signed
 from tests.helpers import gid
-from tests.marketplace.checkout_api import ORDER, money
+from tests.marketplace.checkout_api import ORDER, make_offer, money, respond
 
 pytestmark = pytest.mark.django_db
 
@@ -248,3 +248,49 @@ def test_an_authorization_whose_answer_is_lost_is_a_typed_error_and_a_retry_comp
     with django_capture_on_commit_callbacks(execute=True):
         assert buy(gql, token, listing)["errors"] == []
     assert Payment.objects.get().reference == intent(stripe_api)["id"]  # one PaymentIntent, replayed
+
+
+def test_the_deploy_check_names_the_stripe_settings_missing(settings):
+    settings.PAYMENT_PROVIDER = "marketplace.payments.StripePaymentProvider"
+    settings.STRIPE_SECRET_KEY, settings.STRIPE_PUBLISHABLE_KEY, settings.STRIPE_WEBHOOK_SECRET = "sk_live_x", "", ""
+    errors = checks.stripe_configured(None)
+    assert [error.msg.split(" ")[0] for error in errors] == ["STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET"]
+    assert checks.real_payment_provider(None) == []
+
+
+@pytest.mark.parametrize(
+    "earlier_card, accepted",
+    [(VISA, True), (None, False), (THREE_D_SECURE, False)],  # a card saved; none; one that needs the buyer there
+)
+def test_an_accepted_offer_is_charged_off_session_to_the_buyers_saved_card(
+    gql, stripe_api, make_user, make_buyer, make_listing, django_capture_on_commit_callbacks, earlier_card, accepted
+):
+    seller, seller_token = make_user("ava")
+    buyer, token = make_buyer("marco")
+    if earlier_card:  # an earlier purchase at checkout saved the card
+        earlier = make_listing(seller)
+        if earlier_card == THREE_D_SECURE:
+            buy(gql, token, earlier, earlier_card)
+            stripe_api.complete_action(intent(stripe_api)["id"])
+        with django_capture_on_commit_callbacks(execute=True):
+            assert buy(gql, token, earlier, earlier_card)["errors"] == []
+    jacket = make_listing(seller, title="Denim jacket", price="40.00")
+    offer_id = make_offer(gql, token, "30", listing=jacket)["offer"]["id"]
+    with django_capture_on_commit_callbacks(execute=True):
+        payload = respond(gql, seller_token, offer_id, "ACCEPT")
+    orders = Order.objects.filter(lines__listing=jacket)
+    if accepted:
+        assert payload["errors"] == [] and payload["offer"]["status"] == "ACCEPTED"
+        charged = stripe_api.objects[orders.get().payments.get().reference]
+        assert (charged["amount"], charged["status"], charged["customer"]) == (
+            3649,
+            "succeeded",
+            earlier_customer(buyer),
+        )
+    else:
+        assert payload["errors"] == [{"field": None, "code": "PAYMENT_DECLINED"}]
+        assert not orders.exists()
+
+
+def earlier_customer(buyer) -> str:
+    return PaymentCustomer.objects.get(user=buyer).reference
