@@ -303,6 +303,13 @@ CELERY_BEAT_SCHEDULE["marketplace-auto-accept-orders"] = {
     "schedule": 3600.0,
 }
 CELERY_BEAT_SCHEDULE["marketplace-sweep-checkout"] = {"task": "marketplace.tasks.sweep_checkout", "schedule": 60.0}
+# A hold at the provider no order came of (a client gone after a lost answer or a 3-D Secure
+# challenge) is voided this long after it was made: long enough for the client's retry.
+PAYMENT_ORPHANED_HOLD_AFTER = timedelta(hours=1)
+CELERY_BEAT_SCHEDULE["marketplace-release-orphaned-holds"] = {
+    "task": "marketplace.tasks.release_orphaned_holds",
+    "schedule": 3600.0,
+}
 
 # Direct messages (social/) and seller tools (sellers/). The seller tools' figures (price-drop
 # threshold and window, greeting periods) are staff's, in the admin (sellers.SellerToolSettings).

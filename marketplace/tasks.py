@@ -42,3 +42,9 @@ def sweep_checkout() -> None:
         settle_payment.delay(payment_id)
     for event_id in events.undispatched(before=now - settings.CHECKOUT_SWEEP_GRACE):
         dispatch_event.delay(event_id)
+
+
+@shared_task
+def release_orphaned_holds() -> int:
+    """Void card holds no order came of (the provider keeps them for days otherwise)."""
+    return len(services.release_orphaned_holds(now=timezone.now()))

@@ -7,6 +7,7 @@
     refund(reference, amount, idempotency_key)   give captured money back
     payment_sheet(buyer) -> PaymentSheet         what the buyer's app needs to collect a card
     status(reference) -> Payment.Status | None   where the provider says the payment is (the sweep)
+    holds(created_before) -> [reference]         authorizations still held, made before then
     parse_event(payload, signature) -> ProviderEvent   a verified webhook notification
 
 Each call may be retried with the same idempotency key without acting twice. `PaymentDeclined`
@@ -17,6 +18,7 @@ providers outside row locks: authorize before the stock transaction, the rest af
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from functools import cache
 
@@ -83,6 +85,9 @@ class PaymentProvider:
         raise NotImplementedError
 
     def status(self, *, reference: str) -> str | None:
+        raise NotImplementedError
+
+    def holds(self, *, created_before: datetime) -> list[str]:
         raise NotImplementedError
 
     def parse_event(self, *, payload: bytes, signature: str) -> ProviderEvent:

@@ -31,3 +31,6 @@ class DevPaymentProvider(PaymentProvider):
 
     def status(self, *, reference):
         return None  # it keeps no state: the payment rows are the truth
+
+    def holds(self, *, created_before):
+        return []  # nothing is held anywhere

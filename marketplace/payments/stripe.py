@@ -10,6 +10,7 @@ app, which completes the challenge and retries the purchase with the same idempo
 replays the intent it created, and its current status (retrieved) lets the purchase complete.
 """
 
+from datetime import timedelta
 from decimal import Decimal
 from functools import cache
 
@@ -32,6 +33,7 @@ PROVIDER = "marketplace.payments.StripePaymentProvider"
 # Stripe's objects in the versions this module was written for (the ephemeral key names its version).
 API_VERSION = stripe.api_version
 
+HOLD_LIFETIME = timedelta(days=7)
 # Where a PaymentIntent's status puts our payment (others: nothing to move).
 INTENT_STATUS = {
     "requires_capture": Payment.Status.AUTHORIZED,
@@ -135,6 +137,17 @@ class StripePaymentProvider(PaymentProvider):
         if intent.status == "succeeded" and charge is not None and not isinstance(charge, str) and charge.refunded:
             return Payment.Status.REFUNDED
         return INTENT_STATUS.get(intent.status)
+
+    def holds(self, *, created_before):
+        # A hold lapses at Stripe after 7 days: older intents need no release.
+        window = {"lt": int(created_before.timestamp()), "gte": int((created_before - HOLD_LIFETIME).timestamp())}
+        return _call(
+            lambda client: [
+                intent.id
+                for intent in client.v1.payment_intents.list({"created": window, "limit": 100}).auto_paging_iter()
+                if intent.status == "requires_capture"
+            ]
+        )
 
     def parse_event(self, *, payload, signature):
         try:

@@ -61,7 +61,12 @@ from marketplace.services.orders import (
     release_order,
     ship_order,
 )
-from marketplace.services.reconciliation import PROVIDER_MOVES, apply_provider_event, reconcile_stalled_payments
+from marketplace.services.reconciliation import (
+    PROVIDER_MOVES,
+    apply_provider_event,
+    reconcile_stalled_payments,
+    release_orphaned_holds,
+)
 from marketplace.services.settlement import (
     MONEY_RETURNED,
     PAYMENT_RETRY_FROM,
@@ -113,6 +118,7 @@ __all__ = [
     "refund_order",
     "release_listing",
     "release_order",
+    "release_orphaned_holds",
     "remove_from_bundle",
     "remove_listing",
     "remove_listing_image",

@@ -1,6 +1,7 @@
 """Payments brought in line with what their provider says: its webhook events (each processed
-once) and the sweep's look-ups after a lost answer. The provider's word only moves a payment
-forward, so a replayed, stale or reordered event never undoes a later state.
+once), the sweep's look-ups after a lost answer; and holds no order came of, released. The
+provider's word only moves a payment forward, so a replayed, stale or reordered event never
+undoes a later state.
 
 Locks: the payment row (select_for_update) while an event is applied; no lock over a provider call.
 """
@@ -65,6 +66,32 @@ def reconcile_stalled_payments(*, now: datetime) -> list[int]:
             if _move_forward(locked, status):
                 moved.append(payment.pk)
     return moved
+
+
+def release_orphaned_holds(*, now: datetime) -> list[str]:
+    """Void the authorizations held at the provider for PAYMENT_ORPHANED_HOLD_AFTER that no payment
+    row knows: a purchase that never wrote its order (a killed process, a client that never came
+    back after a lost answer or a 3-D Secure challenge). Returns their references."""
+    provider = payments.provider()
+    try:
+        held = provider.holds(created_before=now - settings.PAYMENT_ORPHANED_HOLD_AFTER)
+    except payments.PaymentUnavailable:
+        return []
+    known = set(
+        Payment.objects.filter(provider=settings.PAYMENT_PROVIDER, reference__in=held).values_list(
+            "reference", flat=True
+        )
+    )
+    released = []
+    for reference in held:
+        if reference in known:
+            continue
+        try:
+            provider.void(reference=reference, idempotency_key=f"void:{reference}")
+        except (payments.PaymentDeclined, payments.PaymentUnavailable):
+            continue  # taken meanwhile, or not reached: the next run sees it again
+        released.append(reference)
+    return released
 
 
 def _move_forward(payment: Payment, status: str | None, detail: str = "") -> bool:

@@ -246,6 +246,7 @@ def create_payment_intent(fake, params):
         {
             "id": intent_id,
             "object": "payment_intent",
+            "created": int(time.time()),
             "amount": int(params["amount"]),
             "amount_capturable": 0,
             "amount_received": 0,
@@ -287,6 +288,18 @@ def list_payment_methods(fake, params):
     ]
     limit = int(params.get("limit", 10))
     return {"object": "list", "url": "/v1/payment_methods", "has_more": len(cards) > limit, "data": cards[:limit]}
+
+
+@route("GET", "/v1/payment_intents")
+def list_payment_intents(fake, params):
+    created = params.get("created", {})
+    intents = [
+        dict(thing)
+        for thing in reversed(fake.objects.values())
+        if thing["object"] == "payment_intent"
+        and int(created.get("gte", 0)) <= thing["created"] < int(created.get("lt", 2**40))
+    ]  # one page, newest first: enough for tests
+    return {"object": "list", "url": "/v1/payment_intents", "has_more": False, "data": intents}
 
 
 @route("GET", "/v1/payment_intents/([^/]+)")

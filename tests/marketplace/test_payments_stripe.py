@@ -294,3 +294,24 @@ def test_an_accepted_offer_is_charged_off_session_to_the_buyers_saved_card(
 
 def earlier_customer(buyer) -> str:
     return PaymentCustomer.objects.get(user=buyer).reference
+
+
+def test_a_hold_no_order_came_of_is_released_after_an_hour(
+    gql, stripe_api, shop, make_listing, django_capture_on_commit_callbacks
+):
+    _, token, listing = shop
+    with django_capture_on_commit_callbacks(execute=True):
+        buy(gql, token, listing)  # a hold with its order
+    stranded = buy(
+        gql, token, make_listing(listing.seller), THREE_D_SECURE, key="purchase-key-2"
+    )  # the app never came back
+    assert stranded["errors"][0]["code"] == "PAYMENT_ACTION_REQUIRED"
+    orphan = next(thing for thing in stripe_api.objects.values() if thing.get("status") == "requires_action")
+    stripe_api.complete_action(orphan["id"])
+    assert tasks.release_orphaned_holds() == 0  # the app may still retry
+    for thing in stripe_api.objects.values():
+        if thing["object"] == "payment_intent":
+            thing["created"] -= 3601
+    assert tasks.release_orphaned_holds() == 1
+    assert orphan["status"] == "canceled"
+    assert Payment.objects.get().status == Payment.Status.CAPTURED
