@@ -10,9 +10,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("graphql/", GraphQLEndpoint.as_view(), name="graphql"),
     path("accounts/exports/<str:signed>/", download_data_export, name="data-export-download"),
-    # The media server's callbacks; their secret (?secret=) is checked by the views (live.video.views).
-    path("media-server/playback_grant", video_views.playback_grant, name="media-server-playback-grant"),
-    path("media-server/<str:call>", video_views.media_server_callback, name="media-server-callback"),
+    # The media server's callbacks; the secret in the path is checked by the view (live.video.views).
+    path("media-server/<str:secret>/playback_grant", video_views.playback_grant, name="media-server-playback-grant"),
+    path("media-server/<str:secret>/<str:call>", video_views.media_server_callback, name="media-server-callback"),
 ]
 # Local media (the embedded default storage) is served by the project, DEBUG or not (config/media.py).
 urlpatterns += media.urlpatterns()

@@ -13,8 +13,8 @@ backend (auth_request, its answer cached a few seconds): the token is signed, ex
 one viewer to one show, so a viewer removed from the show stops playing within seconds. RTMP
 playback (on_play) takes the same token as `?token=`.
 
-Callbacks carry MEDIA_SERVER_CALLBACK_SECRET in their query string (which Django's and daphne's
-request logs leave out) and are taken only from MEDIA_SERVER_ALLOWED_ADDRESSES.
+Callbacks carry MEDIA_SERVER_CALLBACK_SECRET in their path and are taken only from
+MEDIA_SERVER_ALLOWED_ADDRESSES.
 """
 
 import hmac
@@ -120,7 +120,7 @@ class NginxRtmpProvider(VideoProvider):
 
 def check_origin(request) -> None:
     """The callback comes from the configured media server: its secret, an allowed address."""
-    secret = request.GET.get("secret", "")
+    secret = (request.resolver_match.kwargs.get("secret") if request.resolver_match else "") or ""
     if not hmac.compare_digest(secret.encode(), settings.MEDIA_SERVER_CALLBACK_SECRET.encode()):
         raise CallbackRefused("wrong callback secret")
     if request.META.get("REMOTE_ADDR") not in settings.MEDIA_SERVER_ALLOWED_ADDRESSES:
@@ -158,12 +158,11 @@ def installed() -> bool:
 
 def config(directory: Path) -> str:
     """nginx.conf for a media server keeping its files under `directory`, in the foreground."""
-    callback = f"{settings.MEDIA_SERVER_BACKEND_URL.rstrip('/')}/media-server"
-    secret = f"?secret={urllib.parse.quote(settings.MEDIA_SERVER_CALLBACK_SECRET)}"
+    callback = f"{settings.MEDIA_SERVER_BACKEND_URL.rstrip('/')}/media-server/{settings.MEDIA_SERVER_CALLBACK_SECRET}"
     fragment = settings.MEDIA_SERVER_HLS_FRAGMENT_SECONDS
     playback_path = urllib.parse.urlparse(settings.MEDIA_SERVER_PLAYBACK_URL).path.rstrip("/") or "/hls"
     hls_request = rf"^{playback_path}/(?<playback_token>[^/]+)/(?<room>[\w-]+)/(?<file>[\w-]+\.(m3u8|ts))$"
-    notify = "\n".join(f"            {name} {callback}/{name}{secret};" for name in CALLBACKS)
+    notify = "\n".join(f"            {name} {callback}/{name};" for name in CALLBACKS)
     return f"""# Written by `manage.py run_media_server`; edits are lost.
 daemon off;
 worker_processes 1;
@@ -218,7 +217,7 @@ http {{
         }}
         location = /_playback_grant {{
             internal;
-            proxy_pass {callback}/playback_grant{secret};
+            proxy_pass {callback}/playback_grant;
             proxy_pass_request_body off;
             proxy_set_header Content-Length "";
             proxy_set_header X-Playback-Token $playback_token;

@@ -19,7 +19,7 @@ logger = logging.getLogger("closetline.live")
 
 @csrf_exempt
 @require_POST
-def media_server_callback(request, call: str):
+def media_server_callback(request, secret: str, call: str):
     provider = _provider()
     try:
         if call == "on_play":
@@ -37,7 +37,7 @@ def media_server_callback(request, call: str):
 
 
 @require_GET
-def playback_grant(request):
+def playback_grant(request, secret: str):
     """nginx's auth_request for each HLS request (answers cached a few seconds)."""
     _provider()
     try:
