@@ -28,7 +28,10 @@ class RecordingError(Exception):
 
 
 def is_acceptable(recording: str) -> bool:
-    """A recording the backend reads: a file of the media server's recordings, or an http(s) URL."""
+    """A recording the backend reads: a file of the media server's recordings, or an http(s) URL;
+    never one with a control character (a line break would add a line to ffmpeg's concat list)."""
+    if any(ord(character) < 0x20 or ord(character) == 0x7F for character in recording):
+        return False
     if urlsplit(recording).scheme in ("http", "https"):
         return bool(urlsplit(recording).netloc)
     folder = (Path(settings.MEDIA_SERVER_DIR) / "recordings").resolve()

@@ -180,7 +180,13 @@ def test_a_recording_outside_the_recordings_folder_is_refused(livekit, member, s
     show = show_of(host)
     services.publish_credentials(show=show, user=host)
     stray = _flv(tmp_path / "elsewhere" / "x.flv", seconds=1)
-    for recording in (stray, str(recordings / ".." / ".." / "elsewhere" / "x.flv"), "file:///etc/passwd", "-i"):
+    for recording in (
+        stray,
+        str(recordings / ".." / ".." / "elsewhere" / "x.flv"),
+        "file:///etc/passwd",
+        "-i",
+        f"{recordings}/a\nfile '/etc/passwd'",
+    ):
         run(
             services.apply_signal, signal=_signal(SignalKind.RECORDING_READY, show, timezone.now(), recording=recording)
         )
