@@ -26,7 +26,7 @@ below. Inside the package, modules import from each other directly, never throug
 from live.services._shared import MAX_PRICE
 from live.services.cohosts import invite_cohost, remove_cohost, respond_to_cohost_invite
 from live.services.line_up import add_show_listing, remove_show_listing, reorder_line_up
-from live.services.replays import build_replay
+from live.services.replays import build_replay, forget_recordings
 from live.services.room import (
     MAX_MUTED_WORD_LENGTH,
     delete_message,
@@ -75,6 +75,7 @@ __all__ = [
     "delete_message",
     "end_show",
     "fail_over",
+    "forget_recordings",
     "feature_listing",
     "invite_cohost",
     "new_link_token",
