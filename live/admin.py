@@ -10,6 +10,7 @@ from live.models import (
     Auction,
     Bid,
     CoHost,
+    PublishKey,
     Replay,
     ReplayChapter,
     Show,
@@ -17,6 +18,7 @@ from live.models import (
     ShowListing,
     ShowMessage,
     ShowRestriction,
+    ShowStream,
 )
 
 
@@ -38,6 +40,37 @@ class ShowListingInline(admin.TabularInline):
     @admin.display(description="listing status")
     def listing_status(self, entry):
         return entry.listing.get_status_display()
+
+
+class ShowStreamInline(admin.StackedInline):
+    """The host's video, read-only: its state comes from the provider's signals."""
+
+    model = ShowStream
+    extra = 0
+    can_delete = False
+    readonly_fields = ("provider", "provider_room_id", "state", "went_live_at", "interrupted_at", "ended_at")
+    fields = (
+        "provider",
+        "provider_room_id",
+        "state",
+        "go_live_with_stream",
+        "went_live_at",
+        "interrupted_at",
+        "ended_at",
+    )
+
+
+class PublishKeyInline(admin.TabularInline):
+    """Stream keys as hashes: staff see who may publish and revoke nothing by hand (end the show)."""
+
+    model = PublishKey
+    extra = 0
+    can_delete = False
+    fields = ("member", "created_at", "revoked_at", "publisher_session", "publishing_since")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 class AuctionInline(admin.TabularInline):
@@ -70,7 +103,7 @@ class ShowAdmin(admin.ModelAdmin):
     date_hierarchy = "scheduled_start"
     raw_id_fields = ("host", "featured_listing")
     readonly_fields = ("state", "started_at", "ended_at", "last_seq", "created_at")
-    inlines = [CoHostInline, ShowListingInline, AuctionInline]
+    inlines = [CoHostInline, ShowListingInline, AuctionInline, ShowStreamInline, PublishKeyInline]
     actions = ["end_shows"]
 
     @admin.action(description="End the selected shows (as their host)")

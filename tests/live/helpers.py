@@ -17,7 +17,7 @@ EVENTS = """subscription($showId: ID!, $afterSeq: Int) { showEvents(showId: $sho
   item { listingId title status price { amount currency } seller { username } }
   message { id body author { username } }
   user { username }
-  auction { id state endsAt pausedAt bidCount currentBid { amount } leader { username } nextMinimumBid { amount }
+  auction { id state endsAt bidCount currentBid { amount } leader { username } nextMinimumBid { amount }
             item { listingId } }
   bid { amount { amount currency } bidder { username } }
   buyer { username } price { amount }
