@@ -220,6 +220,7 @@ LIVE_REPLAY_URL_LIFETIME = timedelta(hours=env.int("LIVE_REPLAY_URL_HOURS", defa
 LIVE_REPLAY_CHAPTERS_KEPT = timedelta(days=1)
 CELERY_BEAT_SCHEDULE["live-close-due-auctions"] = {"task": "live.tasks.close_due_auctions", "schedule": 5.0}
 CELERY_BEAT_SCHEDULE["live-prune-show-events"] = {"task": "live.tasks.prune_show_events", "schedule": 600.0}
+CELERY_BEAT_SCHEDULE["live-forget-recordings"] = {"task": "live.tasks.forget_recordings", "schedule": 3600.0}
 
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [
