@@ -17,6 +17,8 @@ with `pricing.DISCOUNT_RULES` and `events.subscribe`:
   (follow counts).
 - `HIDDEN_SELLERS`: `(viewer) -> queryset of seller ids`: closets a viewer must not see (blocks).
 - `DEALING_BARRED`: `(buyer_id, seller_id) -> bool`: members who may not trade with each other.
+- `ORDER_CARD_PREFETCHES`: `(viewer) -> Prefetch`: what every order card carries beyond the
+  marketplace's own rows (its parcels and their tracking), in the card's fixed queries.
 """
 
 from collections.abc import Callable
@@ -28,6 +30,7 @@ LISTING_CARD_ANNOTATIONS: list[Callable] = []
 MEMBER_ANNOTATIONS: list[Callable] = []
 HIDDEN_SELLERS: list[Callable] = []
 DEALING_BARRED: list[Callable[[int, int], bool]] = []
+ORDER_CARD_PREFETCHES: list[Callable] = []
 
 
 def card_annotations(viewer, now) -> dict:
@@ -46,3 +49,7 @@ def hidden_seller_ids(viewer) -> list[QuerySet]:
 
 def dealing_barred(buyer_id: int, seller_id: int) -> bool:
     return any(barred(buyer_id, seller_id) for barred in DEALING_BARRED)
+
+
+def order_card_prefetches(viewer) -> list:
+    return [prefetch(viewer) for prefetch in ORDER_CARD_PREFETCHES]

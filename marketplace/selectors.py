@@ -135,6 +135,7 @@ def order_cards(orders: QuerySet[Order], viewer: User) -> QuerySet[Order]:
             ),
         ),
         Prefetch("discounts", queryset=OrderDiscount.objects.order_by("pk")),
+        *hooks.order_card_prefetches(viewer),
     )
 
 

@@ -8,6 +8,7 @@ from live import schema as live
 from marketplace import schema as marketplace
 from notifications import schema as notifications
 from sellers import schema as sellers
+from shipping import schema as shipping  # noqa: F401  (adds the parcels to Order)
 from social import schema as social
 
 

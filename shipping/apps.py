@@ -1,0 +1,20 @@
+from django.apps import AppConfig
+
+
+class ShippingConfig(AppConfig):
+    """Prepaid labels and carrier tracking for the marketplace's orders (docs/architecture.md, "shipping")."""
+
+    name = "shipping"
+
+    def ready(self):
+        from marketplace import events, hooks
+        from marketplace.models import DomainEvent
+        from shipping import (
+            checks,  # noqa: F401  (registers the deploy checks)
+            selectors,
+            services,
+        )
+
+        # A placed order gets its label; every order card carries its parcels in the card's prefetch.
+        events.subscribe(DomainEvent.Name.ORDER_PLACED, services.on_order_placed)
+        hooks.ORDER_CARD_PREFETCHES.append(selectors.shipments_prefetch)
