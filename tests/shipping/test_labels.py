@@ -180,10 +180,10 @@ def test_order_lists_carry_their_shipments_in_fixed_queries(gql, easypost_api, p
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_attempts_buy_one_label(easypost_api, parties, make_listing, category):
     seller, _, buyer, _ = parties
+    easypost_api.unavailable = 1  # the attempt on commit fails: the label is left to buy
     order = marketplace_services.purchase_listing(buyer=buyer, listing=make_listing(seller), idempotency_key="race")
-    shipment, _ = Shipment.objects.get_or_create(
-        order=order, direction=Shipment.Direction.OUTBOUND, defaults={"currency": "USD", "shipping_charged": "6.49"}
-    )
+    shipment = Shipment.objects.get(order=order, purchased_at__isnull=True)
+    Shipment.objects.filter(pk=shipment.pk).update(next_attempt_at=timezone.now())
     results = race([lambda: services.buy_label(shipment_id=shipment.pk) for _ in range(8)])
     assert sum(result is not None for result in results) == 1
     assert len(easypost_api.purchases) == 1 and Shipment.objects.get(pk=shipment.pk).purchased_at is not None
