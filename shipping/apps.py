@@ -15,6 +15,8 @@ class ShippingConfig(AppConfig):
             services,
         )
 
-        # A placed order gets its label; every order card carries its parcels in the card's prefetch.
+        # A placed order gets its label, a cancelled one gives it back; every order card carries its
+        # parcels in the card's prefetch.
         events.subscribe(DomainEvent.Name.ORDER_PLACED, services.on_order_placed)
+        events.subscribe(DomainEvent.Name.ORDER_CANCELLED, services.on_order_cancelled)
         hooks.ORDER_CARD_PREFETCHES.append(selectors.shipments_prefetch)

@@ -41,6 +41,8 @@ class Shipment(models.Model):
     label_cost = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
     shipping_charged = models.DecimalField(max_digits=10, decimal_places=2)
     purchased_at = models.DateTimeField(null=True, blank=True)
+    # The order was cancelled after its label was bought: the carrier was asked for the money back.
+    refund_requested_at = models.DateTimeField(null=True, blank=True)
     # Until then nobody else tries to buy it: a lease while a task calls the carrier, a back-off after
     # a failure; the sweep retries what is due.
     next_attempt_at = models.DateTimeField(default=timezone.now)
@@ -70,8 +72,9 @@ class Shipment(models.Model):
 
     @property
     def shipping_subsidy(self):
-        """What the platform pays on top of the buyer's shipping (negative: the fee covered more), once bought."""
-        if self.label_cost is None:
+        """What the platform pays on top of the buyer's shipping (negative: the fee covered more), once
+        bought; None for a label not bought or given back."""
+        if self.label_cost is None or self.refund_requested_at:
             return None
         return self.label_cost - self.shipping_charged
 

@@ -29,6 +29,7 @@ from shipping.carriers import (
     LabelRequest,
     TrackingDetail,
     TrackingUpdate,
+    carrier_named,
     current_carrier,
 )
 from shipping.models import Shipment, TrackingEvent
@@ -48,6 +49,12 @@ MOVING = {Shipment.Status.IN_TRANSIT, Shipment.Status.OUT_FOR_DELIVERY, Shipment
 def on_order_placed(event: DomainEvent) -> None:
     """marketplace.events handler: the new order's label (at least once: one shipment per order)."""
     request_label(order=Order(pk=event.payload["order_id"]))
+
+
+def on_order_cancelled(event: DomainEvent) -> None:
+    """marketplace.events handler: a label bought for a cancelled order is given back, on commit."""
+    for shipment_id in _refunds_due().filter(order_id=event.payload["order_id"]).values_list("pk", flat=True):
+        transaction.on_commit(lambda shipment_id=shipment_id: tasks.refund_label.delay(shipment_id), robust=True)
 
 
 @transaction.atomic
@@ -123,6 +130,37 @@ def buy_label(*, shipment_id: int) -> Shipment | None:
         ]
     )
     return shipment
+
+
+def refund_label(*, shipment_id: int) -> Shipment | None:
+    """Ask the carrier for the money of a cancelled order's unused label; a fault leaves it to the
+    sweep. The shipment once asked, or None when nothing was done."""
+    shipment = _refunds_due().filter(pk=shipment_id).first()
+    if shipment is None:
+        return None
+    try:
+        carrier_named(shipment.carrier_name).refund_label(shipment.carrier_shipment_id)
+    except (CarrierUnavailable, CarrierRefused) as error:
+        Shipment.objects.filter(pk=shipment.pk).update(last_error=str(error)[:200])
+        return None
+    Shipment.objects.filter(pk=shipment.pk, refund_requested_at__isnull=True).update(
+        refund_requested_at=timezone.now(), last_error=""
+    )
+    return Shipment.objects.get(pk=shipment.pk)
+
+
+def refunds_due() -> list[int]:
+    """Labels of cancelled orders not given back yet (a lost task, a carrier fault)."""
+    return list(_refunds_due().order_by("pk").values_list("pk", flat=True)[:500])
+
+
+def _refunds_due():
+    return Shipment.objects.filter(
+        direction=Shipment.Direction.OUTBOUND,
+        purchased_at__isnull=False,
+        refund_requested_at__isnull=True,
+        order__status=Order.Status.CANCELLED,
+    )
 
 
 def labels_due(*, now: datetime) -> list[int]:
@@ -217,39 +255,50 @@ def _keep_history(shipment: Shipment, details: tuple[TrackingDetail, ...]) -> No
 
 def _move_order(shipment: Shipment) -> None:
     """Shipped, in transit, delivered: each step the order has not taken yet, as the platform."""
-    order, status = shipment.order, shipment.status
-    steps = [
-        (
-            "ship",
-            lambda: marketplace_services.ship_order(
-                order=order, actor=None, tracking_number=shipment.tracking_code, carrier=shipment.carrier
-            ),
-        )
-    ]
-    steps.append(("in_transit", lambda: marketplace_services.mark_order_in_transit(order=order, actor=None)))
-    if status == Shipment.Status.DELIVERED:
-        steps.append(("deliver", lambda: marketplace_services.mark_order_delivered(order=order, actor=None)))
-    for _, step in steps:
-        try:
-            order = step()
-        except ServiceError:
-            continue  # taken already (the seller shipped by hand), or not allowed now (cancelled)
-    _tell_buyer(shipment)
-
-
-def _tell_buyer(shipment: Shipment) -> None:
-    news = {
-        Shipment.Status.OUT_FOR_DELIVERY: ("Your order is out for delivery", "It should arrive today."),
-        Shipment.Status.DELIVERED: ("Your order was delivered", "Check your items and accept the order."),
-    }.get(shipment.status)
-    if news is None:
-        return  # shipped and in transit: the marketplace told the buyer when it shipped
     order = shipment.order
+    order = _if_allowed(
+        order,
+        lambda: marketplace_services.ship_order(
+            order=order, actor=None, tracking_number=shipment.tracking_code, carrier=shipment.carrier
+        ),
+    )
+    order = _if_allowed(order, lambda: marketplace_services.mark_order_in_transit(order=order, actor=None))
+    if shipment.status == Shipment.Status.DELIVERED:
+        order = _if_allowed(order, lambda: marketplace_services.mark_order_delivered(order=order, actor=None))
+    _tell_buyer(shipment, order)
+
+
+def _if_allowed(order: Order, step) -> Order:
+    try:
+        return step()
+    except ServiceError:
+        return order  # taken already (the seller shipped by hand), or not now (cancelled, accepted)
+
+
+# What the buyer hears, and the order's status that makes it news (shipped: the marketplace says it).
+NEWS = {
+    Shipment.Status.OUT_FOR_DELIVERY: (
+        Order.Status.IN_TRANSIT,
+        "Your order is out for delivery",
+        "It should arrive today.",
+    ),
+    Shipment.Status.DELIVERED: (
+        Order.Status.DELIVERED,
+        "Your order was delivered",
+        "Check your items and accept the order.",
+    ),
+}
+
+
+def _tell_buyer(shipment: Shipment, order: Order) -> None:
+    order_status, title, body = NEWS.get(shipment.status, (None, "", ""))
+    if order_status is None or order.status != order_status:
+        return
     notification_services.notify(
         recipient_ids=[order.buyer_id],
         kind=Kind.ORDER_SHIPPED,
-        title=news[0],
-        body=news[1],
+        title=title,
+        body=body,
         dedupe_key=f"order:{order.pk}:{shipment.status}",
         target=order.lines.first().listing,
         data={"orderId": to_global_id("Order", order.pk)},

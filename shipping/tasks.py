@@ -11,8 +11,16 @@ def buy_label(shipment_id: int) -> None:
     services.buy_label(shipment_id=shipment_id)
 
 
+@shared_task(acks_late=True)
+def refund_label(shipment_id: int) -> None:
+    services.refund_label(shipment_id=shipment_id)
+
+
 @shared_task
 def sweep_labels() -> None:
-    """Labels a lost task, a killed worker or a carrier fault left unbought: try those due again."""
+    """Labels a lost task, a killed worker or a carrier fault left unbought (or, for a cancelled
+    order, not given back): try those due again."""
     for shipment_id in services.labels_due(now=timezone.now()):
         buy_label.delay(shipment_id)
+    for shipment_id in services.refunds_due():
+        refund_label.delay(shipment_id)

@@ -25,9 +25,15 @@ __all__ = [
     "LabelRequest",
     "TrackingDetail",
     "TrackingUpdate",
+    "carrier_named",
     "current_carrier",
 ]
 
 
 def current_carrier() -> Carrier:
-    return import_string(CARRIERS[settings.SHIPPING_CARRIER])()
+    return carrier_named(settings.SHIPPING_CARRIER)
+
+
+def carrier_named(name: str) -> Carrier:
+    """The carrier a shipment was made with (its `carrier_name`), to act on what it bought."""
+    return import_string(CARRIERS[name])()

@@ -78,3 +78,7 @@ class Carrier:
     def buy_label(self, shipment_id: str) -> Label:
         """Buy the lowest rate of the configured service for the shipment (once: its label if bought)."""
         raise NotImplementedError
+
+    def refund_label(self, shipment_id: str) -> None:
+        """Ask for the money of an unused label back (again: no second refund)."""
+        raise NotImplementedError

@@ -34,6 +34,9 @@ class DevCarrier(Carrier):
             currency="USD",
         )
 
+    def refund_label(self, shipment_id: str) -> None:
+        return None  # nothing was paid
+
 
 def _label_pdf(tracking_code: str) -> bytes:
     """A one-page PDF saying it is a development label, with its tracking code."""

@@ -90,6 +90,12 @@ class EasyPostCarrier(Carrier):
             currency=rate.currency,
         )
 
+    def refund_label(self, shipment_id: str) -> None:
+        with _translated_errors():
+            shipment = self.client.shipment.retrieve(shipment_id)
+            if not shipment.get("refund_status"):  # else asked already
+                self.client.shipment.refund(shipment_id)
+
 
 def parse_webhook(body: bytes, headers) -> TrackingUpdate | None:
     """The tracker update a signed EasyPost event carries; None for an event of anything else."""

@@ -6,72 +6,139 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('marketplace', '0008_curationterms'),
+        ("marketplace", "0008_curationterms"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Shipment',
+            name="Shipment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('direction', models.CharField(choices=[('outbound', 'Seller to buyer'), ('return', 'Buyer back to seller')], default='outbound', max_length=8)),
-                ('status', models.CharField(choices=[('pre_transit', 'Label created'), ('in_transit', 'In transit'), ('out_for_delivery', 'Out for delivery'), ('delivered', 'Delivered'), ('returned', 'Returned to sender'), ('failure', 'Delivery failed')], default='pre_transit', max_length=16)),
-                ('carrier_name', models.CharField(help_text='The SHIPPING_CARRIER that bought it (dev, easypost).', max_length=40)),
-                ('carrier_shipment_id', models.CharField(blank=True, max_length=64)),
-                ('tracker_id', models.CharField(blank=True, max_length=64)),
-                ('carrier', models.CharField(blank=True, help_text='Who carries it, e.g. USPS.', max_length=40)),
-                ('service', models.CharField(blank=True, max_length=60)),
-                ('tracking_code', models.CharField(blank=True, max_length=64)),
-                ('label_url', models.URLField(blank=True, max_length=500)),
-                ('currency', models.CharField(max_length=3)),
-                ('label_cost', models.DecimalField(blank=True, decimal_places=2, max_digits=10, null=True)),
-                ('shipping_charged', models.DecimalField(decimal_places=2, max_digits=10)),
-                ('purchased_at', models.DateTimeField(blank=True, null=True)),
-                ('next_attempt_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('last_error', models.CharField(blank=True, max_length=200)),
-                ('tracked_at', models.DateTimeField(blank=True, help_text="The carrier's time of the latest status.", null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('order', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='shipments', to='marketplace.order')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "direction",
+                    models.CharField(
+                        choices=[("outbound", "Seller to buyer"), ("return", "Buyer back to seller")],
+                        default="outbound",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pre_transit", "Label created"),
+                            ("in_transit", "In transit"),
+                            ("out_for_delivery", "Out for delivery"),
+                            ("delivered", "Delivered"),
+                            ("returned", "Returned to sender"),
+                            ("failure", "Delivery failed"),
+                        ],
+                        default="pre_transit",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "carrier_name",
+                    models.CharField(help_text="The SHIPPING_CARRIER that bought it (dev, easypost).", max_length=40),
+                ),
+                ("carrier_shipment_id", models.CharField(blank=True, max_length=64)),
+                ("tracker_id", models.CharField(blank=True, max_length=64)),
+                ("carrier", models.CharField(blank=True, help_text="Who carries it, e.g. USPS.", max_length=40)),
+                ("service", models.CharField(blank=True, max_length=60)),
+                ("tracking_code", models.CharField(blank=True, max_length=64)),
+                ("label_url", models.URLField(blank=True, max_length=500)),
+                ("currency", models.CharField(max_length=3)),
+                ("label_cost", models.DecimalField(blank=True, decimal_places=2, max_digits=10, null=True)),
+                ("shipping_charged", models.DecimalField(decimal_places=2, max_digits=10)),
+                ("purchased_at", models.DateTimeField(blank=True, null=True)),
+                ("next_attempt_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("last_error", models.CharField(blank=True, max_length=200)),
+                (
+                    "tracked_at",
+                    models.DateTimeField(blank=True, help_text="The carrier's time of the latest status.", null=True),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "order",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="shipments", to="marketplace.order"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='TrackingEvent',
+            name="TrackingEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('pre_transit', 'Label created'), ('in_transit', 'In transit'), ('out_for_delivery', 'Out for delivery'), ('delivered', 'Delivered'), ('returned', 'Returned to sender'), ('failure', 'Delivery failed')], max_length=16)),
-                ('message', models.CharField(blank=True, max_length=300)),
-                ('location', models.CharField(blank=True, max_length=120)),
-                ('occurred_at', models.DateTimeField()),
-                ('key', models.CharField(help_text="Digest of the carrier's detail: the same detail twice is one row.", max_length=64)),
-                ('shipment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='shipping.shipment')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pre_transit", "Label created"),
+                            ("in_transit", "In transit"),
+                            ("out_for_delivery", "Out for delivery"),
+                            ("delivered", "Delivered"),
+                            ("returned", "Returned to sender"),
+                            ("failure", "Delivery failed"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("message", models.CharField(blank=True, max_length=300)),
+                ("location", models.CharField(blank=True, max_length=120)),
+                ("occurred_at", models.DateTimeField()),
+                (
+                    "key",
+                    models.CharField(
+                        help_text="Digest of the carrier's detail: the same detail twice is one row.", max_length=64
+                    ),
+                ),
+                (
+                    "shipment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="events", to="shipping.shipment"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['occurred_at', 'pk'],
+                "ordering": ["occurred_at", "pk"],
             },
         ),
         migrations.AddIndex(
-            model_name='shipment',
-            index=models.Index(condition=models.Q(('purchased_at__isnull', True)), fields=['next_attempt_at'], name='shipment_unbought_idx'),
+            model_name="shipment",
+            index=models.Index(
+                condition=models.Q(("purchased_at__isnull", True)),
+                fields=["next_attempt_at"],
+                name="shipment_unbought_idx",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='shipment',
-            constraint=models.UniqueConstraint(fields=('order', 'direction'), name='shipment_one_per_order_and_direction'),
+            model_name="shipment",
+            constraint=models.UniqueConstraint(
+                fields=("order", "direction"), name="shipment_one_per_order_and_direction"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='shipment',
-            constraint=models.UniqueConstraint(condition=models.Q(('tracker_id', ''), _negated=True), fields=('carrier_name', 'tracker_id'), name='shipment_tracker_once'),
+            model_name="shipment",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("tracker_id", ""), _negated=True),
+                fields=("carrier_name", "tracker_id"),
+                name="shipment_tracker_once",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='shipment',
-            constraint=models.CheckConstraint(condition=models.Q(('label_cost__isnull', True), ('label_cost__gte', 0), _connector='OR'), name='shipment_label_cost_not_negative'),
+            model_name="shipment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("label_cost__isnull", True), ("label_cost__gte", 0), _connector="OR"),
+                name="shipment_label_cost_not_negative",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='trackingevent',
-            constraint=models.UniqueConstraint(fields=('shipment', 'key'), name='tracking_event_once'),
+            model_name="trackingevent",
+            constraint=models.UniqueConstraint(fields=("shipment", "key"), name="tracking_event_once"),
         ),
     ]

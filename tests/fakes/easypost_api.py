@@ -2,9 +2,10 @@
 
 A threaded http.server on 127.0.0.1 answering JSON in EasyPost's shapes (ids by prefix, as the SDK
 maps them to classes): POST /v2/shipments (with rates), GET /v2/shipments/:id, POST
-/v2/shipments/:id/buy (a PDF label, a tracking code and its tracker), POST /v2/trackers. Return
-shipments are shipments with is_return. Faults on demand: `stall_after_buy` buys and then answers
-too late (the client times out, the label is bought), `unavailable` answers 503 to the next calls.
+/v2/shipments/:id/buy (a PDF label, a tracking code and its tracker), POST
+/v2/shipments/:id/refund and POST /v2/trackers. Return shipments are shipments with is_return.
+Faults on demand: `stall_after_buy` buys and then answers too late (the client times out, the
+label is bought), `unavailable` answers 503 to the next calls.
 """
 
 import itertools
@@ -28,6 +29,7 @@ class FakeEasyPost:
         self.trackers: dict[str, dict] = {}
         self.requests: list[tuple[str, str]] = []
         self.purchases: list[str] = []  # shipment ids, once per label bought
+        self.refunds: list[str] = []  # shipment ids, once per refund asked
         self.stall_after_buy = 0.0  # seconds to wait before answering a buy
         self.unavailable = 0  # the next so many calls answer 503
         self._ids = itertools.count(1)
@@ -59,6 +61,8 @@ class FakeEasyPost:
             return 200, self.shipments[parts[1]]
         if method == "POST" and len(parts) == 3 and parts[0] == "shipments" and parts[2] == "buy":
             return self.buy(parts[1], (body.get("rate") or {}).get("id"))
+        if method == "POST" and len(parts) == 3 and parts[0] == "shipments" and parts[2] == "refund":
+            return self.refund(parts[1])
         if method == "POST" and parts == ["trackers"]:
             return 201, self.tracker((body.get("tracker") or {}).get("tracking_code", ""), "")
         return 404, {"error": {"code": "NOT_FOUND", "message": "The requested resource could not be found."}}
@@ -91,6 +95,7 @@ class FakeEasyPost:
             "selected_rate": None,
             "tracking_code": None,
             "tracker": None,
+            "refund_status": None,
         }
         self.shipments[shipment_id] = shipment
         return shipment
@@ -121,6 +126,14 @@ class FakeEasyPost:
         self.purchases.append(shipment_id)
         if self.stall_after_buy:
             time.sleep(self.stall_after_buy)
+        return 200, shipment
+
+    def refund(self, shipment_id: str) -> tuple[int, dict]:
+        shipment = self.shipments.get(shipment_id)
+        if shipment is None or not shipment["postage_label"] or shipment["refund_status"]:
+            return 422, {"error": {"code": "SHIPMENT.REFUND.INVALID", "message": "Cannot refund this shipment."}}
+        shipment["refund_status"] = "submitted"
+        self.refunds.append(shipment_id)
         return 200, shipment
 
     def tracker(self, tracking_code: str, shipment_id: str) -> dict:

@@ -129,6 +129,24 @@ def test_a_cancelled_order_gets_no_label(easypost_api, parties, place_order, dja
     assert not Shipment.objects.filter(order=order).exists() and easypost_api.purchases == []
 
 
+def test_a_label_bought_for_a_cancelled_order_is_given_back_once(
+    easypost_api, parties, place_order, django_capture_on_commit_callbacks
+):
+    order = place_order()
+    shipment = Shipment.objects.get(order=order)
+    easypost_api.unavailable = 1  # the first refund attempt meets an outage
+    with django_capture_on_commit_callbacks(execute=True):
+        marketplace_services.cancel_order(order=order, actor=parties[2])
+    assert easypost_api.refunds == [] and Shipment.objects.get(pk=shipment.pk).refund_requested_at is None
+    tasks.sweep_labels.delay()
+    tasks.sweep_labels.delay()
+    with django_capture_on_commit_callbacks(execute=True):  # the event handed over again
+        services.on_order_cancelled(DomainEvent.objects.get(name=DomainEvent.Name.ORDER_CANCELLED))
+    shipment.refresh_from_db()
+    assert easypost_api.refunds == [shipment.carrier_shipment_id]
+    assert shipment.refund_requested_at is not None and shipment.shipping_subsidy is None
+
+
 def test_a_return_label_goes_from_the_buyer_back_to_the_seller(
     gql, easypost_api, parties, place_order, django_capture_on_commit_callbacks
 ):
