@@ -6,7 +6,7 @@ import graphene
 from graphene_django import DjangoObjectType
 
 from config.graphql.extension import add_fields
-from marketplace.schema import Money, OrderType, money
+from marketplace.schema import OrderType
 from shipping import selectors
 from shipping.models import Shipment, TrackingEvent
 
@@ -35,7 +35,6 @@ class ShipmentType(DjangoObjectType):
     status = graphene.Field(ShipmentStatus, required=True)
     tracking_code = graphene.String(description="Once the label is bought.")
     label_url = graphene.String(description="The label's PDF, for whoever sends the parcel; null for the other party.")
-    label_cost = graphene.Field(Money, description="What the label cost, for whoever sends the parcel.")
     events = graphene.List(graphene.NonNull(TrackingEventType), required=True, description="Oldest first.")
 
     def resolve_tracking_code(shipment, info):
@@ -43,11 +42,6 @@ class ShipmentType(DjangoObjectType):
 
     def resolve_label_url(shipment, info):
         return (shipment.label_url or None) if _sends(shipment, info) else None
-
-    def resolve_label_cost(shipment, info):
-        if shipment.label_cost is None or not _sends(shipment, info):
-            return None
-        return money(shipment.label_cost, shipment.currency)
 
     def resolve_events(shipment, info):
         return shipment.events.all()
