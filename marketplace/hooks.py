@@ -15,12 +15,12 @@ with `pricing.DISCOUNT_RULES` and `events.subscribe`:
   carries beyond the marketplace's own fields (has the viewer liked it, a first-sale banner).
 - `MEMBER_ANNOTATIONS`: `(users, viewer) -> users`: how members show on cards, orders and offers
   (follow counts).
+- `ORDER_CARD_PREFETCHES`: `(viewer) -> Prefetch`: what every order carries beyond the
+  marketplace's own (its review, its case, its parcels), fetched once for a whole list of orders.
 - `HIDDEN_SELLERS`: `(viewer) -> queryset of seller ids`: closets a viewer must not see (blocks).
 - `DEALING_BARRED`: `(buyer_id, seller_id) -> bool`: members who may not trade with each other.
 - `ACCEPTANCE_HELD`: `(order) -> str | None`: why the platform must not accept an order for its
   buyer yet (an open case), run with the order locked; `release_order` (staff) ignores it.
-- `ORDER_CARD_PREFETCHES`: `(viewer) -> Prefetch`: what every order card carries beyond the
-  marketplace's own rows (its parcels and their tracking), in the card's fixed queries.
 """
 
 from collections.abc import Callable
@@ -30,10 +30,10 @@ from django.db.models import QuerySet
 PRICE_CHANGE: list[Callable] = []
 LISTING_CARD_ANNOTATIONS: list[Callable] = []
 MEMBER_ANNOTATIONS: list[Callable] = []
+ORDER_CARD_PREFETCHES: list[Callable] = []
 HIDDEN_SELLERS: list[Callable] = []
 DEALING_BARRED: list[Callable[[int, int], bool]] = []
 ACCEPTANCE_HELD: list[Callable] = []
-ORDER_CARD_PREFETCHES: list[Callable] = []
 
 
 def card_annotations(viewer, now) -> dict:
@@ -44,6 +44,10 @@ def members_as_shown(users: QuerySet, viewer) -> QuerySet:
     for annotate in MEMBER_ANNOTATIONS:
         users = annotate(users, viewer)
     return users
+
+
+def order_card_prefetches(viewer) -> list:
+    return [prefetch(viewer) for prefetch in ORDER_CARD_PREFETCHES]
 
 
 def hidden_seller_ids(viewer) -> list[QuerySet]:
@@ -57,7 +61,3 @@ def dealing_barred(buyer_id: int, seller_id: int) -> bool:
 def acceptance_hold(order) -> str | None:
     """The first reason a hook gives to keep the order's funds held, or None."""
     return next((reason for held in ACCEPTANCE_HELD if (reason := held(order))), None)
-
-
-def order_card_prefetches(viewer) -> list:
-    return [prefetch(viewer) for prefetch in ORDER_CARD_PREFETCHES]

@@ -9,6 +9,7 @@ from config.errors import CommonError
 from live.errors import LiveError
 from marketplace.errors import CheckoutError, ListingError
 from notifications.errors import NotificationError
+from reviews.errors import ReviewError
 from sellers.errors import ProgramError, SellerToolError
 from social.errors import SocialError
 
@@ -22,6 +23,7 @@ DOMAIN_CODES = (
     SellerToolError,
     LiveError,
     ProgramError,
+    ReviewError,
 )
 # The functional API refuses a name given twice, so two apps cannot claim one code.
 ErrorCode = enum.Enum("ErrorCode", [(code.name, code.value) for domain in DOMAIN_CODES for code in domain])

@@ -7,13 +7,21 @@ from config.graphql.node import Node
 from live import schema as live
 from marketplace import schema as marketplace
 from notifications import schema as notifications
+from reviews import schema as reviews
 from sellers import schema as sellers
 from shipping import schema as shipping  # noqa: F401  (adds the parcels to Order)
 from social import schema as social
 
 
 class Query(
-    accounts.Query, marketplace.Query, social.Query, notifications.Query, sellers.Query, live.Query, graphene.ObjectType
+    accounts.Query,
+    marketplace.Query,
+    reviews.Query,
+    social.Query,
+    notifications.Query,
+    sellers.Query,
+    live.Query,
+    graphene.ObjectType,
 ):
     node = Node.Field()
 
@@ -21,6 +29,7 @@ class Query(
 class Mutation(
     accounts.Mutation,
     marketplace.Mutation,
+    reviews.Mutation,
     social.Mutation,
     notifications.Mutation,
     sellers.Mutation,
