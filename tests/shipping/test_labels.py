@@ -12,11 +12,13 @@ from django.utils import timezone
 from marketplace import events
 from marketplace import services as marketplace_services
 from marketplace.models import DomainEvent, Listing, ShippingAddress
+from sellers.models import FirstSaleShippingProgram
 from shipping import services, tasks
 from shipping.checks import easypost_configured
 from shipping.models import Shipment
 from tests.helpers import assert_constant_queries, gid, race
 from tests.marketplace.checkout_api import PURCHASE
+from tests.sellers.programs import run_program
 from tests.shipping.conftest import SHIPMENT, order_shipment
 
 pytestmark = pytest.mark.django_db
@@ -62,6 +64,21 @@ def test_the_label_cost_is_kept_beside_what_the_buyer_paid_for_shipping(easypost
     assert shipment.shipping_charged == Decimal("3.24")  # the fee less the seller's 50% (3.25 off)
     assert shipment.label_cost == Decimal("5.57")
     assert shipment.shipping_subsidy == Decimal("2.33")
+
+
+def test_the_first_sale_shipping_discount_is_what_the_program_pays_not_the_buyer(easypost_api, make_user, place_order):
+    staff, _ = make_user("community")
+    staff.is_staff = True
+    staff.save(update_fields=["is_staff"])
+    run_program(
+        FirstSaleShippingProgram, staff, amount=Decimal("5.00"), per_order_cap=Decimal("5.00"), budget=Decimal("100")
+    )
+    first, second = place_order(), place_order()
+    first_label, second_label = Shipment.objects.get(order=first), Shipment.objects.get(order=second)
+    # One label per parcel; the buyer paid 1.49 of the first's 6.49 fee, the program the rest.
+    assert (first.shipping_fee, first_label.shipping_charged) == (Decimal("6.49"), Decimal("1.49"))
+    assert first_label.shipping_subsidy == Decimal("4.08")
+    assert (second_label.shipping_charged, second_label.shipping_subsidy) == (Decimal("6.49"), Decimal("-0.92"))
 
 
 def test_a_carrier_timeout_leaves_the_label_to_the_sweep_which_buys_no_second_one(easypost_api, place_order):
