@@ -236,3 +236,15 @@ def test_deploying_with_easypost_needs_its_keys(settings):
 
 def test_the_event_handler_is_subscribed():
     assert services.on_order_placed in events._subscribers[DomainEvent.Name.ORDER_PLACED]
+
+
+def test_staff_see_labels_and_their_tracking_in_the_admin(client, make_user, place_order):
+    order = place_order()
+    staff, _ = make_user("community")
+    staff.is_staff = staff.is_superuser = True
+    staff.save(update_fields=["is_staff", "is_superuser"])
+    client.force_login(staff)
+    shipment = Shipment.objects.get(order=order)
+    assert client.get("/admin/shipping/shipment/").status_code == 200
+    page = client.get(f"/admin/shipping/shipment/{shipment.pk}/change/")
+    assert page.status_code == 200 and shipment.tracking_code in page.content.decode()
