@@ -4,6 +4,7 @@ configured carrier and service) and the tracking webhook (HMAC-signed events of 
 EASYPOST_API_BASE points the SDK elsewhere (tests start a local fake of the API on 127.0.0.1).
 """
 
+from contextlib import contextmanager
 from decimal import Decimal
 
 import easypost
@@ -17,7 +18,9 @@ from easypost.errors import (
     RateLimitError,
     ServiceUnavailableError,
     SignatureVerificationError,
-    TimeoutError,
+)
+from easypost.errors import (
+    TimeoutError as EasyPostTimeout,
 )
 from easypost.util import validate_webhook
 
@@ -33,7 +36,14 @@ from shipping.carriers.base import (
 )
 
 # Worth trying again later: the request may not have reached EasyPost, or it failed on their side.
-TRANSIENT = (TimeoutError, HttpError, GatewayTimeoutError, InternalServerError, ServiceUnavailableError, RateLimitError)
+TRANSIENT = (
+    EasyPostTimeout,
+    HttpError,
+    GatewayTimeoutError,
+    InternalServerError,
+    ServiceUnavailableError,
+    RateLimitError,
+)
 
 # EasyPost's tracker statuses in ours; the ones missing (unknown, cancelled) say nothing new.
 STATUSES = {
@@ -142,17 +152,12 @@ def _address(address: Address) -> dict:
     }
 
 
-class _translated_errors:
+@contextmanager
+def _translated_errors():
     """The SDK's errors as the interface's: transient ones to retry, the rest refused."""
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, kind, error, traceback):
-        if error is None:
-            return False
-        if isinstance(error, TRANSIENT):
-            raise CarrierUnavailable(str(error)[:200]) from error
-        if isinstance(error, EasyPostError):
-            raise CarrierRefused(str(error)[:200]) from error
-        return False
+    try:
+        yield
+    except TRANSIENT as error:
+        raise CarrierUnavailable(str(error)[:200]) from error
+    except EasyPostError as error:
+        raise CarrierRefused(str(error)[:200]) from error
