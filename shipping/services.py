@@ -32,6 +32,7 @@ from shipping.carriers import (
     carrier_named,
     current_carrier,
 )
+from shipping.carriers.dev import DevCarrier
 from shipping.models import Shipment, TrackingEvent
 
 # How far each status is along the way: tracking only ever moves forward.
@@ -232,6 +233,34 @@ def record_tracking(*, carrier_name: str, update: TrackingUpdate) -> Shipment | 
     if moved and shipment.direction == Shipment.Direction.OUTBOUND and shipment.status in MOVING:
         _move_order(shipment)
     return shipment
+
+
+DEV_SCANS = {
+    Shipment.Status.PRE_TRANSIT: (Shipment.Status.IN_TRANSIT, "Accepted at the (development) post office"),
+    Shipment.Status.IN_TRANSIT: (Shipment.Status.OUT_FOR_DELIVERY, "Out for delivery (development)"),
+    Shipment.Status.OUT_FOR_DELIVERY: (Shipment.Status.DELIVERED, "Delivered (development)"),
+}
+
+
+def simulate_dev_scan(*, shipment: Shipment) -> Shipment | None:
+    """The next scan of a dev-carrier parcel, as a carrier's webhook would report it, so that a
+    development stack shows tracking move (the admin's action); None when there is no next one."""
+    shipment = Shipment.objects.get(pk=shipment.pk)
+    following = DEV_SCANS.get(shipment.status)
+    if shipment.carrier_name != DevCarrier.name or not shipment.tracker_id or following is None:
+        return None
+    now = timezone.now()
+    detail = TrackingDetail(status=following[0], message=following[1], location="", occurred_at=now)
+    history = (*_history_of(shipment), detail)
+    update = TrackingUpdate(tracker_id=shipment.tracker_id, status=following[0], updated_at=now, details=history)
+    return record_tracking(carrier_name=DevCarrier.name, update=update)
+
+
+def _history_of(shipment: Shipment) -> list[TrackingDetail]:
+    return [
+        TrackingDetail(event.status, event.message, event.location, event.occurred_at)
+        for event in shipment.events.order_by("occurred_at", "pk")
+    ]
 
 
 def _keep_history(shipment: Shipment, details: tuple[TrackingDetail, ...]) -> None:

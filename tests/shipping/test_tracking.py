@@ -165,3 +165,22 @@ def test_a_return_parcel_tracks_without_moving_the_order(labelled, post_webhook,
 
 def test_the_webhook_takes_posts_only(client):
     assert client.get("/webhooks/easypost/").status_code == 405
+
+
+def test_on_the_dev_carrier_staff_can_move_a_parcel_along_from_the_admin(
+    client, gql, parties, place_order, make_user, django_capture_on_commit_callbacks
+):
+    _, _, _, buyer_token = parties
+    order = place_order()
+    shipment = Shipment.objects.get(order=order)
+    staff, _ = make_user("community")
+    staff.is_staff = staff.is_superuser = True
+    staff.save(update_fields=["is_staff", "is_superuser"])
+    client.force_login(staff)
+    for _ in range(4):  # the fourth finds nothing further
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post("/admin/shipping/shipment/", {"action": "simulate_dev_scan", "_selected_action": [shipment.pk]})
+    seen = order_shipment(gql, buyer_token, order)
+    assert seen["status"] == "DELIVERED"
+    assert [event["status"] for event in seen["shipment"]["events"]] == ["IN_TRANSIT", "OUT_FOR_DELIVERY", "DELIVERED"]
+    assert inbox_titles(gql, buyer_token)[0] == "Your order was delivered"
