@@ -345,9 +345,10 @@ EASYPOST_CARRIER = env("EASYPOST_CARRIER", default="USPS")
 EASYPOST_SERVICE = env("EASYPOST_SERVICE", default="GroundAdvantage")
 EASYPOST_TIMEOUT = env.int("EASYPOST_TIMEOUT", default=20)  # seconds per call
 SHIPPING_PARCEL_MAX_WEIGHT_LB = 5  # the parcel a label covers when staff set no rate for the currency
-# A label attempt holds its shipment this long (longer than its carrier calls); after a fault the
-# next attempt waits 2, 4, 8... minutes, at most SHIPPING_LABEL_MAX_BACKOFF; beat retries those due.
-SHIPPING_LABEL_LEASE = timedelta(minutes=2)
+# A label attempt holds its shipment this long (longer than its carrier calls, the SDK's retries of a
+# read included); after a fault the next attempt waits 2, 4, 8... minutes, at most
+# SHIPPING_LABEL_MAX_BACKOFF; beat retries those due.
+SHIPPING_LABEL_LEASE = timedelta(minutes=3)
 SHIPPING_LABEL_MAX_BACKOFF = timedelta(hours=1)
 CELERY_BEAT_SCHEDULE["shipping-sweep-labels"] = {"task": "shipping.tasks.sweep_labels", "schedule": 60.0}
 
