@@ -109,6 +109,8 @@ class EasyPostCarrier(Carrier):
 
 def parse_webhook(body: bytes, headers) -> TrackingUpdate | None:
     """The tracker update a signed EasyPost event carries; None for an event of anything else."""
+    if not settings.EASYPOST_WEBHOOK_SECRET:  # an empty key would let anyone sign
+        raise WebhookRefused("EASYPOST_WEBHOOK_SECRET is not set.")
     try:
         event = validate_webhook(body, headers, settings.EASYPOST_WEBHOOK_SECRET)
     except (SignatureVerificationError, ValueError) as error:  # ValueError: signed but not JSON

@@ -114,6 +114,15 @@ def test_an_unsigned_or_badly_signed_webhook_is_refused_and_changes_nothing(labe
     assert everything(order) == before
 
 
+def test_without_a_secret_configured_every_webhook_is_refused(labelled, post_webhook, settings):
+    order, tracker = labelled
+    settings.EASYPOST_WEBHOOK_SECRET = ""
+    before = everything(order)
+    body = tracker_event(tracker, "delivered", "2026-12-09T12:30:00Z", [DELIVERED])
+    assert post_webhook(body, sign=lambda body: signature(body, "")).status_code == 400
+    assert everything(order) == before
+
+
 def test_a_signed_body_that_is_not_json_is_refused(labelled, post_webhook):
     order, _ = labelled
     before = everything(order)
