@@ -7,6 +7,12 @@ class ShippingConfig(AppConfig):
     name = "shipping"
 
     def ready(self):
+        from accounts import hooks as account_hooks
+        from shipping import account_data
+
+        # What exporting an account's data means for this app's data (deleting keeps the parcels).
+        account_hooks.register("shipping", export=account_data.export)
+
         from marketplace import events, hooks
         from marketplace.models import DomainEvent
         from shipping import (

@@ -13,7 +13,7 @@ from marketplace import events
 from marketplace import services as marketplace_services
 from marketplace.models import DomainEvent, Listing, ShippingAddress
 from sellers.models import FirstSaleShippingProgram
-from shipping import services, tasks
+from shipping import account_data, services, tasks
 from shipping.checks import easypost_configured
 from shipping.models import Shipment
 from tests.helpers import assert_constant_queries, gid, race
@@ -248,3 +248,20 @@ def test_staff_see_labels_and_their_tracking_in_the_admin(client, make_user, pla
     assert client.get("/admin/shipping/shipment/").status_code == 200
     page = client.get(f"/admin/shipping/shipment/{shipment.pk}/change/")
     assert page.status_code == 200 and shipment.tracking_code in page.content.decode()
+
+
+def test_a_members_data_export_has_their_parcels(parties, place_order):
+    order = place_order()
+    shipment = Shipment.objects.get(order=order)
+    for member in parties[0], parties[2]:
+        assert account_data.export(member)["shipments"] == [
+            {
+                "orderId": order.pk,
+                "direction": "outbound",
+                "carrier": "DEV",
+                "trackingCode": shipment.tracking_code,
+                "status": "pre_transit",
+                "purchasedAt": shipment.purchased_at,
+                "events": [],
+            }
+        ]
