@@ -47,6 +47,10 @@ PROGRESS = {
 MOVING = {Shipment.Status.IN_TRANSIT, Shipment.Status.OUT_FOR_DELIVERY, Shipment.Status.DELIVERED}
 
 
+class MissingShipFrom(Exception):
+    """The sender has no default address yet: the label waits for one."""
+
+
 def on_order_placed(event: DomainEvent) -> None:
     """marketplace.events handler: the new order's label (at least once: one shipment per order)."""
     request_label(order=Order(pk=event.payload["order_id"]))
@@ -168,10 +172,6 @@ def labels_due(*, now: datetime) -> list[int]:
     """Shipments whose label is still to buy and whose attempt is due (a lost task, a fault)."""
     due = Shipment.objects.filter(purchased_at__isnull=True, next_attempt_at__lte=now)
     return list(due.order_by("next_attempt_at").values_list("pk", flat=True)[:500])
-
-
-class MissingShipFrom(Exception):
-    """The sender has no default address yet: the label waits for one."""
 
 
 def _try_later(shipment: Shipment, reason: str, now: datetime) -> None:
