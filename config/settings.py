@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "channels",
     "accounts",
     "marketplace",
+    "shipping",
     "reviews",
     "social",
     "discovery",
@@ -348,6 +349,24 @@ CELERY_BEAT_SCHEDULE["marketplace-release-orphaned-holds"] = {
     "task": "marketplace.tasks.release_orphaned_holds",
     "schedule": 3600.0,
 }
+
+# Prepaid labels and tracking (shipping/): `dev` makes labels here (a PDF in media, a made-up
+# tracking code, no network); `easypost` buys them through EasyPost's SDK, the cheapest rate of
+# EASYPOST_CARRIER's EASYPOST_SERVICE, and takes its tracking webhook at /webhooks/easypost/.
+SHIPPING_CARRIER = env("SHIPPING_CARRIER", default="dev")
+EASYPOST_API_KEY = env("EASYPOST_API_KEY", default="")
+EASYPOST_WEBHOOK_SECRET = env("EASYPOST_WEBHOOK_SECRET", default="")
+EASYPOST_API_BASE = env("EASYPOST_API_BASE", default="https://api.easypost.com/v2")
+EASYPOST_CARRIER = env("EASYPOST_CARRIER", default="USPS")
+EASYPOST_SERVICE = env("EASYPOST_SERVICE", default="GroundAdvantage")
+EASYPOST_TIMEOUT = env.int("EASYPOST_TIMEOUT", default=20)  # seconds per call
+SHIPPING_PARCEL_MAX_WEIGHT_LB = 5  # the parcel a label covers when staff set no rate for the currency
+# A label attempt holds its shipment this long (longer than its carrier calls, the SDK's retries of a
+# read included); after a fault the next attempt waits 2, 4, 8... minutes, at most
+# SHIPPING_LABEL_MAX_BACKOFF; beat retries those due.
+SHIPPING_LABEL_LEASE = timedelta(minutes=3)
+SHIPPING_LABEL_MAX_BACKOFF = timedelta(hours=1)
+CELERY_BEAT_SCHEDULE["shipping-sweep-labels"] = {"task": "shipping.tasks.sweep_labels", "schedule": 60.0}
 
 # Direct messages (social/) and seller tools (sellers/). The seller tools' figures (price-drop
 # threshold and window, greeting periods) are staff's, in the admin (sellers.SellerToolSettings).

@@ -9,6 +9,7 @@ from marketplace import schema as marketplace
 from notifications import schema as notifications
 from reviews import schema as reviews
 from sellers import schema as sellers
+from shipping import schema as shipping  # noqa: F401  (adds the parcels to Order)
 from social import schema as social
 
 
