@@ -16,3 +16,9 @@ class CasesConfig(AppConfig):
         hooks.ORDER_CARD_PREFETCHES.append(selectors.order_cases)
         events.subscribe(DomainEvent.Name.ORDER_ACCEPTED, services.close_with_order)
         events.subscribe(DomainEvent.Name.ORDER_REFUNDED, services.close_with_order)
+
+        from accounts import hooks as account_hooks
+        from cases import account_data
+
+        # What deleting an account and exporting its data mean for this app's data.
+        account_hooks.register("cases", export=account_data.export, erase=account_data.erase)

@@ -229,3 +229,24 @@ def test_concurrent_cases_on_one_order_open_once(parties, delivered_order):
     results = race([attempt("damaged"), attempt("counterfeit"), attempt("not_as_described")])
     assert sorted(results).count("CASE_ALREADY_OPEN") == 2
     assert Case.objects.filter(status=Case.Status.OPEN).count() == 1
+
+
+DELETE = """mutation($input: DeleteAccountInput!) { deleteAccount(input: $input) { deleted errors { code } } }"""
+
+
+def test_an_open_case_keeps_the_account_a_resolved_one_keeps_no_words(
+    api, gql, parties, delivered_order, staff_client, django_capture_on_commit_callbacks
+):
+    seller, buyer = parties
+    open_case(gql, buyer.token, delivered_order(seller, buyer), photos=[photo()], description="My own words")
+    delete = {"input": {"password": "a-long-enough-passphrase"}}
+    assert api(DELETE, delete, token=buyer.token)["data"]["deleteAccount"]["errors"] == [
+        {"code": "ACCOUNT_HAS_OPEN_ORDERS"}
+    ]
+    case = Case.objects.get()
+    case_services.add_case_message(case=case, author=buyer, body="More of my words")
+    resolve(staff_client, "release_to_seller", case, django_capture_on_commit_callbacks)
+    assert api(DELETE, delete, token=buyer.token)["data"]["deleteAccount"] == {"deleted": True, "errors": []}
+    case.refresh_from_db()
+    assert (case.description, case.status) == ("", Case.Status.RELEASED)
+    assert list(case.messages.values_list("body", flat=True)) == [""] and not case.photos.exists()
