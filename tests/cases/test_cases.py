@@ -14,6 +14,7 @@ from cases.models import Case, CaseEvent, CasePhoto
 from marketplace import services
 from marketplace.models import DomainEvent, Order, Payment
 from notifications.models import Notification
+from reviews import services as review_services
 from tests.cases.conftest import open_case
 from tests.helpers import assert_constant_queries, gid, photo, race
 
@@ -206,7 +207,7 @@ def test_my_cases_cost_fixed_queries(gql, parties, delivered_order, role):
             case_services.answer_case(case=case, seller=seller, body="Sorry to hear")
 
     token = buyer.token if role == "BUYER" else seller.token
-    assert_constant_queries(gql, MY_CASES, {"role": role, "first": 50}, token, grow, path=("myCases",))
+    assert_constant_queries(gql, MY_CASES, {"role": role, "first": 50}, token, grow, sizes=(4, 20), path=("myCases",))
 
 
 @pytest.mark.postgres
@@ -250,3 +251,27 @@ def test_an_open_case_keeps_the_account_a_resolved_one_keeps_no_words(
     case.refresh_from_db()
     assert (case.description, case.status) == ("", Case.Status.RELEASED)
     assert list(case.messages.values_list("body", flat=True)) == [""] and not case.photos.exists()
+
+
+MY_ORDERS = """query($first: Int) { myOrders(role: BUYER, first: $first) { edges { node {
+  status review { rating } case { status reason photos { url } messages { body } } } } } }"""
+
+
+def test_orders_carry_their_case_and_review_in_fixed_queries(gql, parties, delivered_order):
+    seller, buyer = parties
+
+    def grow(count):
+        for index in range(count):
+            order = delivered_order(seller, buyer)
+            if index % 2:
+                case_services.open_case(order=order, buyer=buyer, reason="missing", description="Nothing came")
+            else:
+                services.accept_order(order=order, actor=buyer)
+                review_services.leave_review(order=order, buyer=buyer, rating=5, note="Lovely")
+
+    assert_constant_queries(gql, MY_ORDERS, {"first": 50}, buyer.token, grow, sizes=(4, 20), path=("myOrders",))
+    nodes = [edge["node"] for edge in gql(MY_ORDERS, {"first": 50}, token=buyer.token)["data"]["myOrders"]["edges"]]
+    assert {(node["status"], bool(node["review"]), bool(node["case"])) for node in nodes} == {
+        ("ACCEPTED", True, False),
+        ("DELIVERED", False, True),
+    }
