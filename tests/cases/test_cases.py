@@ -275,3 +275,15 @@ def test_orders_carry_their_case_and_review_in_fixed_queries(gql, parties, deliv
         ("ACCEPTED", True, False),
         ("DELIVERED", False, True),
     }
+
+
+def test_staff_read_a_case_its_photos_messages_and_history(gql, parties, delivered_order, staff_client):
+    seller, buyer = parties
+    open_case(gql, buyer.token, delivered_order(seller, buyer), photos=[photo()])
+    case = Case.objects.get()
+    case_services.answer_case(case=case, seller=seller, body="It left intact.")
+    assert staff_client.get("/admin/cases/case/", {"q": "marco"}).status_code == 200
+    page = staff_client.get(f"/admin/cases/case/{case.pk}/change/")
+    assert page.status_code == 200
+    assert b"It left intact." in page.content and b"photo 1" in page.content
+    assert b"Answered by the seller" in page.content
