@@ -21,6 +21,7 @@ LAYERS = (
     "notifications",
     "marketplace",
     "shipping",
+    "cases",
     "reviews",
     "social",
     "discovery",

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "accounts",
     "marketplace",
     "shipping",
+    "cases",
     "reviews",
     "social",
     "discovery",
@@ -320,6 +321,7 @@ ORDER_BUYER_CANCEL_WINDOW = timedelta(hours=3)  # a buyer may take back a plain 
 ORDER_UNSHIPPED_CANCEL_AFTER = timedelta(days=7)  # then either side may cancel an unshipped order
 ORDER_ADD_ON_WINDOW = timedelta(hours=24)  # items bought meanwhile join the parcel, no second fee
 ORDER_AUTO_ACCEPT_AFTER = timedelta(days=3)  # delivered orders the buyer did not accept
+CASE_MAX_PHOTOS = env.int("CASE_MAX_PHOTOS", default=6)  # photos a buyer sends with a case
 OFFER_LIFETIME = timedelta(hours=24)  # from the offer or its latest counter
 OFFER_MIN_PERCENT = 40  # of the list price
 # Dotted path of a marketplace.payments.PaymentProvider; the dev provider approves all but .13 amounts.

@@ -5,6 +5,7 @@ import enum
 import graphene
 
 from accounts.errors import AccountError
+from cases.errors import CaseError
 from config.errors import CommonError
 from live.errors import LiveError
 from marketplace.errors import CheckoutError, ListingError
@@ -24,6 +25,7 @@ DOMAIN_CODES = (
     LiveError,
     ProgramError,
     ReviewError,
+    CaseError,
 )
 # The functional API refuses a name given twice, so two apps cannot claim one code.
 ErrorCode = enum.Enum("ErrorCode", [(code.name, code.value) for domain in DOMAIN_CODES for code in domain])

@@ -3,6 +3,7 @@
 import graphene
 
 from accounts import schema as accounts
+from cases import schema as cases
 from config.graphql.node import Node
 from live import schema as live
 from marketplace import schema as marketplace
@@ -16,6 +17,7 @@ from social import schema as social
 class Query(
     accounts.Query,
     marketplace.Query,
+    cases.Query,
     reviews.Query,
     social.Query,
     notifications.Query,
@@ -29,6 +31,7 @@ class Query(
 class Mutation(
     accounts.Mutation,
     marketplace.Mutation,
+    cases.Mutation,
     reviews.Mutation,
     social.Mutation,
     notifications.Mutation,
