@@ -22,7 +22,7 @@ from django.utils import timezone
 from graphql_relay import to_global_id
 
 from accounts.models import User
-from cases import hooks, tasks
+from cases import tasks
 from cases.errors import CaseError
 from cases.models import Case, CaseEvent, CaseMessage, CasePhoto
 from config.errors import CommonError, ServiceError
@@ -31,6 +31,8 @@ from marketplace import services as marketplace_services
 from marketplace.models import DomainEvent, Order
 from notifications import services as notification_services
 from notifications.models import Kind
+from shipping import services as shipping_services
+from shipping.models import Shipment
 
 _ON_ITS_WAY = (Order.Status.SHIPPED, Order.Status.IN_TRANSIT)
 
@@ -162,19 +164,34 @@ def release_case(*, case: Case, staff: User, note: str = "") -> Case:
 
 
 def attach_return_label(*, case_id: int) -> Case:
-    """Buy the refunded order's return label (cases.hooks.RETURN_LABEL); idempotent."""
+    """Give the refunded order's return label to the case (bought through shipping); idempotent.
+    While the carrier has not sold it yet (a fault: shipping's sweep keeps trying), the case waits
+    for `attach_missing_return_labels`."""
     case = Case.objects.select_related("order").get(pk=case_id)
     if case.status != Case.Status.REFUNDED or case.return_label_url:
         return case
-    url = hooks.return_label_url(case.order)
-    if url is None:
-        return case  # no carrier app registered: staff arrange the return (the admin shows no label)
+    url = _return_label_url(case.order)
+    if not url:
+        return case
     with transaction.atomic():
         if Case.objects.filter(pk=case.pk, return_label_url="").update(return_label_url=url):
             case.return_label_url = url
             _record(case, CaseEvent.Kind.RETURN_LABEL, None)
             _notify(case, [case.buyer_id], "Your return label is ready", "Print it and send the item back.", "label")
     return case
+
+
+def attach_missing_return_labels() -> int:
+    """The refunded cases still waiting for their return label: each given it once bought."""
+    waiting = Case.objects.filter(status=Case.Status.REFUNDED, return_label_url="").values_list("pk", flat=True)
+    return sum(bool(attach_return_label(case_id=pk).return_label_url) for pk in waiting[:500])
+
+
+def _return_label_url(order: Order) -> str:
+    """The order's return label: requested once, bought now unless another attempt holds it."""
+    shipment = shipping_services.buy_return_label(order=order)
+    bought = shipping_services.buy_label(shipment_id=shipment.pk)
+    return (bought or Shipment.objects.get(pk=shipment.pk)).label_url
 
 
 def close_with_order(event: DomainEvent) -> None:

@@ -9,3 +9,9 @@ from cases import services
 def buy_return_label(case_id: int) -> None:
     """A refunded case's return label, bought once the refund committed (idempotent)."""
     services.attach_return_label(case_id=case_id)
+
+
+@shared_task
+def attach_missing_return_labels() -> int:
+    """Refunded cases whose return label the carrier sold late (beat)."""
+    return services.attach_missing_return_labels()

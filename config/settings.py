@@ -369,6 +369,10 @@ SHIPPING_PARCEL_MAX_WEIGHT_LB = 5  # the parcel a label covers when staff set no
 SHIPPING_LABEL_LEASE = timedelta(minutes=3)
 SHIPPING_LABEL_MAX_BACKOFF = timedelta(hours=1)
 CELERY_BEAT_SCHEDULE["shipping-sweep-labels"] = {"task": "shipping.tasks.sweep_labels", "schedule": 60.0}
+CELERY_BEAT_SCHEDULE["cases-attach-return-labels"] = {
+    "task": "cases.tasks.attach_missing_return_labels",
+    "schedule": 300.0,
+}
 
 # Direct messages (social/) and seller tools (sellers/). The seller tools' figures (price-drop
 # threshold and window, greeting periods) are staff's, in the admin (sellers.SellerToolSettings).

@@ -17,8 +17,9 @@ OPEN = """mutation($input: OpenCaseInput!) { openCase(input: $input) {
 
 
 @pytest.fixture
-def parties(make_user, make_buyer):
-    (seller, seller_token), (buyer, buyer_token) = make_user("ava"), make_buyer("marco")
+def parties(make_buyer):
+    # Both with an address: the seller's is where the buyer's return label sends the item.
+    (seller, seller_token), (buyer, buyer_token) = make_buyer("ava"), make_buyer("marco")
     seller.token, buyer.token = seller_token, buyer_token
     return seller, buyer
 

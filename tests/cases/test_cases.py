@@ -8,13 +8,15 @@ from django.core.files.storage import default_storage
 from django.db import connection
 from django.utils import timezone
 
-from cases import hooks
 from cases import services as case_services
 from cases.models import Case, CaseEvent, CasePhoto
 from marketplace import services
 from marketplace.models import DomainEvent, Order, Payment
 from notifications.models import Notification
 from reviews import services as review_services
+from shipping.carriers.base import CarrierUnavailable
+from shipping.carriers.dev import DevCarrier
+from shipping.models import Shipment
 from tests.cases.conftest import open_case
 from tests.helpers import assert_constant_queries, gid, photo, race
 
@@ -72,14 +74,15 @@ def test_open_answer_and_staff_refund_with_a_return_label(
     assert write(api, MESSAGE, buyer.token, case, "The torn zip is in photo 2.")["errors"] == []
     assert Notification.objects.filter(kind="case", recipient_id=buyer.pk).exists()
 
-    monkeypatch.setattr(hooks, "RETURN_LABEL", [lambda order: f"https://labels.test/return/{order.pk}.pdf"])
     resolve(staff_client, "refund_with_return_label", case, django_capture_on_commit_callbacks)
     order.refresh_from_db()
     assert order.status == Order.Status.REFUNDED
     assert Payment.objects.get().status == Payment.Status.REFUNDED
     shown = gql(ORDER, {"id": gid(order)}, token=buyer.token)["data"]["order"]
     assert shown["case"]["status"] == "REFUNDED"
-    assert shown["case"]["returnLabelUrl"] == f"https://labels.test/return/{order.pk}.pdf"
+    # The return label comes from the carrier (the dev carrier here), from the buyer to the seller.
+    return_shipment = Shipment.objects.get(order=order, direction=Shipment.Direction.RETURN)
+    assert return_shipment.label_url and shown["case"]["returnLabelUrl"] == return_shipment.label_url
     assert kinds(case) == ["opened", "seller_answered", "message", "refunded", "return_label"]
     assert CaseEvent.objects.get(kind="refunded").actor == staff_client.user  # the audit names staff
     # Closed: no more messages, no second resolution.
@@ -106,14 +109,26 @@ def test_open_then_staff_release_to_the_seller(
     }
 
 
-def test_without_a_carrier_app_the_refunded_case_has_no_label_yet(
-    gql, parties, delivered_order, staff_client, django_capture_on_commit_callbacks
+def test_a_return_label_the_carrier_sells_late_reaches_the_case(
+    gql, parties, delivered_order, staff_client, django_capture_on_commit_callbacks, monkeypatch
 ):
     seller, buyer = parties
     open_case(gql, buyer.token, delivered_order(seller, buyer))
-    resolve(staff_client, "refund_with_return_label", Case.objects.get(), django_capture_on_commit_callbacks)
+    with monkeypatch.context() as outage:
+        outage.setattr(DevCarrier, "buy_label", _carrier_down)
+        resolve(staff_client, "refund_with_return_label", Case.objects.get(), django_capture_on_commit_callbacks)
     case = Case.objects.get()
     assert (case.status, case.return_label_url) == (Case.Status.REFUNDED, "")
+
+    Shipment.objects.update(next_attempt_at=timezone.now())  # the carrier's back-off has passed
+    assert case_services.attach_missing_return_labels() == 1
+    case.refresh_from_db()
+    assert case.return_label_url and kinds(case)[-1] == "return_label"
+    assert case_services.attach_missing_return_labels() == 0
+
+
+def _carrier_down(self, *args, **kwargs):
+    raise CarrierUnavailable("timeout")
 
 
 def test_the_window_closes_three_days_after_delivery(gql, parties, delivered_order, make_listing):
