@@ -35,8 +35,32 @@ CREDENTIALS = "tests/accounts/test_password_and_email.py"
 ACCOUNT = "tests/accounts/test_delete_and_export.py"
 REVIEWS = "tests/reviews/test_reviews.py"
 CASES = "tests/cases/test_cases.py"
+STREAMS = "tests/live/video/test_streams.py"
+PROVIDERS = "tests/live/video/test_providers.py"
 
 RULES = {
+    "publish-keys-for-who-runs-the-show": BusinessRule(
+        "Only the host and accepted co-hosts get publish credentials; a stream key is shown once and kept "
+        "hashed, and rotating, ending the show or removing the co-host revokes it; the media server refuses "
+        "a wrong, old or revoked key, a second publisher on a key and an unsigned callback, changing nothing.",
+        (
+            f"{STREAMS}::test_the_host_gets_a_key_once_and_a_new_one_by_rotating",
+            f"{STREAMS}::test_only_who_runs_the_show_gets_credentials",
+            f"{STREAMS}::test_a_removed_cohost_and_an_ended_show_lose_their_keys",
+            f"{STREAMS}::test_refused_callbacks_change_nothing_and_log_no_secret",
+            f"{STREAMS}::test_a_second_publisher_on_a_key_in_use_is_refused",
+            f"{PROVIDERS}::test_two_publishers_racing_on_one_key_one_wins",
+        ),
+    ),
+    "auctions-follow-the-stream": BusinessRule(
+        "A show goes live with its stream only when its host chose so; an auction cannot start while the "
+        "stream is down, and one running when it drops is paused and extended by the pause.",
+        (
+            f"{STREAMS}::test_the_show_goes_live_with_its_stream_when_the_host_chose_so",
+            f"{STREAMS}::test_auctions_wait_for_the_stream_and_pause_with_it",
+            f"{PROVIDERS}::test_a_host_fails_over_to_the_second_provider",
+        ),
+    ),
     "one-open-case-within-the-window": BusinessRule(
         "Only the buyer opens a case, within the acceptance window (a missing parcel while on its way), one "
         "open case per order; while open the platform never accepts the order; a closed case takes no message.",
@@ -247,6 +271,10 @@ _SHOW = ("private-by-token", "room-powers-never-sell")
 # Every mutation that names an object by ID: the rules that bind what it does with it.
 PATHS = {
     "addShowListing": (*_SHOW, "curation-consent"),
+    "publishCredentials": (*_SHOW, "publish-keys-for-who-runs-the-show"),
+    "rotateStreamKey": (*_SHOW, "publish-keys-for-who-runs-the-show"),
+    "setShowGoesLiveWithStream": (*_SHOW, "auctions-follow-the-stream"),
+    "failOverShowStream": (*_SHOW, "publish-keys-for-who-runs-the-show", "auctions-follow-the-stream"),
     "startShowAuction": (*_SHOW, "auction-consent-and-floor"),
     "placeBid": ("private-by-token", "no-bid-from-the-room-or-the-seller", "auction-consent-and-floor"),
     "buyShowListing": ("private-by-token", "buy-now-at-list-price", "charged-as-agreed"),

@@ -82,8 +82,9 @@ class Rule:
 class World:
     """The callers and the targets of one matrix cell, made through the services."""
 
-    def __init__(self, on_commit):
+    def __init__(self, on_commit, settings):
         self.on_commit = on_commit  # pytest-django's django_capture_on_commit_callbacks: fan-outs run on commit
+        self.settings = settings  # pytest-django's settings: what a cell changes is undone after it
         self.owner = self.member("owner")
         self.category = Category.objects.get(path="women/dresses")
 
@@ -313,6 +314,12 @@ def _show_and(build_rest):
     return build
 
 
+def _fail_over_show_stream(w):
+    # A show fails over only when a second provider is configured: a real-time test double.
+    w.settings.LIVE_VIDEO_FAILOVER_PROVIDER = "tests.live.video.test_providers.TokenProvider"
+    return {"showId": gid(w.show())}
+
+
 def _reorder_show_listings(w):
     show = w.show(listings=2)
     return {"showId": gid(show), "listingIds": ids(*reversed(w.line_up(show)))}
@@ -404,6 +411,8 @@ MUTATION_RULES: dict[str, Rule] = {
         Who.OWNER, lambda w: {"shippingAddressId": gid(w.owner.shipping_addresses.get()), "city": "Eugene"}
     ),
     "removeShippingAddress": Rule(Who.OWNER, lambda w: {"shippingAddressId": gid(w.owner.shipping_addresses.get())}),
+    # The payment sheet of the caller's own provider customer.
+    "preparePaymentSheet": Rule(Who.AUTHENTICATED, lambda w: {}),
     "purchaseListing": Rule(
         Who.AUTHENTICATED, lambda w: {"listingId": gid(w.listing(w.seller)), "idempotencyKey": "matrix-purchase-1"}
     ),
@@ -502,6 +511,11 @@ MUTATION_RULES: dict[str, Rule] = {
     "startShow": Rule(Who.OWNER, lambda w: {"showId": gid(w.show(live=False))}),
     "endShow": Rule(Who.OWNER, _show_and(lambda w, show: {})),
     "rotateShowLink": Rule(Who.OWNER, _show_and(lambda w, show: {})),
+    # The host's video: publish credentials are the host's (and accepted co-hosts'), not staff's.
+    "publishCredentials": Rule(Who.OWNER, _show_and(lambda w, show: {})),
+    "rotateStreamKey": Rule(Who.OWNER, _show_and(lambda w, show: {})),
+    "setShowGoesLiveWithStream": Rule(Who.OWNER, lambda w: {"showId": gid(w.show(live=False)), "enabled": True}),
+    "failOverShowStream": Rule(Who.OWNER, _fail_over_show_stream),
     # Whoever has the link opens the show; a wrong token opens nothing (tests/live/test_private_links.py).
     "openShowLink": Rule(
         Who.AUTHENTICATED, lambda w: {"showId": gid(show := w.show(w.seller, live=False)), "linkToken": show.link_token}
@@ -586,11 +600,14 @@ PUBLIC_QUERY_FIELDS = frozenset(
         "upcomingShows",
         "liveShows",
         "sellerReviews",
+        # Replays are watched by whoever could watch the show (a private one by its link).
+        "showReplay",
+        "hostReplays",
     }
 )
 # Objects anyone may open by id (the node field), within what blocks and drafts hide.
 PUBLIC_NODE_TYPES = frozenset(
-    {"User", "Listing", "ListingImage", "Category", "Comment", "Show", "ShowMessage", "Auction", "Review"}
+    {"User", "Listing", "ListingImage", "Category", "Comment", "Show", "ShowMessage", "Auction", "Review", "Replay"}
 )
 
 
