@@ -4,6 +4,7 @@ import graphene
 
 from accounts import schema as accounts
 from config.graphql.node import Node
+from earnings import schema as earnings
 from live import schema as live
 from marketplace import schema as marketplace
 from notifications import schema as notifications
@@ -12,12 +13,20 @@ from social import schema as social
 
 
 class Query(
-    accounts.Query, marketplace.Query, social.Query, notifications.Query, sellers.Query, live.Query, graphene.ObjectType
+    earnings.Query,
+    accounts.Query,
+    marketplace.Query,
+    social.Query,
+    notifications.Query,
+    sellers.Query,
+    live.Query,
+    graphene.ObjectType,
 ):
     node = Node.Field()
 
 
 class Mutation(
+    earnings.Mutation,
     accounts.Mutation,
     marketplace.Mutation,
     social.Mutation,

@@ -1,0 +1,75 @@
+import itertools
+
+import pytest
+
+from earnings.payouts import DevPayoutProvider, PayoutRefused
+from tests.helpers import gid
+from tests.marketplace.checkout_api import PURCHASE
+
+KEYS = itertools.count()
+
+MONEY = "{ amount currency }"
+EARNINGS = f"""query($first: Int, $after: String) {{ earnings {{
+  balances {{ currency pending {MONEY} available {MONEY} paidOut {MONEY} }}
+  entries(first: $first, after: $after) {{
+    edges {{ node {{ id kind state amount {MONEY} order {{ id status }} payout {{ id status }} }} }}
+    pageInfo {{ hasNextPage endCursor }} }}
+  payouts(first: $first, after: $after) {{
+    edges {{ node {{ id status amount {MONEY} failure }} }} pageInfo {{ hasNextPage endCursor }} }}
+  payoutAccount {{ createdAt }}
+}} }}"""
+REQUEST_PAYOUT = f"""mutation($input: RequestPayoutInput!) {{
+  requestPayout(input: $input) {{ payout {{ id status amount {MONEY} failure }} errors {{ field code }} }} }}"""
+CONNECT = """mutation($input: ConnectPayoutAccountInput!) {
+  connectPayoutAccount(input: $input) { onboardingUrl payoutAccount { createdAt } errors { field code } } }"""
+
+
+class RecordingPayoutProvider(DevPayoutProvider):
+    """The dev provider keeping each transfer as (account, amount, currency, key); an account in
+    `refuse` has its transfers refused."""
+
+    transfers: list[tuple[str, object, str, str]] = []
+    refuse: set[str] = set()
+
+    def transfer(self, *, account_id, amount, currency, idempotency_key):
+        if account_id in self.refuse:
+            raise PayoutRefused("This account cannot receive payouts yet.")
+        self.transfers.append((account_id, amount, currency, idempotency_key))
+        return super().transfer(
+            account_id=account_id, amount=amount, currency=currency, idempotency_key=idempotency_key
+        )
+
+
+@pytest.fixture(autouse=True)
+def payout_provider(settings):
+    settings.PAYOUT_PROVIDER = "tests.earnings.conftest.RecordingPayoutProvider"
+    RecordingPayoutProvider.transfers, RecordingPayoutProvider.refuse = [], set()
+    return RecordingPayoutProvider
+
+
+def buy(call, token, listing):
+    variables = {"input": {"listingId": gid(listing), "idempotencyKey": f"earnings-key-{next(KEYS)}"}}
+    payload = call(PURCHASE, variables, token=token)["data"]["purchaseListing"]
+    assert payload["errors"] == [], payload
+    return payload["order"]
+
+
+def earnings_of(call, token, **variables):
+    body = call(EARNINGS, variables, token=token)
+    assert "errors" not in body, body
+    return body["data"]["earnings"]
+
+
+def balance_of(call, token, currency="USD"):
+    """(pending, available, paid out) as strings, zeros when the seller has no balance yet."""
+    for balance in earnings_of(call, token)["balances"]:
+        if balance["currency"] == currency:
+            return balance["pending"]["amount"], balance["available"]["amount"], balance["paidOut"]["amount"]
+    return "0.00", "0.00", "0.00"
+
+
+def entries_of(call, token):
+    return [
+        (edge["node"]["kind"], edge["node"]["state"], edge["node"]["amount"]["amount"])
+        for edge in earnings_of(call, token, first=100)["entries"]["edges"]
+    ]
