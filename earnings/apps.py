@@ -7,6 +7,12 @@ class EarningsConfig(AppConfig):
     name = "earnings"
 
     def ready(self):
+        from accounts import hooks
+        from earnings import account_data
+
+        # Deleting an account waits for its earnings to be settled; the ledger itself is kept.
+        hooks.register("earnings", export=account_data.export, check_deletion=account_data.check_deletion)
+
         from earnings import services
         from marketplace import events
 

@@ -13,3 +13,4 @@ class EarningsError(enum.Enum):
     BELOW_PAYOUT_MINIMUM = "below_payout_minimum"
     NO_PAYOUT_ACCOUNT = "no_payout_account"
     PAYOUT_PROVIDER_UNAVAILABLE = "payout_provider_unavailable"
+    BALANCE_NOT_SETTLED = "balance_not_settled"
