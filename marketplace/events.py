@@ -9,14 +9,22 @@ handlers must be idempotent (key their work on `event.pk`).
 Subscribe in your AppConfig.ready():
 
     from marketplace import events
-    from marketplace.models import DomainEvent
+    from marketplace.models import DomainEvent, Order
 
     events.subscribe(DomainEvent.Name.FIRST_SALE, start_mentoring)   # start_mentoring(event)
 
-Names and payloads (ids, amounts as strings):
-    order_placed     order_id, buyer_id, seller_id, source, total, currency
+Names and payloads (ids, amounts as strings). Every order event carries the order's amounts as
+they are after the change (`order_payload`: order_id, buyer_id, seller_id, currency, item_total,
+shipping_fee, discount_total, total), so a ledger can be kept from the events alone:
+    order_placed      + source
+    order_item_added  + listing_id, charged (what the add-on cost; the totals now include it)
+    order_shipped     + tracking_number, carrier, by (seller or platform)
+    order_in_transit  + by (platform)
+    order_delivered   + by (buyer or platform)
+    order_accepted    + by (buyer or platform: after the window, or staff releasing a held order)
+    order_cancelled   + by, cancelled_by (buyer, seller or platform)
+    order_refunded    + refund_reason (refunded after shipping; the items are not back on sale)
     first_sale       order_id, seller_id   (the seller's first order that is not cancelled)
-    order_cancelled  order_id, buyer_id, seller_id, cancelled_by (buyer, seller or platform)
     offer_received   offer_id, buyer_id, seller_id, recipient_id, amount, currency, source
     offer_countered  offer_id, buyer_id, seller_id, recipient_id, amount, currency
     offer_accepted   offer_id, buyer_id, seller_id, order_id, amount, currency
@@ -32,7 +40,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from marketplace import tasks
-from marketplace.models import DomainEvent
+from marketplace.models import DomainEvent, Order
 
 Handler = Callable[[DomainEvent], None]
 
@@ -49,6 +57,20 @@ def record(name: str, **payload) -> DomainEvent:
     # robust: the change has committed; if the broker is down, the beat task dispatches it later.
     transaction.on_commit(lambda: tasks.dispatch_event.delay(event.pk), robust=True)
     return event
+
+
+def order_payload(order: Order) -> dict:
+    """What every order event says of the order: its parties and amounts (decimals as strings)."""
+    return {
+        "order_id": order.pk,
+        "buyer_id": order.buyer_id,
+        "seller_id": order.seller_id,
+        "currency": order.currency,
+        "item_total": str(order.item_total),
+        "shipping_fee": str(order.shipping_fee),
+        "discount_total": str(order.discount_total),
+        "total": str(order.total),
+    }
 
 
 def dispatch(event_id: int) -> None:

@@ -17,6 +17,8 @@ with `pricing.DISCOUNT_RULES` and `events.subscribe`:
   (follow counts).
 - `HIDDEN_SELLERS`: `(viewer) -> queryset of seller ids`: closets a viewer must not see (blocks).
 - `DEALING_BARRED`: `(buyer_id, seller_id) -> bool`: members who may not trade with each other.
+- `ACCEPTANCE_HELD`: `(order) -> str | None`: why the platform must not accept an order for its
+  buyer yet (an open case), run with the order locked; `release_order` (staff) ignores it.
 """
 
 from collections.abc import Callable
@@ -28,6 +30,7 @@ LISTING_CARD_ANNOTATIONS: list[Callable] = []
 MEMBER_ANNOTATIONS: list[Callable] = []
 HIDDEN_SELLERS: list[Callable] = []
 DEALING_BARRED: list[Callable[[int, int], bool]] = []
+ACCEPTANCE_HELD: list[Callable] = []
 
 
 def card_annotations(viewer, now) -> dict:
@@ -46,3 +49,8 @@ def hidden_seller_ids(viewer) -> list[QuerySet]:
 
 def dealing_barred(buyer_id: int, seller_id: int) -> bool:
     return any(barred(buyer_id, seller_id) for barred in DEALING_BARRED)
+
+
+def acceptance_hold(order) -> str | None:
+    """The first reason a hook gives to keep the order's funds held, or None."""
+    return next((reason for held in ACCEPTANCE_HELD if (reason := held(order))), None)

@@ -274,9 +274,11 @@ class Order(PostalAddress):
     class Status(models.TextChoices):
         PAID = "paid", "Paid"
         SHIPPED = "shipped", "Shipped"
+        IN_TRANSIT = "in_transit", "In transit"
         DELIVERED = "delivered", "Delivered"
         ACCEPTED = "accepted", "Accepted"
         CANCELLED = "cancelled", "Cancelled"
+        REFUNDED = "refunded", "Refunded"
 
     class Source(models.TextChoices):
         """How an item was bought (an order's is its first line's)."""
@@ -298,13 +300,17 @@ class Order(PostalAddress):
     discount_total = models.DecimalField(max_digits=10, decimal_places=2)
     total = models.DecimalField(max_digits=10, decimal_places=2)
     tracking_number = models.CharField(max_length=64, blank=True)
+    carrier = models.CharField(max_length=32, blank=True, help_text="Who carries the parcel (USPS, UPS...), if known.")
     placed_at = models.DateTimeField(default=timezone.now)
     add_on_until = models.DateTimeField(help_text="Until then (and unshipped) the buyer may add items to the parcel.")
     shipped_at = models.DateTimeField(null=True, blank=True)
+    in_transit_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     accepted_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancelled_by = models.CharField(max_length=10, blank=True, help_text="buyer, seller or platform.")
+    refunded_at = models.DateTimeField(null=True, blank=True)
+    refund_reason = models.CharField(max_length=200, blank=True, help_text="Why staff refunded it after shipping.")
     buyer_rating = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="1 to 5 stars from the buyer, once accepted."
     )
@@ -570,6 +576,12 @@ class DomainEvent(models.Model):
         ORDER_PLACED = "order_placed", "Order placed"
         FIRST_SALE = "first_sale", "A seller's first sale"
         ORDER_CANCELLED = "order_cancelled", "Order cancelled"
+        ORDER_ITEM_ADDED = "order_item_added", "Item added to an order"
+        ORDER_SHIPPED = "order_shipped", "Order shipped"
+        ORDER_IN_TRANSIT = "order_in_transit", "Order in transit"
+        ORDER_DELIVERED = "order_delivered", "Order delivered"
+        ORDER_ACCEPTED = "order_accepted", "Order accepted"
+        ORDER_REFUNDED = "order_refunded", "Order refunded"
         OFFER_RECEIVED = "offer_received", "Offer received"
         OFFER_COUNTERED = "offer_countered", "Offer countered"
         OFFER_ACCEPTED = "offer_accepted", "Offer accepted"

@@ -34,6 +34,7 @@ class OrderAction(OrderPayload, BaseMutation):
 class ShipOrderInput(graphene.InputObjectType):
     order_id = graphene.ID(required=True)
     tracking_number = graphene.String(required=True)
+    carrier = graphene.String(description="Who carries it (USPS, UPS...), if you know.")
 
 
 class ShipOrder(OrderAction):
@@ -44,7 +45,9 @@ class ShipOrder(OrderAction):
 
     @staticmethod
     def act(*, order, actor, input):
-        services.ship_order(order=order, actor=actor, tracking_number=input.tracking_number)
+        services.ship_order(
+            order=order, actor=actor, tracking_number=input.tracking_number, carrier=input.carrier or ""
+        )
 
 
 class MarkOrderDelivered(OrderAction):

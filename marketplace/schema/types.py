@@ -267,12 +267,15 @@ class OrderType(DjangoObjectType):
         interfaces = (Node,)
         fields = (
             "tracking_number",
+            "carrier",
             "placed_at",
             "add_on_until",
             "shipped_at",
+            "in_transit_at",
             "delivered_at",
             "accepted_at",
             "cancelled_at",
+            "refunded_at",
             "rated_at",
         )
 

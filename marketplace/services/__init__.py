@@ -4,7 +4,7 @@
 - `addresses`: shipping addresses, seller discounts and curation terms;
 - `checkout`: every way of buying, the stock taken and the order written (the lock order is there);
 - `idempotency`: clients' idempotency keys;
-- `orders`: orders after purchase, one table of transitions, ratings;
+- `orders`: orders after purchase, one table of transitions (each recording its event), ratings;
 - `settlement`: payments brought in line with their orders after commit;
 - `offers`: offers, counters, acceptances, expiry;
 - `bundles`: a buyer's basket of one seller's listings;
@@ -44,6 +44,8 @@ from marketplace.services.listings import (
 )
 from marketplace.services.offers import create_offer, expire_offers, make_bundle_offer, respond_to_offer, withdraw_offer
 from marketplace.services.orders import (
+    MAX_CARRIER_LENGTH,
+    MAX_REFUND_REASON_LENGTH,
     ORDER_TRANSITIONS,
     RATING_STARS,
     Role,
@@ -52,10 +54,19 @@ from marketplace.services.orders import (
     auto_accept_orders,
     cancel_order,
     mark_order_delivered,
+    mark_order_in_transit,
     rate_order,
+    refund_order,
+    release_order,
     ship_order,
 )
-from marketplace.services.settlement import PAYMENT_RETRY_FROM, PAYMENT_STEPS, settle_payment, stalled_payments
+from marketplace.services.settlement import (
+    MONEY_RETURNED,
+    PAYMENT_RETRY_FROM,
+    PAYMENT_STEPS,
+    settle_payment,
+    stalled_payments,
+)
 
 __all__ = [
     "BINDING_SOURCES",
@@ -64,9 +75,12 @@ __all__ = [
     "EDITABLE_FIELDS",
     "ListingUpdate",
     "MAX_ADDRESSES",
+    "MAX_CARRIER_LENGTH",
     "MAX_KEY_LENGTH",
     "MAX_PRICE",
     "MAX_QUANTITY",
+    "MAX_REFUND_REASON_LENGTH",
+    "MONEY_RETURNED",
     "OPEN_STATUSES",
     "ORDER_TRANSITIONS",
     "PAYMENT_RETRY_FROM",
@@ -88,9 +102,12 @@ __all__ = [
     "make_bundle_offer",
     "make_image_renditions",
     "mark_order_delivered",
+    "mark_order_in_transit",
     "purchase_listing",
     "rate_order",
+    "refund_order",
     "release_listing",
+    "release_order",
     "remove_from_bundle",
     "remove_listing",
     "remove_listing_image",

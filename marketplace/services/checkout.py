@@ -258,6 +258,9 @@ def _add_to_order(buyer, order_id: int, listing_id: int, request: "_Request") ->
         charged = totals.total - current.total
         current.item_total, current.total = totals.items, totals.total
         current.save(update_fields=["item_total", "total"])
+        events.record(
+            DomainEvent.Name.ORDER_ITEM_ADDED, **events.order_payload(current), listing_id=item.pk, charged=str(charged)
+        )
         notification_services.notify(
             recipient_ids=[current.seller_id],
             kind=Kind.ITEM_SOLD,
@@ -401,15 +404,7 @@ def _write_order(
 
 
 def _announce_order(order: Order, listings: list[Listing]) -> None:
-    events.record(
-        DomainEvent.Name.ORDER_PLACED,
-        order_id=order.pk,
-        buyer_id=order.buyer_id,
-        seller_id=order.seller_id,
-        source=order.source,
-        total=str(order.total),
-        currency=order.currency,
-    )
+    events.record(DomainEvent.Name.ORDER_PLACED, **events.order_payload(order), source=order.source)
     # Exact under the seller's row lock: no other order of this seller is being written.
     if (
         not Order.objects.filter(seller_id=order.seller_id)

@@ -1,5 +1,6 @@
-"""Orders after purchase: one table of transitions (ship, deliver, accept, cancel), who may
-take each and when, ratings, and auto-acceptance of delivered orders.
+"""Orders after purchase: one table of transitions (ship, in transit, deliver, accept, release,
+cancel, refund), who may take each and when, the event each records, ratings, and auto-acceptance
+of delivered orders.
 
 Locks: each transition locks the order row (`_transition`); a cancellation that gives stock back
 takes the seller's member row after the order, as the lock order in checkout says.
@@ -16,7 +17,7 @@ from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
 from config.errors import CommonError, ServiceError
-from marketplace import events, tasks
+from marketplace import events, hooks, tasks
 from marketplace.errors import CheckoutError
 from marketplace.models import DomainEvent, Listing, Order
 from marketplace.services._shared import _gid, _lock_member
@@ -28,7 +29,7 @@ from notifications.models import Kind
 class Role(enum.StrEnum):
     BUYER = "buyer"
     SELLER = "seller"
-    PLATFORM = "platform"  # periodic tasks, payment failures, staff in the admin
+    PLATFORM = "platform"  # periodic tasks, payment failures, carriers' webhooks, staff in the admin
 
 
 def _anytime(order: Order, now) -> str | None:
@@ -59,6 +60,11 @@ def _delivered_long_enough(order: Order, now) -> str | None:
     return "The buyer has not had the time to check the order yet."
 
 
+def _platform_may_accept(order: Order, now) -> str | None:
+    """Accepting for the buyer once the window passed, unless an app holds the funds (an open case)."""
+    return _delivered_long_enough(order, now) or hooks.acceptance_hold(order)
+
+
 @dataclass(frozen=True)
 class Transition:
     sources: frozenset[str]
@@ -66,42 +72,73 @@ class Transition:
     stamp: str  # the Order field that records when
     # Who may take it, and when: a role's rule says why not (a message) or None.
     rules: dict[Role, Callable[[Order, datetime], str | None]]
+    announce: str  # the DomainEvent recorded with the move
     refused: enum.Enum = CheckoutError.ORDER_TRANSITION_NOT_ALLOWED  # when a rule says not now
 
 
+_ON_ITS_WAY = frozenset({Order.Status.SHIPPED, Order.Status.IN_TRANSIT})
+_SENT = _ON_ITS_WAY | {Order.Status.DELIVERED}
+
 ORDER_TRANSITIONS = {
-    "ship": Transition(frozenset({Order.Status.PAID}), Order.Status.SHIPPED, "shipped_at", {Role.SELLER: _anytime}),
-    "deliver": Transition(
+    "ship": Transition(
+        frozenset({Order.Status.PAID}),
+        Order.Status.SHIPPED,
+        "shipped_at",
+        {Role.SELLER: _anytime, Role.PLATFORM: _anytime},
+        DomainEvent.Name.ORDER_SHIPPED,
+    ),
+    "in_transit": Transition(
         frozenset({Order.Status.SHIPPED}),
+        Order.Status.IN_TRANSIT,
+        "in_transit_at",
+        {Role.PLATFORM: _anytime},
+        DomainEvent.Name.ORDER_IN_TRANSIT,
+    ),
+    "deliver": Transition(
+        _ON_ITS_WAY,
         Order.Status.DELIVERED,
         "delivered_at",
         {Role.BUYER: _anytime, Role.PLATFORM: _anytime},
+        DomainEvent.Name.ORDER_DELIVERED,
     ),
     "accept": Transition(
-        frozenset({Order.Status.SHIPPED, Order.Status.DELIVERED}),
+        _SENT,
         Order.Status.ACCEPTED,
         "accepted_at",
-        {Role.BUYER: _anytime, Role.PLATFORM: _delivered_long_enough},
+        {Role.BUYER: _anytime, Role.PLATFORM: _platform_may_accept},
+        DomainEvent.Name.ORDER_ACCEPTED,
+    ),
+    # Staff accepting for the buyer whatever holds it (a case resolved for the seller).
+    "release": Transition(
+        _SENT, Order.Status.ACCEPTED, "accepted_at", {Role.PLATFORM: _anytime}, DomainEvent.Name.ORDER_ACCEPTED
     ),
     "cancel": Transition(
         frozenset({Order.Status.PAID}),
         Order.Status.CANCELLED,
         "cancelled_at",
         {Role.BUYER: _buyer_may_cancel, Role.SELLER: _unshipped_long_enough, Role.PLATFORM: _anytime},
+        DomainEvent.Name.ORDER_CANCELLED,
         refused=CheckoutError.CANCELLATION_WINDOW_CLOSED,
+    ),
+    "refund": Transition(
+        _SENT, Order.Status.REFUNDED, "refunded_at", {Role.PLATFORM: _anytime}, DomainEvent.Name.ORDER_REFUNDED
     ),
 }
 
+MAX_CARRIER_LENGTH = Order._meta.get_field("carrier").max_length
+MAX_REFUND_REASON_LENGTH = Order._meta.get_field("refund_reason").max_length
 
-def ship_order(*, order: Order, actor, tracking_number: str) -> Order:
-    """The seller sent the parcel: the buyer hears of it with the tracking number."""
-    tracking_number = (tracking_number or "").strip()
+
+def ship_order(*, order: Order, actor, tracking_number: str, carrier: str = "") -> Order:
+    """The parcel was sent (the seller says so, or the carrier's first scan does): the buyer hears
+    of it with the tracking number."""
+    tracking_number, carrier = (tracking_number or "").strip(), (carrier or "").strip()
     if not 4 <= len(tracking_number) <= 64:
         raise ServiceError(CommonError.INVALID, "Enter the carrier's tracking number.", "trackingNumber")
+    if len(carrier) > MAX_CARRIER_LENGTH:
+        raise ServiceError(CommonError.INVALID, f"Name the carrier in {MAX_CARRIER_LENGTH} characters.", "carrier")
     with transaction.atomic():
-        order = _transition(order, "ship", actor)
-        order.tracking_number = tracking_number
-        order.save(update_fields=["tracking_number"])
+        order = _transition(order, "ship", actor, tracking_number=tracking_number, carrier=carrier)
         notification_services.notify(
             recipient_ids=[order.buyer_id],
             kind=Kind.ORDER_SHIPPED,
@@ -115,15 +152,35 @@ def ship_order(*, order: Order, actor, tracking_number: str) -> Order:
 
 
 @transaction.atomic
+def mark_order_in_transit(*, order: Order, actor) -> Order:
+    """The carrier has the parcel moving (its tracking webhook)."""
+    return _transition(order, "in_transit", actor)
+
+
+@transaction.atomic
 def mark_order_delivered(*, order: Order, actor) -> Order:
+    """The parcel arrived (the buyer says so, or the carrier): the acceptance window starts."""
     return _transition(order, "deliver", actor)
 
 
 @transaction.atomic
 def accept_order(*, order: Order, actor) -> Order:
-    """The buyer is happy with the items (the platform accepts for them some days after delivery)."""
-    order = _transition(order, "accept", actor)
-    if order.delivered_at is None:  # accepted straight from shipped: it evidently arrived
+    """The buyer is happy with the items (the platform accepts for them some days after delivery,
+    unless `hooks.ACCEPTANCE_HELD` holds the order)."""
+    return _accepted(_transition(order, "accept", actor))
+
+
+@transaction.atomic
+def release_order(*, order: Order, actor) -> Order:
+    """Staff (or the platform) accept for the buyer whatever holds the order: a case resolved for the
+    seller releases the funds."""
+    if actor is not None and not actor.is_staff:
+        raise ServiceError(CommonError.FORBIDDEN, "Only staff release an order.", "orderId")
+    return _accepted(_transition(order, "release", actor))
+
+
+def _accepted(order: Order) -> Order:
+    if order.delivered_at is None:  # accepted before the delivery scan: it evidently arrived
         order.delivered_at = order.accepted_at
         order.save(update_fields=["delivered_at"])
     return order
@@ -141,16 +198,28 @@ def cancel_order(*, order: Order, actor) -> Order:
             status=Case(When(status=Listing.Status.SOLD, then=Value(Listing.Status.AVAILABLE)), default=F("status")),
         )
         lines.update(active=False)
-        events.record(
-            DomainEvent.Name.ORDER_CANCELLED,
-            order_id=order.pk,
-            buyer_id=order.buyer_id,
-            seller_id=order.seller_id,
-            cancelled_by=order.cancelled_by,
-        )
-        payment_ids = list(order.payments.values_list("pk", flat=True))
-        transaction.on_commit(lambda: [tasks.settle_payment.delay(pk) for pk in payment_ids], robust=True)
+        _settle_payments_on_commit(order)
     return order
+
+
+def refund_order(*, order: Order, actor, reason: str) -> Order:
+    """Give the buyer their money back for an order already sent (a case resolved for them): the
+    payments are refunded after commit; the items are not back on sale (they are with the buyer,
+    or on their way back)."""
+    if actor is not None and not actor.is_staff:
+        raise ServiceError(CommonError.FORBIDDEN, "Only staff refund an order.", "orderId")
+    reason = (reason or "").strip()
+    if not 1 <= len(reason) <= MAX_REFUND_REASON_LENGTH:
+        raise ServiceError(CommonError.INVALID, f"Say why, in at most {MAX_REFUND_REASON_LENGTH} characters.", "reason")
+    with transaction.atomic():
+        order = _transition(order, "refund", actor, refund_reason=reason)
+        _settle_payments_on_commit(order)
+    return order
+
+
+def _settle_payments_on_commit(order: Order) -> None:
+    payment_ids = list(order.payments.values_list("pk", flat=True))
+    transaction.on_commit(lambda: [tasks.settle_payment.delay(pk) for pk in payment_ids], robust=True)
 
 
 RATING_STARS = range(1, 6)
@@ -186,8 +255,9 @@ def auto_accept_orders(*, now: datetime) -> int:
     return accepted
 
 
-def _transition(order: Order, action: str, actor) -> Order:
-    """Lock the order and move it along ORDER_TRANSITIONS, or raise a typed error (nothing changed)."""
+def _transition(order: Order, action: str, actor, **changes) -> Order:
+    """Lock the order and move it along ORDER_TRANSITIONS with `changes` (other fields set with the
+    move), recording the transition's event; or raise a typed error (nothing changed)."""
     transition = ORDER_TRANSITIONS[action]
     order = Order.objects.select_for_update().get(pk=order.pk)
     role = _order_role(order, actor)
@@ -203,13 +273,12 @@ def _transition(order: Order, action: str, actor) -> Order:
     refusal = rule(order, now)
     if refusal:
         raise ServiceError(transition.refused, refusal)
-    order.status = transition.target
-    setattr(order, transition.stamp, now)
-    fields = ["status", transition.stamp]
     if action == "cancel":
-        order.cancelled_by = role
-        fields.append("cancelled_by")
-    order.save(update_fields=fields)
+        changes["cancelled_by"] = str(role)
+    for field, value in {"status": transition.target, transition.stamp: now, **changes}.items():
+        setattr(order, field, value)
+    order.save(update_fields=["status", transition.stamp, *changes])
+    events.record(transition.announce, **events.order_payload(order), by=str(role), **changes)
     return order
 
 

@@ -1,6 +1,6 @@
-"""Payments after commit: each payment brought in line with its order (captured, voided or
-refunded) by one step of a table, run by tasks once the order's transaction committed, and
-payments caught in flight found again.
+"""Payments after commit: each payment brought in line with its order (captured while it stands;
+voided or refunded once cancelled; refunded once refunded after shipping) by one step of a table,
+run by tasks once the order's transaction committed, and payments caught in flight found again.
 
 Locks: a payment row is claimed with a conditional UPDATE of its status before the provider is
 called, so concurrent runs never call twice; no lock is held during the call.
@@ -47,7 +47,11 @@ def _refund(provider, payment):
 _VOID = _PaymentStep(Payment.Status.VOIDING, _void_payment, Payment.Status.VOIDED, Payment.Status.VOIDED)
 
 
-# (payment status, is the order cancelled) → the step that brings the payment in line with its order
+# Orders whose buyer gets the money back.
+MONEY_RETURNED = frozenset({Order.Status.CANCELLED, Order.Status.REFUNDED})
+
+# (payment status, does the buyer get the money back) → the step that brings the payment in line
+# with its order
 PAYMENT_STEPS = {
     (Payment.Status.AUTHORIZED, False): _PaymentStep(
         Payment.Status.CAPTURING, _capture, Payment.Status.CAPTURED, Payment.Status.CAPTURE_FAILED
@@ -71,12 +75,13 @@ PAYMENT_RETRY_FROM = {
 def settle_payment(*, payment_id: int) -> None:
     """Bring a payment in line with its order: capture it while the order stands, void or refund it
     once cancelled. Runs after commit, outside any lock; each provider call is claimed by a
-    conditional UPDATE into an in-flight status, so concurrent or repeated runs call once. A failed
+    conditional UPDATE into an in-flight status, so concurrent or repeated runs call once. A refunded
+    order's captured payment is refunded like a cancelled one's. A failed
     capture cancels the order (items back in stock) and then voids the authorization; if the order
     has shipped meanwhile, staff find the failed capture in the admin."""
     while True:
         payment = Payment.objects.select_related("order").get(pk=payment_id)
-        step = PAYMENT_STEPS.get((payment.status, payment.order.status == Order.Status.CANCELLED))
+        step = PAYMENT_STEPS.get((payment.status, payment.order.status in MONEY_RETURNED))
         if step is None or not _move_payment(payment.pk, payment.status, step.busy):
             return  # settled, or another run holds this step and will take the next
         try:
@@ -110,7 +115,7 @@ def stalled_payments(*, now: datetime) -> list[int]:
         ids.update(caught)
     unsettled = stalled.filter(
         Q(status=Payment.Status.AUTHORIZED)
-        | Q(status__in=[Payment.Status.CAPTURED, Payment.Status.CAPTURE_FAILED], order__status=Order.Status.CANCELLED)
+        | Q(status__in=[Payment.Status.CAPTURED, Payment.Status.CAPTURE_FAILED], order__status__in=MONEY_RETURNED)
     )
     ids.update(unsettled.values_list("pk", flat=True)[:1000])
     return sorted(ids)

@@ -22,6 +22,20 @@ def heard(monkeypatch):
     return received
 
 
+def amounts_of(order, buyer, seller, item_total="25.00", shipping_fee="6.49", discount_total="0.00", total="31.49"):
+    """What every order event says of its order."""
+    return {
+        "order_id": order.pk,
+        "buyer_id": buyer.pk,
+        "seller_id": seller.pk,
+        "currency": "USD",
+        "item_total": item_total,
+        "shipping_fee": shipping_fee,
+        "discount_total": discount_total,
+        "total": total,
+    }
+
+
 def test_subscribers_hear_of_a_sale_once_it_committed(
     make_user, make_buyer, make_listing, heard, django_capture_on_commit_callbacks
 ):
@@ -35,14 +49,7 @@ def test_subscribers_hear_of_a_sale_once_it_committed(
     assert heard == [
         (
             "order_placed",
-            {
-                "order_id": order.pk,
-                "buyer_id": buyer.pk,
-                "seller_id": seller.pk,
-                "source": "purchase",
-                "total": "31.49",
-                "currency": "USD",
-            },
+            {**amounts_of(order, buyer, seller), "source": "purchase"},
         ),
         ("first_sale", {"order_id": order.pk, "seller_id": seller.pk}),
     ]
@@ -107,5 +114,55 @@ def test_a_cancelled_order_is_announced_with_who_cancelled_it(
         services.cancel_order(order=order, actor=buyer)
     assert heard[-1] == (
         "order_cancelled",
-        {"order_id": order.pk, "buyer_id": buyer.pk, "seller_id": seller.pk, "cancelled_by": "buyer"},
+        {**amounts_of(order, buyer, seller), "by": "buyer", "cancelled_by": "buyer"},
     )
+
+
+def test_every_step_of_an_order_is_announced_with_its_amounts(
+    make_user, make_buyer, make_listing, heard, django_capture_on_commit_callbacks
+):
+    seller, _ = make_user("ava")
+    buyer, _ = make_buyer("marco")
+    with django_capture_on_commit_callbacks(execute=True):
+        order = services.purchase_listing(buyer=buyer, listing=make_listing(seller), idempotency_key="k")
+        services.add_to_order(
+            buyer=buyer, order=order, listing=make_listing(seller, price="10.00"), idempotency_key="a"
+        )
+        services.ship_order(order=order, actor=None, tracking_number="9400100000000000000000", carrier="USPS")
+        services.mark_order_in_transit(order=order, actor=None)
+        services.mark_order_delivered(order=order, actor=None)
+        services.accept_order(order=order, actor=buyer)
+    amounts = amounts_of(order, buyer, seller, item_total="35.00", total="41.49")
+    assert heard[2:] == [
+        ("order_item_added", {**amounts, "listing_id": order.lines.last().listing_id, "charged": "10.00"}),
+        (
+            "order_shipped",
+            {**amounts, "by": "platform", "tracking_number": "9400100000000000000000", "carrier": "USPS"},
+        ),
+        ("order_in_transit", {**amounts, "by": "platform"}),
+        ("order_delivered", {**amounts, "by": "platform"}),
+        ("order_accepted", {**amounts, "by": "buyer"}),
+    ]
+
+
+def test_a_refund_is_announced_with_its_reason(
+    make_user, make_buyer, make_listing, heard, django_capture_on_commit_callbacks
+):
+    seller, _ = make_user("ava")
+    buyer, _ = make_buyer("marco")
+    with django_capture_on_commit_callbacks(execute=True):
+        order = services.purchase_listing(buyer=buyer, listing=make_listing(seller), idempotency_key="k")
+        services.ship_order(order=order, actor=seller, tracking_number="1Z999AA10123456784")
+        services.refund_order(order=order, actor=None, reason="Arrived damaged.")
+    assert heard[-2:] == [
+        (
+            "order_shipped",
+            {
+                **amounts_of(order, buyer, seller),
+                "by": "seller",
+                "tracking_number": "1Z999AA10123456784",
+                "carrier": "",
+            },
+        ),
+        ("order_refunded", {**amounts_of(order, buyer, seller), "by": "platform", "refund_reason": "Arrived damaged."}),
+    ]

@@ -9,7 +9,9 @@ import pytest
 from django.forms.models import model_to_dict
 from django.utils import timezone
 
-from marketplace import services, tasks
+from config.errors import CommonError, ServiceError
+from marketplace import hooks, services, tasks
+from marketplace.errors import CheckoutError
 from marketplace.models import DomainEvent, Listing, Order, OrderLine, Payment
 from notifications.models import Notification
 from tests.helpers import assert_constant_queries, gid
@@ -26,9 +28,11 @@ MUTATIONS = {
 }
 STAMPS = {
     Order.Status.SHIPPED: "shipped_at",
+    Order.Status.IN_TRANSIT: "in_transit_at",
     Order.Status.DELIVERED: "delivered_at",
     Order.Status.ACCEPTED: "accepted_at",
     Order.Status.CANCELLED: "cancelled_at",
+    Order.Status.REFUNDED: "refunded_at",
 }
 
 
@@ -90,6 +94,7 @@ ALLOWED_ROLE = {"ship": "seller", "deliver": "buyer", "accept": "buyer", "cancel
     [
         (action, status)
         for action, transition in services.ORDER_TRANSITIONS.items()
+        if action in MUTATIONS
         for status in Order.Status.values
         if status not in transition.sources
     ],
@@ -111,6 +116,7 @@ def test_a_transition_from_a_wrong_status_is_a_typed_error_and_changes_nothing(g
     [
         (action, role)
         for action, transition in services.ORDER_TRANSITIONS.items()
+        if action in MUTATIONS
         for role in (services.Role.BUYER, services.Role.SELLER)
         if role not in transition.rules
     ],
@@ -228,6 +234,100 @@ def test_orders_delivered_long_ago_are_accepted_by_the_periodic_task(bought):
     assert tasks.auto_accept_orders() == 1
     statuses = dict(Order.objects.values_list("pk", "status"))
     assert (statuses[old.pk], statuses[recent.pk], statuses[shipped.pk]) == ("accepted", "delivered", "shipped")
+
+
+def test_the_carrier_ships_moves_and_delivers_a_parcel_and_the_buyer_accepts_it_in_transit(
+    gql, parties, bought, django_capture_on_commit_callbacks
+):
+    _, _, buyer, buyer_token = parties
+    order = bought()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ship_order(order=order, actor=None, tracking_number="9400100000000000000000", carrier=" USPS ")
+    order.refresh_from_db()
+    assert (order.status, order.tracking_number, order.carrier) == ("shipped", "9400100000000000000000", "USPS")
+    assert Notification.objects.filter(recipient=buyer, kind="order_shipped").count() == 1
+    assert services.mark_order_in_transit(order=order, actor=None).status == Order.Status.IN_TRANSIT
+    payload = act(gql, buyer_token, "accept", order)
+    assert payload["errors"] == [] and payload["order"]["status"] == "ACCEPTED"
+    order.refresh_from_db()
+    assert order.shipped_at <= order.in_transit_at <= order.delivered_at == order.accepted_at
+
+
+def test_a_buyer_marks_a_parcel_in_transit_delivered(gql, parties, bought):
+    _, _, _, buyer_token = parties
+    order = bought(status=Order.Status.IN_TRANSIT)
+    payload = act(gql, buyer_token, "deliver", order)
+    assert payload["errors"] == [] and payload["order"]["status"] == "DELIVERED"
+
+
+@pytest.mark.parametrize("action", ["in_transit", "release", "refund"])
+def test_only_the_platform_moves_an_order_in_transit_releases_or_refunds_it(parties, bought, action):
+    seller, _, buyer, _ = parties
+    order = bought(status=Order.Status.SHIPPED)
+    before = everything_about(order)
+    move = {
+        "in_transit": services.mark_order_in_transit,
+        "release": services.release_order,
+        "refund": lambda **kwargs: services.refund_order(**kwargs, reason="Damaged."),
+    }[action]
+    for party in (buyer, seller):
+        with pytest.raises(ServiceError) as refused:
+            move(order=order, actor=party)
+        assert refused.value.errors[0].code is CommonError.FORBIDDEN
+    assert everything_about(order) == before
+
+
+def test_an_open_case_holds_automatic_acceptance_until_staff_release_it(
+    bought, make_user, monkeypatch, django_capture_on_commit_callbacks
+):
+    held = bought(status=Order.Status.DELIVERED, placed_ago=timedelta(days=4))
+    free = bought(status=Order.Status.DELIVERED, placed_ago=timedelta(days=4))
+    monkeypatch.setattr(hooks, "ACCEPTANCE_HELD", [lambda order: "A case is open." if order.pk == held.pk else None])
+    assert tasks.auto_accept_orders() == 1
+    with pytest.raises(ServiceError) as refused:
+        services.accept_order(order=held, actor=None)
+    assert (refused.value.errors[0].code, refused.value.errors[0].message) == (
+        CheckoutError.ORDER_TRANSITION_NOT_ALLOWED,
+        "A case is open.",
+    )
+    statuses = dict(Order.objects.values_list("pk", "status"))
+    assert (statuses[held.pk], statuses[free.pk]) == ("delivered", "accepted")
+    staff, _ = make_user("sam")
+    staff.is_staff = True
+    assert services.release_order(order=held, actor=staff).status == Order.Status.ACCEPTED
+    assert DomainEvent.objects.filter(name="order_accepted", payload__order_id=held.pk, payload__by="platform").exists()
+
+
+def test_a_refund_after_shipping_refunds_the_payment_and_keeps_the_items_sold(
+    bought, provider, django_capture_on_commit_callbacks
+):
+    order = bought(status=Order.Status.DELIVERED)
+    with django_capture_on_commit_callbacks(execute=True):
+        refunded = services.refund_order(order=order, actor=None, reason=" Not as described. ")
+    assert (refunded.status, refunded.refund_reason) == (Order.Status.REFUNDED, "Not as described.")
+    assert Payment.objects.get().status == Payment.Status.REFUNDED
+    assert provider.operations() == ["authorize", "capture", "refund"]
+    listing = order.lines.get().listing
+    listing.refresh_from_db()
+    assert (listing.status, listing.quantity, order.lines.get().active) == (Listing.Status.SOLD, 0, True)
+
+
+def test_a_refund_before_the_capture_ran_releases_the_hold(bought, provider, django_capture_on_commit_callbacks):
+    order = bought(status=Order.Status.SHIPPED)
+    Payment.objects.update(status=Payment.Status.AUTHORIZED)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.refund_order(order=order, actor=None, reason="Lost in the post.")
+    assert Payment.objects.get().status == Payment.Status.VOIDED
+
+
+@pytest.mark.parametrize("reason", ["", "   ", "x" * 201])
+def test_a_refund_says_why(bought, reason):
+    order = bought(status=Order.Status.SHIPPED)
+    before = everything_about(order)
+    with pytest.raises(ServiceError) as refused:
+        services.refund_order(order=order, actor=None, reason=reason)
+    assert (refused.value.errors[0].code, refused.value.errors[0].field) == (CommonError.INVALID, "reason")
+    assert everything_about(order) == before
 
 
 def test_a_failed_capture_cancels_the_order_and_releases_the_hold(
