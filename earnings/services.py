@@ -90,16 +90,29 @@ def _order_key(order_id: int, kind: str) -> str:
     return f"order:{order_id}:{kind}"
 
 
-def _book_sale(account: EarningsAccount, order: Order, now: datetime) -> None:
-    """The sale and its commission, pending, unless already booked."""
-    if LedgerEntry.objects.filter(key=_order_key(order.pk, Kind.SALE)).exists():
+def _book_sale(account: EarningsAccount, order: Order, event_id: int, now: datetime) -> None:
+    """Bring the order's sale and commission entries to what the order now says (its add-ons
+    included), unless it was refunded: the first booking, then an adjustment keyed by the event
+    that found the order grown. An event handled late finds nothing left to book."""
+    if LedgerEntry.objects.filter(key=_order_key(order.pk, Kind.REFUND)).exists():
         return
+    booked = dict(
+        LedgerEntry.objects.filter(order=order, kind__in=[Kind.SALE, Kind.COMMISSION])
+        .values_list("kind")
+        .annotate(total=Sum("amount"))
+    )
     proceeds = seller_proceeds(order)
-    commission = commission_for(proceeds, EarningsSettings.current())
-    for kind, amount in ((Kind.SALE, proceeds), (Kind.COMMISSION, -commission)):
-        _book(
-            account, kind=kind, amount=amount, state=State.PENDING, key=_order_key(order.pk, kind), now=now, order=order
-        )
+    owed = {Kind.SALE: proceeds, Kind.COMMISSION: -commission_for(proceeds, EarningsSettings.current())}
+    released = LedgerEntry.objects.filter(order=order, kind=Kind.SALE, state=State.AVAILABLE).exists()
+    for kind, amount in owed.items():
+        if kind not in booked:
+            key = _order_key(order.pk, kind)
+        elif amount != booked[kind]:
+            key, amount = f"{_order_key(order.pk, kind)}:{event_id}", amount - booked[kind]
+        else:
+            continue
+        state = State.AVAILABLE if released else State.PENDING
+        _book(account, kind=kind, amount=amount, state=state, key=key, now=now, order=order)
 
 
 def _release(account: EarningsAccount, order: Order, now: datetime) -> None:
@@ -123,13 +136,15 @@ def _refund(account: EarningsAccount, order: Order, now: datetime) -> None:
         return
     booked = LedgerEntry.objects.filter(order=order, kind__in=[Kind.SALE, Kind.COMMISSION])
     net = booked.aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
-    state = booked.get(kind=Kind.SALE).state
+    released = booked.filter(kind=Kind.SALE, state=State.AVAILABLE).exists()
+    state = State.AVAILABLE if released else State.PENDING
     _book(account, kind=Kind.REFUND, amount=-net, state=state, key=key, now=now, order=order)
 
 
 def _order_step(*steps):
-    """An event handler: lock the order's seller account, book the sale if nothing did yet, then
-    each step. Money comes from the order, never from the event's payload."""
+    """An event handler: lock the order's seller account, book the sale as the order now stands
+    (whichever of its events comes first), then each step. Money comes from the order, never from
+    the event's payload."""
 
     def handle(event: DomainEvent) -> None:
         order = Order.objects.prefetch_related("discounts").filter(pk=event.payload["order_id"]).first()
@@ -139,16 +154,20 @@ def _order_step(*steps):
         now = timezone.now()
         with transaction.atomic():
             account = _lock_account(order.seller_id, order.currency)
-            _book_sale(account, order, now)
+            _book_sale(account, order, event.pk, now)
             for step in steps:
                 step(account, order, now)
 
     return handle
 
 
+# Shipping, transit and delivery change no money: the ledger waits for acceptance or a refund.
 ORDER_EVENT_HANDLERS = {
     DomainEvent.Name.ORDER_PLACED: _order_step(),
+    DomainEvent.Name.ORDER_ITEM_ADDED: _order_step(),
+    DomainEvent.Name.ORDER_ACCEPTED: _order_step(_release),
     DomainEvent.Name.ORDER_CANCELLED: _order_step(_refund),
+    DomainEvent.Name.ORDER_REFUNDED: _order_step(_refund),
 }
 
 

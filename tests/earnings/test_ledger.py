@@ -107,3 +107,90 @@ def test_a_seller_sees_only_their_own_entries(api, parties, make_user, make_list
     buy(api, buyer_token, make_listing(seller))
     _, stranger_token = make_user("stranger")
     assert entries_of(api, stranger_token) == []
+
+
+SHIP = """mutation($input: ShipOrderInput!) { shipOrder(input: $input) { errors { code } } }"""
+ACCEPT = """mutation($input: OrderIdInput!) { acceptOrder(input: $input) { errors { code } } }"""
+
+
+def ship_and_accept(call, order_id, seller_token, buyer_token):
+    shipped = call(SHIP, {"input": {"orderId": order_id, "trackingNumber": "1Z999AA10123456784"}}, token=seller_token)
+    assert shipped["data"]["shipOrder"]["errors"] == [], shipped
+    accepted = call(ACCEPT, {"input": {"orderId": order_id}}, token=buyer_token)
+    assert accepted["data"]["acceptOrder"]["errors"] == [], accepted
+
+
+def test_acceptance_makes_the_sale_available(api, parties, make_listing):
+    seller, seller_token, _, buyer_token = parties
+    order = buy(api, buyer_token, make_listing(seller, price="25.00"))
+    ship_and_accept(api, order["id"], seller_token, buyer_token)
+    assert entries_of(api, seller_token) == [("COMMISSION", "AVAILABLE", "-5.00"), ("SALE", "AVAILABLE", "25.00")]
+    assert balance_of(api, seller_token) == ("0.00", "20.00", "0.00")
+
+
+def test_a_refund_of_a_sent_order_nets_the_pending_sale(api, parties, make_listing, django_capture_on_commit_callbacks):
+    seller, seller_token, _, buyer_token = parties
+    order = buy(api, buyer_token, make_listing(seller, price="25.00"))
+    api(SHIP, {"input": {"orderId": order["id"], "trackingNumber": "1Z999AA10123456784"}}, token=seller_token)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.refund_order(order=Order.objects.get(), actor=None, reason="Damaged")
+    assert entries_of(api, seller_token)[0] == ("REFUND", "PENDING", "-20.00")
+    assert balance_of(api, seller_token) == ("0.00", "0.00", "0.00")
+
+
+def lifecycle_events(order) -> list[int]:
+    return list(DomainEvent.objects.filter(payload__order_id=order.pk).order_by("pk").values_list("pk", flat=True))
+
+
+def dispatch_reversed_twice(event_ids):
+    """The latest event first, then every one again: a re-delivery in the worst order."""
+    for event_id in [*reversed(event_ids), *event_ids]:
+        DomainEvent.objects.filter(pk=event_id).update(dispatched_at=None)
+        events.dispatch(event_id)
+
+
+@pytest.mark.parametrize(
+    ("ending", "expected", "balance"),
+    [
+        ("accepted", [("COMMISSION", "AVAILABLE", "-5.00"), ("SALE", "AVAILABLE", "25.00")], "20.00"),
+        (
+            "refunded",
+            [("COMMISSION", "PENDING", "-5.00"), ("REFUND", "PENDING", "-20.00"), ("SALE", "PENDING", "25.00")],
+            "0.00",
+        ),
+    ],
+)
+def test_events_dispatched_latest_first_and_twice_book_each_entry_once(
+    gql, parties, make_listing, django_capture_on_commit_callbacks, ending, expected, balance
+):
+    seller, seller_token, buyer, _ = parties
+    with django_capture_on_commit_callbacks(execute=False):  # nothing dispatched: the events wait
+        order = services.purchase_listing(
+            buyer=buyer, listing=make_listing(seller, price="25.00"), idempotency_key="reordered-key-2"
+        )
+        services.ship_order(order=order, actor=seller, tracking_number="1Z999AA10123456784")
+        services.mark_order_delivered(order=order, actor=buyer)
+        if ending == "accepted":
+            services.accept_order(order=order, actor=buyer)
+        else:
+            services.refund_order(order=order, actor=None, reason="Not as described")
+    dispatch_reversed_twice(lifecycle_events(order))
+    assert sorted(entries_of(gql, seller_token)) == expected
+    assert balance_of(gql, seller_token) == ("0.00", balance, "0.00")
+
+
+def test_an_add_on_books_its_proceeds_and_the_commission_of_the_grown_order(
+    api, parties, make_listing, django_capture_on_commit_callbacks
+):
+    seller, seller_token, buyer, buyer_token = parties
+    buy(api, buyer_token, make_listing(seller, price="10.00"))  # 2.95 flat
+    add_on = make_listing(seller, price="40.00")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.add_to_order(buyer=buyer, order=Order.objects.get(), listing=add_on, idempotency_key="add-1")
+    assert balance_of(api, seller_token) == ("40.00", "0.00", "0.00")  # 50.00 less 20%
+    assert sorted(entries_of(api, seller_token)) == [
+        ("COMMISSION", "PENDING", "-2.95"),
+        ("COMMISSION", "PENDING", "-7.05"),
+        ("SALE", "PENDING", "10.00"),
+        ("SALE", "PENDING", "40.00"),
+    ]
