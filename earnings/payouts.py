@@ -57,12 +57,16 @@ class StripeConnectProvider(PayoutProvider):
     seller's connected account (Stripe then pays it out to their bank on the account's schedule)."""
 
     def __init__(self):
-        import stripe
+        import stripe  # only a deployment paying out through Stripe needs the SDK loaded
 
         self.stripe = stripe
-        self.client = stripe.StripeClient(
+
+    def _client(self):
+        """A client for the configured account, as settings say now (a local fake in tests)."""
+        return self.stripe.StripeClient(
             settings.STRIPE_SECRET_KEY,
             base_addresses={"api": settings.STRIPE_API_BASE},
+            http_client=self.stripe.RequestsClient(timeout=settings.STRIPE_TIMEOUT),
             max_network_retries=settings.STRIPE_MAX_NETWORK_RETRIES,
         )
 
@@ -70,7 +74,7 @@ class StripeConnectProvider(PayoutProvider):
         params = {"type": "express", "email": email, "country": country}
         params["capabilities"] = {"transfers": {"requested": True}}
         with self._reachable():
-            return self.client.accounts.create(params=params, options={"idempotency_key": idempotency_key}).id
+            return self._client().accounts.create(params=params, options={"idempotency_key": idempotency_key}).id
 
     def onboarding_link(self, *, account_id):
         params = {
@@ -80,13 +84,13 @@ class StripeConnectProvider(PayoutProvider):
             "return_url": settings.PAYOUT_ONBOARDING_RETURN_URL,
         }
         with self._reachable():
-            return self.client.account_links.create(params=params).url
+            return self._client().account_links.create(params=params).url
 
     def transfer(self, *, account_id, amount, currency, idempotency_key):
         params = {"amount": int(amount * 100), "currency": currency.lower(), "destination": account_id}
         try:
             with self._reachable():
-                return self.client.transfers.create(params=params, options={"idempotency_key": idempotency_key}).id
+                return self._client().transfers.create(params=params, options={"idempotency_key": idempotency_key}).id
         except (self.stripe.InvalidRequestError, self.stripe.PermissionError) as refused:
             # The account cannot receive it (not onboarded, closed) or the platform balance is short.
             raise PayoutRefused(refused.user_message or "The payout account cannot receive payouts yet.") from None

@@ -24,6 +24,17 @@ CONNECT = """mutation($input: ConnectPayoutAccountInput!) {
   connectPayoutAccount(input: $input) { onboardingUrl payoutAccount { createdAt } errors { field code } } }"""
 
 
+SHIP = """mutation($input: ShipOrderInput!) { shipOrder(input: $input) { errors { code } } }"""
+ACCEPT = """mutation($input: OrderIdInput!) { acceptOrder(input: $input) { errors { code } } }"""
+
+
+def ship_and_accept(call, order_id, seller_token, buyer_token):
+    shipped = call(SHIP, {"input": {"orderId": order_id, "trackingNumber": "1Z999AA10123456784"}}, token=seller_token)
+    assert shipped["data"]["shipOrder"]["errors"] == [], shipped
+    accepted = call(ACCEPT, {"input": {"orderId": order_id}}, token=buyer_token)
+    assert accepted["data"]["acceptOrder"]["errors"] == [], accepted
+
+
 class RecordingPayoutProvider(DevPayoutProvider):
     """The dev provider keeping each transfer as (account, amount, currency, key); an account in
     `refuse` has its transfers refused."""
@@ -73,3 +84,22 @@ def entries_of(call, token):
         (edge["node"]["kind"], edge["node"]["state"], edge["node"]["amount"]["amount"])
         for edge in earnings_of(call, token, first=100)["entries"]["edges"]
     ]
+
+
+@pytest.fixture
+def seller_with_earnings(api, make_user, make_buyer, make_listing):
+    """A seller with 40.00 USD available (two accepted sales of 25.00): (seller, token)."""
+    seller, seller_token = make_user("ava")
+    _, buyer_token = make_buyer("marco")
+    for _ in range(2):
+        order = buy(api, buyer_token, make_listing(seller, price="25.00"))
+        ship_and_accept(api, order["id"], seller_token, buyer_token)
+    return seller, seller_token
+
+
+def connect(call, token, country="US"):
+    return call(CONNECT, {"input": {"country": country}}, token=token)["data"]["connectPayoutAccount"]
+
+
+def request_payout(call, token, currency="USD"):
+    return call(REQUEST_PAYOUT, {"input": {"currency": currency}}, token=token)["data"]["requestPayout"]

@@ -9,7 +9,7 @@ import pytest
 from earnings.models import EarningsSettings, LedgerEntry
 from marketplace import events, services
 from marketplace.models import DomainEvent, Order
-from tests.earnings.conftest import balance_of, buy, entries_of
+from tests.earnings.conftest import SHIP, balance_of, buy, entries_of, ship_and_accept
 
 pytestmark = pytest.mark.django_db
 
@@ -107,17 +107,6 @@ def test_a_seller_sees_only_their_own_entries(api, parties, make_user, make_list
     buy(api, buyer_token, make_listing(seller))
     _, stranger_token = make_user("stranger")
     assert entries_of(api, stranger_token) == []
-
-
-SHIP = """mutation($input: ShipOrderInput!) { shipOrder(input: $input) { errors { code } } }"""
-ACCEPT = """mutation($input: OrderIdInput!) { acceptOrder(input: $input) { errors { code } } }"""
-
-
-def ship_and_accept(call, order_id, seller_token, buyer_token):
-    shipped = call(SHIP, {"input": {"orderId": order_id, "trackingNumber": "1Z999AA10123456784"}}, token=seller_token)
-    assert shipped["data"]["shipOrder"]["errors"] == [], shipped
-    accepted = call(ACCEPT, {"input": {"orderId": order_id}}, token=buyer_token)
-    assert accepted["data"]["acceptOrder"]["errors"] == [], accepted
 
 
 def test_acceptance_makes_the_sale_available(api, parties, make_listing):

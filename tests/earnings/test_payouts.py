@@ -9,29 +9,9 @@ import pytest
 
 from earnings import services, tasks
 from earnings.models import EarningsSettings, Payout
-from tests.earnings.conftest import CONNECT, REQUEST_PAYOUT, balance_of, buy, earnings_of, entries_of
-from tests.earnings.test_ledger import ship_and_accept
+from tests.earnings.conftest import balance_of, buy, connect, earnings_of, entries_of, request_payout
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def seller_with_earnings(api, make_user, make_buyer, make_listing):
-    """A seller with 40.00 USD available (two accepted sales of 25.00): (seller, token)."""
-    seller, seller_token = make_user("ava")
-    _, buyer_token = make_buyer("marco")
-    for _ in range(2):
-        order = buy(api, buyer_token, make_listing(seller, price="25.00"))
-        ship_and_accept(api, order["id"], seller_token, buyer_token)
-    return seller, seller_token
-
-
-def connect(call, token, country="US"):
-    return call(CONNECT, {"input": {"country": country}}, token=token)["data"]["connectPayoutAccount"]
-
-
-def request_payout(call, token, currency="USD"):
-    return call(REQUEST_PAYOUT, {"input": {"currency": currency}}, token=token)["data"]["requestPayout"]
 
 
 def payouts_of(call, token):
