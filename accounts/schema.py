@@ -11,6 +11,8 @@ from config.graphql.mutations import BaseMutation
 from config.graphql.node import Node, decode_id
 from config.graphql.pagination import connection_args, keyset_page
 from config.graphql.permissions import Access, viewer
+from marketplace import hooks
+from reviews import selectors as review_selectors
 from social import selectors as social_selectors
 
 
@@ -27,12 +29,14 @@ class UserType(DjangoObjectType):
     follower_count = graphene.Int(required=True)
     following_count = graphene.Int(required=True)
     viewer_is_following = graphene.Boolean(required=True)
+    review_count = graphene.Int(required=True, description="Reviews of their sales (hidden ones aside).")
+    rating_average = graphene.Float(description="Average stars of those reviews; null before the first.")
     followers = graphene.Field(lambda: UserConnection, **connection_args(), description="Most recent first.")
     following = graphene.Field(lambda: UserConnection, **connection_args(), description="Most recent first.")
 
     @classmethod
     def get_queryset(cls, queryset, info):
-        return social_selectors.with_follow_stats(queryset.filter(is_active=True), viewer(info))
+        return hooks.members_as_shown(queryset.filter(is_active=True), viewer(info))
 
     def resolve_follower_count(user, info):
         return _with_follow_stats(user, info).follower_count
@@ -42,6 +46,13 @@ class UserType(DjangoObjectType):
 
     def resolve_viewer_is_following(user, info):
         return _with_follow_stats(user, info).viewer_is_following
+
+    def resolve_review_count(user, info):
+        return _with_seller_rating(user).review_count
+
+    def resolve_rating_average(user, info):
+        rated = _with_seller_rating(user)
+        return review_selectors.average(rated.review_count, rated.rating_total)
 
     def resolve_followers(user, info, first=None, after=None):
         return keyset_page(
@@ -82,6 +93,14 @@ def _with_follow_stats(user, info):
         counted = social_selectors.follow_stats(user, viewer(info))
         user.follower_count, user.following_count = counted.follower_count, counted.following_count
         user.viewer_is_following = counted.viewer_is_following
+    return user
+
+
+def _with_seller_rating(user):
+    """Members of lists come annotated (marketplace.hooks.MEMBER_ANNOTATIONS); a lone one is read once."""
+    if not hasattr(user, "review_count"):
+        rating = review_selectors.seller_rating(user.pk)
+        user.review_count, user.rating_total = rating.review_count, rating.rating_total
     return user
 
 

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "channels",
     "accounts",
     "marketplace",
+    "reviews",
     "social",
     "discovery",
     "notifications",
@@ -183,6 +184,42 @@ LIVE_VIEWER_COUNT_INTERVAL = 1.0
 # A subscription that heard no event for this long reads the show's log for events the channel
 # layer lost (pub/sub delivers at most once: a Redis restart drops what was in flight).
 LIVE_LOG_CHECK_SECONDS = env.float("LIVE_LOG_CHECK_SECONDS", default=15.0)
+# The host's video (live.video): the provider of new shows and the one a host can fail over to,
+# by dotted path. Playback and publish tokens expire; a member's app asks again.
+LIVE_VIDEO_PROVIDER = env("LIVE_VIDEO_PROVIDER", default="live.video.nginx_rtmp.NginxRtmpProvider")
+LIVE_VIDEO_FAILOVER_PROVIDER = env("LIVE_VIDEO_FAILOVER_PROVIDER", default="")
+LIVE_PLAYBACK_TOKEN_LIFETIME = timedelta(hours=env.int("LIVE_PLAYBACK_TOKEN_HOURS", default=6))
+LIVE_PUBLISH_TOKEN_LIFETIME = timedelta(hours=env.int("LIVE_PUBLISH_TOKEN_HOURS", default=12))
+# The self-hosted media server (nginx with its RTMP module, `manage.py run_media_server`): the
+# addresses hosts and viewers use, the ports it listens on, where it calls the backend back (with
+# MEDIA_SERVER_CALLBACK_SECRET in the URL, accepted only from MEDIA_SERVER_ALLOWED_ADDRESSES),
+# and where it keeps its config, HLS fragments and recordings.
+MEDIA_SERVER_RTMP_PORT = env.int("MEDIA_SERVER_RTMP_PORT", default=1935)
+MEDIA_SERVER_HTTP_PORT = env.int("MEDIA_SERVER_HTTP_PORT", default=8088)
+MEDIA_SERVER_INGEST_URL = env("MEDIA_SERVER_INGEST_URL", default=f"rtmp://127.0.0.1:{MEDIA_SERVER_RTMP_PORT}/live")
+MEDIA_SERVER_PLAYBACK_URL = env("MEDIA_SERVER_PLAYBACK_URL", default=f"http://127.0.0.1:{MEDIA_SERVER_HTTP_PORT}/hls")
+MEDIA_SERVER_BACKEND_URL = env("MEDIA_SERVER_BACKEND_URL", default="http://127.0.0.1:8000")
+MEDIA_SERVER_CALLBACK_SECRET = env("MEDIA_SERVER_CALLBACK_SECRET", default="dev-only-media-server-secret")
+MEDIA_SERVER_ALLOWED_ADDRESSES = env.list("MEDIA_SERVER_ALLOWED_ADDRESSES", default=["127.0.0.1", "::1"])
+MEDIA_SERVER_DIR = Path(env("MEDIA_SERVER_DIR", default=str(BASE_DIR / "var" / "media-server")))
+MEDIA_SERVER_HLS_FRAGMENT_SECONDS = 1
+# LiveKit, the real-time provider (live.video.livekit, LIVE_VIDEO_PROVIDER="live.video.livekit.LiveKitProvider"):
+# its server URL (what apps connect to, and the API's base), the API key and secret that sign
+# tokens and webhooks, and where its egress writes a show's recording.
+LIVEKIT_URL = env("LIVEKIT_URL", default="http://127.0.0.1:7880")
+LIVEKIT_API_KEY = env("LIVEKIT_API_KEY", default="devkey")
+LIVEKIT_API_SECRET = env("LIVEKIT_API_SECRET", default="dev-only-livekit-secret-at-least-32-chars")
+LIVEKIT_TIMEOUT_SECONDS = env.float("LIVEKIT_TIMEOUT_SECONDS", default=5.0)
+LIVEKIT_EMPTY_ROOM_SECONDS = env.int("LIVEKIT_EMPTY_ROOM_SECONDS", default=600)
+LIVEKIT_RECORDING_PREFIX = env("LIVEKIT_RECORDING_PREFIX", default="replays/")
+# Replays (live.services.replays): ffmpeg remuxes a show's recordings into one MP4 in media
+# storage; its signed playback links last LIVE_REPLAY_URL_LIFETIME; the log keeps what chapters
+# are made of until a show has been over for LIVE_REPLAY_CHAPTERS_KEPT.
+LIVE_FFMPEG = env("LIVE_FFMPEG", default="ffmpeg")
+LIVE_FFPROBE = env("LIVE_FFPROBE", default="ffprobe")
+LIVE_REPLAY_REMUX_TIMEOUT = env.int("LIVE_REPLAY_REMUX_TIMEOUT", default=900)
+LIVE_REPLAY_URL_LIFETIME = timedelta(hours=env.int("LIVE_REPLAY_URL_HOURS", default=6))
+LIVE_REPLAY_CHAPTERS_KEPT = timedelta(days=1)
 CELERY_BEAT_SCHEDULE["live-close-due-auctions"] = {"task": "live.tasks.close_due_auctions", "schedule": 5.0}
 CELERY_BEAT_SCHEDULE["live-prune-show-events"] = {"task": "live.tasks.prune_show_events", "schedule": 600.0}
 

@@ -8,12 +8,25 @@ from django.core.exceptions import ImproperlyConfigured
 
 from config.media import s3_storage
 from config.settings import *  # noqa: F401,F403
-from config.settings import DEBUG, GRAPHQL_INTROSPECTION, GRAPHQL_SUGGESTIONS, SECRET_KEY, STORAGES, env
+from config.settings import (
+    DEBUG,
+    GRAPHQL_INTROSPECTION,
+    GRAPHQL_SUGGESTIONS,
+    LIVE_VIDEO_FAILOVER_PROVIDER,
+    LIVE_VIDEO_PROVIDER,
+    LIVEKIT_API_SECRET,
+    SECRET_KEY,
+    STORAGES,
+    env,
+)
 
 if DEBUG or GRAPHQL_INTROSPECTION or GRAPHQL_SUGGESTIONS:
     raise ImproperlyConfigured("DEBUG, GraphQL introspection and suggestions must be off in production.")
 if SECRET_KEY.startswith("dev-only"):
     raise ImproperlyConfigured("Set SECRET_KEY in production.")
+# LiveKit signs its webhooks and our tokens with LIVEKIT_API_SECRET: never the development one.
+if "livekit" in f"{LIVE_VIDEO_PROVIDER} {LIVE_VIDEO_FAILOVER_PROVIDER}" and LIVEKIT_API_SECRET.startswith("dev-only"):
+    raise ImproperlyConfigured("Set LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET to use LiveKit in production.")
 
 # Account mail goes through a provider a member's inbox trusts: Postmark through django-anymail
 # (EMAIL_PROVIDER=postmark, POSTMARK_SERVER_TOKEN), or an SMTP relay the operator names

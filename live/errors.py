@@ -7,7 +7,7 @@ import enum
 
 
 class LiveError(enum.Enum):
-    """Shows: line-up, chat, moderation and auctions."""
+    """Shows: line-up, chat, moderation, auctions and the host's video."""
 
     SHOW_NOT_SCHEDULED = "show_not_scheduled"
     SHOW_NOT_LIVE = "show_not_live"
@@ -30,3 +30,7 @@ class LiveError(enum.Enum):
     AUCTION_NOT_ALLOWED = "auction_not_allowed"
     BELOW_AUCTION_FLOOR = "below_auction_floor"
     SHOW_STAFF_CANNOT_BID = "show_staff_cannot_bid"
+    STREAM_DOWN = "stream_down"
+    AUCTION_PAUSED = "auction_paused"
+    NO_FAILOVER_PROVIDER = "no_failover_provider"
+    VIDEO_PROVIDER_UNAVAILABLE = "video_provider_unavailable"

@@ -8,7 +8,8 @@ show's channel-layer group (config.realtime), the pub/sub Redis layer in product
 A subscriber (live.room_stream) joins the group first, then catches up from the log: the events
 after the client's `afterSeq` while the log still holds every one of them (at most
 LIVE_REPLAY_MAX_EVENTS, none older than LIVE_REPLAY_MAX_AGE), else a `snapshot` of the room as
-of the last number; it then streams live events past what it sent. Viewer counts are not logged
+of the last number; it then streams live events past what it sent. Each message carries the
+server's time of sending (`server_time`), besides the event's own time (`at`). Viewer counts are not logged
 (they are coalesced, see live.presence): each carries the number of the last event its
 subscriber was sent, so any event's `seq` is a valid place to resume from.
 """
@@ -18,11 +19,12 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.utils import timezone
 from redis import RedisError
 
-from config.realtime import broadcast_on_commit
+from config.realtime import broadcast
 from live import payloads, presence, selectors
-from live.models import CoHost, Show, ShowEvent
+from live.models import CoHost, Show, ShowEvent, ShowStream
 from marketplace.models import Listing
 
 
@@ -35,13 +37,20 @@ def record(show: Show, type: str, data: dict, *, now) -> ShowEvent:
     show.last_seq += 1
     Show.objects.filter(pk=show.pk).update(last_seq=show.last_seq)
     event = ShowEvent.objects.create(show=show, seq=show.last_seq, type=type, data=data, created_at=now)
-    broadcast_on_commit(show_group(show.pk), as_message(event))
+    group = show_group(show.pk)
+    transaction.on_commit(lambda: broadcast(group, sent(as_message(event), now=timezone.now())), robust=True)
     return event
 
 
 def as_message(event: ShowEvent) -> dict:
     """An event as subscribers get it (the root of the ShowEvent GraphQL type)."""
     return {"seq": event.seq, "type": event.type, "at": event.created_at.isoformat(), "data": event.data}
+
+
+def sent(message: dict, *, now) -> dict:
+    """The message stamped with the server's time of sending (`serverTime`: clients align their
+    clocks with it). A broadcast is stamped once for all its subscribers."""
+    return message | {"server_time": now.isoformat()}
 
 
 def viewer_count_message(count: int, *, now) -> dict:
@@ -108,6 +117,7 @@ def _snapshot(show_id: int, *, now) -> dict:
             "messages": [payloads.message(message) for message in reversed(recent)],
             "cohosts": [payloads.user(cohost.user) for cohost in cohosts.order_by("responded_at", "pk")],
             "slow_mode_seconds": show.slow_mode_seconds,
+            "stream_state": ShowStream.objects.filter(show_id=show.pk).values_list("state", flat=True).first(),
             "viewer_count": presence.backend().counts([show.pk], time.time())[show.pk],
         }
     return {"seq": show.last_seq, "type": ShowEvent.Type.SNAPSHOT, "at": now.isoformat(), "data": {"snapshot": state}}

@@ -198,6 +198,8 @@ class Auction(models.Model):
         Order, on_delete=models.PROTECT, null=True, blank=True, related_name="+", help_text="The winner's order."
     )
     failure_reason = models.CharField(max_length=200, blank=True)
+    # Set while the show's stream is down: bidding waits, and resuming moves ends_at by the pause.
+    paused_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["state", "ends_at"], name="auction_due_idx")]
@@ -254,6 +256,12 @@ class ShowEvent(models.Model):
         AUCTION_EXTENDED = "auction_extended", "Auction extended"
         AUCTION_CLOSED = "auction_closed", "Auction closed"
         SOLD = "sold", "Sold"
+        AUCTION_PAUSED = "auction_paused", "Auction paused (the stream is down)"
+        AUCTION_RESUMED = "auction_resumed", "Auction resumed"
+        STREAM_LIVE = "stream_live", "Stream live"
+        STREAM_INTERRUPTED = "stream_interrupted", "Stream interrupted (the host is reconnecting)"
+        STREAM_RESUMED = "stream_resumed", "Stream resumed"
+        STREAM_ENDED = "stream_ended", "Stream ended"
         VIEWER_COUNT = "viewer_count", "Viewer count"  # coalesced, never stored
 
     show = models.ForeignKey(Show, on_delete=models.CASCADE, related_name="events")
@@ -268,3 +276,96 @@ class ShowEvent(models.Model):
 
     def __str__(self):
         return f"{self.show_id}#{self.seq} {self.type}"
+
+
+class ShowStream(models.Model):
+    """The show's video: the provider it streams on (live.video.base) and what its publishers
+    are doing. Waiting until a publisher starts, live while one publishes, interrupted when the
+    last one stops, ended with the show."""
+
+    class State(models.TextChoices):
+        WAITING = "waiting", "Waiting for the host"
+        LIVE = "live", "Live"
+        INTERRUPTED = "interrupted", "Interrupted (the host is reconnecting)"
+        ENDED = "ended", "Ended"
+
+    show = models.OneToOneField(Show, on_delete=models.CASCADE, related_name="stream")
+    provider = models.CharField(max_length=40, help_text="The `name` of the video provider the show streams on.")
+    provider_room_id = models.CharField(max_length=200, blank=True)
+    state = models.CharField(max_length=12, choices=State.choices, default=State.WAITING)
+    go_live_with_stream = models.BooleanField(
+        default=False, help_text="The show goes live (and reminds its audience) when the stream does."
+    )
+    went_live_at = models.DateTimeField(null=True, blank=True)
+    interrupted_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"{self.show} on {self.provider} ({self.state})"
+
+
+class PublishKey(models.Model):
+    """A member's stream key for one show (key providers). Only its sha256 is kept: the key is
+    shown to its member when issued or rotated, never again. One active key per member and show;
+    `publisher_session` names the connection publishing with it, so a second one is refused."""
+
+    show = models.ForeignKey(Show, on_delete=models.CASCADE, related_name="publish_keys")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="publish_keys")
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    publisher_session = models.CharField(max_length=100, blank=True)
+    publishing_since = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["show", "member"], condition=Q(revoked_at__isnull=True), name="publish_key_one_active"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.member} → {self.show}" + (" (revoked)" if self.revoked_at else "")
+
+
+class Replay(models.Model):
+    """The show's recording, watchable afterwards by whoever could watch the show. The provider
+    reports recordings (one per publish: a reconnecting host starts a new one); once the show has
+    ended they are joined into one MP4 in media storage (live.services.replays), `ready` then."""
+
+    show = models.OneToOneField(Show, on_delete=models.CASCADE, related_name="replay")
+    recordings = models.JSONField(
+        default=list, help_text="The provider's recordings, in the order reported: media-server paths or file URLs."
+    )
+    file = models.CharField(max_length=255, blank=True, help_text="Storage path of the MP4 (once ready).")
+    duration_seconds = models.FloatField(null=True, blank=True)
+    ready = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    ready_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["ready", "-ready_at", "-id"], name="replay_ready_idx")]
+
+    def __str__(self):
+        return f"Replay of {self.show}" + ("" if self.ready else " (not ready)")
+
+
+class ReplayChapter(models.Model):
+    """A listing featured in the show, and where in the replay: seconds from the start of the
+    recording (the stream's interruptions, absent from it, left out)."""
+
+    replay = models.ForeignKey(Replay, on_delete=models.CASCADE, related_name="chapters")
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="+")
+    offset_seconds = models.FloatField()
+    featured_at = models.DateTimeField()
+    sold_in_show = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["offset_seconds", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(offset_seconds__gte=0), name="replay_chapter_offset_positive")
+        ]
+
+    def __str__(self):
+        return f"{self.replay_id} @{self.offset_seconds:.0f}s: {self.listing_id}"

@@ -76,4 +76,5 @@ def auction(running) -> dict:
         "next_minimum_bid": money(minimum_bid(running), running.currency),
         "ends_at": running.ends_at.isoformat(),
         "closed_at": running.closed_at.isoformat() if running.closed_at else None,
+        "paused_at": running.paused_at.isoformat() if running.paused_at else None,
     }

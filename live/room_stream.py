@@ -92,7 +92,9 @@ def spawn(coroutine) -> asyncio.Task:
 
 
 async def _catch_up(show_id: int, after_seq: int | None) -> list[dict]:
-    return await database_sync_to_async(events.catch_up)(show_id, after_seq, now=timezone.now())
+    now = timezone.now()
+    caught_up = await database_sync_to_async(events.catch_up)(show_id, after_seq, now=now)
+    return [events.sent(message, now=now) for message in caught_up]
 
 
 async def _watch_log(queue: asyncio.Queue, heard_at) -> None:

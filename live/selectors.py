@@ -12,6 +12,7 @@ import time
 from django.db.models import Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
+from accounts.models import User
 from config.errors import CommonError, ServiceError
 from live import presence
 from live.errors import LiveError
@@ -19,12 +20,15 @@ from live.models import (
     Auction,
     Bid,
     CoHost,
+    Replay,
+    ReplayChapter,
     SavedShow,
     Show,
     ShowListing,
     ShowMessage,
     ShowPass,
     ShowRestriction,
+    ShowStream,
 )
 from marketplace import selectors as marketplace_selectors
 from marketplace.models import Listing, ListingImage
@@ -69,27 +73,31 @@ def show_cards(shows, viewer):
         .values("n")
     )
     on_sale = marketplace_selectors.visible_listings(viewer).filter(status__in=LINE_UP_STATUSES)
-    return shows.prefetch_related(
-        Prefetch("host", queryset=social_selectors.users_for(viewer)),
-        Prefetch(
-            "cohosts",
-            queryset=CoHost.objects.filter(status=CoHost.Status.ACCEPTED)
-            .order_by("responded_at", "pk")
-            .prefetch_related(Prefetch("user", queryset=social_selectors.users_for(viewer))),
-            to_attr="accepted_cohosts",
-        ),
-        Prefetch("line_up", queryset=line_up(viewer), to_attr="visible_line_up"),
-        Prefetch("featured_listing", queryset=marketplace_selectors.listing_cards(on_sale, viewer)),
-        Prefetch(
-            "auctions",
-            queryset=auction_cards(Auction.objects.filter(state=Auction.State.RUNNING), viewer),
-            to_attr="running_auctions",
-        ),
-    ).annotate(
-        save_count=Coalesce(Subquery(saves, output_field=IntegerField()), Value(0)),
-        viewer_has_saved=Exists(SavedShow.objects.filter(show_id=OuterRef("pk"), user_id=viewer.pk))
-        if viewer is not None
-        else Value(False),
+    return (
+        shows.select_related("stream")
+        .prefetch_related(
+            Prefetch("host", queryset=social_selectors.users_for(viewer)),
+            Prefetch(
+                "cohosts",
+                queryset=CoHost.objects.filter(status=CoHost.Status.ACCEPTED)
+                .order_by("responded_at", "pk")
+                .prefetch_related(Prefetch("user", queryset=social_selectors.users_for(viewer))),
+                to_attr="accepted_cohosts",
+            ),
+            Prefetch("line_up", queryset=line_up(viewer), to_attr="visible_line_up"),
+            Prefetch("featured_listing", queryset=marketplace_selectors.listing_cards(on_sale, viewer)),
+            Prefetch(
+                "auctions",
+                queryset=auction_cards(Auction.objects.filter(state=Auction.State.RUNNING), viewer),
+                to_attr="running_auctions",
+            ),
+        )
+        .annotate(
+            save_count=Coalesce(Subquery(saves, output_field=IntegerField()), Value(0)),
+            viewer_has_saved=Exists(SavedShow.objects.filter(show_id=OuterRef("pk"), user_id=viewer.pk))
+            if viewer is not None
+            else Value(False),
+        )
     )
 
 
@@ -239,3 +247,59 @@ def messages(show: Show, viewer):
     return ShowMessage.objects.filter(show_id=show.pk, deleted_at__isnull=True).prefetch_related(
         Prefetch("author", queryset=social_selectors.users_for(viewer))
     )
+
+
+def stream_of(show: Show) -> ShowStream | None:
+    """The show's stream, if its host set one up (show cards come with it loaded)."""
+    try:
+        return show.stream
+    except ShowStream.DoesNotExist:
+        return None
+
+
+def may_play(show_id: int, viewer_id: int, room_id: str) -> bool:
+    """Whether a playback grant (minted when the viewer could open the show) still holds: the
+    show's stream is this room and not over, and the viewer is an active member not removed."""
+    return (
+        ShowStream.objects.filter(show_id=show_id, provider_room_id=room_id)
+        .exclude(state=ShowStream.State.ENDED)
+        .exists()
+        and User.objects.filter(pk=viewer_id, is_active=True).exists()
+        and not ShowRestriction.objects.filter(
+            show_id=show_id, user_id=viewer_id, kind=ShowRestriction.Kind.REMOVED
+        ).exists()
+    )
+
+
+REPLAYS = ("-ready_at", "-pk")
+
+
+def replay_cards(replays, viewer):
+    """The ready ones of `replays` (of shows the caller checked `viewer` may open), not of shows
+    they were removed from, with the show and its host, and the chapters whose listing they may
+    see, each with its listing card as it is now (sold out or still on sale)."""
+    replays = replays.filter(ready=True)
+    if viewer is not None:
+        removed = ShowRestriction.objects.filter(
+            show_id=OuterRef("show_id"), user_id=viewer.pk, kind=ShowRestriction.Kind.REMOVED
+        )
+        replays = replays.exclude(Exists(removed))
+    listings = marketplace_selectors.visible_listings(viewer)
+    chapters = ReplayChapter.objects.filter(listing__in=listings).prefetch_related(
+        Prefetch("listing", queryset=marketplace_selectors.listing_cards(Listing.objects.all(), viewer))
+    )
+    return replays.select_related("show").prefetch_related(
+        Prefetch("show__host", queryset=social_selectors.users_for(viewer)),
+        Prefetch("chapters", queryset=chapters.order_by("offset_seconds", "pk"), to_attr="visible_chapters"),
+    )
+
+
+def host_replays(viewer, host_id: int):
+    """The replays on a host's profile: of their shows listed for `viewer`; order by REPLAYS."""
+    return replay_cards(Replay.objects.filter(show__in=listed_shows(viewer).filter(host_id=host_id)), viewer)
+
+
+def show_replay(viewer, show_id: int, link_token: str | None = None) -> Replay | None:
+    """The replay of a show `viewer` may open (a private one by its link), once ready."""
+    shows = visible_shows(viewer, link_token).filter(pk=show_id)
+    return replay_cards(Replay.objects.filter(show__in=shows), viewer).first()

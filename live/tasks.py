@@ -24,8 +24,8 @@ from live.room_stream import spawn
 def close_auction(auction_id: int):
     """The auction's timer went off: close it, or wait again if a late bid extended it."""
     auction = services.close_auction_if_due(auction_id=auction_id, now=timezone.now())
-    if auction is not None and auction.state == Auction.State.RUNNING:
-        arm_auction_timer(auction.pk, auction.ends_at)
+    if auction is not None and auction.state == Auction.State.RUNNING and auction.paused_at is None:
+        arm_auction_timer(auction.pk, auction.ends_at)  # a paused auction is re-armed as it resumes
 
 
 @shared_task
@@ -54,3 +54,9 @@ async def _call_later(auction_id: int, ends_at) -> None:
     asyncio.get_running_loop().call_later(
         delay, lambda: spawn(database_sync_to_async(close_auction)(auction_id)), context=contextvars.Context()
     )
+
+
+@shared_task
+def build_replay(show_id: int):
+    """The show ended with recordings, or one arrived after its end: make (or remake) its replay."""
+    services.build_replay(show_id=show_id)

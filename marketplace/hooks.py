@@ -15,6 +15,8 @@ with `pricing.DISCOUNT_RULES` and `events.subscribe`:
   carries beyond the marketplace's own fields (has the viewer liked it, a first-sale banner).
 - `MEMBER_ANNOTATIONS`: `(users, viewer) -> users`: how members show on cards, orders and offers
   (follow counts).
+- `ORDER_CARD_PREFETCHES`: `(viewer) -> Prefetch`: what every order carries beyond the
+  marketplace's own (its review, its case), fetched once for a whole list of orders.
 - `HIDDEN_SELLERS`: `(viewer) -> queryset of seller ids`: closets a viewer must not see (blocks).
 - `DEALING_BARRED`: `(buyer_id, seller_id) -> bool`: members who may not trade with each other.
 - `ACCEPTANCE_HELD`: `(order) -> str | None`: why the platform must not accept an order for its
@@ -28,6 +30,7 @@ from django.db.models import QuerySet
 PRICE_CHANGE: list[Callable] = []
 LISTING_CARD_ANNOTATIONS: list[Callable] = []
 MEMBER_ANNOTATIONS: list[Callable] = []
+ORDER_CARD_PREFETCHES: list[Callable] = []
 HIDDEN_SELLERS: list[Callable] = []
 DEALING_BARRED: list[Callable[[int, int], bool]] = []
 ACCEPTANCE_HELD: list[Callable] = []
@@ -41,6 +44,10 @@ def members_as_shown(users: QuerySet, viewer) -> QuerySet:
     for annotate in MEMBER_ANNOTATIONS:
         users = annotate(users, viewer)
     return users
+
+
+def order_card_prefetches(viewer) -> list:
+    return [prefetch(viewer) for prefetch in ORDER_CARD_PREFETCHES]
 
 
 def hidden_seller_ids(viewer) -> list[QuerySet]:

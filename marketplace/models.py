@@ -311,10 +311,6 @@ class Order(PostalAddress):
     cancelled_by = models.CharField(max_length=10, blank=True, help_text="buyer, seller or platform.")
     refunded_at = models.DateTimeField(null=True, blank=True)
     refund_reason = models.CharField(max_length=200, blank=True, help_text="Why staff refunded it after shipping.")
-    buyer_rating = models.PositiveSmallIntegerField(
-        null=True, blank=True, help_text="1 to 5 stars from the buyer, once accepted."
-    )
-    rated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
@@ -327,9 +323,6 @@ class Order(PostalAddress):
             models.CheckConstraint(
                 condition=Q(item_total__gt=0, shipping_fee__gte=0, discount_total__gte=0, total__gte=0),
                 name="order_amounts_in_range",
-            ),
-            models.CheckConstraint(
-                condition=Q(buyer_rating__isnull=True) | Q(buyer_rating__range=(1, 5)), name="order_buyer_rating_range"
             ),
             # total = items + shipping - discounts, to the cent (SQLite compares decimals as floats).
             models.CheckConstraint(

@@ -124,7 +124,8 @@ def _parties(viewer: User) -> QuerySet[User]:
 
 
 def order_cards(orders: QuerySet[Order], viewer: User) -> QuerySet[Order]:
-    """What an order shows, in fixed queries: both parties, lines with their listing cards, discounts."""
+    """What an order shows, in fixed queries: both parties, lines with their listing cards, discounts,
+    and what the apps above add to every order (hooks.ORDER_CARD_PREFETCHES)."""
     return orders.prefetch_related(
         Prefetch("buyer", queryset=_parties(viewer)),
         Prefetch("seller", queryset=_parties(viewer)),
@@ -135,6 +136,7 @@ def order_cards(orders: QuerySet[Order], viewer: User) -> QuerySet[Order]:
             ),
         ),
         Prefetch("discounts", queryset=OrderDiscount.objects.order_by("pk")),
+        *hooks.order_card_prefetches(viewer),
     )
 
 

@@ -45,6 +45,8 @@ class Kind(models.TextChoices):
     ITEM_SOLD = "item_sold", "Item sold"
     ORDER_SHIPPED = "order_shipped", "Order shipped"
     MESSAGE = "message", "Message"
+    REVIEW = "review", "Review"
+    CASE = "case", "Case about an order"
     GREETING = "greeting", "Greeting"
     UPSELL = "upsell", "Upsell"
     SHOW_LIVE = "show_live", "Show live"
@@ -82,6 +84,8 @@ CATEGORY_OF_KIND = {
     Kind.NEW_FOLLOWER: Category.SOCIAL,
     Kind.PROGRAM_NUDGE: Category.PROGRAMS,
     Kind.SYSTEM: Category.TRANSACTIONAL,
+    Kind.REVIEW: Category.SOCIAL,
+    Kind.CASE: Category.TRANSACTIONAL,
 }
 
 

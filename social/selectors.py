@@ -4,6 +4,7 @@ from django.db.models import Count, Exists, F, IntegerField, OuterRef, Prefetch,
 from django.db.models.functions import Coalesce
 
 from accounts.models import User
+from marketplace import hooks
 from marketplace.models import Listing
 from social.models import Block, Comment, Conversation, Follow, Like, Message, Participant
 
@@ -39,8 +40,10 @@ def with_follow_stats(users: QuerySet[User], viewer: User | None) -> QuerySet[Us
 
 
 def users_for(viewer: User | None) -> QuerySet[User]:
-    """Active users as every user list shows them (a `Prefetch` queryset for authors, sellers...)."""
-    return with_follow_stats(User.objects.filter(is_active=True), viewer)
+    """Active users as every user list shows them (a `Prefetch` queryset for authors, sellers...),
+    with what every app adds to members (marketplace.hooks.MEMBER_ANNOTATIONS: these follow counts,
+    sellers' ratings)."""
+    return hooks.members_as_shown(User.objects.filter(is_active=True), viewer)
 
 
 def follow_stats(user: User, viewer: User | None) -> User:

@@ -1,4 +1,5 @@
-"""Real processes for the tests that need them: daphne servers, Celery workers, a private Redis.
+"""Real processes for the tests that need them: daphne servers, Celery workers, a private Redis,
+the media server.
 
 Each runs on loopback against the test's database (on SQLite, whose test database lives in
 memory, a file copy of it taken when the process starts), logs into the test's folder, and is
@@ -106,6 +107,17 @@ class Processes:
         )
         wait_for_port(process, log, port, 30, "daphne to start")
         return port
+
+    def media_server(self, rtmp_port: int, **environment) -> subprocess.Popen:
+        """`manage.py run_media_server` (nginx with its RTMP module in the foreground), returned
+        once it accepts RTMP connections on `rtmp_port`."""
+        process, log = self._spawn(
+            "media-server",
+            [sys.executable, "manage.py", "run_media_server"],
+            self.environment(MEDIA_SERVER_RTMP_PORT=str(rtmp_port), **environment),
+        )
+        wait_for_port(process, log, rtmp_port, 30, "the media server to start")
+        return process
 
     def make_run(self, port: int | None = None) -> tuple[int, Path]:
         """`make run` as a newcomer runs it: the embedded default (a fresh SQLite file here, no

@@ -10,6 +10,7 @@ from earnings.errors import EarningsError
 from live.errors import LiveError
 from marketplace.errors import CheckoutError, ListingError
 from notifications.errors import NotificationError
+from reviews.errors import ReviewError
 from sellers.errors import ProgramError, SellerToolError
 from social.errors import SocialError
 
@@ -23,6 +24,7 @@ DOMAIN_CODES = (
     SellerToolError,
     LiveError,
     ProgramError,
+    ReviewError,
     EarningsError,
 )
 # The functional API refuses a name given twice, so two apps cannot claim one code.

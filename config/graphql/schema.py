@@ -8,6 +8,7 @@ from earnings import schema as earnings
 from live import schema as live
 from marketplace import schema as marketplace
 from notifications import schema as notifications
+from reviews import schema as reviews
 from sellers import schema as sellers
 from social import schema as social
 
@@ -16,6 +17,7 @@ class Query(
     earnings.Query,
     accounts.Query,
     marketplace.Query,
+    reviews.Query,
     social.Query,
     notifications.Query,
     sellers.Query,
@@ -29,6 +31,7 @@ class Mutation(
     earnings.Mutation,
     accounts.Mutation,
     marketplace.Mutation,
+    reviews.Mutation,
     social.Mutation,
     notifications.Mutation,
     sellers.Mutation,

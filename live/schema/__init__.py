@@ -4,7 +4,9 @@
 - `events`: the event types showEvents delivers, and the subscription;
 - `shows`: show queries and the mutations on a show itself (the base of the other mutations);
 - `room`: co-hosts, moderation, the line-up, featuring and chat;
-- `sales`: buy-now, auctions and bids.
+- `sales`: buy-now, auctions and bids;
+- `video`: the host's publish credentials, going live with the stream, failing over;
+- `replays`: a show's replay with its chapters, the replays on a host's profile.
 
 `Query`, `Mutation` and `Subscription` join them for config/graphql/schema.py.
 """
@@ -12,6 +14,7 @@
 import graphene
 
 from live.schema.events import Subscription
+from live.schema.replays import Query as ReplayQuery
 from live.schema.room import (
     AddCoHost,
     AddShowListing,
@@ -33,13 +36,18 @@ from live.schema.shows import (
     CreateShow,
     EndShow,
     OpenShowLink,
-    Query,
     RotateShowLink,
     SaveShow,
     StartShow,
     UnsaveShow,
     UpdateShow,
 )
+from live.schema.shows import Query as ShowQuery
+from live.schema.video import FailOverShowStream, PublishCredentials, RotateStreamKey, SetShowGoesLiveWithStream
+
+
+class Query(ShowQuery, ReplayQuery):
+    """Shows, and their replays."""
 
 
 class Mutation(graphene.ObjectType):
@@ -68,6 +76,10 @@ class Mutation(graphene.ObjectType):
     buy_show_listing = BuyShowListing.Field()
     start_show_auction = StartShowAuction.Field()
     place_bid = PlaceBid.Field()
+    publish_credentials = PublishCredentials.Field()
+    rotate_stream_key = RotateStreamKey.Field()
+    set_show_goes_live_with_stream = SetShowGoesLiveWithStream.Field()
+    fail_over_show_stream = FailOverShowStream.Field()
 
 
 __all__ = ["Mutation", "Query", "Subscription"]

@@ -13,7 +13,7 @@ from config.graphql.execution import shared_events
 from config.graphql.node import decode_id
 from config.graphql.permissions import require_user
 from live import room_stream, selectors
-from live.schema.types import AuctionState, ShowEventKind, ShowState
+from live.schema.types import AuctionState, ShowEventKind, ShowState, StreamState
 from marketplace.schema import ListingCondition, ListingStatus, Money
 
 
@@ -66,6 +66,9 @@ class ShowEventAuction(graphene.ObjectType):
     next_minimum_bid = graphene.Field(Money, required=True)
     ends_at = graphene.DateTime(required=True, resolver=_datetime("ends_at"))
     closed_at = graphene.DateTime(resolver=_datetime("closed_at"))
+    paused_at = graphene.DateTime(
+        resolver=_datetime("paused_at"), description="Set while the stream is down: the clock is stopped."
+    )
 
 
 class ShowSnapshot(graphene.ObjectType):
@@ -79,6 +82,7 @@ class ShowSnapshot(graphene.ObjectType):
         graphene.NonNull(ShowEventMessage), required=True, description="Recent chat, oldest first."
     )
     cohosts = graphene.List(graphene.NonNull(ShowEventUser), required=True)
+    stream_state = StreamState(description="The host's video; null when the show has none.")
     slow_mode_seconds = graphene.Int(required=True)
     viewer_count = graphene.Int(required=True)
 
@@ -93,16 +97,32 @@ class ShowEventType(graphene.ObjectType):
     SNAPSHOT snapshot · STATE state · FEATURED item (null: nothing featured) · ITEM_ADDED item ·
     ITEM_REMOVED listingId · LINE_UP_REORDERED listingIds · MESSAGE message · MESSAGE_DELETED
     messageId · SLOW_MODE slowModeSeconds · VIEWER_MUTED / VIEWER_UNMUTED / VIEWER_REMOVED /
-    COHOST_ADDED / COHOST_REMOVED user · AUCTION_STARTED / AUCTION_EXTENDED / AUCTION_CLOSED
-    auction · BID bid, auction · SOLD item, buyer, price · VIEWER_COUNT viewerCount (not stored:
-    its seq is that of the last event you were sent)."""
+    COHOST_ADDED / COHOST_REMOVED user · AUCTION_STARTED / AUCTION_EXTENDED / AUCTION_CLOSED /
+    AUCTION_PAUSED / AUCTION_RESUMED auction · BID bid, auction · SOLD item, buyer, price ·
+    STREAM_LIVE / STREAM_INTERRUPTED / STREAM_RESUMED / STREAM_ENDED streamState · VIEWER_COUNT
+    viewerCount (not stored: its seq is that of the last event you were sent).
+
+    Timing: `at` is when it happened and `serverTime` when the server sent it to you, both on
+    the server's clock. Keep `offset = serverTime - your clock at receipt` (the largest seen:
+    delivery only delays) and count down to an auction's `endsAt` as `endsAt - (your clock +
+    offset)`: bids must reach the server before endsAt, its time. The picture runs
+    `playback.latencyMs` behind the server: at endsAt you see what the host said at endsAt -
+    latencyMs, so the countdown, not the picture, says when bidding ends (bids in the last
+    LIVE_AUCTION_SNIPE_SECONDS move endsAt for everyone). An auction with `pausedAt` set is
+    stopped while the host's video is down; AUCTION_RESUMED brings the new endsAt."""
 
     class Meta:
         name = "ShowEvent"
 
     seq = graphene.Int(required=True)
     type = ShowEventKind(required=True)
-    at = graphene.DateTime(required=True, resolver=_datetime("at"))
+    at = graphene.DateTime(required=True, resolver=_datetime("at"), description="When it happened (server clock).")
+    server_time = graphene.DateTime(
+        required=True,
+        resolver=lambda event, info: datetime.fromisoformat(event.get("server_time") or event["at"]),
+        description="When the server sent it to you (server clock): align your countdowns with it.",
+    )
+    stream_state = StreamState(resolver=_data("stream_state"))
     snapshot = graphene.Field(ShowSnapshot, resolver=_data("snapshot"))
     state = ShowState(resolver=_data("state"))
     item = graphene.Field(ShowEventItem, resolver=_data("item"))

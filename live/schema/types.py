@@ -10,12 +10,16 @@ from config.graphql.node import Node
 from config.graphql.pagination import connection_args, keyset_page
 from config.graphql.permissions import viewer
 from live import rules, selectors
-from live.models import Auction, Bid, CoHost, Show, ShowEvent, ShowListing, ShowMessage
+from live.models import Auction, Bid, CoHost, Show, ShowEvent, ShowListing, ShowMessage, ShowRestriction, ShowStream
+from live.video.base import provider_for
 from marketplace.schema import ListingType, Money
 
 ShowState = graphene.Enum.from_enum(Show.State, name="ShowState")
 CoHostStatus = graphene.Enum.from_enum(CoHost.Status, name="CoHostStatus")
 AuctionState = graphene.Enum.from_enum(Auction.State, name="AuctionState")
+StreamState = graphene.Enum.from_enum(
+    ShowStream.State, name="StreamState", description="Where the host's video is: waiting, live, interrupted, ended."
+)
 ShowEventKind = graphene.Enum.from_enum(
     ShowEvent.Type, name="ShowEventKind", description="What a show event is about; see ShowEvent's fields."
 )
@@ -82,7 +86,7 @@ class AuctionType(DjangoObjectType):
         model = Auction
         name = "Auction"
         interfaces = (Node,)
-        fields = ("duration_seconds", "started_at", "ends_at", "closed_at", "bid_count")
+        fields = ("duration_seconds", "started_at", "ends_at", "closed_at", "bid_count", "paused_at")
 
     listing = graphene.Field(ListingType, required=True)
     state = AuctionState(required=True)
@@ -107,6 +111,58 @@ class AuctionType(DjangoObjectType):
 
     def resolve_next_minimum_bid(auction, info):
         return {"amount": rules.minimum_bid(auction), "currency": auction.currency}
+
+
+class PlaybackProtocol(graphene.Enum):
+    HLS = "hls"
+    WEBRTC = "webrtc"
+
+
+class PlaybackType(graphene.ObjectType):
+    """What a viewer's player opens. HLS: play `url` as it is (the token is in its path). WebRTC:
+    connect to `url` with `token` through the provider's SDK. Ask again before `expiresAt`.
+    The picture runs about `latencyMs` behind the server's clock: a countdown to a server time T
+    (an auction's endsAt) should reach zero on screen at T + latencyMs, when viewers see it."""
+
+    class Meta:
+        name = "Playback"
+
+    url = graphene.String(required=True)
+    protocol = PlaybackProtocol(required=True)
+    token = graphene.String(description="The viewer's playback token (bound to you and this show).")
+    expires_at = graphene.DateTime(required=True)
+    latency_ms = graphene.Int(required=True, description="The provider's expected delay behind the server's clock.")
+
+
+class ShowStreamType(graphene.ObjectType):
+    """The host's video. Each change of `state` is also a show event (STREAM_LIVE,
+    STREAM_INTERRUPTED, STREAM_RESUMED, STREAM_ENDED)."""
+
+    class Meta:
+        name = "ShowStream"
+
+    state = StreamState(required=True)
+    goes_live_with_stream = graphene.Boolean(
+        required=True, description="The show goes live by itself when the stream does (setShowGoesLiveWithStream)."
+    )
+    went_live_at = graphene.DateTime()
+    interrupted_at = graphene.DateTime(description="Set while the host is reconnecting.")
+    ended_at = graphene.DateTime()
+    playback = graphene.Field(
+        PlaybackType,
+        description="For signed-in viewers who may watch the show (null when removed from it, or it is over).",
+    )
+
+    def resolve_goes_live_with_stream(stream, info):
+        return stream.go_live_with_stream
+
+    def resolve_playback(stream, info):
+        current = viewer(info)
+        if current is None or stream.state == ShowStream.State.ENDED:
+            return None
+        if ShowRestriction.Kind.REMOVED in selectors.restrictions_of(stream.show, current):
+            return None
+        return provider_for(stream).playback(stream, current)
 
 
 class ShowMessageConnection(graphene.relay.Connection):
@@ -143,6 +199,7 @@ class ShowType(DjangoObjectType):
         description="In order; listings sold or removed meanwhile drop out.",
     )
     featured_listing = graphene.Field(ListingType)
+    stream = graphene.Field(ShowStreamType, description="The host's video; null until the host sets it up.")
     current_auction = graphene.Field(AuctionType, description="The running auction, if any.")
     viewer_count = graphene.Int(required=True, description="Viewers watching now (showEvents subscriptions).")
     save_count = graphene.Int(required=True)
@@ -177,6 +234,9 @@ class ShowType(DjangoObjectType):
 
     def resolve_line_up(show, info):
         return show.visible_line_up
+
+    def resolve_stream(show, info):
+        return selectors.stream_of(show)
 
     def resolve_current_auction(show, info):
         return show.running_auctions[0] if show.running_auctions else None

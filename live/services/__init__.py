@@ -4,8 +4,11 @@
 - `cohosts`: inviting, answering, removing co-hosts;
 - `line_up`: curating listings into a show, removing and reordering them;
 - `room`: featuring, chat and its limits, muting and removing viewers;
-- `sales`: buy-now and auctions (bids, closing, settling, the sweep);
-- `_shared`: the show's lock, the checks of who may act, featuring and announcing a sale.
+- `sales`: buy-now and auctions (bids, closing, settling, the sweep, pausing with the stream);
+- `streams`: the host's video: publish credentials, the stream's state from provider signals;
+- `replays`: a show's recordings made into its replay, with chapters of what was featured;
+- `_shared`: the show's lock, the checks of who may act, featuring and announcing a sale;
+- `_video`: revoking stream keys and ending the stream (with the show, a co-host's removal).
 
 Everything a viewer sees happen locks the show's row first (`_shared._locked`), checks the rules
 on the locked state, writes, and records its event in the same transaction (live.events.record):
@@ -23,6 +26,7 @@ below. Inside the package, modules import from each other directly, never throug
 from live.services._shared import MAX_PRICE
 from live.services.cohosts import invite_cohost, remove_cohost, respond_to_cohost_invite
 from live.services.line_up import add_show_listing, remove_show_listing, reorder_line_up
+from live.services.replays import build_replay
 from live.services.room import (
     MAX_MUTED_WORD_LENGTH,
     delete_message,
@@ -54,6 +58,7 @@ from live.services.shows import (
     unsave_show,
     update_show,
 )
+from live.services.streams import apply_signal, fail_over, publish_credentials, set_goes_live_with_stream
 
 __all__ = [
     "CLOSING_STATES",
@@ -61,18 +66,22 @@ __all__ = [
     "MAX_PRICE",
     "MAX_SCHEDULE_AHEAD",
     "add_show_listing",
+    "apply_signal",
+    "build_replay",
     "buy_featured_listing",
     "close_auction_if_due",
     "close_due_auctions",
     "create_show",
     "delete_message",
     "end_show",
+    "fail_over",
     "feature_listing",
     "invite_cohost",
     "new_link_token",
     "open_show_link",
     "place_bid",
     "prune_events",
+    "publish_credentials",
     "remove_cohost",
     "remove_show_listing",
     "reorder_line_up",
@@ -81,6 +90,7 @@ __all__ = [
     "rotate_show_link",
     "save_show",
     "send_message",
+    "set_goes_live_with_stream",
     "set_muted_words",
     "set_slow_mode",
     "start_auction",

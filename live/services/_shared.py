@@ -8,7 +8,7 @@ from decimal import Decimal
 from config.errors import CommonError, ServiceError
 from live import events, payloads, selectors
 from live.errors import LiveError
-from live.models import Auction, Show, ShowEvent, ShowListing
+from live.models import Auction, Show, ShowEvent, ShowListing, ShowStream
 from marketplace.errors import ListingError
 from marketplace.models import Listing, Order
 
@@ -33,6 +33,13 @@ def _require_moderator(show: Show, user) -> None:
 def _require_live(show: Show) -> None:
     if show.state != Show.State.LIVE:
         raise ServiceError(LiveError.SHOW_NOT_LIVE, "The show is not live.", "showId")
+
+
+def _require_stream_up(show: Show) -> None:
+    """A show with a stream sells only while viewers can see it."""
+    state = ShowStream.objects.filter(show_id=show.pk).values_list("state", flat=True).first()
+    if state not in (None, ShowStream.State.LIVE):
+        raise ServiceError(LiveError.STREAM_DOWN, "The host's video is not live.", "showId")
 
 
 def _require_not_ended(show: Show) -> None:

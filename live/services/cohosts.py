@@ -11,6 +11,7 @@ from live import events, payloads
 from live.errors import LiveError
 from live.models import CoHost, Show
 from live.services._shared import Type, _locked, _require_host, _require_not_ended
+from live.services._video import _revoke_keys
 from notifications.models import Kind
 from notifications.services import notify
 from social import selectors as social_selectors
@@ -82,5 +83,6 @@ def remove_cohost(*, show: Show, user, cohost_user, now=None) -> None:
         was_cohosting = cohost.status == CoHost.Status.ACCEPTED
         cohost.status, cohost.responded_at = CoHost.Status.REMOVED, now
         cohost.save(update_fields=["status", "responded_at"])
+        _revoke_keys(show, now=now, member_id=cohost_user.pk)
         if was_cohosting:
             events.record(show, Type.COHOST_REMOVED, {"user": payloads.user(cohost_user)}, now=now)

@@ -26,6 +26,7 @@ from live.services._shared import (
     _require_moderator,
     _require_not_ended,
 )
+from live.services._video import _disconnect_viewer
 from marketplace.errors import ListingError
 from marketplace.models import Listing
 
@@ -139,6 +140,8 @@ def restrict_viewer(*, show: Show, moderator, viewer, kind: str, now=None) -> bo
         if created:
             event = Type.VIEWER_MUTED if kind == ShowRestriction.Kind.MUTED else Type.VIEWER_REMOVED
             events.record(show, event, {"user": payloads.user(viewer)}, now=now)
+            if kind == ShowRestriction.Kind.REMOVED:
+                _disconnect_viewer(show, viewer)
     return created
 
 

@@ -6,6 +6,9 @@ payment before its own transaction and so is called outside ours: a sale is boug
 announced to the room in a transaction of its own. Auction writes lock the show's row, then the
 auction's.
 
+While the show's stream is down no auction starts, and a running one is paused (its clock
+stopped, bids refused) until the stream is back, then extended by the pause.
+
 Nobody who runs the room bids in its auctions, and no seller on their own item. Another member's
 listing is auctioned only if its owner allows auctions (marketplace.models.CurationTerms), from a
 start price at their floor or above, and an auction that closes below the floor (or after they
@@ -37,6 +40,7 @@ from live.services._shared import (
     _require_moderator,
     _require_no_auction_of,
     _require_price,
+    _require_stream_up,
 )
 from marketplace import selectors as marketplace_selectors
 from marketplace import services as marketplace_services
@@ -91,6 +95,7 @@ def start_auction(
         show = _locked(show.pk)
         _require_moderator(show, user)
         _require_live(show)
+        _require_stream_up(show)
         if Auction.objects.filter(show_id=show.pk, state=Auction.State.RUNNING).exists():
             raise ServiceError(LiveError.AUCTION_RUNNING, "One auction at a time.", "listingId")
         _entry(show, listing)
@@ -129,6 +134,10 @@ def place_bid(*, auction: Auction, bidder, amount: Decimal, now=None) -> Bid:
     with transaction.atomic():
         show = _locked(auction.show_id)
         auction = Auction.objects.select_for_update().get(pk=auction.pk)
+        if auction.paused_at is not None:
+            raise ServiceError(
+                LiveError.AUCTION_PAUSED, "The host's video is down: bidding resumes with it.", "auctionId"
+            )
         if not _is_running(auction, now):
             raise ServiceError(LiveError.AUCTION_ENDED, "This auction has ended.", "auctionId")
         if ShowRestriction.Kind.REMOVED in selectors.restrictions_of(show, bidder):
@@ -171,14 +180,39 @@ def close_due_auctions(*, now) -> int:
     settle again those a crash left settling for longer than LIVE_AUCTION_SETTLE_GRACE."""
     stuck_since = now - settings.LIVE_AUCTION_SETTLE_GRACE
     due = Auction.objects.filter(
-        Q(state=Auction.State.RUNNING, ends_at__lte=now) | Q(state=Auction.State.SETTLING, closed_at__lte=stuck_since)
+        Q(state=Auction.State.RUNNING, paused_at__isnull=True, ends_at__lte=now)
+        | Q(state=Auction.State.SETTLING, closed_at__lte=stuck_since)
     )
     closed = [close_auction_if_due(auction_id=auction_id, now=now) for auction_id in due.values_list("pk", flat=True)]
     return sum(1 for auction in closed if auction is not None and auction.state not in CLOSING_STATES)
 
 
+def pause_auction(show: Show, *, now) -> None:
+    """The show's stream dropped: its running auction stops the clock (AUCTION_PAUSED), so that
+    nobody wins while viewers cannot see. The caller holds the show's lock."""
+    auction = Auction.objects.select_for_update().filter(show_id=show.pk, state=Auction.State.RUNNING).first()
+    if auction is None or auction.paused_at is not None or now >= auction.ends_at:
+        return
+    auction.paused_at = now
+    auction.save(update_fields=["paused_at"])
+    events.record(show, Type.AUCTION_PAUSED, {"auction": _auction_payload(auction)}, now=now)
+
+
+def resume_auction(show: Show, *, now) -> None:
+    """The stream is back: the paused auction runs again, its end moved by the time it was paused
+    (AUCTION_RESUMED carries the new ends_at). The caller holds the show's lock."""
+    auction = Auction.objects.select_for_update().filter(show_id=show.pk, state=Auction.State.RUNNING).first()
+    if auction is None or auction.paused_at is None:
+        return
+    auction.ends_at += now - auction.paused_at
+    auction.paused_at = None
+    auction.save(update_fields=["ends_at", "paused_at"])
+    events.record(show, Type.AUCTION_RESUMED, {"auction": _auction_payload(auction)}, now=now)
+    transaction.on_commit(lambda: tasks.arm_auction_timer(auction.pk, auction.ends_at), robust=True)
+
+
 def _is_running(auction: Auction, now) -> bool:
-    return auction.state == Auction.State.RUNNING and now < auction.ends_at
+    return auction.state == Auction.State.RUNNING and auction.paused_at is None and now < auction.ends_at
 
 
 def _require_at_least_the_minimum(auction: Auction, amount: Decimal) -> None:
@@ -194,7 +228,7 @@ def _end_bidding(auction_id: int, *, now) -> Auction | None:
     with transaction.atomic():
         show = _locked(show_id)
         auction = Auction.objects.select_for_update().get(pk=auction_id)
-        if auction.state != Auction.State.RUNNING or now < auction.ends_at:
+        if auction.state != Auction.State.RUNNING or auction.paused_at is not None or now < auction.ends_at:
             return auction
         auction.closed_at = now
         unmet = _unmet_terms(auction) if auction.high_bid_id else ""

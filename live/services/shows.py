@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from graphql_relay import to_global_id
 
@@ -17,6 +18,8 @@ from live import events
 from live.errors import LiveError
 from live.models import Auction, SavedShow, Show, ShowEvent, ShowPass
 from live.services._shared import Type, _locked, _require_host
+from live.services._video import _end_stream
+from live.services.replays import CHAPTER_EVENTS
 from marketplace import images
 from notifications.models import Kind
 from notifications.services import notify
@@ -64,11 +67,16 @@ def start_show(*, show: Show, user, now=None) -> Show:
         _require_host(show, user)
         if show.state != Show.State.SCHEDULED:
             raise ServiceError(LiveError.SHOW_NOT_SCHEDULED, "This show has already started or ended.", "showId")
-        show.state, show.started_at = Show.State.LIVE, now
-        show.save(update_fields=["state", "started_at"])
-        events.record(show, Type.STATE, {"state": show.state}, now=now)
-        _remind_audience(show)
+        _go_live(show, now=now)
     return show
+
+
+def _go_live(show: Show, *, now) -> None:
+    """The scheduled show, locked by the caller, goes live (by the host, or with its stream)."""
+    show.state, show.started_at = Show.State.LIVE, now
+    show.save(update_fields=["state", "started_at"])
+    events.record(show, Type.STATE, {"state": show.state}, now=now)
+    _remind_audience(show)
 
 
 def end_show(*, show: Show, user, now=None) -> Show:
@@ -83,6 +91,7 @@ def end_show(*, show: Show, user, now=None) -> Show:
             raise ServiceError(LiveError.AUCTION_RUNNING, "Let the running auction finish first.", "showId")
         show.state, show.ended_at, show.featured_listing = Show.State.ENDED, now, None
         show.save(update_fields=["state", "ended_at", "featured_listing"])
+        _end_stream(show, now=now)  # before the show's end, which closes viewers' subscriptions
         events.record(show, Type.STATE, {"state": show.state}, now=now)
     return show
 
@@ -123,8 +132,14 @@ def unsave_show(*, user, show: Show) -> bool:
 
 
 def prune_events(*, now) -> int:
-    """Forget log events older than LIVE_EVENT_RETENTION; reconnecting later gets a snapshot."""
-    deleted, _ = ShowEvent.objects.filter(created_at__lt=now - settings.LIVE_EVENT_RETENTION).delete()
+    """Forget log events older than LIVE_EVENT_RETENTION; reconnecting later gets a snapshot.
+    What a replay's chapters are made of (featuring, sales, the stream's ups and downs) stays
+    until the show has been over for LIVE_REPLAY_CHAPTERS_KEPT (live.services.replays)."""
+    chapters = Q(type__in=CHAPTER_EVENTS) & (
+        Q(show__ended_at__isnull=True) | Q(show__ended_at__gte=now - settings.LIVE_REPLAY_CHAPTERS_KEPT)
+    )
+    old = ShowEvent.objects.filter(created_at__lt=now - settings.LIVE_EVENT_RETENTION).exclude(chapters)
+    deleted, _ = old.delete()
     return deleted
 
 

@@ -4,7 +4,7 @@
 - `listings`: listing queries and listing/image mutations;
 - `checkout`: checkout reads and the buying mutations (purchase, bundle checkout, add-on);
 - `addresses`: shipping addresses, seller discounts and curation terms;
-- `orders`: ship, deliver, accept, cancel, rate;
+- `orders`: ship, deliver, accept, cancel;
 - `offers`: make, answer, withdraw offers;
 - `bundles`: add to and remove from bundles.
 
@@ -34,7 +34,7 @@ from marketplace.schema.checkout import (
 )
 from marketplace.schema.listings import ListingIdInput, ListingMutation, ListingQuery
 from marketplace.schema.offers import MakeOffer, RespondToOffer, WithdrawOffer
-from marketplace.schema.orders import AcceptOrder, CancelOrder, MarkOrderDelivered, RateOrder, ShipOrder
+from marketplace.schema.orders import AcceptOrder, CancelOrder, MarkOrderDelivered, ShipOrder
 from marketplace.schema.types import ListingCondition, ListingStatus, ListingType, Money, OrderType, money
 
 
@@ -49,7 +49,6 @@ class CheckoutMutation(graphene.ObjectType):
     mark_order_delivered = MarkOrderDelivered.Field()
     accept_order = AcceptOrder.Field()
     cancel_order = CancelOrder.Field()
-    rate_order = RateOrder.Field()
     make_offer = MakeOffer.Field()
     respond_to_offer = RespondToOffer.Field()
     withdraw_offer = WithdrawOffer.Field()

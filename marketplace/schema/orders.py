@@ -1,4 +1,4 @@
-"""Order mutations after purchase: ship, mark delivered, accept, cancel, rate
+"""Order mutations after purchase: ship, mark delivered, accept, cancel
 (marketplace.services.orders holds the transition table).
 """
 
@@ -82,19 +82,3 @@ class CancelOrder(OrderAction):
     @staticmethod
     def act(*, order, actor, input):
         services.cancel_order(order=order, actor=actor)
-
-
-class RateOrderInput(graphene.InputObjectType):
-    order_id = graphene.ID(required=True)
-    stars = graphene.Int(required=True, description="1 to 5.")
-
-
-class RateOrder(OrderAction):
-    """Buyer: rate an order you accepted (again to change it)."""
-
-    class Arguments:
-        input = RateOrderInput(required=True)
-
-    @staticmethod
-    def act(*, order, actor, input):
-        services.rate_order(order=order, actor=actor, stars=input.stars)

@@ -276,7 +276,6 @@ class OrderType(DjangoObjectType):
             "accepted_at",
             "cancelled_at",
             "refunded_at",
-            "rated_at",
         )
 
     status = graphene.Field(OrderStatus, required=True)
@@ -291,15 +290,25 @@ class OrderType(DjangoObjectType):
     discount_total = graphene.Field(Money, required=True)
     total = graphene.Field(Money, required=True)
     shipping_address = graphene.Field(OrderAddress, required=True)
-    rating = graphene.Int(description="The buyer's 1 to 5 stars, once they rated it.")
+    review = graphene.Field("reviews.schema.ReviewType", description="The buyer's review, once they left one.")
+    rating = graphene.Int(deprecation_reason="Read review.rating.")
+    rated_at = graphene.DateTime(deprecation_reason="Read review.createdAt.")
 
     @classmethod
     def get_queryset(cls, queryset, info):
         current = viewer(info)
         return selectors.order_cards(selectors.visible_orders(current), current)
 
+    def resolve_review(order, info):
+        return getattr(order, "review", None)  # prefetched with the order (hooks.ORDER_CARD_PREFETCHES)
+
     def resolve_rating(order, info):
-        return order.buyer_rating
+        review = getattr(order, "review", None)
+        return review and review.rating
+
+    def resolve_rated_at(order, info):
+        review = getattr(order, "review", None)
+        return review and review.created_at
 
     def resolve_viewer_role(order, info):
         return Offer.Party.SELLER if info.context.user.pk == order.seller_id else Offer.Party.BUYER

@@ -1,5 +1,5 @@
 """Orders after purchase: one table of transitions (ship, in transit, deliver, accept, release,
-cancel, refund), who may take each and when, the event each records, ratings, and auto-acceptance
+cancel, refund), who may take each and when, the event each records, and auto-acceptance
 of delivered orders.
 
 Locks: each transition locks the order row (`_transition`); a cancellation that gives stock back
@@ -220,26 +220,6 @@ def refund_order(*, order: Order, actor, reason: str) -> Order:
 def _settle_payments_on_commit(order: Order) -> None:
     payment_ids = list(order.payments.values_list("pk", flat=True))
     transaction.on_commit(lambda: [tasks.settle_payment.delay(pk) for pk in payment_ids], robust=True)
-
-
-RATING_STARS = range(1, 6)
-
-
-@transaction.atomic
-def rate_order(*, order: Order, actor, stars: int) -> Order:
-    """The buyer rates an order they accepted, 1 to 5 stars; rating again replaces it."""
-    order = Order.objects.select_for_update().get(pk=order.pk)
-    if _order_role(order, actor) is not Role.BUYER:
-        raise ServiceError(CommonError.FORBIDDEN, "Only its buyer rates an order.", "orderId")
-    if order.status != Order.Status.ACCEPTED:
-        raise ServiceError(
-            CheckoutError.ORDER_TRANSITION_NOT_ALLOWED, "Rate an order once you have accepted it.", "orderId"
-        )
-    if stars not in RATING_STARS:
-        raise ServiceError(CommonError.INVALID, "Give 1 to 5 stars.", "stars")
-    order.buyer_rating, order.rated_at = stars, timezone.now()
-    order.save(update_fields=["buyer_rating", "rated_at"])
-    return order
 
 
 def auto_accept_orders(*, now: datetime) -> int:

@@ -27,8 +27,10 @@ from django.db.models.functions import Coalesce, Least
 
 from accounts.models import User
 from live.models import Show
+from marketplace import hooks
 from marketplace.models import Listing, ListingPriceChange, Order, ShippingRate
 from marketplace.pricing import CENT
+from reviews.models import Review
 from sellers.models import (
     Ambassador,
     AmbassadorProgram,
@@ -44,7 +46,7 @@ from sellers.models import (
 )
 from sellers.selectors.expressions import MONEY, per_member, points_if
 from social.models import Block, Like, Share
-from social.selectors import conversations_of, users_for, with_follow_stats
+from social.selectors import conversations_of, users_for
 
 
 def completed_orders():
@@ -98,7 +100,7 @@ def program_changes(viewer: User, *, program: str | None = None) -> QuerySet[Pro
     """The audit of program settings (one program's, or all), with who made each change (deactivated
     staff too); newest first: order by ("-changed_at", "-pk")."""
     changes = ProgramChange.objects.all() if program is None else ProgramChange.objects.filter(program=program)
-    return changes.prefetch_related(Prefetch("changed_by", queryset=with_follow_stats(User.objects.all(), viewer)))
+    return changes.prefetch_related(Prefetch("changed_by", queryset=hooks.members_as_shown(User.objects.all(), viewer)))
 
 
 def sellers_to_nudge(program: FirstSaleNudgeProgram, now: datetime, listings_by_kind: dict):
@@ -175,12 +177,13 @@ def listing_to_share(kind: str, program: FirstSaleNudgeProgram, now: datetime):
 
 def eligible_ambassadors(program: AmbassadorProgram):
     """Active members who meet every rule of the program: shares of others' listings, available
-    listings, sales, average rating (nobody rated them: 0) and average ship time (payment to
+    listings, sales, average rating (of the reviews shown; nobody reviewed them: 0) and average ship time (payment to
     shipping; it takes a shipped order), each a correlated aggregate subquery: one statement, no
     loop over members."""
     sales = completed_orders().filter(seller_id=OuterRef("pk"))
     shares_of_others = Share.objects.filter(sharer_id=OuterRef("pk")).exclude(listing__seller_id=OuterRef("pk"))
     available = Listing.objects.filter(seller_id=OuterRef("pk"), status=Listing.Status.AVAILABLE)
+    shown_reviews = Review.objects.filter(seller_id=OuterRef("pk"), hidden_at__isnull=True)
     ship_time = ExpressionWrapper(F("shipped_at") - F("placed_at"), output_field=DurationField())
     return (
         User.objects.filter(is_active=True)
@@ -188,9 +191,7 @@ def eligible_ambassadors(program: AmbassadorProgram):
             shares_of_others=per_member(shares_of_others, "sharer_id", Count("pk"), IntegerField(), 0),
             available_listings=per_member(available, "seller_id", Count("pk"), IntegerField(), 0),
             sales_made=per_member(sales, "seller_id", Count("pk"), IntegerField(), 0),
-            rating=per_member(
-                sales.filter(buyer_rating__isnull=False), "seller_id", Avg("buyer_rating"), FloatField(), 0.0
-            ),
+            rating=per_member(shown_reviews, "seller_id", Avg("rating"), FloatField(), 0.0),
             average_ship_time=per_member(
                 sales.filter(shipped_at__isnull=False), "seller_id", Avg(ship_time), DurationField()
             ),

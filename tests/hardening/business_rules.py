@@ -33,8 +33,18 @@ CHAT = "tests/live/test_chat.py"
 SIGN_UP = "tests/accounts/test_sign_up.py"
 CREDENTIALS = "tests/accounts/test_password_and_email.py"
 ACCOUNT = "tests/accounts/test_delete_and_export.py"
+REVIEWS = "tests/reviews/test_reviews.py"
 
 RULES = {
+    "one-review-per-accepted-order": BusinessRule(
+        "Only the buyer reviews an order, once it is accepted, and once; only its seller answers, once.",
+        (
+            f"{REVIEWS}::test_the_buyer_reviews_an_accepted_order_once",
+            f"{REVIEWS}::test_only_the_buyer_reviews",
+            f"{REVIEWS}::test_the_seller_answers_once",
+            f"{REVIEWS}::test_concurrent_reviews_count_exactly_and_an_order_is_reviewed_once",
+        ),
+    ),
     "own-objects-only": BusinessRule(
         "The call acts only on the caller's own objects (or those they are a party to); another member's "
         "is refused or left as it is.",
@@ -273,7 +283,8 @@ PATHS = {
     "shipOrder": _OWN,
     "markOrderDelivered": _OWN,
     "acceptOrder": _OWN,
-    "rateOrder": _OWN,
+    "leaveReview": (*_OWN, "one-review-per-accepted-order"),
+    "answerReview": (*_OWN, "one-review-per-accepted-order"),
     "removeShippingAddress": _OWN,
     "updateShippingAddress": _OWN,
     # Acting on a member (following, blocking, ...) touches no item and no money.
@@ -329,7 +340,6 @@ MONEY_PATHS = {
     "shipOrder": _OWN,
     "markOrderDelivered": _OWN,
     "acceptOrder": _OWN,
-    "rateOrder": _OWN,
 }
 
 # Every mutation that takes a username, an email or a password: how identities are compared and

@@ -26,6 +26,7 @@ from marketplace import services as marketplace_services
 from marketplace.models import Category
 from notifications import services as notification_services
 from notifications.models import Kind
+from reviews import services as review_services
 from sellers import services as seller_services
 from sellers.models import Ambassador, AmbassadorProgram, MentoringProgram, ProgramChange
 from social import services as social_services
@@ -218,10 +219,17 @@ def _add_to_order(w):
     }
 
 
-def _rate_order(w):
+def _leave_review(w):
     order = w.delivered_order(buyer=w.owner, seller=w.seller)
     marketplace_services.accept_order(order=order, actor=w.owner)
-    return {"orderId": gid(order), "stars": 5}
+    return {"orderId": gid(order), "rating": 5, "note": "Lovely"}
+
+
+def _answer_review(w):
+    order = w.delivered_order(buyer=w.seller, seller=w.owner)
+    marketplace_services.accept_order(order=order, actor=w.seller)
+    review = review_services.leave_review(order=order, buyer=w.seller, rating=4)
+    return {"reviewId": gid(review), "answer": "Thank you"}
 
 
 def _mark_notifications_read(w):
@@ -405,7 +413,9 @@ MUTATION_RULES: dict[str, Rule] = {
     "markOrderDelivered": Rule(Who.OWNER, lambda w: {"orderId": gid(w.shipped_order(buyer=w.owner, seller=w.seller))}),
     "acceptOrder": Rule(Who.OWNER, lambda w: {"orderId": gid(w.delivered_order(buyer=w.owner, seller=w.seller))}),
     "cancelOrder": Rule(Who.OWNER, lambda w: {"orderId": gid(w.order(buyer=w.owner, seller=w.seller))}),
-    "rateOrder": Rule(Who.OWNER, _rate_order),
+    "leaveReview": Rule(Who.OWNER, _leave_review),
+    # A review anyone may read: another member than its seller is told they are not the seller.
+    "answerReview": Rule(Who.OWNER, _answer_review, frozenset({"NOT_THE_SELLER"})),
     "makeOffer": Rule(Who.AUTHENTICATED, lambda w: {"listingId": gid(w.listing(w.seller)), "amount": "30.00"}),
     "respondToOffer": Rule(
         Who.OWNER, lambda w: {"offerId": gid(w.offer(buyer=w.seller, seller=w.owner)), "action": "DECLINE"}
@@ -555,11 +565,12 @@ PUBLIC_QUERY_FIELDS = frozenset(
         "show",
         "upcomingShows",
         "liveShows",
+        "sellerReviews",
     }
 )
 # Objects anyone may open by id (the node field), within what blocks and drafts hide.
 PUBLIC_NODE_TYPES = frozenset(
-    {"User", "Listing", "ListingImage", "Category", "Comment", "Show", "ShowMessage", "Auction"}
+    {"User", "Listing", "ListingImage", "Category", "Comment", "Show", "ShowMessage", "Auction", "Review"}
 )
 
 

@@ -13,11 +13,11 @@ from config.asgi import application
 from tests.helpers import gid
 
 EVENTS = """subscription($showId: ID!, $afterSeq: Int) { showEvents(showId: $showId, afterSeq: $afterSeq) {
-  seq type at state viewerCount messageId listingId listingIds slowModeSeconds
+  seq type at serverTime state streamState viewerCount messageId listingId listingIds slowModeSeconds
   item { listingId title status price { amount currency } seller { username } }
   message { id body author { username } }
   user { username }
-  auction { id state endsAt bidCount currentBid { amount } leader { username } nextMinimumBid { amount }
+  auction { id state endsAt pausedAt bidCount currentBid { amount } leader { username } nextMinimumBid { amount }
             item { listingId } }
   bid { amount { amount currency } bidder { username } }
   buyer { username } price { amount }

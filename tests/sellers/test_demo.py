@@ -156,14 +156,14 @@ def test_a_scheduled_show_is_upcoming_and_saved(demo, gql):
 
 def test_the_first_sales_were_real_orders_rated_by_their_buyers(demo, gql):
     body = gql(
-        "{ myOrders(role: SELLER) { edges { node { status buyer { username } rating "
+        "{ myOrders(role: SELLER) { edges { node { status buyer { username } review { rating } "
         "discounts { source appliesTo amount { amount } } } } } }",
         token=login(gql, "ava"),
     )
     assert "errors" not in body, body
     [edge] = body["data"]["myOrders"]["edges"]
     order = edge["node"]
-    assert (order["status"], order["buyer"]["username"], order["rating"]) == ("ACCEPTED", "sam", 5)
+    assert (order["status"], order["buyer"]["username"], order["review"]["rating"]) == ("ACCEPTED", "sam", 5)
     assert [
         (discount["source"], discount["appliesTo"], discount["amount"]["amount"]) for discount in order["discounts"]
     ] == [("PROGRAM", "SHIPPING", "5.00")]  # the first-sale discount

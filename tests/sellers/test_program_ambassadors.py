@@ -12,6 +12,7 @@ from django.utils import timezone
 from marketplace import services as marketplace_services
 from marketplace.models import Order
 from notifications.models import Notification
+from reviews.models import Review
 from sellers import services, tasks
 from sellers.models import Ambassador, AmbassadorProgram
 from social import services as social_services
@@ -65,8 +66,10 @@ def sell(seller, buyer, make_listing, *, stars=None, ship_days=None):
     )
     if ship_days is not None:
         Order.objects.filter(pk=order.pk).update(
-            status=Order.Status.ACCEPTED, buyer_rating=stars, shipped_at=order.placed_at + timedelta(days=ship_days)
+            status=Order.Status.ACCEPTED, shipped_at=order.placed_at + timedelta(days=ship_days)
         )
+    if stars is not None:
+        Review.objects.create(order=order, buyer=buyer, seller=seller, rating=stars)
     return order
 
 
