@@ -8,7 +8,10 @@ class EarningsConfig(AppConfig):
 
     def ready(self):
         from accounts import hooks
-        from earnings import account_data
+        from earnings import (
+            account_data,
+            checks,  # noqa: F401  (registers the deploy checks)
+        )
 
         # Deleting an account waits for its earnings to be settled; the ledger itself is kept.
         hooks.register("earnings", export=account_data.export, check_deletion=account_data.check_deletion)

@@ -2,12 +2,15 @@
 buyer's acceptance makes them available; a cancellation or a refund nets them to zero; duplicated
 and reordered events book nothing twice."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from earnings.models import EarningsSettings, LedgerEntry
 from marketplace import events, services
+from marketplace import tasks as marketplace_tasks
 from marketplace.models import DomainEvent, Order
 from tests.earnings.conftest import SHIP, balance_of, buy, entries_of, ship_and_accept
 
@@ -183,3 +186,16 @@ def test_an_add_on_books_its_proceeds_and_the_commission_of_the_grown_order(
         ("SALE", "PENDING", "10.00"),
         ("SALE", "PENDING", "40.00"),
     ]
+
+
+def test_the_acceptance_window_passing_makes_the_sale_available(
+    api, parties, make_listing, django_capture_on_commit_callbacks
+):
+    seller, seller_token, _, buyer_token = parties
+    order = buy(api, buyer_token, make_listing(seller, price="25.00"))
+    api(SHIP, {"input": {"orderId": order["id"], "trackingNumber": "1Z999AA10123456784"}}, token=seller_token)
+    delivered_long_ago = timezone.now() - timedelta(days=4)
+    Order.objects.update(status=Order.Status.DELIVERED, delivered_at=delivered_long_ago)
+    with django_capture_on_commit_callbacks(execute=True):
+        marketplace_tasks.auto_accept_orders()
+    assert balance_of(api, seller_token) == ("0.00", "20.00", "0.00")
