@@ -2,10 +2,11 @@
 payout accounts.
 
 The ledger follows an order whatever order its events arrive in, and however often: each handler
-first books the sale if nothing did yet (a refund may be dispatched before the placement), and each
-entry's `key` (order:12:sale) is unique, so a re-delivered event books nothing twice. An accepted
-order's entries move from pending to available; a cancelled or refunded one gets one refund entry
-that nets its sale and commission to zero (pending before acceptance, available after).
+first brings the sale and commission to what the order now says (a refund may be dispatched before
+the placement, an add-on grows the order), and each entry's `key` (order:12:sale) is unique, so a
+re-delivered event books nothing twice. An accepted order's entries move from pending to
+available; a cancelled or refunded one gets one refund entry that nets its sale and commission to
+zero (in the state its sale is in).
 
 Locks: every booking locks the seller's `EarningsAccount` of the entry's currency (all of an
 order's entries are in one), books entries and moves its balance columns in one transaction, so
