@@ -22,12 +22,15 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
+from graphql_relay import to_global_id
 
 from config.errors import CommonError, ServiceError
 from earnings import payouts, tasks
 from earnings.errors import EarningsError
 from earnings.models import EarningsAccount, EarningsSettings, LedgerEntry, Payout, PayoutAccount
 from marketplace.models import DiscountSource, DomainEvent, Order
+from notifications import services as notification_services
+from notifications.models import Kind as NotificationKind
 
 logger = logging.getLogger(__name__)
 
@@ -270,7 +273,13 @@ def send_payout(*, payout_id: int) -> None:
         _move_payout(payout.pk, Payout.Status.SENDING, Payout.Status.REQUESTED)
         raise
     else:
-        _move_payout(payout.pk, Payout.Status.SENDING, Payout.Status.PAID, reference=reference, paid_at=timezone.now())
+        paid = _move_payout(
+            payout.pk, Payout.Status.SENDING, Payout.Status.PAID, reference=reference, paid_at=timezone.now()
+        )
+        if paid:
+            _tell_seller(
+                payout, "paid", "Your payout is on its way", f"{payout.amount} {payout.currency} to your account."
+            )
 
 
 def _fail_payout(payout: Payout, detail: str) -> None:
@@ -287,6 +296,18 @@ def _fail_payout(payout: Payout, detail: str) -> None:
             now=timezone.now(),
             payout=payout,
         )
+        _tell_seller(payout, "failed", "Your payout could not be sent", f"{detail} The amount is back in your balance.")
+
+
+def _tell_seller(payout: Payout, outcome: str, title: str, body: str) -> None:
+    notification_services.notify(
+        recipient_ids=[payout.seller_id],
+        kind=NotificationKind.SYSTEM,
+        title=title,
+        body=body,
+        dedupe_key=f"payout:{payout.pk}:{outcome}",
+        data={"payoutId": to_global_id("Payout", payout.pk)},
+    )
 
 
 def _move_payout(payout_id: int, from_status: str, to_status: str, **fields) -> bool:

@@ -14,6 +14,11 @@ from tests.earnings.conftest import balance_of, buy, connect, earnings_of, entri
 pytestmark = pytest.mark.django_db
 
 
+def inbox_titles(call, token):
+    body = call("{ notifications(first: 10) { edges { node { kind title body } } } }", token=token)
+    return [(edge["node"]["title"], edge["node"]["body"]) for edge in body["data"]["notifications"]["edges"]]
+
+
 def payouts_of(call, token):
     return [edge["node"]["status"] for edge in earnings_of(call, token)["payouts"]["edges"]]
 
@@ -45,6 +50,7 @@ def test_a_payout_sends_the_whole_available_balance_and_it_goes_to_zero(api, sel
         (seller.payout_account.account_id, Decimal("40.00"), "USD", f"payout:{payout.pk}")
     ]
     assert request_payout(api, token)["errors"] == [{"field": "currency", "code": "NOTHING_TO_PAY_OUT"}]
+    assert ("Your payout is on its way", "40.00 USD to your account.") in inbox_titles(api, token)
 
 
 def test_a_payout_needs_a_payout_account(api, seller_with_earnings):
@@ -77,6 +83,10 @@ def test_a_refused_payout_fails_and_gives_the_money_back(api, seller_with_earnin
     assert (payout["status"], payout["failure"]) == ("FAILED", "This account cannot receive payouts yet.")
     assert balance_of(api, token) == ("0.00", "40.00", "0.00")
     assert entries_of(api, token)[:2] == [("REVERSAL", "AVAILABLE", "40.00"), ("PAYOUT", "AVAILABLE", "-40.00")]
+    assert (
+        "Your payout could not be sent",
+        "This account cannot receive payouts yet. The amount is back in your balance.",
+    ) in inbox_titles(api, token)
 
 
 def test_a_payout_is_sent_once_however_often_its_task_runs(api, seller_with_earnings, payout_provider):
