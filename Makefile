@@ -5,6 +5,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+RTMP_PORT ?= 1935
+MEDIA_HTTP_PORT ?= 8088
+MEDIA_LOG ?= var/media-server/run.log
+RTMP_MODULE := /usr/lib/nginx/modules/ngx_rtmp_module.so
 
 .PHONY: run test lint format install lock migrate demo schema check-schema worker beat bench load fuzz clean
 
@@ -30,10 +34,20 @@ migrate: install
 demo: migrate
 	@$(BIN)/python manage.py load_demo_data
 
-# GraphiQL's page opens its WebSocket from http://HOST:PORT, so that origin is allowed.
+# GraphiQL's page opens its WebSocket from http://HOST:PORT, so that origin is allowed. The media
+# server (live video: nginx with its RTMP module) runs beside it when installed, its output in
+# MEDIA_LOG, and stops with it.
 run: demo
-	@echo "== serving  GraphiQL http://$(HOST):$(PORT)/graphql/  WebSocket ws://$(HOST):$(PORT)/graphql/  admin http://$(HOST):$(PORT)/admin/"
-	@DEBUG=1 WEBSOCKET_ALLOWED_ORIGINS=$${WEBSOCKET_ALLOWED_ORIGINS:-http://$(HOST):$(PORT),http://localhost:$(PORT)} \
+	@if command -v nginx >/dev/null && test -f $(RTMP_MODULE); then \
+		mkdir -p $(dir $(MEDIA_LOG)); \
+		MEDIA_SERVER_BACKEND_URL=http://$(HOST):$(PORT) MEDIA_SERVER_RTMP_PORT=$(RTMP_PORT) MEDIA_SERVER_HTTP_PORT=$(MEDIA_HTTP_PORT) \
+			$(BIN)/python manage.py run_media_server >$(MEDIA_LOG) 2>&1 & media=$$!; \
+		trap 'kill $$media 2>/dev/null' EXIT INT TERM; \
+		video="  RTMP rtmp://127.0.0.1:$(RTMP_PORT)/live (media server log $(MEDIA_LOG))"; \
+	else video="  (no live video: apt-get install nginx libnginx-mod-rtmp)"; fi; \
+	echo "== serving  GraphiQL http://$(HOST):$(PORT)/graphql/  WebSocket ws://$(HOST):$(PORT)/graphql/  admin http://$(HOST):$(PORT)/admin/$$video"; \
+	DEBUG=1 WEBSOCKET_ALLOWED_ORIGINS=$${WEBSOCKET_ALLOWED_ORIGINS:-http://$(HOST):$(PORT),http://localhost:$(PORT)} \
+		MEDIA_SERVER_RTMP_PORT=$(RTMP_PORT) MEDIA_SERVER_HTTP_PORT=$(MEDIA_HTTP_PORT) \
 		$(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
 
 test: install

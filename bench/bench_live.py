@@ -394,7 +394,7 @@ def _parse_event(message: str) -> dict:
     return json.loads(message)["payload"]["data"]["showEvents"]
 
 
-async def _open_room(ports: list[int], world: dict) -> Room:
+async def open_room(ports: list[int], world: dict) -> Room:
     """Every viewer subscribed to the show (spread over the ports), once the room is quiet."""
 
     async def greet(socket_, number):
@@ -422,7 +422,7 @@ async def _open_room(ports: list[int], world: dict) -> Room:
 
 async def _measure_graphql(ports: list[int], world: dict) -> dict:
     started = time.perf_counter()
-    room = await _open_room(ports, world)
+    room = await open_room(ports, world)
     joined = time.perf_counter() - started
     async with _client(ports[0]) as client:
         latencies = await _featured_rounds(room, client, world)
@@ -457,7 +457,7 @@ async def _measure_graphql(ports: list[int], world: dict) -> dict:
 
 async def _measure_featured_on_two(ports: list[int], world: dict) -> dict:
     """Half the viewers on each process, the host's requests to the first."""
-    room = await _open_room(ports, world)
+    room = await open_room(ports, world)
     async with _client(ports[0]) as client:
         latencies = await _featured_rounds(room, client, world)
     await room.close()

@@ -1,12 +1,25 @@
 """The community team's view of live selling: shows with their co-hosts, line-up and auctions;
-chat moderation (delete messages, lift mutes and removals)."""
+chat moderation (delete messages, lift mutes and removals); replays, built again on demand."""
 
 from django.contrib import admin, messages
 from django.utils import timezone
 
 from config.errors import ServiceError
 from live import services
-from live.models import Auction, Bid, CoHost, Show, ShowEvent, ShowListing, ShowMessage, ShowRestriction
+from live.models import (
+    Auction,
+    Bid,
+    CoHost,
+    PublishKey,
+    Replay,
+    ReplayChapter,
+    Show,
+    ShowEvent,
+    ShowListing,
+    ShowMessage,
+    ShowRestriction,
+    ShowStream,
+)
 
 
 class CoHostInline(admin.TabularInline):
@@ -27,6 +40,37 @@ class ShowListingInline(admin.TabularInline):
     @admin.display(description="listing status")
     def listing_status(self, entry):
         return entry.listing.get_status_display()
+
+
+class ShowStreamInline(admin.StackedInline):
+    """The host's video, read-only: its state comes from the provider's signals."""
+
+    model = ShowStream
+    extra = 0
+    can_delete = False
+    readonly_fields = ("provider", "provider_room_id", "state", "went_live_at", "interrupted_at", "ended_at")
+    fields = (
+        "provider",
+        "provider_room_id",
+        "state",
+        "go_live_with_stream",
+        "went_live_at",
+        "interrupted_at",
+        "ended_at",
+    )
+
+
+class PublishKeyInline(admin.TabularInline):
+    """Stream keys as hashes: staff see who may publish and revoke nothing by hand (end the show)."""
+
+    model = PublishKey
+    extra = 0
+    can_delete = False
+    fields = ("member", "created_at", "revoked_at", "publisher_session", "publishing_since")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 class AuctionInline(admin.TabularInline):
@@ -59,7 +103,7 @@ class ShowAdmin(admin.ModelAdmin):
     date_hierarchy = "scheduled_start"
     raw_id_fields = ("host", "featured_listing")
     readonly_fields = ("state", "started_at", "ended_at", "last_seq", "created_at")
-    inlines = [CoHostInline, ShowListingInline, AuctionInline]
+    inlines = [CoHostInline, ShowListingInline, AuctionInline, ShowStreamInline, PublishKeyInline]
     actions = ["end_shows"]
 
     @admin.action(description="End the selected shows (as their host)")
@@ -169,3 +213,34 @@ class ShowEventAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class ReplayChapterInline(admin.TabularInline):
+    model = ReplayChapter
+    extra = 0
+    fields = ("offset_seconds", "listing", "featured_at", "sold_in_show")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False  # chapters come from the show's log
+
+
+@admin.register(Replay)
+class ReplayAdmin(admin.ModelAdmin):
+    list_display = ("show", "ready", "duration_seconds", "created_at", "ready_at")
+    list_filter = ("ready",)
+    search_fields = ("show__title", "show__host__username")
+    raw_id_fields = ("show",)
+    readonly_fields = ("show", "recordings", "file", "duration_seconds", "ready", "created_at", "ready_at")
+    inlines = [ReplayChapterInline]
+    actions = ["build_again"]
+
+    def has_add_permission(self, request):
+        return False  # replays come from the provider's recordings
+
+    @admin.action(description="Build the selected replays again from their recordings")
+    def build_again(self, request, queryset):
+        built = [services.build_replay(show_id=show_id) for show_id in queryset.values_list("show_id", flat=True)]
+        ready = sum(1 for replay in built if replay is not None and replay.ready)
+        self.message_user(request, f"{ready} of {len(built)} replays ready.", messages.INFO)

@@ -2,12 +2,13 @@
 
 A show is one LiveKit room, `show-<id>`, created once (`prepare_show`; LiveKit's CreateRoom also
 answers the existing room for a name it knows) with a room-composite egress recording it to an
-MP4 file: the replay (`egress_ended` → RECORDING_READY). Publishers (the host, accepted co-hosts)
-get an access token for identity `<member id>` that may publish; viewers one for `viewer-<member
-id>` (or `guest-<random>`) that may only subscribe, hidden, so a room of thousands lists only its
-publishers. Tokens cannot be withdrawn once minted: `revoke` disconnects the member's
-participants and a token's life (LIVE_PUBLISH_TOKEN_LIFETIME, LIVE_PLAYBACK_TOKEN_LIFETIME)
-bounds what a kept copy could still do.
+MP4 file: the replay (`egress_ended` → RECORDING_READY). Publish tokens carry the same room
+configuration, so a room LiveKit closed meanwhile is made again, recorded, by the host's join.
+Publishers (the host, accepted co-hosts) get an access token for identity `<member id>` that
+may publish; viewers one for `viewer-<member id>` (or `guest-<random>`) that may only subscribe,
+hidden, so a room of thousands lists only its publishers. Tokens cannot be withdrawn once
+minted: `revoke` disconnects the member's participants, and a token's life
+(LIVE_PUBLISH_TOKEN_LIFETIME, LIVE_PLAYBACK_TOKEN_LIFETIME) bounds what a kept copy could do.
 
 The SDK is asyncio (aiohttp); providers are called from synchronous services, so each call runs
 one short-lived client in `async_to_sync`. Webhooks are verified with the SDK's WebhookReceiver:
@@ -74,20 +75,12 @@ class LiveKitProvider(VideoProvider):
     def prepare_show(self, stream) -> str:
         if stream.provider_room_id:
             return stream.provider_room_id
+        config = room_configuration(stream.show_id)
         request = api.CreateRoomRequest(
-            name=room_name(stream.show_id),
-            empty_timeout=settings.LIVEKIT_EMPTY_ROOM_SECONDS,
-            egress=api.RoomEgress(
-                room=api.RoomCompositeEgressRequest(
-                    room_name=room_name(stream.show_id),
-                    file_outputs=[
-                        api.EncodedFileOutput(
-                            file_type=api.MP4,
-                            filepath=f"{settings.LIVEKIT_RECORDING_PREFIX}{room_name(stream.show_id)}-{{time}}.mp4",
-                        )
-                    ],
-                )
-            ),
+            name=config.name,
+            empty_timeout=config.empty_timeout,
+            departure_timeout=config.departure_timeout,
+            egress=config.egress,
         )
         room = _call(lambda client: client.room.create_room(request))
         return room.name
@@ -101,7 +94,14 @@ class LiveKitProvider(VideoProvider):
             can_subscribe=True,
             can_publish_data=True,
         )
-        token = _token(publisher_identity(member), member.username, grants, settings.LIVE_PUBLISH_TOKEN_LIFETIME)
+        token = _token(
+            publisher_identity(member),
+            member.username,
+            grants,
+            settings.LIVE_PUBLISH_TOKEN_LIFETIME,
+            # A room LiveKit closed (empty for too long) is made again by the host's join, recorded as the first.
+            room_config=room_configuration(stream.show_id),
+        )
         return PublishCredentials(ingest_url=settings.LIVEKIT_URL, expires_at=expires_at, token=token)
 
     def playback(self, stream, viewer) -> Playback:
@@ -181,9 +181,25 @@ def _signal(event) -> StreamSignal | None:
     return StreamSignal(kind, show_id, at, publisher_id=publisher_id, session_id=event.participant.sid)
 
 
-def _token(identity: str, name: str, grants: api.VideoGrants, lifetime) -> str:
+def room_configuration(show_id: int) -> api.RoomConfiguration:
+    """The show's room: kept open LIVEKIT_EMPTY_ROOM_SECONDS before anyone joins and after the
+    last one leaves (a host reconnecting finds it), recorded whole to one MP4 per session."""
+    name = room_name(show_id)
+    recording = api.EncodedFileOutput(
+        file_type=api.MP4, filepath=f"{settings.LIVEKIT_RECORDING_PREFIX}{name}-{{time}}.mp4"
+    )
+    return api.RoomConfiguration(
+        name=name,
+        empty_timeout=settings.LIVEKIT_EMPTY_ROOM_SECONDS,
+        departure_timeout=settings.LIVEKIT_EMPTY_ROOM_SECONDS,
+        egress=api.RoomEgress(room=api.RoomCompositeEgressRequest(room_name=name, file_outputs=[recording])),
+    )
+
+
+def _token(identity: str, name: str, grants: api.VideoGrants, lifetime, room_config=None) -> str:
     token = api.AccessToken(settings.LIVEKIT_API_KEY, settings.LIVEKIT_API_SECRET)
-    return token.with_identity(identity).with_name(name).with_grants(grants).with_ttl(lifetime).to_jwt()
+    token = token.with_identity(identity).with_name(name).with_grants(grants).with_ttl(lifetime)
+    return (token.with_room_config(room_config) if room_config else token).to_jwt()
 
 
 def _call(operation):

@@ -290,6 +290,7 @@ async def test_viewers_see_the_bids_the_extension_and_the_winner_in_order(auctio
         "id": None,
         "state": "SOLD",
         "endsAt": None,
+        "pausedAt": None,  # never paused: the stream was up throughout
         "bidCount": 2,
         "currentBid": {"amount": "20.00"},
         "leader": {"username": "marco"},

@@ -15,8 +15,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--check", action="store_true", help="Write the config and test it, then exit.")
+        parser.add_argument("--rtmp-port", type=int, help="Instead of MEDIA_SERVER_RTMP_PORT.")
 
-    def handle(self, *args, check=False, **options):
+    def handle(self, *args, check=False, rtmp_port=None, **options):
+        if rtmp_port:
+            settings.MEDIA_SERVER_RTMP_PORT = rtmp_port
         if not nginx_rtmp.installed():
             raise CommandError(
                 "The media server needs nginx and its RTMP module: apt-get install nginx libnginx-mod-rtmp"

@@ -70,6 +70,9 @@ def test_the_host_and_an_accepted_cohost_get_publish_tokens_for_their_show_only(
             True,
         )
         assert _lifetime(credentials.token) == settings.LIVE_PUBLISH_TOKEN_LIFETIME
+        # a room LiveKit closed meanwhile comes back from the host's join, recorded as before
+        config = claims.room_config
+        assert config.name == room_name(show.pk) and config.egress.room.file_outputs[0].filepath.endswith(".mp4")
         assert abs(credentials.expires_at - (timezone.now() + settings.LIVE_PUBLISH_TOKEN_LIFETIME)) < timedelta(
             seconds=5
         )

@@ -6,20 +6,24 @@ profile in a fixed number of queries."""
 import json
 import subprocess
 import threading
+import uuid
 from datetime import timedelta
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 import pytest
-from django.db import connection
+from django.core.files.storage import default_storage
+from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from livekit import api as lk
 
+from live import recordings as recordings_module
 from live import services
-from live.models import Replay, ReplayChapter, ShowEvent, ShowRestriction
+from live.models import Replay, ReplayChapter, Show, ShowEvent, ShowRestriction
+from live.services.replays import add_recording
 from live.video.base import SignalKind, StreamSignal
 from live.video.livekit import room_name
 from marketplace.models import Listing
@@ -31,6 +35,9 @@ pytestmark = pytest.mark.django_db
 REPLAY = """query($showId: ID!, $linkToken: String) { showReplay(showId: $showId, linkToken: $linkToken) {
   showId title host { username } durationSeconds url urlExpiresAt startedAt endedAt
   chapters { offsetSeconds featuredAt soldInShow listing { id title status } } } }"""
+PURCHASE = (
+    """mutation($input: PurchaseListingInput!) { purchaseListing(input: $input) { errors { field code message } } }"""
+)
 HOST_REPLAYS = """query($hostId: ID!, $first: Int) { hostReplays(hostId: $hostId, first: $first) {
   edges { node { title host { username } url durationSeconds
                  chapters { offsetSeconds soldInShow listing { title status seller { username } } } } } } }"""
@@ -138,6 +145,17 @@ def test_the_recordings_become_a_playable_mp4_replay_with_chapters(
     assert float(_probe(played)["duration"]) == pytest.approx(4, abs=0.5)
     # the index comes first (+faststart): a player starts before the whole file arrives
     assert played.read_bytes().find(b"moov") < played.read_bytes().find(b"mdat")
+
+    # a replay viewer buys what is still available, as from any listing
+    buyer, buyer_token = make_buyer("sam")
+    bought = gql(
+        PURCHASE,
+        {"input": {"listingId": replay["chapters"][0]["listing"]["id"], "idempotencyKey": str(uuid.uuid4())}},
+        token=buyer_token,
+    )
+    assert bought["data"]["purchaseListing"]["errors"] == []
+    after = gql(REPLAY, {"showId": gid(show)})["data"]["showReplay"]["chapters"]
+    assert [chapter["listing"]["status"] for chapter in after] == ["SOLD", "SOLD"]
 
     ranged = Client().get(path, HTTP_RANGE="bytes=0-99")
     assert ranged.status_code == 206 and ranged["Content-Range"] == f"bytes 0-99/{played.stat().st_size}"
@@ -321,3 +339,84 @@ def test_the_media_servers_recording_becomes_the_replay(member, show_of, run, re
     replay = gql(REPLAY, {"showId": gid(show)})["data"]["showReplay"]
     assert replay["durationSeconds"] == pytest.approx(2, abs=0.5)
     assert Client().get(urlsplit(replay["url"]).path).status_code == 200
+
+
+def _ended_show_with_recordings(member, show_of, recordings, count=1):
+    host = member("ava")
+    show = show_of(host)
+    services.end_show(show=show, user=host)  # no stream: nothing to build yet
+    parts = [_flv(recordings / f"part-{number}.flv", seconds=1) for number in range(count)]
+    Replay.objects.create(show=show, recordings=parts)
+    return show
+
+
+def test_a_recording_arriving_during_a_build_is_in_the_replay(member, show_of, recordings, monkeypatch, run):
+    show = _ended_show_with_recordings(member, show_of, recordings)
+    late = _flv(recordings / "late.flv", seconds=1)
+    remux = recordings_module.remux
+    calls = []
+
+    def remux_while_a_recording_arrives(parts, into):
+        calls.append(list(parts))
+        if len(calls) == 1:  # the provider reports another recording while the first build runs
+            with transaction.atomic():
+                add_recording(Show.objects.select_for_update().get(pk=show.pk), late)
+        return remux(parts, into)
+
+    monkeypatch.setattr(recordings_module, "remux", remux_while_a_recording_arrives)
+    run(services.build_replay, show_id=show.pk)
+    replay = Replay.objects.get(show=show)
+    assert [len(parts) for parts in calls] == [1, 2]
+    assert replay.ready and replay.duration_seconds == pytest.approx(2, abs=0.5)
+    assert _stored_replays() == [replay.file.removeprefix("replays/")]
+
+
+def test_a_recording_ffmpeg_cannot_read_leaves_no_replay_and_no_file(member, show_of, recordings, run):
+    show = _ended_show_with_recordings(member, show_of, recordings)
+    broken = recordings / "broken.flv"
+    broken.write_bytes(b"FLV but not really")
+    Replay.objects.filter(show=show).update(recordings=[str(broken)])
+    run(services.build_replay, show_id=show.pk)
+    assert not Replay.objects.get(show=show).ready and _stored_replays() == []
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_builds_settle_on_one_replay_file(member, show_of, recordings):
+    show = _ended_show_with_recordings(member, show_of, recordings, count=2)
+    start = threading.Barrier(3)
+    failures = []
+
+    def build():
+        try:
+            start.wait(timeout=10)
+            services.build_replay(show_id=show.pk)
+        except Exception as error:  # reported below, with the thread's error
+            failures.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=build) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert failures == []
+    replay = Replay.objects.get(show=show)
+    assert replay.ready and _stored_replays() == [replay.file.removeprefix("replays/")]
+
+
+def _stored_replays():
+    return default_storage.listdir("replays")[1] if default_storage.exists("replays") else []
+
+
+def test_staff_see_replays_and_build_one_again(member, show_of, recordings, client, django_user_model):
+    show = _ended_show_with_recordings(member, show_of, recordings)
+    replay = Replay.objects.get(show=show)
+    staff = django_user_model.objects.create_superuser("admin", "admin@example.com", "a-long-enough-passphrase")
+    client.force_login(staff)
+    assert client.get("/admin/live/replay/").status_code == 200
+    assert client.get(f"/admin/live/replay/{replay.pk}/change/").status_code == 200
+    client.post("/admin/live/replay/", {"action": "build_again", "_selected_action": [replay.pk]})
+    replay.refresh_from_db()
+    assert replay.ready and _stored_replays() == [replay.file.removeprefix("replays/")]
