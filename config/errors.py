@@ -31,13 +31,14 @@ class FieldError:
     code: enum.Enum  # a member of CommonError or of an app's errors.py
     message: str
     field: str | None = None
+    client_secret: str | None = None  # what the app completes a payment with (PAYMENT_ACTION_REQUIRED)
 
 
 class ServiceError(Exception):
     """One or more expected failures; raising it means nothing was changed."""
 
-    def __init__(self, code: enum.Enum, message: str, field: str | None = None):
-        self.errors = [FieldError(code, message, field)]
+    def __init__(self, code: enum.Enum, message: str, field: str | None = None, *, client_secret: str | None = None):
+        self.errors = [FieldError(code, message, field, client_secret)]
         super().__init__(message)
 
     @classmethod

@@ -326,6 +326,14 @@ OFFER_MIN_PERCENT = 40  # of the list price
 PAYMENT_PROVIDER = env("PAYMENT_PROVIDER", default="marketplace.payments.DevPaymentProvider")
 # `check --deploy` refuses the dev provider unless a staging deployment says it means it.
 PAYMENT_DEV_PROVIDER_ALLOWED = env.bool("PAYMENT_DEV_PROVIDER_ALLOWED", default=False)
+# Stripe (PAYMENT_PROVIDER=marketplace.payments.StripePaymentProvider): the account's API keys, the
+# signing secret of the /webhooks/stripe/ endpoint, and the API base (a local fake in tests only).
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
+STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_API_BASE = env("STRIPE_API_BASE", default="https://api.stripe.com")
+STRIPE_TIMEOUT = env.float("STRIPE_TIMEOUT", default=20.0)  # seconds per call; the sweep finishes a lost one
+STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)  # the SDK's, same idempotency key
 # Payments caught mid provider call and events never dispatched this long are retried by beat.
 CHECKOUT_SWEEP_GRACE = timedelta(minutes=5)
 CELERY_BEAT_SCHEDULE["marketplace-expire-offers"] = {"task": "marketplace.tasks.expire_offers", "schedule": 60.0}
@@ -334,18 +342,21 @@ CELERY_BEAT_SCHEDULE["marketplace-auto-accept-orders"] = {
     "schedule": 3600.0,
 }
 CELERY_BEAT_SCHEDULE["marketplace-sweep-checkout"] = {"task": "marketplace.tasks.sweep_checkout", "schedule": 60.0}
+# A hold at the provider no order came of (a client gone after a lost answer or a 3-D Secure
+# challenge) is voided this long after it was made: long enough for the client's retry.
+PAYMENT_ORPHANED_HOLD_AFTER = timedelta(hours=1)
+CELERY_BEAT_SCHEDULE["marketplace-release-orphaned-holds"] = {
+    "task": "marketplace.tasks.release_orphaned_holds",
+    "schedule": 3600.0,
+}
 
 # Seller earnings and payouts (earnings/): commission and payout schedule are staff settings in the
 # admin; payouts go through PAYOUT_PROVIDER (the dev provider, or earnings.payouts.StripeConnectProvider
-# with STRIPE_SECRET_KEY). Sellers finish their connected account at the provider, which sends them
+# on the Stripe account above). Sellers finish their connected account at the provider, which sends them
 # back to these pages of the app.
 PAYOUT_PROVIDER = env("PAYOUT_PROVIDER", default="earnings.payouts.DevPayoutProvider")
 PAYOUT_ONBOARDING_RETURN_URL = env("PAYOUT_ONBOARDING_RETURN_URL", default="http://localhost:8000/payouts/connected")
 PAYOUT_ONBOARDING_REFRESH_URL = env("PAYOUT_ONBOARDING_REFRESH_URL", default="http://localhost:8000/payouts/connect")
-STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
-STRIPE_API_BASE = env("STRIPE_API_BASE", default="https://api.stripe.com")
-STRIPE_TIMEOUT = env.float("STRIPE_TIMEOUT", default=20.0)
-STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
 CELERY_BEAT_SCHEDULE["earnings-pay-out-on-schedule"] = {
     "task": "earnings.tasks.pay_out_on_schedule",
     "schedule": crontab(hour=6, minute=0),

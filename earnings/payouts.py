@@ -16,8 +16,11 @@ from contextlib import contextmanager
 from decimal import Decimal
 from functools import cache
 
+import stripe
 from django.conf import settings
 from django.utils.module_loading import import_string
+
+from marketplace.payments.stripe import minor_units, stripe_client
 
 
 class PayoutRefused(Exception):
@@ -54,27 +57,14 @@ class DevPayoutProvider(PayoutProvider):
 
 class StripeConnectProvider(PayoutProvider):
     """Stripe Connect Express through the official SDK: the platform's balance transferred to the
-    seller's connected account (Stripe then pays it out to their bank on the account's schedule)."""
-
-    def __init__(self):
-        import stripe  # only a deployment paying out through Stripe needs the SDK loaded
-
-        self.stripe = stripe
-
-    def _client(self):
-        """A client for the configured account, as settings say now (a local fake in tests)."""
-        return self.stripe.StripeClient(
-            settings.STRIPE_SECRET_KEY,
-            base_addresses={"api": settings.STRIPE_API_BASE},
-            http_client=self.stripe.RequestsClient(timeout=settings.STRIPE_TIMEOUT),
-            max_network_retries=settings.STRIPE_MAX_NETWORK_RETRIES,
-        )
+    seller's connected account (Stripe then pays it out to their bank on the account's schedule),
+    with the card payments' client and settings (marketplace.payments.stripe)."""
 
     def create_account(self, *, email, country, idempotency_key):
         params = {"type": "express", "email": email, "country": country}
         params["capabilities"] = {"transfers": {"requested": True}}
         with self._reachable():
-            return self._client().accounts.create(params=params, options={"idempotency_key": idempotency_key}).id
+            return stripe_client().accounts.create(params=params, options={"idempotency_key": idempotency_key}).id
 
     def onboarding_link(self, *, account_id):
         params = {
@@ -84,14 +74,14 @@ class StripeConnectProvider(PayoutProvider):
             "return_url": settings.PAYOUT_ONBOARDING_RETURN_URL,
         }
         with self._reachable():
-            return self._client().account_links.create(params=params).url
+            return stripe_client().account_links.create(params=params).url
 
     def transfer(self, *, account_id, amount, currency, idempotency_key):
-        params = {"amount": int(amount * 100), "currency": currency.lower(), "destination": account_id}
+        params = {"amount": minor_units(amount, currency), "currency": currency.lower(), "destination": account_id}
         try:
             with self._reachable():
-                return self._client().transfers.create(params=params, options={"idempotency_key": idempotency_key}).id
-        except (self.stripe.InvalidRequestError, self.stripe.PermissionError) as refused:
+                return stripe_client().transfers.create(params=params, options={"idempotency_key": idempotency_key}).id
+        except (stripe.InvalidRequestError, stripe.PermissionError) as refused:
             # The account cannot receive it (not onboarded, closed) or the platform balance is short.
             raise PayoutRefused(refused.user_message or "The payout account cannot receive payouts yet.") from None
 
@@ -100,7 +90,7 @@ class StripeConnectProvider(PayoutProvider):
         """Stripe out of reach, or failing on its side, is PayoutUnavailable; a refusal passes."""
         try:
             yield
-        except (self.stripe.APIConnectionError, self.stripe.RateLimitError, self.stripe.APIError) as failure:
+        except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError) as failure:
             raise PayoutUnavailable(str(failure)) from failure
 
 

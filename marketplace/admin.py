@@ -14,6 +14,8 @@ from marketplace.models import (
     OrderDiscount,
     OrderLine,
     Payment,
+    PaymentCustomer,
+    ProcessedProviderEvent,
     SellerDiscounts,
     ShippingRate,
 )
@@ -172,14 +174,36 @@ class OrderAdmin(ServiceActions, admin.ModelAdmin):
         )
 
 
+class ProviderEventInline(ReadOnlyInline):
+    model = ProcessedProviderEvent
+    fields = ("type", "event_id", "processed_at")
+
+
 @admin.register(Payment)
 class PaymentAdmin(admin.ModelAdmin):
-    """Failed captures and refunds wait here for staff (filter by status)."""
+    """Failed captures and refunds wait here for staff (filter by status), with the provider's
+    webhook events each payment heard."""
 
     list_display = ("pk", "order", "status", "amount", "currency", "provider", "updated_at")
     list_filter = ("status", "provider")
     search_fields = ("reference", "order__buyer__username")
     raw_id_fields = ("order",)
+    inlines = [ProviderEventInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PaymentCustomer)
+class PaymentCustomerAdmin(admin.ModelAdmin):
+    """Members' customer records at the provider (search by a Stripe customer id)."""
+
+    list_display = ("user", "provider", "reference", "created_at")
+    search_fields = ("user__username", "reference")
+    list_select_related = ("user",)
 
     def has_add_permission(self, request):
         return False

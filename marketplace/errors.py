@@ -26,6 +26,8 @@ class CheckoutError(enum.Enum):
     CANNOT_BUY_OWN_LISTING = "cannot_buy_own_listing"
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
     PAYMENT_DECLINED = "payment_declined"
+    PAYMENT_ACTION_REQUIRED = "payment_action_required"  # authenticate the card (3-D Secure), then retry
+    PAYMENT_UNAVAILABLE = "payment_unavailable"  # the provider did not answer: retry with the same key
     PRICE_CHANGED = "price_changed"
     ORDER_TRANSITION_NOT_ALLOWED = "order_transition_not_allowed"
     CANCELLATION_WINDOW_CLOSED = "cancellation_window_closed"

@@ -424,6 +424,37 @@ class Payment(models.Model):
         return f"{self.amount} {self.currency} · {self.get_status_display()}"
 
 
+class PaymentCustomer(models.Model):
+    """A member's customer record at a payment provider (their saved cards live there)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="payment_customers")
+    provider = models.CharField(max_length=100, help_text="Dotted path of the provider class.")
+    reference = models.CharField(max_length=100, help_text="The provider's customer id.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "provider"], name="payment_customer_once_per_provider")]
+
+    def __str__(self):
+        return f"{self.reference} ({self.provider})"
+
+
+class ProcessedProviderEvent(models.Model):
+    """A provider's webhook event once processed: a replay finds it and changes nothing."""
+
+    provider = models.CharField(max_length=100)
+    event_id = models.CharField(max_length=100)
+    type = models.CharField(max_length=64)
+    payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="provider_events")
+    processed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["provider", "event_id"], name="provider_event_once")]
+
+    def __str__(self):
+        return f"{self.type} {self.event_id}"
+
+
 class Bundle(models.Model):
     """A buyer's pick of items from one closet, checked out as one order (one parcel, one fee)."""
 

@@ -37,7 +37,14 @@ def auto_accept_orders() -> int:
 def sweep_checkout() -> None:
     """Re-run what a lost task or a killed worker left undone: payment settling and event dispatch."""
     now = timezone.now()
+    services.reconcile_stalled_payments(now=now)  # first: a lost answer may have gone through
     for payment_id in services.stalled_payments(now=now):
         settle_payment.delay(payment_id)
     for event_id in events.undispatched(before=now - settings.CHECKOUT_SWEEP_GRACE):
         dispatch_event.delay(event_id)
+
+
+@shared_task
+def release_orphaned_holds() -> int:
+    """Void card holds no order came of (the provider keeps them for days otherwise)."""
+    return len(services.release_orphaned_holds(now=timezone.now()))

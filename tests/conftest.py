@@ -13,6 +13,7 @@ from accounts import services as account_services
 from marketplace import services as marketplace_services
 from marketplace.models import Category
 from tests.browser import CHROMEDRIVER, CHROMIUM, start_chromium
+from tests.fakes.stripe_api import WEBHOOK_SECRET, FakeStripe, serve
 from tests.processes import BROKER_KEYS, Processes
 
 
@@ -204,3 +205,21 @@ def smtp_server(settings):
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def stripe_api(settings):
+    """Payments (and any Stripe call through `payments.stripe_client()`) go to a fake Stripe on
+    loopback, through the official SDK: the fake's state (tests/fakes/stripe_api.py)."""
+    fake = FakeStripe()
+    server, base = serve(fake)
+    settings.PAYMENT_PROVIDER = "marketplace.payments.StripePaymentProvider"
+    settings.STRIPE_API_BASE = base
+    settings.STRIPE_SECRET_KEY = "sk_test_closetline"
+    settings.STRIPE_PUBLISHABLE_KEY = "pk_test_closetline"
+    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
+    settings.STRIPE_TIMEOUT = 0.5
+    settings.STRIPE_MAX_NETWORK_RETRIES = 0
+    yield fake
+    server.shutdown()
+    server.server_close()

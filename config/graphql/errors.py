@@ -43,3 +43,7 @@ class Error(graphene.ObjectType):
     field = graphene.String(description="The input field at fault, in camelCase; null when the whole input is.")
     code = graphene.Field(ErrorCodeEnum, required=True)
     message = graphene.String(required=True, description="A message fit to show the user.")
+    client_secret = graphene.String(
+        description="With PAYMENT_ACTION_REQUIRED: the payment's client secret, for the payment sheet to "
+        "authenticate the card (3-D Secure); then send the same mutation again with the same idempotency key."
+    )

@@ -78,6 +78,7 @@ def errors_for_client(exc: ServiceError) -> list[Error]:
             field=to_camel_case(error.field) if error.field else None,
             code=graphql_code(error.code),
             message=error.message,
+            client_secret=error.client_secret,
         )
         for error in exc.errors
     ]

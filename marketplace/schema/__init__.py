@@ -35,6 +35,7 @@ from marketplace.schema.checkout import (
 from marketplace.schema.listings import ListingIdInput, ListingMutation, ListingQuery
 from marketplace.schema.offers import MakeOffer, RespondToOffer, WithdrawOffer
 from marketplace.schema.orders import AcceptOrder, CancelOrder, MarkOrderDelivered, ShipOrder
+from marketplace.schema.payments import PreparePaymentSheet
 from marketplace.schema.types import ListingCondition, ListingStatus, ListingType, Money, OrderType, money
 
 
@@ -45,6 +46,7 @@ class CheckoutMutation(graphene.ObjectType):
     purchase_listing = PurchaseListing.Field()
     checkout_bundle = CheckoutBundle.Field()
     add_to_order = AddToOrder.Field()
+    prepare_payment_sheet = PreparePaymentSheet.Field()
     ship_order = ShipOrder.Field()
     mark_order_delivered = MarkOrderDelivered.Field()
     accept_order = AcceptOrder.Field()

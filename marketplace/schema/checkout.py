@@ -125,6 +125,10 @@ class PurchaseListingInput(graphene.InputObjectType):
     listing_id = graphene.ID(required=True)
     idempotency_key = graphene.String(required=True, description="New per purchase; the same for its retries.")
     shipping_address_id = graphene.ID(description="Default: your default address.")
+    payment_method = graphene.String(
+        description="What the payment sheet collected (a confirmation token or payment method id); "
+        "send it again unchanged when retrying after PAYMENT_ACTION_REQUIRED."
+    )
 
 
 class OrderPayload:
@@ -148,6 +152,7 @@ class PurchaseListing(OrderPayload, BaseMutation):
             listing=listing,
             idempotency_key=client_key(input.idempotency_key),
             shipping_address_id=optional_address_id(input),
+            payment_method=input.payment_method,
         )
         return cls(order=selectors.get_order(user, order.pk), errors=[])
 
@@ -156,6 +161,10 @@ class CheckoutBundleInput(graphene.InputObjectType):
     bundle_id = graphene.ID(required=True)
     idempotency_key = graphene.String(required=True)
     shipping_address_id = graphene.ID()
+    payment_method = graphene.String(
+        description="What the payment sheet collected (a confirmation token or payment method id); "
+        "send it again unchanged when retrying after PAYMENT_ACTION_REQUIRED."
+    )
 
 
 class CheckoutBundle(OrderPayload, BaseMutation):
@@ -175,6 +184,7 @@ class CheckoutBundle(OrderPayload, BaseMutation):
             bundle=bundle,
             idempotency_key=client_key(input.idempotency_key),
             shipping_address_id=optional_address_id(input),
+            payment_method=input.payment_method,
         )
         return cls(order=selectors.get_order(user, order.pk), errors=[])
 
@@ -183,6 +193,10 @@ class AddToOrderInput(graphene.InputObjectType):
     order_id = graphene.ID(required=True)
     listing_id = graphene.ID(required=True)
     idempotency_key = graphene.String(required=True)
+    payment_method = graphene.String(
+        description="What the payment sheet collected (a confirmation token or payment method id); "
+        "send it again unchanged when retrying after PAYMENT_ACTION_REQUIRED."
+    )
 
 
 class AddToOrder(OrderPayload, BaseMutation):
@@ -200,6 +214,10 @@ class AddToOrder(OrderPayload, BaseMutation):
         order = selectors.get_order(user, decode_id(input.order_id, "Order", "orderId"))
         listing = selectors.get_listing(user, decode_id(input.listing_id, "Listing", "listingId"))
         services.add_to_order(
-            buyer=user, order=order, listing=listing, idempotency_key=client_key(input.idempotency_key)
+            buyer=user,
+            order=order,
+            listing=listing,
+            idempotency_key=client_key(input.idempotency_key),
+            payment_method=input.payment_method,
         )
         return cls(order=selectors.get_order(user, order.pk), errors=[])

@@ -6,6 +6,7 @@
 - `idempotency`: clients' idempotency keys;
 - `orders`: orders after purchase, one table of transitions (each recording its event), ratings;
 - `settlement`: payments brought in line with their orders after commit;
+- `reconciliation`: payments brought in line with their provider (webhooks, the sweep);
 - `offers`: offers, counters, acceptances, expiry;
 - `bundles`: a buyer's basket of one seller's listings;
 - `_shared`: helpers several of them use (member lock, client IDs, money, closing a listing's offers).
@@ -58,6 +59,12 @@ from marketplace.services.orders import (
     release_order,
     ship_order,
 )
+from marketplace.services.reconciliation import (
+    PROVIDER_MOVES,
+    apply_provider_event,
+    reconcile_stalled_payments,
+    release_orphaned_holds,
+)
 from marketplace.services.settlement import (
     MONEY_RETURNED,
     PAYMENT_RETRY_FROM,
@@ -83,6 +90,7 @@ __all__ = [
     "ORDER_TRANSITIONS",
     "PAYMENT_RETRY_FROM",
     "PAYMENT_STEPS",
+    "PROVIDER_MOVES",
     "Role",
     "Transition",
     "accept_order",
@@ -90,6 +98,7 @@ __all__ = [
     "add_shipping_address",
     "add_to_bundle",
     "add_to_order",
+    "apply_provider_event",
     "auto_accept_orders",
     "cancel_order",
     "checkout_bundle",
@@ -101,9 +110,11 @@ __all__ = [
     "mark_order_delivered",
     "mark_order_in_transit",
     "purchase_listing",
+    "reconcile_stalled_payments",
     "refund_order",
     "release_listing",
     "release_order",
+    "release_orphaned_holds",
     "remove_from_bundle",
     "remove_listing",
     "remove_listing_image",

@@ -5,7 +5,6 @@ Locks: see the lock order below; it holds for every module of this package.
 """
 
 import logging
-import uuid
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -53,6 +52,7 @@ def purchase_listing(
     price: Decimal | None = None,
     source: str = Order.Source.PURCHASE,
     allow_reserved: bool = False,
+    payment_method: str | None = None,
 ) -> Order:
     """One item bought (quantity 1), the single purchase path every feature uses.
 
@@ -74,6 +74,7 @@ def purchase_listing(
         buyer,
         idempotency_key,
         "purchase",
+        payment_method=payment_method,
         listing=listing.pk,
         shipping_address=shipping_address_id,
         price=price,
@@ -140,10 +141,24 @@ def _buy_listing(
     return _checkout(request=request, amount=pricing.price(basket(listing)).total, currency=currency, place=place)
 
 
-def checkout_bundle(*, buyer, bundle: Bundle, idempotency_key: str, shipping_address_id: int | None = None) -> Order:
+def checkout_bundle(
+    *,
+    buyer,
+    bundle: Bundle,
+    idempotency_key: str,
+    shipping_address_id: int | None = None,
+    payment_method: str | None = None,
+) -> Order:
     """Buy every item of the buyer's open bundle as one order: one parcel, one label fee, the
     seller's bundle discount. Idempotent on the key like purchase_listing."""
-    request = _keyed(buyer, idempotency_key, "checkout_bundle", bundle=bundle.pk, shipping_address=shipping_address_id)
+    request = _keyed(
+        buyer,
+        idempotency_key,
+        "checkout_bundle",
+        payment_method=payment_method,
+        bundle=bundle.pk,
+        shipping_address=shipping_address_id,
+    )
     if bundle.buyer_id != buyer.pk:
         raise ServiceError(CommonError.NOT_FOUND, "This bundle does not exist.", "bundleId")
     return _idempotent(
@@ -212,11 +227,15 @@ def _buy_bundle(
     return _checkout(request=request, amount=pricing.price(basket(listings)).total, currency=currency, place=place)
 
 
-def add_to_order(*, buyer, order: Order, listing: Listing, idempotency_key: str) -> Order:
+def add_to_order(
+    *, buyer, order: Order, listing: Listing, idempotency_key: str, payment_method: str | None = None
+) -> Order:
     """Buy one more item from the same seller into an order's parcel, with no second label fee,
     while the add-on window is open (ORDER_ADD_ON_WINDOW after purchase, and before shipping).
     The item is charged at its price; the order's discounts stay as they were. Idempotent on the key."""
-    request = _keyed(buyer, idempotency_key, "add_to_order", order=order.pk, listing=listing.pk)
+    request = _keyed(
+        buyer, idempotency_key, "add_to_order", payment_method=payment_method, order=order.pk, listing=listing.pk
+    )
     if order.buyer_id != buyer.pk:
         raise ServiceError(CommonError.NOT_FOUND, "This order does not exist.", "orderId")
     return _idempotent(request, lambda: _add_to_order(buyer, order.pk, listing.pk, request))
@@ -314,9 +333,25 @@ def _checkout(*, request: "_Request", amount: Decimal, currency: str, place) -> 
     a price moved since the quote. The payment is captured after commit, voided on failure."""
     provider = payments.provider()
     try:
-        reference = provider.authorize(amount=amount, currency=currency, idempotency_key=f"authorize:{uuid.uuid4()}")
+        reference = provider.authorize(
+            amount=amount,
+            currency=currency,
+            idempotency_key=request.payment_key,
+            buyer=request.user,
+            payment_method=request.payment_method,
+        )
     except payments.PaymentDeclined as declined:
         raise ServiceError(CheckoutError.PAYMENT_DECLINED, str(declined)) from None
+    except payments.PaymentActionRequired as required:
+        raise ServiceError(
+            CheckoutError.PAYMENT_ACTION_REQUIRED,
+            "Confirm the payment with your bank, then try again.",
+            client_secret=required.client_secret,
+        ) from None
+    except payments.PaymentUnavailable:
+        raise ServiceError(
+            CheckoutError.PAYMENT_UNAVAILABLE, "The payment could not be completed just now; try again."
+        ) from None
     try:
         with transaction.atomic():
             record = request.claim()

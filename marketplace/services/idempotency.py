@@ -30,6 +30,15 @@ class _Request:
     user: User
     key: str
     fingerprint: str
+    # What the buyer's payment sheet collected (a confirmation token or payment method id), for the
+    # provider to confirm the payment with; the dev provider ignores it.
+    payment_method: str | None = None
+
+    @property
+    def payment_key(self) -> str:
+        """The provider's idempotency key of this request's authorization: its retries (after a
+        3-D Secure challenge, a lost answer) find the same payment at the provider."""
+        return f"authorize:{self.user.pk}:{self.fingerprint[:16]}:{self.key}"
 
     def replay(self) -> Order | Offer | None:
         """What this key already made, or None; the same key with other input is an error."""
@@ -73,11 +82,15 @@ def _idempotent(request: _Request | None, write: Callable[[], Order | Offer]) ->
         return first
 
 
-def _keyed(user, key: str, operation: str, **inputs) -> _Request:
+def _keyed(user, key: str, operation: str, *, payment_method: str | None = None, **inputs) -> _Request:
     key = (key or "").strip()
     if not 1 <= len(key) <= MAX_KEY_LENGTH:
         raise ServiceError(
             CommonError.INVALID, f"An idempotency key has 1 to {MAX_KEY_LENGTH} characters.", "idempotencyKey"
         )
     canonical = json.dumps({"operation": operation, **inputs}, sort_keys=True, default=str)
-    return _Request(user=user, key=key, fingerprint=hashlib.sha256(canonical.encode()).hexdigest())
+    payment_method = (payment_method or "").strip() or None
+    if payment_method is not None and (len(payment_method) > MAX_KEY_LENGTH or not payment_method.isascii()):
+        raise ServiceError(CommonError.INVALID, "Send what the payment sheet gave.", "paymentMethod")
+    fingerprint = hashlib.sha256(canonical.encode()).hexdigest()
+    return _Request(user=user, key=key, fingerprint=fingerprint, payment_method=payment_method)

@@ -6,16 +6,13 @@ reach a typed error, a lost answer sent again with the same idempotency key."""
 from datetime import UTC, datetime
 
 import pytest
+import stripe
 
 from earnings import tasks
 from earnings.models import Payout
 from tests.earnings.conftest import balance_of, connect, earnings_of, entries_of, request_payout
-
-# The SDK and the fake of Stripe's API come with the Stripe payments branch; until it is merged
-# in, this module is skipped.
-stripe = pytest.importorskip("stripe")
-stripe_api = pytest.importorskip("tests.fakes.stripe_api")
-from tests.fakes.stripe_connect import complete_onboarding, fund, transfers  # noqa: E402
+from tests.fakes import stripe_api
+from tests.fakes.stripe_connect import complete_onboarding, fund, transfers
 
 pytestmark = pytest.mark.django_db
 

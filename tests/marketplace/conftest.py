@@ -43,8 +43,8 @@ class RecordingProvider(DevPaymentProvider):
             raise PaymentDeclined(f"{operation} declined")
         self.calls.append((operation, reference, amount))
 
-    def authorize(self, *, amount, currency, idempotency_key):
-        reference = super().authorize(amount=amount, currency=currency, idempotency_key=idempotency_key)
+    def authorize(self, *, amount, currency, idempotency_key, buyer, payment_method=None):
+        reference = super().authorize(amount=amount, currency=currency, idempotency_key=idempotency_key, buyer=buyer)
         self._record("authorize", reference, amount)
         return reference
 
