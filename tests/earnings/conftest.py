@@ -3,6 +3,7 @@ import itertools
 import pytest
 
 from earnings.payouts import DevPayoutProvider, PayoutRefused
+from tests.fakes import stripe_api
 from tests.helpers import gid
 from tests.marketplace.checkout_api import PURCHASE
 
@@ -103,3 +104,17 @@ def connect(call, token, country="US"):
 
 def request_payout(call, token, currency="USD"):
     return call(REQUEST_PAYOUT, {"input": {"currency": currency}}, token=token)["data"]["requestPayout"]
+
+
+@pytest.fixture
+def stripe_connect(settings, monkeypatch):
+    """Payouts go through StripeConnectProvider to a fake Stripe on this helper's loopback ports."""
+    monkeypatch.setattr(stripe_api, "PORTS", range(8150, 8160))
+    fake = stripe_api.FakeStripe(stall_seconds=1.0)
+    server, base = stripe_api.serve(fake)
+    settings.PAYOUT_PROVIDER = "earnings.payouts.StripeConnectProvider"
+    settings.STRIPE_API_BASE, settings.STRIPE_SECRET_KEY = base, "sk_test_closetline"
+    settings.STRIPE_TIMEOUT, settings.STRIPE_MAX_NETWORK_RETRIES = 0.5, 0
+    yield fake
+    server.shutdown()
+    server.server_close()

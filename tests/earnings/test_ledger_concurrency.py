@@ -1,7 +1,8 @@
 """The ledger under real concurrency on PostgreSQL: 50 purchases at once, their orders accepted,
 cancelled or refunded at once, every event re-delivered latest first while sellers request
-payouts several times at once. Every balance equals the sum of its entries, and every seller is
-paid exactly what they earned, once."""
+payouts several times at once, through Stripe Connect (the SDK against the local fake). Every
+balance equals the sum of its entries, and every seller is paid exactly what they earned, once, as
+Stripe's records show."""
 
 import random
 from decimal import Decimal
@@ -16,6 +17,7 @@ from marketplace import services as marketplace_services
 from marketplace.models import DomainEvent, Order
 from tests.conftest import GraphQLClient
 from tests.earnings.conftest import REQUEST_PAYOUT
+from tests.fakes.stripe_connect import complete_onboarding, fund, transfers
 from tests.helpers import gid, race
 from tests.marketplace.checkout_api import PURCHASE
 
@@ -75,7 +77,7 @@ def total(entries, **filters) -> Decimal:
 
 
 def test_concurrent_sales_lifecycles_redeliveries_and_payouts_keep_every_balance_exact(
-    make_user, make_buyer, make_listing, payout_provider
+    make_user, make_buyer, make_listing, stripe_connect
 ):
     EarningsSettings.objects.update_or_create(pk=1, defaults={"payout_minimum": Decimal("0.01")})
     sellers = [make_user(f"seller{index}") for index in range(SELLERS)]
@@ -95,7 +97,9 @@ def test_concurrent_sales_lifecycles_redeliveries_and_payouts_keep_every_balance
     assert sorted(lived) == sorted(Order.Status(ending) for ending in endings.values())
 
     for seller, _ in sellers:
-        earnings_services.connect_payout_account(seller=seller, country="US")
+        account, _ = earnings_services.connect_payout_account(seller=seller, country="US")
+        complete_onboarding(stripe_connect, account.account_id)
+    fund(stripe_connect, 1_000_000)
     redeliveries = [redeliver(pk) for pk in DomainEvent.objects.order_by("-pk").values_list("pk", flat=True)]
     payout_requests = [request_payout(token) for _, token in sellers for _ in range(3)]
     calls = redeliveries + payout_requests
@@ -123,12 +127,11 @@ def test_concurrent_sales_lifecycles_redeliveries_and_payouts_keep_every_balance
             Order.objects.filter(seller=account.seller).exclude(status=Order.Status.ACCEPTED).count()
         )
 
-    # The provider's records: each payout transferred once, and what it holds is what the ledger says.
-    keys = [transfer[3] for transfer in payout_provider.transfers]
-    assert len(keys) == len(set(keys)) == Payout.objects.filter(status=Payout.Status.PAID).count()
-    by_account = {}
-    for account_id, amount, _, _ in payout_provider.transfers:
-        by_account[account_id] = by_account.get(account_id, Decimal("0.00")) + amount
+    # Stripe's records: one transfer per paid payout, and each seller's transfers add up to what the
+    # ledger says was paid out.
+    made = transfers(stripe_connect)
+    assert len(made) == Payout.objects.filter(status=Payout.Status.PAID).count() == Payout.objects.count()
+    assert sorted(each["id"] for each in made) == sorted(Payout.objects.values_list("reference", flat=True))
     for seller, _ in sellers:
-        paid_out = EarningsAccount.objects.get(seller=seller).paid_out
-        assert by_account.get(seller.payout_account.account_id, Decimal("0.00")) == paid_out
+        cents = sum(each["amount"] for each in made if each["destination"] == seller.payout_account.account_id)
+        assert Decimal(cents) / 100 == EarningsAccount.objects.get(seller=seller).paid_out

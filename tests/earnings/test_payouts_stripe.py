@@ -11,24 +11,9 @@ import stripe
 from earnings import tasks
 from earnings.models import Payout
 from tests.earnings.conftest import balance_of, connect, earnings_of, entries_of, request_payout
-from tests.fakes import stripe_api
 from tests.fakes.stripe_connect import complete_onboarding, fund, transfers
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def stripe_connect(settings, monkeypatch):
-    """Payouts go through StripeConnectProvider to a fake Stripe on this helper's loopback ports."""
-    monkeypatch.setattr(stripe_api, "PORTS", range(8150, 8160))
-    fake = stripe_api.FakeStripe(stall_seconds=1.0)
-    server, base = stripe_api.serve(fake)
-    settings.PAYOUT_PROVIDER = "earnings.payouts.StripeConnectProvider"
-    settings.STRIPE_API_BASE, settings.STRIPE_SECRET_KEY = base, "sk_test_closetline"
-    settings.STRIPE_TIMEOUT, settings.STRIPE_MAX_NETWORK_RETRIES = 0.5, 0
-    yield fake
-    server.shutdown()
-    server.server_close()
 
 
 def connected(api, token, fake):
