@@ -16,7 +16,19 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-LAYERS = ("accounts", "notifications", "marketplace", "reviews", "earnings", "social", "discovery", "live", "sellers")
+LAYERS = (
+    "accounts",
+    "notifications",
+    "marketplace",
+    "shipping",
+    "earnings",
+    "cases",
+    "reviews",
+    "social",
+    "discovery",
+    "live",
+    "sellers",
+)
 COMPOSING_MODULES = {"schema.py", "admin.py", "apps.py", "demo.py"}
 COMPOSING_PACKAGES = {"schema", "migrations", "management"}
 

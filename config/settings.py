@@ -37,6 +37,8 @@ INSTALLED_APPS = [
     "channels",
     "accounts",
     "marketplace",
+    "shipping",
+    "cases",
     "reviews",
     "social",
     "discovery",
@@ -222,6 +224,7 @@ LIVE_REPLAY_URL_LIFETIME = timedelta(hours=env.int("LIVE_REPLAY_URL_HOURS", defa
 LIVE_REPLAY_CHAPTERS_KEPT = timedelta(days=1)
 CELERY_BEAT_SCHEDULE["live-close-due-auctions"] = {"task": "live.tasks.close_due_auctions", "schedule": 5.0}
 CELERY_BEAT_SCHEDULE["live-prune-show-events"] = {"task": "live.tasks.prune_show_events", "schedule": 600.0}
+CELERY_BEAT_SCHEDULE["live-forget-recordings"] = {"task": "live.tasks.forget_recordings", "schedule": 3600.0}
 
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [
@@ -320,6 +323,7 @@ ORDER_BUYER_CANCEL_WINDOW = timedelta(hours=3)  # a buyer may take back a plain 
 ORDER_UNSHIPPED_CANCEL_AFTER = timedelta(days=7)  # then either side may cancel an unshipped order
 ORDER_ADD_ON_WINDOW = timedelta(hours=24)  # items bought meanwhile join the parcel, no second fee
 ORDER_AUTO_ACCEPT_AFTER = timedelta(days=3)  # delivered orders the buyer did not accept
+CASE_MAX_PHOTOS = env.int("CASE_MAX_PHOTOS", default=6)  # photos a buyer sends with a case
 OFFER_LIFETIME = timedelta(hours=24)  # from the offer or its latest counter
 OFFER_MIN_PERCENT = 40  # of the list price
 # Dotted path of a marketplace.payments.PaymentProvider; the dev provider approves all but .13 amounts.
@@ -349,6 +353,24 @@ CELERY_BEAT_SCHEDULE["marketplace-release-orphaned-holds"] = {
     "task": "marketplace.tasks.release_orphaned_holds",
     "schedule": 3600.0,
 }
+
+# Prepaid labels and tracking (shipping/): `dev` makes labels here (a PDF in media, a made-up
+# tracking code, no network); `easypost` buys them through EasyPost's SDK, the cheapest rate of
+# EASYPOST_CARRIER's EASYPOST_SERVICE, and takes its tracking webhook at /webhooks/easypost/.
+SHIPPING_CARRIER = env("SHIPPING_CARRIER", default="dev")
+EASYPOST_API_KEY = env("EASYPOST_API_KEY", default="")
+EASYPOST_WEBHOOK_SECRET = env("EASYPOST_WEBHOOK_SECRET", default="")
+EASYPOST_API_BASE = env("EASYPOST_API_BASE", default="https://api.easypost.com/v2")
+EASYPOST_CARRIER = env("EASYPOST_CARRIER", default="USPS")
+EASYPOST_SERVICE = env("EASYPOST_SERVICE", default="GroundAdvantage")
+EASYPOST_TIMEOUT = env.int("EASYPOST_TIMEOUT", default=20)  # seconds per call
+SHIPPING_PARCEL_MAX_WEIGHT_LB = 5  # the parcel a label covers when staff set no rate for the currency
+# A label attempt holds its shipment this long (longer than its carrier calls, the SDK's retries of a
+# read included); after a fault the next attempt waits 2, 4, 8... minutes, at most
+# SHIPPING_LABEL_MAX_BACKOFF; beat retries those due.
+SHIPPING_LABEL_LEASE = timedelta(minutes=3)
+SHIPPING_LABEL_MAX_BACKOFF = timedelta(hours=1)
+CELERY_BEAT_SCHEDULE["shipping-sweep-labels"] = {"task": "shipping.tasks.sweep_labels", "schedule": 60.0}
 
 # Seller earnings and payouts (earnings/): commission and payout schedule are staff settings in the
 # admin; payouts go through PAYOUT_PROVIDER (the dev provider, or earnings.payouts.StripeConnectProvider

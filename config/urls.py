@@ -8,11 +8,13 @@ from live.replay_files import serve_replay
 from live.video import views as video_views
 from live.webhooks import provider_webhook
 from marketplace.webhooks import stripe_webhook
+from shipping.views import easypost_webhook
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("graphql/", GraphQLEndpoint.as_view(), name="graphql"),
     path("webhooks/stripe/", stripe_webhook, name="stripe-webhook"),
+    path("webhooks/easypost/", easypost_webhook, name="easypost-webhook"),
     path("accounts/exports/<str:signed>/", download_data_export, name="data-export-download"),
     path("live/replays/<str:signed>/", serve_replay, name="replay-file"),
     path("webhooks/livekit/", provider_webhook, {"provider_name": "livekit"}, name="livekit-webhook"),

@@ -17,6 +17,8 @@ from django.conf import settings
 
 # Reading: local files, and http(s) through TCP and TLS; nothing else ffmpeg could be pointed at.
 PROTOCOLS = "file,http,https,tcp,tls"
+# Demuxers: the parts list, and the recordings' FLV and MP4; not a playlist naming other files.
+FORMATS = "concat,flv,mov,mp4,m4a,3gp,3g2,mj2"
 
 
 class RecordingError(Exception):
@@ -28,7 +30,10 @@ class RecordingError(Exception):
 
 
 def is_acceptable(recording: str) -> bool:
-    """A recording the backend reads: a file of the media server's recordings, or an http(s) URL."""
+    """A recording the backend reads: a file of the media server's recordings, or an http(s) URL;
+    never one with a control character (a line break would add a line to ffmpeg's concat list)."""
+    if any(ord(character) < 0x20 or ord(character) == 0x7F for character in recording):
+        return False
     if urlsplit(recording).scheme in ("http", "https"):
         return bool(urlsplit(recording).netloc)
     folder = (Path(settings.MEDIA_SERVER_DIR) / "recordings").resolve()
@@ -44,7 +49,8 @@ def remux(recordings: list[str], into: Path) -> float:
             [
                 settings.LIVE_FFMPEG,
                 *("-nostdin", "-v", "error", "-y"),
-                *("-f", "concat", "-safe", "0", "-protocol_whitelist", PROTOCOLS, "-i", str(listing)),
+                *("-protocol_whitelist", PROTOCOLS, "-format_whitelist", FORMATS),
+                *("-f", "concat", "-safe", "0", "-i", str(listing)),
                 *("-c", "copy", "-movflags", "+faststart", "-f", "mp4", str(into)),
             ]
         )

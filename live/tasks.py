@@ -60,3 +60,8 @@ async def _call_later(auction_id: int, ends_at) -> None:
 def build_replay(show_id: int):
     """The show ended with recordings, or one arrived after its end: make (or remake) its replay."""
     services.build_replay(show_id=show_id)
+
+
+@shared_task
+def forget_recordings():
+    services.forget_recordings(now=timezone.now())

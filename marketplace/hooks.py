@@ -16,7 +16,7 @@ with `pricing.DISCOUNT_RULES` and `events.subscribe`:
 - `MEMBER_ANNOTATIONS`: `(users, viewer) -> users`: how members show on cards, orders and offers
   (follow counts).
 - `ORDER_CARD_PREFETCHES`: `(viewer) -> Prefetch`: what every order carries beyond the
-  marketplace's own (its review, its case), fetched once for a whole list of orders.
+  marketplace's own (its review, its case, its parcels), fetched once for a whole list of orders.
 - `HIDDEN_SELLERS`: `(viewer) -> queryset of seller ids`: closets a viewer must not see (blocks).
 - `DEALING_BARRED`: `(buyer_id, seller_id) -> bool`: members who may not trade with each other.
 - `ACCEPTANCE_HELD`: `(order) -> str | None`: why the platform must not accept an order for its

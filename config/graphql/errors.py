@@ -5,6 +5,7 @@ import enum
 import graphene
 
 from accounts.errors import AccountError
+from cases.errors import CaseError
 from config.errors import CommonError
 from earnings.errors import EarningsError
 from live.errors import LiveError
@@ -25,6 +26,7 @@ DOMAIN_CODES = (
     LiveError,
     ProgramError,
     ReviewError,
+    CaseError,
     EarningsError,
 )
 # The functional API refuses a name given twice, so two apps cannot claim one code.

@@ -3,6 +3,7 @@
 import graphene
 
 from accounts import schema as accounts
+from cases import schema as cases
 from config.graphql.node import Node
 from earnings import schema as earnings
 from live import schema as live
@@ -10,6 +11,7 @@ from marketplace import schema as marketplace
 from notifications import schema as notifications
 from reviews import schema as reviews
 from sellers import schema as sellers
+from shipping import schema as shipping  # noqa: F401  (adds the parcels to Order)
 from social import schema as social
 
 
@@ -17,6 +19,7 @@ class Query(
     earnings.Query,
     accounts.Query,
     marketplace.Query,
+    cases.Query,
     reviews.Query,
     social.Query,
     notifications.Query,
@@ -31,6 +34,7 @@ class Mutation(
     earnings.Mutation,
     accounts.Mutation,
     marketplace.Mutation,
+    cases.Mutation,
     reviews.Mutation,
     social.Mutation,
     notifications.Mutation,

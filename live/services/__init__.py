@@ -26,7 +26,7 @@ below. Inside the package, modules import from each other directly, never throug
 from live.services._shared import MAX_PRICE
 from live.services.cohosts import invite_cohost, remove_cohost, respond_to_cohost_invite
 from live.services.line_up import add_show_listing, remove_show_listing, reorder_line_up
-from live.services.replays import build_replay
+from live.services.replays import build_replay, forget_recordings
 from live.services.room import (
     MAX_MUTED_WORD_LENGTH,
     delete_message,
@@ -76,6 +76,7 @@ __all__ = [
     "end_show",
     "fail_over",
     "feature_listing",
+    "forget_recordings",
     "invite_cohost",
     "new_link_token",
     "open_show_link",

@@ -15,7 +15,9 @@ import logging
 import secrets
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -80,6 +82,22 @@ def build_replay(*, show_id: int, now=None) -> Replay | None:
         if previous:
             transaction.on_commit(lambda: default_storage.delete(previous))
     return replay
+
+
+def forget_recordings(*, now) -> int:
+    """(beat) The media server's recordings of replays built for shows over for more than
+    LIVE_REPLAY_CHAPTERS_KEPT are deleted: the MP4 holds them, and no late part comes any more.
+    A provider's files (URLs) are its storage's to keep. Returns how many replays let go."""
+    done = Replay.objects.filter(ready=True, show__ended_at__lt=now - settings.LIVE_REPLAY_CHAPTERS_KEPT).exclude(
+        recordings=[]
+    )
+    count = 0
+    for replay in done:
+        for recording in replay.recordings:
+            if not urlsplit(recording).scheme:
+                Path(recording).unlink(missing_ok=True)
+        count += Replay.objects.filter(pk=replay.pk, recordings=replay.recordings).update(recordings=[])
+    return count
 
 
 def chapters_of(show_id: int) -> list[ReplayChapter]:

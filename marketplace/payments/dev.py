@@ -28,9 +28,3 @@ class DevPaymentProvider(PaymentProvider):
 
     def payment_sheet(self, *, buyer):
         return PaymentSheet(customer=f"dev_customer_{buyer.pk}", ephemeral_key_secret="", publishable_key="")
-
-    def status(self, *, reference):
-        return None  # it keeps no state: the payment rows are the truth
-
-    def holds(self, *, created_before):
-        return []  # nothing is held anywhere

@@ -150,6 +150,8 @@ class StripePaymentProvider(PaymentProvider):
         )
 
     def parse_event(self, *, payload, signature):
+        if not settings.STRIPE_WEBHOOK_SECRET:  # an empty secret would verify anyone's signature
+            raise InvalidEvent("STRIPE_WEBHOOK_SECRET is not set.")
         try:
             event = stripe.Webhook.construct_event(payload, signature, settings.STRIPE_WEBHOOK_SECRET)
         except (ValueError, stripe.SignatureVerificationError) as refused:

@@ -291,6 +291,7 @@ class OrderType(DjangoObjectType):
     total = graphene.Field(Money, required=True)
     shipping_address = graphene.Field(OrderAddress, required=True)
     review = graphene.Field("reviews.schema.ReviewType", description="The buyer's review, once they left one.")
+    case = graphene.Field("cases.schema.CaseType", description="The latest case the buyer opened about it.")
     rating = graphene.Int(deprecation_reason="Read review.rating.")
     rated_at = graphene.DateTime(deprecation_reason="Read review.createdAt.")
 
@@ -301,6 +302,9 @@ class OrderType(DjangoObjectType):
 
     def resolve_review(order, info):
         return getattr(order, "review", None)  # prefetched with the order (hooks.ORDER_CARD_PREFETCHES)
+
+    def resolve_case(order, info):
+        return next(iter(getattr(order, "cases_shown", ())), None)  # prefetched (hooks.ORDER_CARD_PREFETCHES)
 
     def resolve_rating(order, info):
         review = getattr(order, "review", None)

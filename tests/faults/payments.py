@@ -26,7 +26,7 @@ def ledger() -> list[dict]:
 
 
 class RecordingProvider(PaymentProvider):
-    def authorize(self, *, amount, currency, idempotency_key):
+    def authorize(self, *, amount, currency, idempotency_key, buyer, payment_method=None):
         return f"rec_{uuid.uuid5(uuid.NAMESPACE_URL, idempotency_key).hex}"
 
     def capture(self, *, reference, amount, idempotency_key):

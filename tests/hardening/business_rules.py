@@ -34,8 +34,19 @@ SIGN_UP = "tests/accounts/test_sign_up.py"
 CREDENTIALS = "tests/accounts/test_password_and_email.py"
 ACCOUNT = "tests/accounts/test_delete_and_export.py"
 REVIEWS = "tests/reviews/test_reviews.py"
+CASES = "tests/cases/test_cases.py"
 
 RULES = {
+    "one-open-case-within-the-window": BusinessRule(
+        "Only the buyer opens a case, within the acceptance window (a missing parcel while on its way), one "
+        "open case per order; while open the platform never accepts the order; a closed case takes no message.",
+        (
+            f"{CASES}::test_the_window_closes_three_days_after_delivery",
+            f"{CASES}::test_only_the_buyer_opens_a_case_and_only_one_at_a_time",
+            f"{CASES}::test_the_hold_keeps_auto_accept_off_only_for_orders_with_an_open_case",
+            f"{CASES}::test_concurrent_cases_on_one_order_open_once",
+        ),
+    ),
     "one-review-per-accepted-order": BusinessRule(
         "Only the buyer reviews an order, once it is accepted, and once; only its seller answers, once.",
         (
@@ -283,6 +294,9 @@ PATHS = {
     "shipOrder": _OWN,
     "markOrderDelivered": _OWN,
     "acceptOrder": _OWN,
+    "openCase": (*_OWN, "one-open-case-within-the-window"),
+    "answerCase": (*_OWN, "one-open-case-within-the-window"),
+    "addCaseMessage": (*_OWN, "one-open-case-within-the-window"),
     "leaveReview": (*_OWN, "one-review-per-accepted-order"),
     "answerReview": (*_OWN, "one-review-per-accepted-order"),
     "removeShippingAddress": _OWN,

@@ -20,6 +20,7 @@ from django.utils import timezone
 from accounts import exports as account_exports
 from accounts import recovery
 from accounts import services as account_services
+from cases import services as case_services
 from live import services as live_services
 from live.models import ShowRestriction
 from marketplace import services as marketplace_services
@@ -232,6 +233,11 @@ def _answer_review(w):
     return {"reviewId": gid(review), "answer": "Thank you"}
 
 
+def _case_of(w, *, buyer, seller):
+    order = w.delivered_order(buyer=buyer, seller=seller)
+    return case_services.open_case(order=order, buyer=buyer, reason="damaged", description="The zip is torn.")
+
+
 def _mark_notifications_read(w):
     return {"ids": [gid(w.notification(w.owner))]}
 
@@ -416,6 +422,20 @@ MUTATION_RULES: dict[str, Rule] = {
     "leaveReview": Rule(Who.OWNER, _leave_review),
     # A review anyone may read: another member than its seller is told they are not the seller.
     "answerReview": Rule(Who.OWNER, _answer_review, frozenset({"NOT_THE_SELLER"})),
+    "openCase": Rule(
+        Who.OWNER,
+        lambda w: {
+            "orderId": gid(w.delivered_order(buyer=w.owner, seller=w.seller)),
+            "reason": "DAMAGED",
+            "description": "The zip is torn.",
+        },
+    ),
+    "answerCase": Rule(
+        Who.OWNER, lambda w: {"caseId": gid(_case_of(w, buyer=w.seller, seller=w.owner)), "body": "It left intact."}
+    ),
+    "addCaseMessage": Rule(
+        Who.OWNER, lambda w: {"caseId": gid(_case_of(w, buyer=w.owner, seller=w.seller)), "body": "See photo 2."}
+    ),
     "makeOffer": Rule(Who.AUTHENTICATED, lambda w: {"listingId": gid(w.listing(w.seller)), "amount": "30.00"}),
     "respondToOffer": Rule(
         Who.OWNER, lambda w: {"offerId": gid(w.offer(buyer=w.seller, seller=w.owner)), "action": "DECLINE"}
@@ -605,6 +625,10 @@ def _node(make):
 
 def _owners_order(w):
     return w.order(buyer=w.owner, seller=w.seller)
+
+
+def _owners_case(w):
+    return _case_of(w, buyer=w.owner, seller=w.seller)
 
 
 def _owners_offer(w):
@@ -844,6 +868,7 @@ READ_RULES: dict[str, ReadRule] = {
     "myShippingAddresses": ReadRule(Who.OWNER, _my_addresses),
     "myOrders": ReadRule(Who.OWNER, _reading(connection_of("myOrders", arguments="role: BUYER"), _owners_order)),
     "order": ReadRule(Who.OWNER, _reading(by_id("order"), _owners_order, _its_id), anonymous=NO_EFFECT),
+    "myCases": ReadRule(Who.OWNER, _reading(connection_of("myCases", arguments="role: BUYER"), _owners_case)),
     "myOffers": ReadRule(Who.OWNER, _reading(connection_of("myOffers", arguments="role: BUYER"), _owners_offer)),
     "offer": ReadRule(Who.OWNER, _reading(by_id("offer"), _owners_offer, _its_id), anonymous=NO_EFFECT),
     "bundle": ReadRule(
@@ -902,6 +927,7 @@ READ_RULES: dict[str, ReadRule] = {
     "coHostInvitations": ReadRule(Who.OWNER, _reading("{ coHostInvitations { id } }", _invited_show)),
     # Private objects by id: node(id) answers null to whoever may not see them
     "node(Order)": ReadRule(Who.OWNER, _node(_owners_order), anonymous=NO_EFFECT),
+    "node(Case)": ReadRule(Who.OWNER, _node(_owners_case), anonymous=NO_EFFECT),
     "node(Offer)": ReadRule(Who.OWNER, _node(_owners_offer), anonymous=NO_EFFECT),
     "node(Bundle)": ReadRule(Who.OWNER, _node(_owners_bundle), anonymous=NO_EFFECT),
     "node(ShippingAddress)": ReadRule(Who.OWNER, _node(_address), anonymous=NO_EFFECT),

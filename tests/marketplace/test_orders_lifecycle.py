@@ -156,6 +156,28 @@ def test_ship_deliver_accept(gql, parties, bought, django_capture_on_commit_call
     assert order.shipped_at <= order.delivered_at <= order.accepted_at
 
 
+def test_a_seller_may_name_the_carrier(gql, parties, bought):
+    _, seller_token, _, _ = parties
+    order = bought()
+    mutation = """mutation($input: ShipOrderInput!) { shipOrder(input: $input) {
+      order { status carrier trackingNumber inTransitAt refundedAt } errors { field code } } }"""
+    variables = {"input": {"orderId": gid(order), "trackingNumber": "1Z999AA10123456784", "carrier": "x" * 33}}
+    assert gql(mutation, variables, token=seller_token)["data"]["shipOrder"]["errors"] == [
+        {"field": "carrier", "code": "INVALID"}
+    ]
+    variables["input"]["carrier"] = " UPS "
+    assert gql(mutation, variables, token=seller_token)["data"]["shipOrder"] == {
+        "order": {
+            "status": "SHIPPED",
+            "carrier": "UPS",
+            "trackingNumber": "1Z999AA10123456784",
+            "inTransitAt": None,
+            "refundedAt": None,
+        },
+        "errors": [],
+    }
+
+
 def test_shipping_needs_a_tracking_number(gql, parties, bought):
     _, seller_token, _, _ = parties
     order = bought()

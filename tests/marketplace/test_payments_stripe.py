@@ -152,14 +152,26 @@ def held_payment(gql, stripe_api, shop, django_capture_on_commit_callbacks):
     return Payment.objects.get()
 
 
-def test_a_webhook_with_a_wrong_or_missing_signature_is_refused_and_changes_nothing(client, stripe_api, held_payment):
+def test_a_webhook_with_a_wrong_or_missing_signature_is_refused_and_changes_nothing(
+    client, settings, stripe_api, held_payment
+):
     succeeded = event(stripe_api, "payment_intent.succeeded", {**intent(stripe_api), "status": "succeeded"})
     assert post_webhook(client, succeeded, secret="whsec_someone_else").status_code == 400
     assert post_webhook(client, succeeded, signature="t=1,v1=00").status_code == 400
     body, _ = signed(succeeded, WEBHOOK_SECRET)
     assert client.post("/webhooks/stripe/", data=body, content_type="application/json").status_code == 400
+    settings.STRIPE_WEBHOOK_SECRET = ""  # not configured: nobody's signature holds, not even an empty key's
+    assert post_webhook(client, succeeded, secret="").status_code == 400
     assert Payment.objects.get().status == Payment.Status.AUTHORIZED
     assert not ProcessedProviderEvent.objects.exists()
+
+
+def test_a_failed_payment_event_keeps_the_providers_message_and_moves_nothing(client, stripe_api, held_payment):
+    failure = {"type": "card_error", "code": "card_declined", "message": "Your card has insufficient funds."}
+    failed = event(stripe_api, "payment_intent.payment_failed", {**intent(stripe_api), "last_payment_error": failure})
+    assert post_webhook(client, failed).status_code == 200
+    payment = Payment.objects.get()
+    assert (payment.status, payment.detail) == (Payment.Status.AUTHORIZED, "Your card has insufficient funds.")
 
 
 def test_a_webhook_brings_the_payment_in_line_once_and_a_replay_changes_nothing(

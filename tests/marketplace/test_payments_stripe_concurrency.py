@@ -34,7 +34,8 @@ def test_twenty_buyers_racing_through_stripe_pay_once(stripe_api, make_user, mak
     payment = Payment.objects.get()
     statuses = sorted(intent["status"] for intent in intents(stripe_api))
     assert payment.status == Payment.Status.CAPTURED
-    assert statuses == ["canceled"] * 19 + ["succeeded"]
+    # Buyers who saw it sold before paying made no intent; every other hold was released.
+    assert statuses == ["canceled"] * (len(statuses) - 1) + ["succeeded"]
     assert next(i for i in intents(stripe_api) if i["status"] == "succeeded")["id"] == payment.reference
 
 

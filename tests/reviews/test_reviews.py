@@ -219,3 +219,15 @@ def test_concurrent_reviews_count_exactly_and_an_order_is_reviewed_once(parties,
     rating = SellerRating.objects.get(seller=seller)
     assert rating.review_count == 9 == Review.objects.count()
     assert rating.rating_total == sum(Review.objects.values_list("rating", flat=True))
+
+
+DELETE = """mutation($input: DeleteAccountInput!) { deleteAccount(input: $input) { deleted errors { code } } }"""
+
+
+def test_a_deleted_buyers_note_goes_their_stars_stay(api, gql, parties, accepted_order):
+    seller, _, buyer, buyer_token = parties
+    services.leave_review(order=accepted_order(seller, buyer), buyer=buyer, rating=2, note="My own words")
+    deleted = api(DELETE, {"input": {"password": "a-long-enough-passphrase"}}, token=buyer_token)
+    assert deleted["data"]["deleteAccount"] == {"deleted": True, "errors": []}
+    assert list(Review.objects.values_list("rating", "note")) == [(2, "")]
+    assert profile(gql, seller) == {"reviewCount": 1, "ratingAverage": 2.0}

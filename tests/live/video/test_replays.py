@@ -10,6 +10,7 @@ import uuid
 from datetime import timedelta
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -180,7 +181,13 @@ def test_a_recording_outside_the_recordings_folder_is_refused(livekit, member, s
     show = show_of(host)
     services.publish_credentials(show=show, user=host)
     stray = _flv(tmp_path / "elsewhere" / "x.flv", seconds=1)
-    for recording in (stray, str(recordings / ".." / ".." / "elsewhere" / "x.flv"), "file:///etc/passwd", "-i"):
+    for recording in (
+        stray,
+        str(recordings / ".." / ".." / "elsewhere" / "x.flv"),
+        "file:///etc/passwd",
+        "-i",
+        f"{recordings}/a\nfile '/etc/passwd'",
+    ):
         run(
             services.apply_signal, signal=_signal(SignalKind.RECORDING_READY, show, timezone.now(), recording=recording)
         )
@@ -420,3 +427,16 @@ def test_staff_see_replays_and_build_one_again(member, show_of, recordings, clie
     client.post("/admin/live/replay/", {"action": "build_again", "_selected_action": [replay.pk]})
     replay.refresh_from_db()
     assert replay.ready and _stored_replays() == [replay.file.removeprefix("replays/")]
+
+
+def test_a_day_after_the_show_the_media_servers_recordings_are_let_go(
+    livekit, member, show_of, make_buyer, run, recordings, settings, gql
+):
+    show, *_ = _streamed_show(livekit, member, show_of, make_buyer, run, recordings)
+    parts = Replay.objects.get(show=show).recordings
+    assert services.forget_recordings(now=timezone.now()) == 0  # a late part may still come
+    later = timezone.now() + settings.LIVE_REPLAY_CHAPTERS_KEPT + timedelta(minutes=1)
+    assert services.forget_recordings(now=later) == 1
+    assert not any(Path(part).exists() for part in parts) and Replay.objects.get(show=show).recordings == []
+    replay = gql(REPLAY, {"showId": gid(show)})["data"]["showReplay"]
+    assert Client().get(urlsplit(replay["url"]).path).status_code == 200  # the MP4 stays

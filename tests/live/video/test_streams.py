@@ -220,3 +220,15 @@ def test_a_list_of_shows_with_their_streams_costs_the_same_queries(gql, member, 
             services.publish_credentials(show=show_of(priya, listings=0), user=priya)
 
     assert_constant_queries(gql, query, {}, ava.token, grow, path=["liveShows"])
+
+
+def test_a_private_shows_playback_needs_its_link(gql, member, show_of):
+    priya, ava = member("priya"), member("ava")
+    show = show_of(priya, is_private=True)
+    credentials(gql, priya, show)
+    assert gql(STREAM, {"id": gid(show)}, token=ava.token)["data"]["show"] is None
+    by_link = (
+        """query($id: ID!, $link: String) { show(id: $id, linkToken: $link) { stream { playback { protocol } } } }"""
+    )
+    answer = gql(by_link, {"id": gid(show), "link": show.link_token}, token=ava.token)["data"]["show"]
+    assert answer["stream"]["playback"] == {"protocol": "HLS"}
