@@ -21,6 +21,7 @@ LAYERS = (
     "notifications",
     "marketplace",
     "shipping",
+    "earnings",
     "cases",
     "reviews",
     "social",

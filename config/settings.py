@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -44,6 +45,7 @@ INSTALLED_APPS = [
     "notifications",
     "sellers",
     "live",
+    "earnings",
 ]
 
 MIDDLEWARE = [
@@ -373,6 +375,19 @@ CELERY_BEAT_SCHEDULE["cases-attach-return-labels"] = {
     "task": "cases.tasks.attach_missing_return_labels",
     "schedule": 300.0,
 }
+
+# Seller earnings and payouts (earnings/): commission and payout schedule are staff settings in the
+# admin; payouts go through PAYOUT_PROVIDER (the dev provider, or earnings.payouts.StripeConnectProvider
+# on the Stripe account above). Sellers finish their connected account at the provider, which sends them
+# back to these pages of the app.
+PAYOUT_PROVIDER = env("PAYOUT_PROVIDER", default="earnings.payouts.DevPayoutProvider")
+PAYOUT_ONBOARDING_RETURN_URL = env("PAYOUT_ONBOARDING_RETURN_URL", default="http://localhost:8000/payouts/connected")
+PAYOUT_ONBOARDING_REFRESH_URL = env("PAYOUT_ONBOARDING_REFRESH_URL", default="http://localhost:8000/payouts/connect")
+CELERY_BEAT_SCHEDULE["earnings-pay-out-on-schedule"] = {
+    "task": "earnings.tasks.pay_out_on_schedule",
+    "schedule": crontab(hour=6, minute=0),
+}
+CELERY_BEAT_SCHEDULE["earnings-sweep-payouts"] = {"task": "earnings.tasks.sweep_payouts", "schedule": 60.0}
 
 # Direct messages (social/) and seller tools (sellers/). The seller tools' figures (price-drop
 # threshold and window, greeting periods) are staff's, in the admin (sellers.SellerToolSettings).

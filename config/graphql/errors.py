@@ -7,6 +7,7 @@ import graphene
 from accounts.errors import AccountError
 from cases.errors import CaseError
 from config.errors import CommonError
+from earnings.errors import EarningsError
 from live.errors import LiveError
 from marketplace.errors import CheckoutError, ListingError
 from notifications.errors import NotificationError
@@ -26,6 +27,7 @@ DOMAIN_CODES = (
     ProgramError,
     ReviewError,
     CaseError,
+    EarningsError,
 )
 # The functional API refuses a name given twice, so two apps cannot claim one code.
 ErrorCode = enum.Enum("ErrorCode", [(code.name, code.value) for domain in DOMAIN_CODES for code in domain])

@@ -5,6 +5,7 @@ import graphene
 from accounts import schema as accounts
 from cases import schema as cases
 from config.graphql.node import Node
+from earnings import schema as earnings
 from live import schema as live
 from marketplace import schema as marketplace
 from notifications import schema as notifications
@@ -15,6 +16,7 @@ from social import schema as social
 
 
 class Query(
+    earnings.Query,
     accounts.Query,
     marketplace.Query,
     cases.Query,
@@ -29,6 +31,7 @@ class Query(
 
 
 class Mutation(
+    earnings.Mutation,
     accounts.Mutation,
     marketplace.Mutation,
     cases.Mutation,
