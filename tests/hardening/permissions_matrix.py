@@ -21,6 +21,8 @@ from accounts import exports as account_exports
 from accounts import recovery
 from accounts import services as account_services
 from cases import services as case_services
+from earnings import services as earnings_services
+from earnings.models import LedgerEntry
 from live import services as live_services
 from live.models import ShowRestriction
 from marketplace import services as marketplace_services
@@ -239,6 +241,20 @@ def _case_of(w, *, buyer, seller):
     return case_services.open_case(order=order, buyer=buyer, reason="damaged", description="The zip is torn.")
 
 
+def _owners_earnings(w):
+    """A sale of the owner's accepted (its proceeds available) and a payout account connected."""
+    with w.on_commit(execute=True):
+        order = w.delivered_order(buyer=w.seller, seller=w.owner)
+        marketplace_services.accept_order(order=order, actor=w.seller)
+    earnings_services.connect_payout_account(seller=w.owner, country="US")
+    return LedgerEntry.objects.filter(seller=w.owner).first()
+
+
+def _owners_payout(w):
+    _owners_earnings(w)
+    return earnings_services.request_payout(seller=w.owner, currency="USD")
+
+
 def _mark_notifications_read(w):
     return {"ids": [gid(w.notification(w.owner))]}
 
@@ -411,6 +427,13 @@ MUTATION_RULES: dict[str, Rule] = {
         Who.OWNER, lambda w: {"shippingAddressId": gid(w.owner.shipping_addresses.get()), "city": "Eugene"}
     ),
     "removeShippingAddress": Rule(Who.OWNER, lambda w: {"shippingAddressId": gid(w.owner.shipping_addresses.get())}),
+    # Earnings: a member pays out only their own balance, to their own account.
+    "requestPayout": Rule(
+        Who.OWNER,
+        lambda w: _owners_earnings(w) and {"currency": "USD"},
+        refusal=frozenset({"NO_PAYOUT_ACCOUNT", "NOTHING_TO_PAY_OUT"}),
+    ),
+    "connectPayoutAccount": Rule(Who.AUTHENTICATED, lambda w: {"country": "US"}),
     # The payment sheet of the caller's own provider customer.
     "preparePaymentSheet": Rule(Who.AUTHENTICATED, lambda w: {}),
     "purchaseListing": Rule(
@@ -885,6 +908,10 @@ READ_RULES: dict[str, ReadRule] = {
     "myShippingAddresses": ReadRule(Who.OWNER, _my_addresses),
     "myOrders": ReadRule(Who.OWNER, _reading(connection_of("myOrders", arguments="role: BUYER"), _owners_order)),
     "order": ReadRule(Who.OWNER, _reading(by_id("order"), _owners_order, _its_id), anonymous=NO_EFFECT),
+    "earnings": ReadRule(
+        Who.OWNER,
+        _reading("{ earnings { entries(first: 10) { edges { node { id } } } } }", _owners_earnings),
+    ),
     "myCases": ReadRule(Who.OWNER, _reading(connection_of("myCases", arguments="role: BUYER"), _owners_case)),
     "myOffers": ReadRule(Who.OWNER, _reading(connection_of("myOffers", arguments="role: BUYER"), _owners_offer)),
     "offer": ReadRule(Who.OWNER, _reading(by_id("offer"), _owners_offer, _its_id), anonymous=NO_EFFECT),
@@ -945,6 +972,8 @@ READ_RULES: dict[str, ReadRule] = {
     # Private objects by id: node(id) answers null to whoever may not see them
     "node(Order)": ReadRule(Who.OWNER, _node(_owners_order), anonymous=NO_EFFECT),
     "node(Case)": ReadRule(Who.OWNER, _node(_owners_case), anonymous=NO_EFFECT),
+    "node(LedgerEntry)": ReadRule(Who.OWNER, _node(_owners_earnings), anonymous=NO_EFFECT),
+    "node(Payout)": ReadRule(Who.OWNER, _node(_owners_payout), anonymous=NO_EFFECT),
     "node(Offer)": ReadRule(Who.OWNER, _node(_owners_offer), anonymous=NO_EFFECT),
     "node(Bundle)": ReadRule(Who.OWNER, _node(_owners_bundle), anonymous=NO_EFFECT),
     "node(ShippingAddress)": ReadRule(Who.OWNER, _node(_address), anonymous=NO_EFFECT),
