@@ -2,11 +2,11 @@
 payout accounts.
 
 The ledger follows an order whatever order its events arrive in, and however often: each handler
-first brings the sale and commission to what the order now says (a refund may be dispatched before
-the placement, an add-on grows the order), and each entry's `key` (order:12:sale) is unique, so a
-re-delivered event books nothing twice. An accepted order's entries move from pending to
-available; a cancelled or refunded one gets one refund entry that nets its sale and commission to
-zero (in the state its sale is in).
+first brings the sale, the seller's shipping subsidy and the commission to what the order now says
+(a refund may be dispatched before the placement, an add-on grows the order), and each entry's
+`key` (order:12:sale) is unique, so a re-delivered event books nothing twice. An accepted order's
+entries move from pending to available; a cancelled or refunded one gets one refund entry that
+nets its sale, subsidy and commission to zero (in the state its sale is in).
 
 Locks: every booking locks the seller's `EarningsAccount` of the entry's currency (all of an
 order's entries are in one), books entries and moves its balance columns in one transaction, so
@@ -28,7 +28,7 @@ from config.errors import CommonError, ServiceError
 from earnings import payouts, tasks
 from earnings.errors import EarningsError
 from earnings.models import EarningsAccount, EarningsSettings, LedgerEntry, Payout, PayoutAccount
-from marketplace.models import DiscountSource, DomainEvent, Order
+from marketplace.models import DiscountSource, DiscountTarget, DomainEvent, Order
 from notifications import services as notification_services
 from notifications.models import Kind as NotificationKind
 
@@ -36,6 +36,7 @@ logger = logging.getLogger(__name__)
 
 CENT = Decimal("0.01")
 Kind, State = LedgerEntry.Kind, LedgerEntry.State
+ORDER_KINDS = (Kind.SALE, Kind.SHIPPING_SUBSIDY, Kind.COMMISSION)  # what a sale books, and a refund nets
 
 
 # The commission rule -----------------------------------------------------------------------------
@@ -51,14 +52,22 @@ def commission_for(amount: Decimal, rule: EarningsSettings) -> Decimal:
     return min(fee, amount)
 
 
-def seller_proceeds(order: Order) -> Decimal:
-    """What the buyer paid for the items, less the discounts the seller gave (on items or shipping);
-    a program's discount is Closetline's, and the shipping fee pays for the label."""
-    seller_discounts = sum(
-        (discount.amount for discount in order.discounts.all() if discount.source != DiscountSource.PROGRAM),
-        Decimal("0.00"),
-    )
-    return max(order.item_total - seller_discounts, Decimal("0.00"))
+def seller_owed(order: Order) -> dict[str, Decimal]:
+    """The order's entries for its seller: the items as the buyer paid them (less the seller's own
+    discounts on them; a program's discount is Closetline's), the share of the label fee the seller
+    offered to pay (their shipping discount, a shipping subsidy), and the commission on what is left
+    to them. The buyer's shipping fee pays for the label."""
+    own = [discount for discount in order.discounts.all() if discount.source != DiscountSource.PROGRAM]
+    on_items = sum((d.amount for d in own if d.applies_to == DiscountTarget.ITEMS), Decimal("0.00"))
+    on_shipping = sum((d.amount for d in own if d.applies_to == DiscountTarget.SHIPPING), Decimal("0.00"))
+    sale = max(order.item_total - on_items, Decimal("0.00"))
+    owed = {
+        Kind.SALE: sale,
+        Kind.COMMISSION: -commission_for(max(sale - on_shipping, Decimal("0.00")), EarningsSettings.current()),
+    }
+    if on_shipping:
+        owed[Kind.SHIPPING_SUBSIDY] = -on_shipping
+    return owed
 
 
 # The ledger ---------------------------------------------------------------------------------------
@@ -101,12 +110,9 @@ def _book_sale(account: EarningsAccount, order: Order, event_id: int, now: datet
     if LedgerEntry.objects.filter(key=_order_key(order.pk, Kind.REFUND)).exists():
         return
     booked = dict(
-        LedgerEntry.objects.filter(order=order, kind__in=[Kind.SALE, Kind.COMMISSION])
-        .values_list("kind")
-        .annotate(total=Sum("amount"))
+        LedgerEntry.objects.filter(order=order, kind__in=ORDER_KINDS).values_list("kind").annotate(total=Sum("amount"))
     )
-    proceeds = seller_proceeds(order)
-    owed = {Kind.SALE: proceeds, Kind.COMMISSION: -commission_for(proceeds, EarningsSettings.current())}
+    owed = seller_owed(order)
     released = LedgerEntry.objects.filter(order=order, kind=Kind.SALE, state=State.AVAILABLE).exists()
     for kind, amount in owed.items():
         if kind not in booked:
@@ -138,7 +144,7 @@ def _refund(account: EarningsAccount, order: Order, now: datetime) -> None:
     key = _order_key(order.pk, Kind.REFUND)
     if LedgerEntry.objects.filter(key=key).exists():
         return
-    booked = LedgerEntry.objects.filter(order=order, kind__in=[Kind.SALE, Kind.COMMISSION])
+    booked = LedgerEntry.objects.filter(order=order, kind__in=ORDER_KINDS)
     net = booked.aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
     released = booked.filter(kind=Kind.SALE, state=State.AVAILABLE).exists()
     state = State.AVAILABLE if released else State.PENDING

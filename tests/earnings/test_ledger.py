@@ -33,6 +33,23 @@ def test_a_sale_books_pending_proceeds_less_the_commission(api, parties, make_li
     assert balance_of(api, seller_token) == ("20.00", "0.00", "0.00")
 
 
+def test_a_sellers_shipping_discount_is_a_shipping_subsidy_they_pay(api, parties, make_listing):
+    seller, seller_token, _, buyer_token = parties
+    services.update_seller_discounts(seller=seller, shipping_percent=50)
+    order = buy(api, buyer_token, make_listing(seller, price="25.00"))
+    [discount] = Order.objects.get().discounts.all()
+    assert sorted(entries_of(api, seller_token)) == [
+        ("COMMISSION", "PENDING", "-4.35"),  # 20% of what is left to the seller: 25.00 - 3.25
+        ("SALE", "PENDING", "25.00"),
+        ("SHIPPING_SUBSIDY", "PENDING", f"-{discount.amount}"),
+    ]
+    assert discount.amount == Decimal("3.25") and balance_of(api, seller_token) == ("17.40", "0.00", "0.00")
+    # Cancelled, the refund nets the subsidy with the rest.
+    assert api(CANCEL, {"input": {"orderId": order["id"]}}, token=buyer_token)["data"]["cancelOrder"]["errors"] == []
+    assert ("REFUND", "PENDING", "-17.40") in entries_of(api, seller_token)
+    assert balance_of(api, seller_token) == ("0.00", "0.00", "0.00")
+
+
 @pytest.mark.parametrize(
     ("price", "commission"),
     [("14.99", "2.95"), ("15.00", "3.00"), ("100.00", "20.00"), ("2.00", "2.00")],
