@@ -15,6 +15,7 @@ from config.settings import (
     LIVE_VIDEO_FAILOVER_PROVIDER,
     LIVE_VIDEO_PROVIDER,
     LIVEKIT_API_SECRET,
+    MEDIA_SERVER_CALLBACK_SECRET,
     SECRET_KEY,
     STORAGES,
     env,
@@ -27,6 +28,12 @@ if SECRET_KEY.startswith("dev-only"):
 # LiveKit signs its webhooks and our tokens with LIVEKIT_API_SECRET: never the development one.
 if "livekit" in f"{LIVE_VIDEO_PROVIDER} {LIVE_VIDEO_FAILOVER_PROVIDER}" and LIVEKIT_API_SECRET.startswith("dev-only"):
     raise ImproperlyConfigured("Set LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET to use LiveKit in production.")
+# The media server proves its callbacks with MEDIA_SERVER_CALLBACK_SECRET: the development one is in
+# this repository, so anyone at an allowed address could start, stop or forge a stream with it.
+if "nginx_rtmp" in f"{LIVE_VIDEO_PROVIDER} {LIVE_VIDEO_FAILOVER_PROVIDER}" and MEDIA_SERVER_CALLBACK_SECRET.startswith(
+    "dev-only"
+):
+    raise ImproperlyConfigured("Set MEDIA_SERVER_CALLBACK_SECRET to run the media server in production.")
 
 # Account mail goes through a provider a member's inbox trusts: Postmark through django-anymail
 # (EMAIL_PROVIDER=postmark, POSTMARK_SERVER_TOKEN), or an SMTP relay the operator names

@@ -27,6 +27,29 @@ BIN = Path(sys.executable).parent
 BROKER_KEYS = ("celery", "unacked", "unacked_index", "unacked_mutex")
 
 
+def start_production_settings(code: str, **environment) -> subprocess.CompletedProcess:
+    """Run `code` in a Python process on the production settings (mail by SMTP, media in a bucket,
+    the media server's own secret) with `environment` on top; its output and return code."""
+    inherited = {key: value for key, value in os.environ.items() if not key.startswith(("EMAIL_", "LIVEKIT_"))}
+    production = {
+        "DJANGO_SETTINGS_MODULE": "config.settings_production",
+        "ALLOWED_HOSTS": "api.closetline.example",
+        "MEDIA_S3_BUCKET": "closetline-media",
+        "SECRET_KEY": "test-not-secret-but-long-enough-0123456789abcdef0123456789abcdef",
+        "MEDIA_SERVER_CALLBACK_SECRET": "test-media-server-secret",
+        "EMAIL_PROVIDER": "smtp",
+        "EMAIL_HOST": "smtp.shop.example",
+        "DEFAULT_FROM_EMAIL": "Shop <no-reply@shop.example>",
+    }
+    return subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {code}"],
+        env=inherited | production | environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 def wait_for(condition, seconds, what):
     deadline = time.monotonic() + seconds
     while not condition():

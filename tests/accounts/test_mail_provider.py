@@ -78,6 +78,7 @@ PRODUCTION = {
     "ALLOWED_HOSTS": "api.closetline.example",
     "MEDIA_S3_BUCKET": "closetline-media",
     "SECRET_KEY": "test-not-secret-but-long-enough-0123456789abcdef0123456789abcdef",
+    "MEDIA_SERVER_CALLBACK_SECRET": "test-media-server-secret",
 }
 
 

@@ -67,6 +67,7 @@ def test_release_then_web_worker_and_beat_serve_a_client_behind_a_tls_proxy(
             "PATH": f"{BIN}:{os.environ['PATH']}",
             "DJANGO_SETTINGS_MODULE": "config.settings_production",
             "SECRET_KEY": "procfile-test-not-secret-but-long-enough-0123456789abcdefghijklmnop",
+            "MEDIA_SERVER_CALLBACK_SECRET": "procfile-test-media-server-secret",
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "EMAIL_PROVIDER": "smtp",
             "EMAIL_HOST": "127.0.0.1",

@@ -79,6 +79,7 @@ def production_storage(environment: dict) -> dict:
         | {
             "DJANGO_SETTINGS_MODULE": "config.settings_production",
             "SECRET_KEY": "test-not-secret-but-long-enough-0123456789abcdefghijklmnopqrstuvwxyz",
+            "MEDIA_SERVER_CALLBACK_SECRET": "test-media-server-secret",
             "ALLOWED_HOSTS": "testserver",
             "DEBUG": "0",
             "EMAIL_PROVIDER": "smtp",

@@ -4,9 +4,6 @@ right grants and lives for the host, a co-host and a viewer (checked with the SD
 TokenVerifier); co-host removal and the show's end reach LiveKit; webhooks move the stream only
 when signed with the API secret."""
 
-import os
-import subprocess
-import sys
 from datetime import timedelta
 
 import pytest
@@ -19,7 +16,7 @@ from live.models import ShowEvent, ShowStream
 from live.video.livekit import LiveKitProvider, room_name
 from tests.helpers import gid
 from tests.live.video.conftest import KEY, SECRET
-from tests.processes import free_port
+from tests.processes import free_port, start_production_settings
 
 pytestmark = pytest.mark.django_db
 
@@ -187,27 +184,13 @@ def test_a_removed_viewer_is_disconnected_from_the_room(livekit, member, show_of
 
 
 def test_production_refuses_livekit_with_the_development_secret():
-    environment = {key: value for key, value in os.environ.items() if not key.startswith(("EMAIL_", "LIVEKIT_"))}
-    environment |= {
-        "DJANGO_SETTINGS_MODULE": "config.settings_production",
-        "ALLOWED_HOSTS": "api.closetline.example",
-        "MEDIA_S3_BUCKET": "closetline-media",
-        "SECRET_KEY": "test-not-secret-but-long-enough-0123456789abcdef0123456789abcdef",
-        "EMAIL_PROVIDER": "smtp",
-        "EMAIL_HOST": "smtp.shop.example",
-        "DEFAULT_FROM_EMAIL": "Shop <no-reply@shop.example>",
-        "LIVE_VIDEO_PROVIDER": "live.video.livekit.LiveKitProvider",
-    }
-    code = "import django; django.setup(); from django.conf import settings; print(settings.LIVEKIT_URL)"
-
-    def start(**extra):
-        return subprocess.run(
-            [sys.executable, "-c", code], env=environment | extra, capture_output=True, text=True, timeout=60
-        )
-
-    refused = start()
+    code = "from django.conf import settings; print(settings.LIVEKIT_URL)"
+    livekit = {"LIVE_VIDEO_PROVIDER": "live.video.livekit.LiveKitProvider"}
+    refused = start_production_settings(code, **livekit)
     assert refused.returncode != 0 and "LIVEKIT_API_SECRET" in refused.stderr
-    configured = start(LIVEKIT_URL="https://rtc.example", LIVEKIT_API_KEY="k", LIVEKIT_API_SECRET="s" * 40)
+    configured = start_production_settings(
+        code, **livekit, LIVEKIT_URL="https://rtc.example", LIVEKIT_API_KEY="k", LIVEKIT_API_SECRET="s" * 40
+    )
     assert configured.stdout.strip() == "https://rtc.example", configured.stderr
 
 

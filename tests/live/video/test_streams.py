@@ -11,6 +11,7 @@ from django.test import Client
 from live import services
 from live.models import Auction, PublishKey, ShowEvent, ShowStream
 from tests.helpers import assert_constant_queries, gid
+from tests.processes import start_production_settings
 
 pytestmark = pytest.mark.django_db
 
@@ -232,3 +233,11 @@ def test_a_private_shows_playback_needs_its_link(gql, member, show_of):
     )
     answer = gql(by_link, {"id": gid(show), "link": show.link_token}, token=ava.token)["data"]["show"]
     assert answer["stream"]["playback"] == {"protocol": "HLS"}
+
+
+def test_production_refuses_the_media_server_with_the_development_secret():
+    code = "from django.conf import settings; print(settings.LIVE_VIDEO_PROVIDER)"
+    refused = start_production_settings(code, MEDIA_SERVER_CALLBACK_SECRET="dev-only-media-server-secret")
+    assert refused.returncode != 0 and "MEDIA_SERVER_CALLBACK_SECRET" in refused.stderr
+    configured = start_production_settings(code)
+    assert configured.stdout.strip() == "live.video.nginx_rtmp.NginxRtmpProvider", configured.stderr
